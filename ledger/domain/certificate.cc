@@ -1,0 +1,336 @@
+#include "ledger/domain/certificate.h"
+
+#include <set>
+
+#include "ledger/domain/identifiers.h"
+#include "ledger/domain/validate.h"
+
+namespace certledger::domain {
+
+using nlohmann::json;
+
+std::optional<Date> CertificateState::valid_until() const {
+  auto it = fields.find("valid_until");
+  if (it == fields.end() || !it->is_string()) return std::nullopt;
+  return parse_date(it->get_ref<const std::string&>());
+}
+
+bool CertificateState::expired(Date today) const {
+  auto until = valid_until();
+  return until && *until < today;
+}
+
+LifecycleState CertificateState::lifecycle(Date today) const {
+  return lifecycle_state(exists, status, expired(today));
+}
+
+namespace {
+
+Error corrupt(const Event& e, std::string msg) {
+  return make_error(Errc::corruption, "stream " + e.stream + " seq " + std::to_string(e.seq) +
+                                          ": " + std::move(msg));
+}
+
+std::string get_str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+void take_version(CertificateState& s, const json& data) {
+  s.doc_version = data.value("doc_version", s.doc_version + 1);
+  s.token = get_str(data, "token");
+  s.elicense = get_str(data, "elicense");
+}
+
+}  // namespace
+
+Status apply_event(CertificateState& s, const Event& e, std::string_view record_hash) {
+  auto cmd = command_of_event_type(e.type);
+  if (!cmd) return corrupt(e, "not a certificate event: " + e.type);
+  if (e.seq != s.stream_version + 1)
+    return corrupt(e, "expected seq " + std::to_string(s.stream_version + 1));
+  if (e.prev != s.last_hash) return corrupt(e, "prev does not match the stream's last record");
+  if (s.exists && (e.stream != s.id || e.kind != s.kind || e.authority != s.authority))
+    return corrupt(e, "stream, kind or authority differs from the certificate's");
+  const bool creates = *cmd == CommandType::issue || *cmd == CommandType::convert;
+  if (creates == s.exists) return corrupt(e, std::string(e.type) + " in the wrong place");
+  if (!creates && is_terminal(s.status)) return corrupt(e, "event after a terminal state");
+
+  switch (*cmd) {
+    case CommandType::issue:
+    case CommandType::convert:
+      s.exists = true;
+      s.id = e.stream;
+      s.kind = e.kind;
+      s.authority = e.authority;
+      s.status = CertStatus::active;
+      s.fields = e.data.value("fields", json::object());
+      s.doc_version = 0;
+      take_version(s, e.data);
+      break;
+    case CommandType::amend:
+      for (auto it = e.data["changes"].begin(); it != e.data["changes"].end(); ++it)
+        s.fields[it.key()] = it.value();
+      take_version(s, e.data);
+      break;
+    case CommandType::reissue: take_version(s, e.data); break;
+    case CommandType::renew:
+    case CommandType::review:
+      if (e.data.contains("valid_from")) s.fields["valid_from"] = e.data["valid_from"];
+      s.fields["valid_until"] = e.data["valid_until"];
+      take_version(s, e.data);
+      break;
+    case CommandType::suspend:
+      s.status = CertStatus::suspended;
+      s.suspended_until = get_str(e.data, "until");
+      break;
+    case CommandType::reinstate:
+      s.status = CertStatus::active;
+      s.suspended_until.clear();
+      break;
+    case CommandType::cancel: s.status = CertStatus::cancelled; break;
+    case CommandType::revoke: s.status = CertStatus::revoked; break;
+    case CommandType::withdraw: s.status = CertStatus::withdrawn; break;
+  }
+  if (!makes_new_version(*cmd)) {
+    s.status_reason = get_str(e.data, "reason");
+    s.status_time = e.time;
+  }
+  s.stream_version = e.seq;
+  s.last_hash = std::string(record_hash);
+  return {};
+}
+
+std::string number_claim(std::string_view authority, std::string_view kind, std::string_view number) {
+  return "number/" + std::string(authority) + "/" + std::string(kind) + "/" + std::string(number);
+}
+
+Result<std::string> elicense_for(const KindDescriptor& kind, const AuthorityInfo& authority,
+                                 std::string_view certificate_id, uint32_t doc_version) {
+  std::string issuer = authority.uscc.empty() ? authority.region : authority.uscc;
+  CL_ASSIGN(auto id, make_elicense(kind.elicense_type, issuer, certificate_id,
+                                   static_cast<int>(doc_version)));
+  return id.to_string();
+}
+
+namespace {
+
+Error rule(std::string msg) { return make_error(Errc::rule_violation, std::move(msg)); }
+Error invalid(std::string msg, std::string field) {
+  return make_error(Errc::invalid_argument, std::move(msg), std::move(field));
+}
+
+Error verdict_error(Verdict v, const CertificateState& s, const KindDescriptor* kind,
+                    CommandType c, Date today) {
+  const std::string what = command_name(c);
+  switch (v) {
+    case Verdict::no_such_certificate:
+      return make_error(Errc::not_found, "no certificate " + s.id + " to " + what);
+    case Verdict::already_issued:
+      return make_error(Errc::already_exists, "certificate " + s.id + " already exists");
+    case Verdict::terminal:
+      return rule("certificate is " + std::string(status_name(s.status)) +
+                  ", a final state; it accepts no " + what);
+    case Verdict::wrong_state:
+      return rule("cannot " + what + " a certificate that is " +
+                  state_name(s.lifecycle(today)));
+    case Verdict::expired:
+      return rule("certificate expired on " + (s.valid_until() ? s.valid_until()->to_string() : "?") +
+                  "; renew it before " + what);
+    case Verdict::kind_unsupported:
+      return rule(std::string(kind ? kind->name : "this kind") + " has no " + what + " operation");
+    case Verdict::allowed: break;
+  }
+  return make_error(Errc::internal, "allowed verdict treated as an error");
+}
+
+Result<json> actor_json(const Actor& a, CommandType c) {
+  if (a.operator_id.empty()) return invalid("the acting operator is required", "actor.operator");
+  CL_TRY(validate_text("actor.operator", json(a.operator_id), 64));
+  if (!role_satisfies(a.role, required_role(c)))
+    return make_error(Errc::forbidden, std::string(command_name(c)) + " needs the " +
+                                           role_name(required_role(c)) + " role; the actor is " +
+                                           role_name(a.role));
+  json trail = json::array();
+  static const std::set<std::string> steps = {"clerk", "first_review", "review", "approve",
+                                              "documents"};
+  for (const auto& st : a.trail) {
+    if (!steps.count(st.step))
+      return invalid("approval step must be clerk, first_review, review, approve or documents",
+                     "actor.trail");
+    CL_TRY(validate_text("actor.trail.operator", json(st.operator_id), 64));
+    json step = {{"step", st.step}, {"operator", st.operator_id}};
+    if (!st.opinion.empty()) {
+      CL_TRY(validate_text("actor.trail.opinion", json(st.opinion), 500));
+      step["opinion"] = st.opinion;
+    }
+    trail.push_back(std::move(step));
+  }
+  return json{{"operator", a.operator_id}, {"role", role_name(a.role)}, {"trail", trail}};
+}
+
+Status optional_text(json& data, const char* key, const std::string& value, size_t max) {
+  if (value.empty()) return {};
+  CL_TRY(validate_text(key, json(value), max));
+  data[key] = value;
+  return {};
+}
+
+Result<Date> require_date(const std::string& s, const char* field) {
+  auto d = parse_date(s);
+  if (!d) return invalid(std::string(field) + " must be a real date written YYYY-MM-DD", field);
+  return *d;
+}
+
+Status new_version(json& data, const CertificateState& s, const KindDescriptor& kind,
+                   const DecideContext& ctx, const std::string& id) {
+  uint32_t v = s.exists ? s.doc_version + 1 : 1;
+  data["doc_version"] = v;
+  data["token"] = ctx.new_token();
+  CL_ASSIGN(data["elicense"], elicense_for(kind, *ctx.authority, id, v));
+  return {};
+}
+
+}  // namespace
+
+Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, const DecideContext& ctx) {
+  if (!ctx.authority) return make_error(Errc::internal, "decide without an authority");
+  const Date today = china_date(ctx.now);
+  const bool creates = cmd.type == CommandType::issue || cmd.type == CommandType::convert;
+  const KindDescriptor* kind = find_kind(creates ? cmd.kind : s.kind);
+  if (creates && !kind) {
+    std::string known;
+    for (const auto& k : all_kinds()) known += (known.empty() ? "" : ", ") + std::string(k.code);
+    return invalid("unknown certificate kind \"" + cmd.kind + "\"; known kinds: " + known, "kind");
+  }
+  if (s.exists && s.authority != ctx.authority->code)
+    return make_error(Errc::forbidden, "certificate " + s.id + " belongs to authority " +
+                                           s.authority + ", not " + ctx.authority->code);
+  if (!kind && s.exists) return make_error(Errc::corruption, "certificate of unknown kind " + s.kind);
+  auto verdict = kind ? lifecycle_verdict(*kind, s.lifecycle(today), cmd.type)
+                      : Verdict::no_such_certificate;
+  if (verdict != Verdict::allowed) return verdict_error(verdict, s, kind, cmd.type, today);
+
+  Decision d;
+  d.type = event_type(cmd.type);
+  CL_ASSIGN(d.actor, actor_json(cmd.actor, cmd.type));
+  json data = json::object();
+  CL_TRY(optional_text(data, "decision", cmd.decision, 100));
+  const std::string id = creates ? cmd.certificate_id : s.id;
+  if (creates && !is_certificate_id(id))
+    return make_error(Errc::internal, "new certificate id is not 26 Crockford base32 characters");
+
+  switch (cmd.type) {
+    case CommandType::issue:
+    case CommandType::convert: {
+      CL_TRY(validate_fields(*kind, cmd.fields, today));
+      if (cmd.type == CommandType::convert) {
+        auto until = cmd.fields.find("valid_until");
+        if (until != cmd.fields.end() && *parse_date(until->get<std::string>()) < today)
+          return rule("a paper certificate can only be converted while in force; it expired on " +
+                      until->get<std::string>());
+        data["source"] = "paper";
+      } else if (kind->has_expiry()) {
+        if (*parse_date(cmd.fields.at("valid_until").get<std::string>()) < today)
+          return invalid("有效期至 (valid_until) is already past", "valid_until");
+      }
+      data["fields"] = cmd.fields;
+      CL_TRY(new_version(data, s, *kind, ctx, id));
+      d.unique_claims.push_back(
+          number_claim(ctx.authority->code, kind->code, cmd.fields.at("number").get<std::string>()));
+      break;
+    }
+    case CommandType::amend: {
+      const AmendReason* why = kind->amend_reason(cmd.reason);
+      if (!why) {
+        std::string known;
+        for (const auto& r : kind->amend_reasons)
+          known += (known.empty() ? "" : ", ") + std::string(r.code);
+        return invalid("unknown amendment reason \"" + cmd.reason + "\" for " +
+                           std::string(kind->code) + "; allowed: " + known,
+                       "reason");
+      }
+      if (!cmd.changes.is_object() || cmd.changes.empty())
+        return invalid("changes must be a non-empty object of field -> new value", "changes");
+      for (auto it = cmd.changes.begin(); it != cmd.changes.end(); ++it) {
+        bool allowed = false;
+        for (auto f : why->fields) allowed = allowed || f == it.key();
+        if (!allowed)
+          return invalid("reason " + cmd.reason + " cannot change field " + it.key(), it.key());
+        const FieldSpec* spec = kind->field(it.key());
+        if (!spec) return make_error(Errc::internal, "amend reason names unknown field");
+        if (!(it->is_null() && !spec->required)) CL_TRY(validate_value(*spec, *it, today));
+        else if (spec->required) return invalid(it.key() + " is required", it.key());
+        auto cur = s.fields.find(it.key());
+        if (cur != s.fields.end() && *cur == *it)
+          return invalid(it.key() + " already has this value", it.key());
+        if (why->list_grows) {
+          std::set<std::string> old_items;
+          if (cur != s.fields.end())
+            for (const auto& x : *cur) old_items.insert(x.get<std::string>());
+          size_t kept = 0;
+          for (const auto& x : *it) kept += old_items.count(x.get<std::string>());
+          if (kept != old_items.size())
+            return invalid("增项 (scope_added) may only add items; the new list drops some",
+                           it.key());
+        }
+      }
+      data["reason"] = cmd.reason;
+      data["changes"] = cmd.changes;
+      CL_TRY(new_version(data, s, *kind, ctx, id));
+      break;
+    }
+    case CommandType::reissue:
+      if (cmd.reason != "lost" && cmd.reason != "damaged")
+        return invalid("reissue reason must be lost or damaged", "reason");
+      data["reason"] = cmd.reason;
+      CL_TRY(new_version(data, s, *kind, ctx, id));
+      break;
+    case CommandType::renew:
+    case CommandType::review: {
+      CL_ASSIGN(Date until, require_date(cmd.valid_until, "valid_until"));
+      auto old_until = s.valid_until();
+      if (old_until && until <= *old_until)
+        return invalid("new 有效期至 (valid_until) must be after the current " +
+                           old_until->to_string(),
+                       "valid_until");
+      if (until < today) return invalid("new 有效期至 (valid_until) is already past", "valid_until");
+      const Date base = old_until && *old_until > today ? *old_until : today;
+      if (until > base.plus_years(kind->validity_years + 1))
+        return invalid("new 有效期至 (valid_until) exceeds the " +
+                           std::to_string(kind->validity_years) + "-year validity of " +
+                           std::string(kind->name),
+                       "valid_until");
+      if (!cmd.valid_from.empty()) {
+        CL_ASSIGN(Date from, require_date(cmd.valid_from, "valid_from"));
+        if (until < from) return invalid("valid_until is before valid_from", "valid_until");
+        data["valid_from"] = from.to_string();
+      }
+      data["valid_until"] = until.to_string();
+      CL_TRY(new_version(data, s, *kind, ctx, id));
+      break;
+    }
+    case CommandType::suspend:
+      CL_TRY(validate_text("reason", json(cmd.reason), 500));
+      data["reason"] = cmd.reason;
+      if (!cmd.until.empty()) {
+        CL_ASSIGN(Date until, require_date(cmd.until, "until"));
+        if (until <= today) return invalid("suspension end date must be in the future", "until");
+        data["until"] = until.to_string();
+      }
+      break;
+    case CommandType::reinstate:
+      CL_TRY(optional_text(data, "reason", cmd.reason, 500));
+      break;
+    case CommandType::cancel:
+    case CommandType::revoke:
+    case CommandType::withdraw:
+      CL_TRY(validate_text("reason", json(cmd.reason), 500));
+      data["reason"] = cmd.reason;
+      break;
+  }
+  d.data = std::move(data);
+  return d;
+}
+
+}  // namespace certledger::domain

@@ -1,0 +1,112 @@
+#include "ledger/domain/event.h"
+
+namespace certledger::domain {
+
+using nlohmann::json;
+
+std::string serialize_event(const Event& e) {
+  json j = {
+      {"v", e.v},
+      {"id", e.id},
+      {"type", e.type},
+      {"stream", e.stream},
+      {"seq", e.seq},
+      {"authority", e.authority},
+      {"actor", e.actor},
+      {"time", format_rfc3339_ms(e.time)},
+      {"data", e.data},
+      {"prev", e.prev.empty() ? json(nullptr) : json(e.prev)},
+  };
+  if (!e.kind.empty()) j["kind"] = e.kind;
+  return j.dump(-1, ' ', false, json::error_handler_t::strict);
+}
+
+namespace {
+
+Error bad(std::string msg) { return make_error(Errc::corruption, "event: " + std::move(msg)); }
+
+bool is_lower_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<Event> parse_event(std::string_view bytes) {
+  json j = json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  static const char* known[] = {"v", "id", "type", "stream", "seq", "authority",
+                                "kind", "actor", "time", "data", "prev"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (auto k : known) ok = ok || it.key() == k;
+    if (!ok) return bad("unknown member \"" + it.key() + "\"");
+  }
+  Event e;
+  auto str = [&](const char* k, std::string& out, bool required) -> Status {
+    auto it = j.find(k);
+    if (it == j.end()) return required ? Status(bad(std::string("missing \"") + k + "\"")) : Status();
+    if (!it->is_string()) return bad(std::string("\"") + k + "\" must be a string");
+    out = it->get<std::string>();
+    return {};
+  };
+  if (!j.contains("v") || !j["v"].is_number_integer()) return bad("missing format version \"v\"");
+  e.v = j["v"].get<int>();
+  if (e.v != kEventFormatVersion) return bad("unsupported format version " + std::to_string(e.v));
+  CL_TRY(str("id", e.id, true));
+  CL_TRY(str("type", e.type, true));
+  CL_TRY(str("stream", e.stream, true));
+  CL_TRY(str("authority", e.authority, true));
+  CL_TRY(str("kind", e.kind, false));
+  if (!j.contains("seq") || !j["seq"].is_number_unsigned() || j["seq"].get<uint64_t>() == 0)
+    return bad("\"seq\" must be a positive integer");
+  e.seq = j["seq"].get<uint64_t>();
+  std::string time;
+  CL_TRY(str("time", time, true));
+  auto t = parse_rfc3339(time);
+  if (!t) return bad("\"time\" is not RFC 3339");
+  e.time = *t;
+  if (!j.contains("actor") || !j["actor"].is_object()) return bad("\"actor\" must be an object");
+  e.actor = j["actor"];
+  if (!j.contains("data") || !j["data"].is_object()) return bad("\"data\" must be an object");
+  e.data = j["data"];
+  auto prev = j.find("prev");
+  if (prev == j.end()) return bad("missing \"prev\"");
+  if (prev->is_null()) {
+    if (e.seq != 1) return bad("\"prev\" is null but seq is " + std::to_string(e.seq));
+  } else {
+    if (!prev->is_string() || prev->get_ref<const std::string&>().size() != 64 ||
+        !is_lower_hex(prev->get_ref<const std::string&>()))
+      return bad("\"prev\" must be 64 lower-case hex digits or null");
+    if (e.seq == 1) return bad("first event of a stream has a \"prev\"");
+    e.prev = prev->get<std::string>();
+  }
+  return e;
+}
+
+bool is_certificate_id(std::string_view s) {
+  if (s.size() != 26) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) || c == 'I' || c == 'L' || c == 'O' ||
+        c == 'U')
+      return false;
+  return true;
+}
+
+std::string authority_stream(std::string_view code) { return "authority:" + std::string(code); }
+std::string report_stream(std::string_view code) { return "report:" + std::string(code); }
+
+Status check_authority_code(std::string_view code) {
+  if (code.size() < 2 || code.size() > 32)
+    return make_error(Errc::invalid_argument, "authority code must be 2-32 characters", "code");
+  if (!(code[0] >= 'A' && code[0] <= 'Z'))
+    return make_error(Errc::invalid_argument, "authority code must start with A-Z", "code");
+  for (char c : code)
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return make_error(Errc::invalid_argument, "authority code may only hold A-Z, 0-9 and '-'",
+                        "code");
+  return {};
+}
+
+}  // namespace certledger::domain

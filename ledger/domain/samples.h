@@ -1,0 +1,48 @@
+// Realistic sample data for the demo, tests and benchmarks: plausible names,
+// addresses and scopes, valid check characters, business numbers in each
+// kind's format. Deterministic for a given seed. Never used on real data.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+#include "ledger/domain/certificate.h"
+#include "ledger/domain/kinds.h"
+#include "ledger/util/time.h"
+
+namespace certledger::domain {
+
+class SampleGenerator {
+ public:
+  explicit SampleGenerator(uint64_t seed) : rng_(seed) {}
+
+  // A valid 统一社会信用代码 for an enterprise registered in `area` (6 digits).
+  std::string uscc(const std::string& area = "440100");
+  // A valid 身份证号 for someone born between 1960 and 2000.
+  std::string id_number(const std::string& area = "320102");
+  std::string person_name();
+  std::string company_name(const std::string& city = "广州");
+  std::string address(const std::string& province = "广东省", const std::string& city = "广州");
+  // A complete valid field set for `kind`, issued on `issue_date`, for the
+  // given authority (its province abbreviation feeds the business number).
+  nlohmann::json fields(const KindDescriptor& kind, const AuthorityInfo& authority, Date issue_date,
+                        const std::string& photo_ref = {});
+  // A small valid PNG (grey silhouette on a light background), for photos.
+  static std::string sample_photo_png(uint32_t variant);
+
+  uint32_t next(uint32_t bound) { return std::uniform_int_distribution<uint32_t>(0, bound - 1)(rng_); }
+  std::mt19937_64& rng() { return rng_; }
+
+ private:
+  std::string digits(int n);
+  std::string number(const KindDescriptor& kind, const AuthorityInfo& a, Date issue_date);
+  std::mt19937_64 rng_;
+};
+
+// The demo authorities of the four provinces in the notices (Guangdong,
+// Liaoning, Fujian, Jiangsu), with valid codes.
+std::vector<AuthorityInfo> demo_authorities();
+
+}  // namespace certledger::domain

@@ -1,0 +1,29 @@
+// Byte encodings: hex, base64 (RFC 4648 §4), base64url without padding
+// (§5, as JOSE uses it), Crockford base32, big-endian integers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace certledger {
+
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
+std::string base64url_encode(std::string_view bytes);
+// Strict: rejects padding, whitespace and non-canonical trailing bits.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// Crockford base32 (0-9 A-Z without I L O U), upper case, no padding.
+std::string base32_crockford(std::string_view bytes);
+
+void put_be64(std::string& out, uint64_t v);
+uint64_t get_be64(std::string_view in);  // REQUIRES: in.size() >= 8
+std::string be64(uint64_t v);
+
+}  // namespace certledger

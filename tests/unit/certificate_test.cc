@@ -1,0 +1,264 @@
+#include "ledger/domain/certificate.h"
+
+#include <gtest/gtest.h>
+
+#include "ledger/domain/identifiers.h"
+#include "tests/unit/domain_helpers.h"
+
+namespace certledger::domain {
+namespace {
+
+using nlohmann::json;
+using testing::at;
+using testing::Harness;
+
+TEST(Certificate, IssueBuildsVersionOneWithTokenAndELicense) {
+  Harness h;
+  CertificateState s;
+  auto cmd = h.issue_cmd(*find_kind("testing_institution"), Date{2024, 3, 1});
+  auto d = h.run(s, cmd, at(Date{2024, 3, 1}));
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  EXPECT_EQ(d->type, "certificate.issued");
+  EXPECT_EQ(s.status, CertStatus::active);
+  EXPECT_EQ(s.doc_version, 1u);
+  EXPECT_EQ(s.token, "tok1");
+  auto el = parse_elicense(s.elicense);
+  ASSERT_TRUE(el.ok()) << s.elicense;
+  EXPECT_EQ(el->serial, cmd.certificate_id);
+  EXPECT_EQ(el->issuer_code, h.authority.uscc);
+  EXPECT_EQ(el->version, 1);
+  ASSERT_EQ(d->unique_claims.size(), 1u);
+  EXPECT_NE(d->unique_claims[0].find(cmd.fields["number"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(d->actor["role"], "approver");
+  EXPECT_EQ(d->actor["trail"][0]["step"], "clerk");
+}
+
+TEST(Certificate, AmendmentsFollowTheirReason) {
+  Harness h;
+  CertificateState s;
+  const KindDescriptor& k = *find_kind("construction_enterprise");
+  ASSERT_TRUE(h.run(s, h.issue_cmd(k, Date{2024, 3, 1}), at(Date{2024, 3, 1})).ok());
+  const UnixMillis later = at(Date{2024, 6, 1});
+  CommandInput amend;
+  amend.type = CommandType::amend;
+  amend.reason = "legal_representative_changed";
+  amend.changes = {{"address", "别处"}};
+  auto r = h.run(s, amend, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "address");
+
+  amend.changes = {{"legal_representative", s.fields["legal_representative"]}};
+  r = h.run(s, amend, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("already has this value"), std::string::npos);
+
+  amend.changes = {{"legal_representative", "赵六"}};
+  ASSERT_TRUE(h.run(s, amend, later).ok());
+  EXPECT_EQ(s.fields["legal_representative"], "赵六");
+  EXPECT_EQ(s.doc_version, 2u);
+  EXPECT_EQ(parse_elicense(s.elicense)->version, 2);
+
+  // 增项 may only add.
+  json quals = s.fields["qualifications"];
+  CommandInput add;
+  add.type = CommandType::amend;
+  add.reason = "scope_added";
+  add.changes = {{"qualifications", json::array({"仅此一项"})}};
+  r = h.run(s, add, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("only add"), std::string::npos);
+  json more = quals;
+  more.push_back("消防设施工程专业承包二级");
+  add.changes = {{"qualifications", more}};
+  ASSERT_TRUE(h.run(s, add, later).ok());
+  EXPECT_EQ(s.fields["qualifications"].size(), quals.size() + 1);
+
+  amend.reason = "no_such_reason";
+  r = h.run(s, amend, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "reason");
+  EXPECT_NE(r.error().message.find("scope_added"), std::string::npos);
+}
+
+TEST(Certificate, ConvertOnlyWhilePaperIsInForce) {
+  Harness h;
+  const KindDescriptor& k = *find_kind("safety_license");
+  CertificateState s;
+  auto cmd = h.issue_cmd(k, Date{2020, 1, 10});
+  cmd.type = CommandType::convert;
+  auto r = h.run(s, cmd, at(Date{2024, 1, 1}));  // 3-year validity ended 2023-01-09
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::rule_violation);
+  cmd = h.issue_cmd(k, Date{2022, 5, 10});
+  cmd.type = CommandType::convert;
+  r = h.run(s, cmd, at(Date{2024, 1, 1}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->data["source"], "paper");
+  EXPECT_EQ(r->type, "certificate.converted");
+}
+
+TEST(Certificate, ReissueRenewSuspendReinstateRevoke) {
+  Harness h;
+  const KindDescriptor& k = *find_kind("special_operation");
+  CertificateState s;
+  ASSERT_TRUE(h.run(s, h.issue_cmd(k, Date{2024, 3, 1}), at(Date{2024, 3, 1})).ok());
+  const UnixMillis t = at(Date{2025, 1, 1});
+  CommandInput c;
+  c.type = CommandType::reissue;
+  c.reason = "stolen";
+  ASSERT_FALSE(h.run(s, c, t).ok());
+  c.reason = "lost";
+  ASSERT_TRUE(h.run(s, c, t).ok());
+  EXPECT_EQ(s.doc_version, 2u);
+  EXPECT_EQ(s.token, "tok2");
+
+  c = {};
+  c.type = CommandType::review;
+  c.valid_until = "2025-06-01";  // earlier than the current 2026-02-28
+  auto r = h.run(s, c, t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "valid_until");
+  c.valid_until = "2028-02-28";
+  ASSERT_TRUE(h.run(s, c, t).ok());
+  EXPECT_EQ(s.fields["valid_until"], "2028-02-28");
+  EXPECT_EQ(s.doc_version, 3u);
+
+  c = {};
+  c.type = CommandType::suspend;
+  r = h.run(s, c, t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "reason");
+  c.reason = "安全生产事故调查";
+  c.until = "2025-03-01";
+  ASSERT_TRUE(h.run(s, c, t).ok());
+  EXPECT_EQ(s.status, CertStatus::suspended);
+  EXPECT_EQ(s.suspended_until, "2025-03-01");
+  EXPECT_EQ(s.status_reason, "安全生产事故调查");
+
+  c = {};
+  c.type = CommandType::reinstate;
+  ASSERT_TRUE(h.run(s, c, t + 1).ok());
+  EXPECT_EQ(s.status, CertStatus::active);
+
+  c = {};
+  c.type = CommandType::revoke;
+  c.reason = "违法违规";
+  c.decision = "苏建罚〔2025〕12号";
+  auto d = h.run(s, c, t + 2);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->data["decision"], "苏建罚〔2025〕12号");
+  EXPECT_EQ(s.status, CertStatus::revoked);
+  EXPECT_EQ(s.doc_version, 3u);  // status changes make no new document
+}
+
+TEST(Certificate, RolesAndAuthoritiesAreEnforced) {
+  Harness h;
+  CertificateState s;
+  auto cmd = h.issue_cmd(*find_kind("design"), Date{2024, 3, 1});
+  cmd.actor = Actor{"wang.wu", Role::clerk, {}};
+  auto r = h.run(s, cmd, at(Date{2024, 3, 1}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::forbidden);
+  cmd.actor = Actor{"wang.wu", Role::approver, {{"boss", "x", ""}}};
+  r = h.run(s, cmd, at(Date{2024, 3, 1}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "actor.trail");
+  cmd.actor = {};
+  ASSERT_TRUE(h.run(s, cmd, at(Date{2024, 3, 1})).ok());
+
+  AuthorityInfo other = demo_authorities()[1];
+  CommandInput c;
+  c.type = CommandType::cancel;
+  c.reason = "企业申请";
+  c.actor = Harness::approver();
+  auto d = decide(s, c, DecideContext{at(Date{2024, 4, 1}), &other, [] { return "t"; }});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, Errc::forbidden);
+}
+
+TEST(Certificate, UnknownKindListsTheKnownOnes) {
+  Harness h;
+  CertificateState s;
+  CommandInput c;
+  c.type = CommandType::issue;
+  c.kind = "driving_licence";
+  c.certificate_id = new_certificate_id(0);
+  c.actor = Harness::approver();
+  auto r = decide(s, c, h.ctx(at(Date{2024, 1, 1})));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "kind");
+  EXPECT_NE(r.error().message.find("safety_license"), std::string::npos);
+}
+
+TEST(Certificate, ApplyRejectsEventsThatDoNotFollow) {
+  Harness h;
+  CertificateState s;
+  auto cmd = h.issue_cmd(*find_kind("survey"), Date{2024, 3, 1});
+  ASSERT_TRUE(h.run(s, cmd, at(Date{2024, 3, 1})).ok());
+  Event e;
+  e.type = "certificate.cancelled";
+  e.stream = s.id;
+  e.kind = s.kind;
+  e.authority = s.authority;
+  e.seq = 3;  // gap
+  e.prev = s.last_hash;
+  e.data = {{"reason", "x"}};
+  auto copy = s;
+  EXPECT_EQ(apply_event(copy, e, "00").error().code, Errc::corruption);
+  e.seq = 2;
+  e.prev = std::string(64, '0');
+  EXPECT_EQ(apply_event(copy, e, "00").error().code, Errc::corruption);
+  e.prev = s.last_hash;
+  e.type = "certificate.issued";
+  EXPECT_EQ(apply_event(copy, e, "00").error().code, Errc::corruption);
+  e.type = "certificate.cancelled";
+  EXPECT_TRUE(apply_event(copy, e, "00").ok());
+}
+
+TEST(Event, SerializeParseRoundTripAndStrictness) {
+  Event e;
+  e.id = "0190f3a2-0000-7000-8000-000000000000";
+  e.type = "certificate.issued";
+  e.stream = "01JD3Q7ZK5ABCDEFGHJKMNPQRS";
+  e.seq = 1;
+  e.authority = "GD-ZJT";
+  e.kind = "design";
+  e.actor = {{"operator", "a"}, {"role", "approver"}, {"trail", json::array()}};
+  e.time = 1732350000123;
+  e.data = {{"fields", {{"holder_name", "广州某公司"}}}};
+  std::string bytes = serialize_event(e);
+  EXPECT_NE(bytes.find("\"time\":\"2024-11-23T08:20:00.123Z\""), std::string::npos);
+  EXPECT_NE(bytes.find("广州某公司"), std::string::npos);  // UTF-8, not \u escapes
+  auto back = parse_event(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(serialize_event(*back), bytes);
+  EXPECT_EQ(back->time, e.time);
+
+  auto mutate = [&](const char* key, json v) {
+    json j = json::parse(bytes);
+    if (v.is_discarded()) j.erase(key); else j[key] = v;
+    return parse_event(j.dump());
+  };
+  EXPECT_FALSE(mutate("v", 2).ok());
+  EXPECT_FALSE(mutate("seq", 0).ok());
+  EXPECT_FALSE(mutate("seq", 2).ok());  // seq 2 with prev null
+  EXPECT_FALSE(mutate("prev", "abc").ok());
+  EXPECT_FALSE(mutate("time", "yesterday").ok());
+  EXPECT_FALSE(mutate("extra", 1).ok());
+  EXPECT_FALSE(mutate("data", json(json::value_t::discarded)).ok());
+  EXPECT_FALSE(parse_event("[1,2]").ok());
+  EXPECT_FALSE(parse_event("{not json").ok());
+}
+
+TEST(Event, StreamIdentifiers) {
+  EXPECT_TRUE(is_certificate_id(new_certificate_id(1732350000123)));
+  EXPECT_FALSE(is_certificate_id("01JD3Q7ZK5ABCDEFGHJKMNPQRI"));  // I is not Crockford
+  EXPECT_FALSE(is_certificate_id("short"));
+  EXPECT_TRUE(check_authority_code("GD-ZJT").ok());
+  EXPECT_FALSE(check_authority_code("gd").ok());
+  EXPECT_FALSE(check_authority_code("1GD").ok());
+  EXPECT_FALSE(check_authority_code("G").ok());
+}
+
+}  // namespace
+}  // namespace certledger::domain

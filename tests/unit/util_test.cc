@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include "ledger/util/encoding.h"
+#include "ledger/util/hash.h"
+#include "ledger/util/random.h"
+#include "ledger/util/time.h"
+#include "ledger/util/utf8.h"
+
+namespace certledger {
+namespace {
+
+TEST(Encoding, Base64UrlRoundTripAndStrictness) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01"}) {
+    EXPECT_EQ(base64url_decode(base64url_encode(s)), s);
+    EXPECT_EQ(base64_decode(base64_encode(s)), s);
+  }
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_FALSE(base64url_decode("Zm8=").has_value());  // no padding in base64url
+  EXPECT_EQ(base64url_decode("Zm8"), std::string("fo"));
+  EXPECT_FALSE(base64url_decode("Zm9").has_value());  // non-canonical trailing bits
+  EXPECT_FALSE(base64url_decode("Zm9=").has_value());
+  EXPECT_FALSE(base64url_decode("Zh").has_value());    // non-canonical trailing bits
+  EXPECT_FALSE(base64url_decode("a").has_value());
+  EXPECT_FALSE(base64url_decode("a+b/").has_value());
+  EXPECT_EQ(hex_encode("\x01\xab"), "01ab");
+  EXPECT_EQ(hex_decode("01AB"), std::string("\x01\xab"));
+  EXPECT_FALSE(hex_decode("0g").has_value());
+  EXPECT_EQ(get_be64(be64(0x0102030405060708ull)), 0x0102030405060708ull);
+  EXPECT_LT(be64(255), be64(256));  // big-endian keys sort numerically
+}
+
+TEST(Hash, Sha256KnownAnswers) {
+  EXPECT_EQ(hash_hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hash_hex(sha256_parts({"a", "bc"})), hash_hex(sha256("abc")));
+}
+
+TEST(Random, IdentifiersHaveTheirShape) {
+  std::string u = uuid_v7(1732350000123);
+  ASSERT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[14], '7');
+  EXPECT_TRUE(u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b');
+  EXPECT_EQ(u.substr(0, 13), "0193581b-3bfb");  // 48-bit ms timestamp 0x0193581b3bfb
+  std::string t = new_public_token();
+  EXPECT_EQ(t.size(), 22u);
+  EXPECT_EQ(base64url_decode(t)->size(), 16u);
+  EXPECT_NE(new_public_token(), new_public_token());
+  EXPECT_LT(new_certificate_id(1000), new_certificate_id(2000));
+}
+
+TEST(Time, DatesAndInstants) {
+  EXPECT_TRUE(parse_date("2024-02-29").has_value());
+  EXPECT_FALSE(parse_date("2023-02-29").has_value());
+  EXPECT_FALSE(parse_date("2024-13-01").has_value());
+  EXPECT_FALSE(parse_date("2024-1-01").has_value());
+  EXPECT_EQ((Date{2024, 2, 29}.plus_years(1)), (Date{2025, 2, 28}));
+  EXPECT_EQ(Date::from_days(Date{2000, 3, 1}.days_since_epoch()), (Date{2000, 3, 1}));
+  EXPECT_EQ(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(parse_rfc3339("2024-11-23T08:20:00.123Z"), 1732350000123);
+  EXPECT_EQ(parse_rfc3339("2024-11-23T16:20:00.123+08:00"), 1732350000123);
+  EXPECT_FALSE(parse_rfc3339("2024-11-23 08:20:00Z").has_value());
+  EXPECT_EQ(china_date(*parse_rfc3339("2024-11-23T16:30:00Z")), (Date{2024, 11, 24}));
+}
+
+TEST(Utf8, ValidationAndLength) {
+  EXPECT_EQ(utf8_length("广东省"), 3u);
+  EXPECT_FALSE(utf8_length("\xc0\xaf").has_value());      // overlong
+  EXPECT_FALSE(utf8_length("\xed\xa0\x80").has_value());  // surrogate
+  EXPECT_FALSE(utf8_length("\xe5\xb9").has_value());      // truncated
+  EXPECT_TRUE(has_control_chars("a\tb"));
+  EXPECT_FALSE(has_control_chars("广州 天河"));
+  EXPECT_EQ(utf8_encode(U'粤'), "粤");
+  EXPECT_EQ(utf8_decode("粤A"), std::u32string(U"粤A"));
+}
+
+}  // namespace
+}  // namespace certledger
