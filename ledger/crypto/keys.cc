@@ -89,15 +89,17 @@ const char* digest_of(KeyAlg a) {
 }
 
 // Initialises ctx for sign or verify with the algorithm's digest and, for
-// SM2, the distinguishing ID.
+// SM2, the distinguishing ID. (OpenSSL 3.0 rejects "distid" passed to
+// *Init_ex; setting it on the PKEY_CTX after init is what works.)
 bool init_ctx(EVP_MD_CTX* ctx, KeyAlg alg, EVP_PKEY* key, bool sign) {
-  OSSL_PARAM params[2] = {OSSL_PARAM_END, OSSL_PARAM_END};
+  EVP_PKEY_CTX* pctx = nullptr;
+  int rc = sign ? EVP_DigestSignInit_ex(ctx, &pctx, digest_of(alg), nullptr, nullptr, key, nullptr)
+                : EVP_DigestVerifyInit_ex(ctx, &pctx, digest_of(alg), nullptr, nullptr, key, nullptr);
+  if (rc != 1) return false;
   if (alg == KeyAlg::sm2)
-    params[0] = OSSL_PARAM_construct_octet_string(
-        "distid", const_cast<char*>(kSm2DistinguishingId.data()), kSm2DistinguishingId.size());
-  const OSSL_PARAM* p = alg == KeyAlg::sm2 ? params : nullptr;
-  return sign ? EVP_DigestSignInit_ex(ctx, nullptr, digest_of(alg), nullptr, nullptr, key, p) == 1
-              : EVP_DigestVerifyInit_ex(ctx, nullptr, digest_of(alg), nullptr, nullptr, key, p) == 1;
+    return EVP_PKEY_CTX_set1_id(pctx, kSm2DistinguishingId.data(),
+                                static_cast<int>(kSm2DistinguishingId.size())) == 1;
+  return true;
 }
 
 std::string der_to_raw(std::string_view der) {

@@ -8,6 +8,7 @@ const char* errc_name(Errc code) {
     case Errc::not_found: return "not_found";
     case Errc::already_exists: return "already_exists";
     case Errc::conflict: return "conflict";
+    case Errc::precondition_failed: return "precondition_failed";
     case Errc::rule_violation: return "rule_violation";
     case Errc::unauthenticated: return "unauthenticated";
     case Errc::forbidden: return "forbidden";

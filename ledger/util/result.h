@@ -16,7 +16,8 @@ enum class Errc {
   invalid_argument,     // bad input: a field, a format, a value out of range
   not_found,            // the thing named does not exist
   already_exists,       // creating something that is there already
-  conflict,             // expected stream version did not match
+  conflict,             // a concurrent change won, or an idempotency key was reused
+  precondition_failed,  // If-Match: the certificate is not at the expected version
   rule_violation,       // the lifecycle or a business rule forbids it
   unauthenticated,      // no or bad credentials
   forbidden,            // credentials valid, action not allowed

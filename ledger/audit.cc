@@ -1,0 +1,155 @@
+#include "ledger/audit.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "ledger/crypto/jws.h"
+#include "ledger/ledger.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+
+namespace certledger {
+
+Auditor::Auditor(std::optional<crypto::PublicKey> trusted) : trusted_log_key_(std::move(trusted)) {}
+
+Status Auditor::fail(uint64_t position, std::string reason) {
+  if (!failure_) failure_ = AuditFailure{position, reason};
+  std::string where = position ? "position " + std::to_string(position) + ": " : "";
+  return make_error(Errc::corruption, where + reason);
+}
+
+Status Auditor::expect_checkpoint(uint64_t size, std::string note) {
+  if (size <= range_.size() && size != 0)
+    return fail(0, "checkpoint of size " + std::to_string(size) + " added after its records");
+  pending_checkpoints_[size] = std::move(note);
+  return {};
+}
+
+Status Auditor::add_record(uint64_t position, std::string_view record) {
+  if (failure_) return make_error(Errc::corruption, "audit already failed");
+  if (position != range_.size() + 1)
+    return fail(range_.size() + 1, "missing event: next record is at position " +
+                                       std::to_string(position));
+  auto parts = crypto::jws_parse(record);
+  if (!parts.ok()) return fail(position, parts.error().message);
+  auto event = domain::parse_event(parts->payload);
+  if (!event.ok()) return fail(position, event.error().message);
+  const domain::Event& e = *event;
+
+  // Signature, with the key valid at this position.
+  if (e.type == "log.initialized") {
+    auto key = crypto::PublicKey::from_jwk(e.data.value("jwk", nlohmann::json::object()));
+    if (!key.ok()) return fail(position, "log.initialized: " + key.error().message);
+    if (trusted_log_key_ && key->raw() != trusted_log_key_->raw())
+      return fail(position, "the log key is not the trusted log key");
+    if (auto st = crypto::jws_verify(*parts, *key); !st.ok()) return fail(position, st.error().message);
+    if (auto st = registry_.apply(e, position, parts->kid); !st.ok())
+      return fail(position, st.error().message);
+  } else {
+    auto k = registry_.signing_key(parts->kid, position, e.authority, e.type);
+    if (!k.ok()) return fail(position, k.error().message);
+    if (auto st = crypto::jws_verify(*parts, (*k)->key); !st.ok()) return fail(position, st.error().message);
+    if (Registry::is_registry_event(e.type)) {
+      if (auto st = registry_.apply(e, position, parts->kid); !st.ok())
+        return fail(position, st.error().message);
+    }
+  }
+  if (position == 1 && e.type != "log.initialized") return fail(1, "the log does not start with log.initialized");
+
+  // Per-stream chain.
+  const Hash256 h = sha256(record);
+  auto it = heads_.find(e.stream);
+  const uint64_t have = it == heads_.end() ? 0 : it->second.first;
+  if (e.seq != have + 1)
+    return fail(position, "stream " + e.stream + " jumps from version " + std::to_string(have) +
+                              " to " + std::to_string(e.seq));
+  const std::string prev = have ? hash_hex(it->second.second) : std::string();
+  if (e.prev != prev) return fail(position, "stream " + e.stream + ": prev hash does not match");
+  heads_[e.stream] = {e.seq, h};
+  if (have == 0) {
+    ++summary_.streams;
+    if (domain::is_certificate_id(e.stream)) ++summary_.certificates;
+  }
+
+  // Merkle tree.
+  Status node_status;
+  range_.append(merkle::leaf_hash(record), [&](merkle::NodeId id, const Hash256& node) {
+    if (node_check_ && node_status.ok()) node_status = node_check_(id, node);
+  });
+  if (!node_status.ok()) return fail(position, node_status.error().message);
+  ++summary_.events;
+
+  auto cp = pending_checkpoints_.find(range_.size());
+  if (cp != pending_checkpoints_.end()) {
+    auto log_kid = registry_.active_kid("");
+    if (!log_kid) return fail(position, "checkpoint but no log key");
+    auto c = merkle::open_checkpoint(cp->second, registry_.origin(), registry_.key(*log_kid)->key);
+    if (!c.ok()) return fail(position, c.error().message);
+    if (c->size != range_.size() || c->root != range_.root())
+      return fail(position, "checkpoint at size " + std::to_string(c->size) +
+                                " does not match the recomputed Merkle root");
+    ++summary_.checkpoints;
+    pending_checkpoints_.erase(cp);
+  }
+  return {};
+}
+
+Status Auditor::finish() {
+  if (failure_) return make_error(Errc::corruption, failure_->reason);
+  if (!pending_checkpoints_.empty())
+    return fail(0, "checkpoint at size " + std::to_string(pending_checkpoints_.begin()->first) +
+                       " is beyond the log's " + std::to_string(range_.size()) + " events");
+  summary_.root = range_.root();
+  summary_.authorities = registry_.authorities().size();
+  summary_.keys = registry_.keys().size();
+  return {};
+}
+
+Result<AuditSummary> audit_store(const store::EventStore& store,
+                                 std::optional<crypto::PublicKey> trusted,
+                                 const std::function<void(uint64_t, uint64_t)>& progress) {
+  auto start = std::chrono::steady_clock::now();
+  Auditor a(std::move(trusted));
+  for (auto& [size, note] : store.checkpoints()) CL_TRY(a.expect_checkpoint(size, note));
+  a.set_node_check([&](merkle::NodeId id, const Hash256& h) -> Status {
+    auto stored = store.merkle_node(id);
+    if (!stored.ok() || *stored != h)
+      return make_error(Errc::corruption, "stored Merkle node level " + std::to_string(id.level) +
+                                              " index " + std::to_string(id.index) + " differs");
+    return {};
+  });
+  const uint64_t last = store.last_position();
+  Status st;
+  CL_TRY(store.scan(1, 0, [&](uint64_t pos, std::string_view record) {
+    st = a.add_record(pos, record);
+    if (!st.ok()) return false;
+    // The stream index must point back at this position.
+    auto parts = crypto::jws_parse(record);
+    auto e = domain::parse_event(parts->payload);
+    auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
+    if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
+      st = make_error(Errc::corruption, "position " + std::to_string(pos) +
+                                            ": stream index entry for " + e->stream + " seq " +
+                                            std::to_string(e->seq) + " does not point here");
+      return false;
+    }
+    if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
+    return true;
+  }));
+  CL_TRY(st);
+  if (a.last_position() != last)
+    return make_error(Errc::corruption, "position " + std::to_string(a.last_position() + 1) +
+                                            ": missing event (the store says the log has " +
+                                            std::to_string(last) + ")");
+  CL_TRY(a.finish());
+  if (auto enc = store.get(store::kCfMeta, store::kMetaCompactRange)) {
+    auto r = merkle::CompactRange::decode(*enc);
+    if (!r.ok() || r->root() != a.range().root())
+      return make_error(Errc::corruption, "stored Merkle frontier differs from the recomputed tree");
+  }
+  AuditSummary s = a.summary();
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s;
+}
+
+}  // namespace certledger

@@ -1,0 +1,76 @@
+// Independent verification of a log: every signature against the key valid
+// at that position (key history replayed from the log itself), every
+// per-stream chain link and stream version, dense positions, the Merkle root
+// against every checkpoint. The same code checks a data dir, an exported
+// JSONL file and (later) the Kafka topics.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "ledger/crypto/keys.h"
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/merkle/tree.h"
+#include "ledger/registry.h"
+#include "ledger/store/event_store.h"
+
+namespace certledger {
+
+struct AuditSummary {
+  uint64_t events = 0;
+  uint64_t certificates = 0;
+  uint64_t authorities = 0;
+  uint64_t keys = 0;
+  uint64_t checkpoints = 0;
+  uint64_t streams = 0;
+  Hash256 root{};
+  double seconds = 0;
+};
+
+struct AuditFailure {
+  uint64_t position = 0;  // first bad position (0: not tied to one)
+  std::string reason;
+};
+
+class Auditor {
+ public:
+  // trusted_log_key: if set, log.initialized must introduce exactly this key.
+  explicit Auditor(std::optional<crypto::PublicKey> trusted_log_key = std::nullopt);
+
+  // Checkpoints to check when the tree reaches their size. Add them before
+  // the records they cover.
+  Status expect_checkpoint(uint64_t size, std::string note);
+  // The next record; position must be last + 1.
+  Status add_record(uint64_t position, std::string_view record);
+  // Optionally called with each Merkle node the store holds, to compare.
+  using NodeCheck = std::function<Status(merkle::NodeId, const Hash256&)>;
+  void set_node_check(NodeCheck fn) { node_check_ = std::move(fn); }
+  // Every expected checkpoint must have been reached.
+  Status finish();
+
+  const AuditSummary& summary() const { return summary_; }
+  const Registry& registry() const { return registry_; }
+  const merkle::CompactRange& range() const { return range_; }
+  uint64_t last_position() const { return range_.size(); }
+
+ private:
+  Status fail(uint64_t position, std::string reason);
+  std::optional<crypto::PublicKey> trusted_log_key_;
+  Registry registry_;
+  merkle::CompactRange range_;
+  std::unordered_map<std::string, std::pair<uint64_t, Hash256>> heads_;  // stream -> seq, hash
+  std::map<uint64_t, std::string> pending_checkpoints_;
+  NodeCheck node_check_;
+  AuditSummary summary_;
+  std::optional<AuditFailure> failure_;
+};
+
+// Audits a data dir's store: records, stream index, Merkle nodes, meta and
+// checkpoints. Errors carry the first bad position in their message.
+Result<AuditSummary> audit_store(const store::EventStore& store,
+                                 std::optional<crypto::PublicKey> trusted_log_key = std::nullopt,
+                                 const std::function<void(uint64_t, uint64_t)>& progress = {});
+
+}  // namespace certledger

@@ -1,0 +1,527 @@
+#include "ledger/ledger.h"
+
+#include <rocksdb/db.h>
+
+#include <algorithm>
+
+#include "ledger/crypto/jws.h"
+#include "ledger/domain/identifiers.h"
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+#include "ledger/util/random.h"
+
+namespace certledger {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Result<StoredEvent> decode_record(uint64_t position, std::string record) {
+  auto parts = crypto::jws_parse(record);
+  if (!parts.ok())
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
+                                            parts.error().message);
+  auto event = domain::parse_event(parts->payload);
+  if (!event.ok())
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
+                                            event.error().message);
+  StoredEvent s;
+  s.position = position;
+  s.hash = sha256(record);
+  s.record = std::move(record);
+  s.kid = parts->kid;
+  s.event = std::move(*event);
+  return s;
+}
+
+namespace {
+
+// Applies registry events inside the writer's batch, so a key retirement
+// takes effect for the very next position and an event signed with a key
+// that is not valid at its position is refused before it is written.
+class RegistryGate : public store::BatchContributor {
+ public:
+  RegistryGate(Registry& live, std::shared_mutex& mu) : live_(live), mu_(mu) {}
+  std::string name() const override { return "registry"; }
+  std::vector<std::string> column_families() const override { return {}; }
+  void begin_batch() override {
+    std::shared_lock lock(mu_);
+    staged_ = live_;
+    changed_ = false;
+  }
+  Status apply(const store::SequencedEvent& e, store::BatchWriter&) override {
+    before_ = staged_;
+    if (Registry::is_registry_event(e.event.type)) {
+      if (e.event.type != "log.initialized")
+        CL_TRY(staged_.signing_key(e.kid, e.position, e.event.authority, e.event.type));
+      CL_TRY(staged_.apply(e.event, e.position, e.kid));
+      changed_ = true;
+      return {};
+    }
+    auto k = staged_.signing_key(e.kid, e.position, e.event.authority, e.event.type);
+    if (!k.ok()) return make_error(Errc::rule_violation, k.error().message);
+    return {};
+  }
+  void event_rolled_back() override { staged_ = before_; }
+  void end_batch(bool committed) override {
+    if (!committed || !changed_) return;
+    std::unique_lock lock(mu_);
+    live_ = staged_;
+  }
+
+ private:
+  Registry& live_;
+  std::shared_mutex& mu_;
+  Registry staged_, before_;
+  bool changed_ = false;
+};
+
+Hash256 command_hash(const domain::CommandInput& c) {
+  const bool creates = c.type == domain::CommandType::issue || c.type == domain::CommandType::convert;
+  json j = {{"type", domain::command_name(c.type)},
+            {"certificate", creates ? std::string() : c.certificate_id},
+            {"kind", c.kind},
+            {"fields", c.fields},
+            {"changes", c.changes},
+            {"reason", c.reason},
+            {"valid_from", c.valid_from},
+            {"valid_until", c.valid_until},
+            {"until", c.until},
+            {"decision", c.decision},
+            {"operator", c.actor.operator_id}};
+  return sha256(j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+}  // namespace
+
+Ledger::~Ledger() {
+  if (sequencer_) sequencer_->stop();
+  sequencer_.reset();
+  store_.reset();
+}
+
+std::string Ledger::keys_dir() const { return (fs::path(options_.data_dir) / "keys").string(); }
+
+std::string Ledger::key_path(const std::string& kid) const {
+  return (fs::path(keys_dir()) / (kid + ".pem")).string();
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
+  std::unique_ptr<Ledger> l(new Ledger());
+  l->options_ = std::move(options);
+  std::error_code ec;
+  const fs::path data(l->options_.data_dir);
+  if (!fs::exists(data / "db")) {
+    if (!l->options_.create || l->options_.read_only)
+      return make_error(Errc::not_found, "no ledger in " + data.string() + " (run ledgerctl init)");
+    fs::create_directories(data / "db", ec);
+    if (ec) return make_error(Errc::io_error, "cannot create " + data.string() + ": " + ec.message());
+  }
+  fs::create_directories(data / "keys", ec);
+  fs::permissions(data / "keys", fs::perms::owner_all, ec);
+
+  store::StoreOptions so;
+  so.path = (data / "db").string();
+  so.read_only = l->options_.read_only;
+  for (auto* c : l->options_.contributors)
+    for (const auto& cf : c->column_families()) so.extra_column_families.push_back(cf);
+  CL_ASSIGN(l->store_, store::EventStore::open(so));
+  CL_TRY(l->load_registry());
+  if (l->options_.read_only) return l;
+  CL_TRY(l->load_private_keys());
+
+  std::shared_ptr<const crypto::PrivateKey> log_key;
+  const bool fresh = !l->registry_.initialized();
+  if (fresh && l->options_.replica) {
+    // A replica takes its log, key history included, from the primary.
+  } else if (fresh) {
+    const std::string kid = "log/k1";
+    auto existing = crypto::PrivateKey::load(l->key_path(kid), l->options_.key_passphrase);
+    if (existing.ok()) {
+      log_key = std::make_shared<crypto::PrivateKey>(std::move(*existing));
+    } else {
+      CL_ASSIGN(auto k, l->create_key(kid, crypto::KeyAlg::ed25519));
+      log_key = std::make_shared<crypto::PrivateKey>(std::move(k));
+    }
+    l->private_keys_[kid] = log_key;
+  } else if (!l->options_.replica) {
+    auto kid = l->registry_.active_kid("");
+    if (!kid) return make_error(Errc::corruption, "the log has no active log key");
+    CL_ASSIGN(log_key, l->private_key(*kid));
+  }
+
+  store::SequencerOptions seq;
+  seq.max_batch = l->options_.max_batch;
+  seq.checkpoint_every = l->options_.checkpoint_every;
+  seq.checkpoint_interval_ms = l->options_.checkpoint_interval_ms;
+  seq.origin = fresh ? l->options_.origin : l->registry_.origin();
+  seq.log_key = l->options_.replica ? nullptr : log_key;
+  seq.clock = l->options_.clock;
+  std::vector<store::BatchContributor*> contributors;
+  auto gate = std::make_unique<RegistryGate>(l->registry_, l->registry_mu_);
+  contributors.push_back(gate.get());
+  for (auto* c : l->options_.contributors) contributors.push_back(c);
+  l->gate_ = std::move(gate);
+  l->sequencer_ = std::make_unique<store::Sequencer>(*l->store_, seq, contributors);
+  if (!l->sequencer_->healthy())
+    return make_error(Errc::corruption, "stored Merkle state does not match the log; run ledgerctl audit");
+  if (fresh && !l->options_.replica) CL_TRY(l->init_log());
+  return l;
+}
+
+Status Ledger::load_registry() {
+  // Registry streams: "log" and every "authority:*"; replay them in position order.
+  std::vector<uint64_t> positions;
+  CL_ASSIGN(auto log_positions, store_->stream_positions(kLogStream));
+  positions = log_positions;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->cf(store::kCfHeads)));
+  const std::string prefix = "authority:";
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    CL_ASSIGN(auto p, store_->stream_positions(it->key().ToString()));
+    positions.insert(positions.end(), p.begin(), p.end());
+  }
+  std::sort(positions.begin(), positions.end());
+  Registry r;
+  for (uint64_t pos : positions) {
+    CL_ASSIGN(std::string record, store_->record_at(pos));
+    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    CL_TRY(r.apply(se.event, pos, se.kid));
+  }
+  std::unique_lock lock(registry_mu_);
+  registry_ = std::move(r);
+  return {};
+}
+
+Status Ledger::load_private_keys() {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(keys_dir(), ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file() || it->path().extension() != ".pem") continue;
+    std::string rel = fs::relative(it->path(), keys_dir()).replace_extension().string();
+    std::shared_lock lock(registry_mu_);
+    const KeyRecord* rec = registry_.key(rel);
+    if (!rec || rec->retired_at) continue;  // not (or no longer) a signing key
+    lock.unlock();
+    CL_ASSIGN(auto k, crypto::PrivateKey::load(it->path().string(), options_.key_passphrase));
+    if (k.public_key().raw() != rec->key.raw())
+      return make_error(Errc::corruption, "key file " + it->path().string() +
+                                              " does not match the log's key " + rel);
+    private_keys_[rel] = std::make_shared<crypto::PrivateKey>(std::move(k));
+  }
+  return {};
+}
+
+Result<crypto::PrivateKey> Ledger::create_key(const std::string& kid, crypto::KeyAlg alg) {
+  const std::string path = key_path(kid);
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  fs::permissions(fs::path(path).parent_path(), fs::perms::owner_all, ec);
+  // A key file without a key_added event is an unpublished leftover of an
+  // interrupted command: reuse it rather than fail.
+  if (fs::exists(path)) return crypto::PrivateKey::load(path, options_.key_passphrase);
+  CL_ASSIGN(auto key, crypto::PrivateKey::generate(alg));
+  CL_TRY(key.save(path, options_.key_passphrase));
+  return key;
+}
+
+Result<std::shared_ptr<const crypto::PrivateKey>> Ledger::private_key(const std::string& kid) const {
+  std::shared_lock lock(registry_mu_);
+  auto it = private_keys_.find(kid);
+  if (it == private_keys_.end())
+    return make_error(Errc::unavailable, "private key " + kid + " is not available in " + keys_dir());
+  return it->second;
+}
+
+Status Ledger::init_log() {
+  const std::string kid = "log/k1";
+  CL_ASSIGN(auto key, private_key(kid));
+  domain::Event e;
+  const UnixMillis now = options_.clock();
+  e.id = uuid_v7(now);
+  e.type = "log.initialized";
+  e.stream = std::string(kLogStream);
+  e.seq = 1;
+  e.authority = std::string(kLogAuthority);
+  e.actor = {{"operator", "ledgerd"}, {"role", "admin"}, {"trail", json::array()}};
+  e.time = now;
+  e.data = key_data(kid, key->public_key());
+  e.data["origin"] = options_.origin;
+  CL_ASSIGN(auto out, sign_and_append(std::move(e), kid, {}, {}, Hash256{}));
+  if (out.position != 1) return make_error(Errc::corruption, "log.initialized is not at position 1");
+  return {};
+}
+
+Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& kid,
+                                        std::vector<std::string> claims, const ExecOptions& opts,
+                                        const Hash256& request_hash) {
+  if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
+  CL_ASSIGN(auto key, private_key(kid));
+  const std::string payload = domain::serialize_event(event);
+  CL_ASSIGN(std::string record, crypto::jws_sign(*key, kid, payload));
+  store::AppendRequest req;
+  req.record = record;
+  req.event = std::make_shared<const domain::Event>(event);
+  req.kid = kid;
+  req.idempotency_scope = opts.idempotency_scope.empty() ? event.authority : opts.idempotency_scope;
+  req.idempotency_key = opts.idempotency_key;
+  req.request_hash = request_hash;
+  req.claims = std::move(claims);
+  CL_ASSIGN(auto res, sequencer_->append(std::move(req)));
+  if (res.replayed) return replay_outcome(res.position);
+  Outcome o;
+  o.position = res.position;
+  o.seq = res.seq;
+  o.record = std::move(record);
+  o.event = std::move(event);
+  return o;
+}
+
+Result<Outcome> Ledger::replay_outcome(uint64_t position) const {
+  CL_ASSIGN(std::string record, store_->record_at(position));
+  CL_ASSIGN(StoredEvent se, decode_record(position, std::move(record)));
+  Outcome o;
+  o.position = position;
+  o.seq = se.event.seq;
+  o.replayed = true;
+  o.record = std::move(se.record);
+  if (domain::is_certificate_id(se.event.stream)) {
+    CL_ASSIGN(o.state, load(se.event.stream, position));
+  }
+  o.event = std::move(se.event);
+  return o;
+}
+
+Result<Outcome> Ledger::append_registry_event(const std::string& authority, const std::string& type,
+                                              json data, const std::string& operator_id) {
+  auto log_kid = [&] {
+    std::shared_lock lock(registry_mu_);
+    return registry_.active_kid("");
+  }();
+  if (!log_kid) return make_error(Errc::unavailable, "no active log key");
+  const std::string stream = domain::authority_stream(authority);
+  store::StreamHead head = store_->head(stream);
+  const UnixMillis now = options_.clock();
+  domain::Event e;
+  e.id = uuid_v7(now);
+  e.type = type;
+  e.stream = stream;
+  e.seq = head.version + 1;
+  e.authority = authority;
+  e.actor = {{"operator", operator_id.empty() ? "ledgerctl" : operator_id},
+             {"role", "admin"},
+             {"trail", json::array()}};
+  e.time = now;
+  e.data = std::move(data);
+  e.prev = head.version ? hex_encode(std::string_view(reinterpret_cast<const char*>(head.hash.data()), 32)) : "";
+  return sign_and_append(std::move(e), *log_kid, {}, {}, Hash256{});
+}
+
+Result<std::string> Ledger::register_authority(const domain::AuthorityInfo& info, crypto::KeyAlg alg,
+                                               const std::string& operator_id) {
+  std::lock_guard admin(admin_mu_);
+  CL_TRY(domain::check_authority_code(info.code));
+  if (info.name.empty()) return make_error(Errc::invalid_argument, "authority name is required", "name");
+  if (!info.uscc.empty()) {
+    auto st = domain::check_uscc(info.uscc);
+    if (!st.ok()) return make_error(Errc::invalid_argument, st.error().message, "uscc");
+  }
+  if (info.region.size() != 6 || info.region.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(Errc::invalid_argument, "region must be a 6-digit administrative area code",
+                      "region");
+  if (authority(info.code))
+    return make_error(Errc::already_exists, "authority " + info.code + " is already registered");
+  std::string kid;
+  {
+    std::shared_lock lock(registry_mu_);
+    kid = registry_.next_kid(info.code);
+  }
+  CL_ASSIGN(auto key, create_key(kid, alg));
+  CL_TRY(append_registry_event(info.code, "authority.registered", authority_data(info), operator_id));
+  CL_TRY(append_registry_event(info.code, "authority.key_added", key_data(kid, key.public_key()),
+                               operator_id));
+  std::unique_lock lock(registry_mu_);
+  private_keys_[kid] = std::make_shared<crypto::PrivateKey>(std::move(key));
+  return kid;
+}
+
+Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg alg,
+                                       const std::string& operator_id) {
+  std::lock_guard admin(admin_mu_);
+  if (!authority(code)) return make_error(Errc::not_found, "no authority " + code);
+  std::optional<std::string> old;
+  std::string kid;
+  {
+    std::shared_lock lock(registry_mu_);
+    old = registry_.active_kid(code);
+    kid = registry_.next_kid(code);
+  }
+  CL_ASSIGN(auto key, create_key(kid, alg));
+  {
+    std::unique_lock lock(registry_mu_);
+    private_keys_[kid] = std::make_shared<crypto::PrivateKey>(key);
+  }
+  CL_TRY(append_registry_event(code, "authority.key_added", key_data(kid, key.public_key()), operator_id));
+  if (old) {
+    CL_TRY(append_registry_event(code, "authority.key_retired", {{"kid", *old}, {"reason", "rotated"}},
+                                 operator_id));
+    std::unique_lock lock(registry_mu_);
+    private_keys_.erase(*old);
+  }
+  return kid;
+}
+
+std::optional<domain::AuthorityInfo> Ledger::authority(const std::string& code) const {
+  std::shared_lock lock(registry_mu_);
+  const auto* a = registry_.authority(code);
+  if (!a) return std::nullopt;
+  return *a;
+}
+
+std::vector<domain::AuthorityInfo> Ledger::authorities() const {
+  std::shared_lock lock(registry_mu_);
+  std::vector<domain::AuthorityInfo> out;
+  for (const auto* a : registry_.authorities()) out.push_back(*a);
+  return out;
+}
+
+json Ledger::jwks() const {
+  std::shared_lock lock(registry_mu_);
+  return registry_.jwks();
+}
+
+std::string Ledger::origin() const {
+  std::shared_lock lock(registry_mu_);
+  return registry_.origin();
+}
+
+std::string Ledger::log_verifier_key() const {
+  std::shared_lock lock(registry_mu_);
+  auto kid = registry_.active_kid("");
+  if (!kid) return {};
+  return merkle::note_verifier_key(registry_.origin(), registry_.key(*kid)->key);
+}
+
+Result<domain::CertificateState> Ledger::load(const std::string& id, uint64_t at_position) const {
+  domain::CertificateState s;
+  s.id = id;
+  CL_ASSIGN(auto positions, store_->stream_positions(id));
+  for (uint64_t pos : positions) {
+    if (at_position && pos > at_position) break;
+    CL_ASSIGN(std::string record, store_->record_at(pos));
+    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));
+  }
+  return s;
+}
+
+Result<std::vector<StoredEvent>> Ledger::stream_events(const std::string& stream) const {
+  std::vector<StoredEvent> out;
+  CL_ASSIGN(auto positions, store_->stream_positions(stream));
+  for (uint64_t pos : positions) {
+    CL_ASSIGN(std::string record, store_->record_at(pos));
+    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    out.push_back(std::move(se));
+  }
+  return out;
+}
+
+Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cmd,
+                                const ExecOptions& opts) {
+  if (!sequencer_ || options_.replica)
+    return make_error(Errc::unavailable, "this ledger does not accept commands (read-only or replica)");
+  auto auth = authority(code);
+  if (!auth) return make_error(Errc::not_found, "no authority " + code);
+  std::optional<std::string> kid;
+  {
+    std::shared_lock lock(registry_mu_);
+    kid = registry_.active_kid(code);
+  }
+  if (!kid) return make_error(Errc::rule_violation, "authority " + code + " has no active signing key");
+  const Hash256 request_hash = command_hash(cmd);
+  const std::string scope = opts.idempotency_scope.empty() ? code : opts.idempotency_scope;
+  if (!opts.idempotency_key.empty()) {
+    if (auto v = store_->get(store::kCfIdempotency, store::idempotency_key(scope, opts.idempotency_key));
+        v && v->size() == 48) {
+      if (std::memcmp(v->data() + 16, request_hash.data(), 32) != 0)
+        return make_error(Errc::conflict,
+                          "Idempotency-Key \"" + opts.idempotency_key +
+                              "\" was already used for a different request",
+                          "Idempotency-Key");
+      return replay_outcome(get_be64(*v));
+    }
+  }
+  const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;
+  if (creates && cmd.certificate_id.empty()) cmd.certificate_id = new_certificate_id(options_.clock());
+  if (!creates && !domain::is_certificate_id(cmd.certificate_id))
+    return make_error(Errc::not_found, "no certificate " + cmd.certificate_id);
+
+  std::lock_guard stripe(stripes_[std::hash<std::string>{}(cmd.certificate_id) % kStripes]);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    CL_ASSIGN(domain::CertificateState state, load(cmd.certificate_id));
+    if (opts.expected_version && state.stream_version != *opts.expected_version)
+      return make_error(Errc::precondition_failed,
+                        "certificate " + cmd.certificate_id + " is at version " +
+                            std::to_string(state.stream_version) + ", not " +
+                            std::to_string(*opts.expected_version));
+    const UnixMillis now = options_.clock();
+    domain::DecideContext ctx{now, &*auth, new_public_token};
+    CL_ASSIGN(domain::Decision d, domain::decide(state, cmd, ctx));
+    domain::Event e;
+    e.id = uuid_v7(now);
+    e.type = d.type;
+    e.stream = cmd.certificate_id;
+    e.seq = state.stream_version + 1;
+    e.authority = code;
+    e.kind = creates ? cmd.kind : state.kind;
+    e.actor = std::move(d.actor);
+    e.time = now;
+    e.data = std::move(d.data);
+    e.prev = state.last_hash;
+    ExecOptions o = opts;
+    o.idempotency_scope = scope;
+    auto r = sign_and_append(e, *kid, std::move(d.unique_claims), o, request_hash);
+    if (r.ok()) {
+      if (!r->replayed) {
+        r->state = std::move(state);
+        CL_TRY(domain::apply_event(r->state, r->event, hash_hex(sha256(r->record))));
+      }
+      return r;
+    }
+    const Error& err = r.error();
+    if (err.code != Errc::conflict || !err.field.empty()) return err;
+    if (opts.expected_version)
+      return make_error(Errc::precondition_failed,
+                        "certificate " + cmd.certificate_id + " changed concurrently: " + err.message);
+    // Lost a race with another command on the same certificate: decide again.
+  }
+  return make_error(Errc::conflict, "certificate " + cmd.certificate_id +
+                                        " is changing too fast; try again");
+}
+
+Result<Outcome> Ledger::append_event(const std::string& code, domain::Event event,
+                                     std::vector<std::string> claims, const ExecOptions& opts,
+                                     const Hash256& request_hash) {
+  std::optional<std::string> kid;
+  {
+    std::shared_lock lock(registry_mu_);
+    kid = registry_.active_kid(code);
+  }
+  if (!kid) return make_error(Errc::rule_violation, "authority " + code + " has no active signing key");
+  event.authority = code;
+  return sign_and_append(std::move(event), *kid, std::move(claims), opts, request_hash);
+}
+
+Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,
+                                                    std::shared_ptr<const domain::Event> event,
+                                                    const std::string& kid) {
+  if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
+  store::AppendRequest req;
+  req.record = record;
+  req.event = std::move(event);
+  req.kid = kid;
+  req.position = position;
+  return sequencer_->append(std::move(req));
+}
+
+}  // namespace certledger

@@ -1,0 +1,136 @@
+// The ledger service: a data dir holding the RocksDB store and the private
+// keys, the registry replayed from the log, and the write path
+//   load state -> decide -> build event -> sign (caller's thread) -> sequence.
+// Thread-safe: many threads may execute commands at once; signing runs on
+// the callers' threads, sequencing on the sequencer's single writer.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "ledger/crypto/keys.h"
+#include "ledger/domain/certificate.h"
+#include "ledger/registry.h"
+#include "ledger/store/event_store.h"
+#include "ledger/store/sequencer.h"
+
+namespace certledger {
+
+struct LedgerOptions {
+  std::string data_dir = "./data";
+  std::string origin = "certledger.local/log";  // checkpoint origin, set at init
+  bool create = true;                           // initialise an empty data dir
+  bool read_only = false;                       // open the store read-only (no writer)
+  uint64_t checkpoint_every = 1000;
+  int checkpoint_interval_ms = 1000;
+  size_t max_batch = 1024;
+  std::string key_passphrase;                   // for encrypted PEM files
+  Clock clock = system_now_ms;
+  std::vector<store::BatchContributor*> contributors;
+  bool replica = false;                         // appends verified records at given positions
+};
+
+struct Outcome {
+  uint64_t position = 0;
+  uint64_t seq = 0;
+  bool replayed = false;         // an idempotent repeat: the first answer
+  std::string record;            // the signed record
+  domain::Event event;
+  domain::CertificateState state;  // the certificate after the event
+};
+
+struct ExecOptions {
+  std::string idempotency_key;                  // empty: none
+  std::optional<uint64_t> expected_version;     // If-Match: the stream version
+  std::string idempotency_scope;                // defaults to the authority code
+};
+
+// A parsed, hash-checked record from the store.
+struct StoredEvent {
+  uint64_t position = 0;
+  std::string record;
+  std::string kid;
+  domain::Event event;
+  Hash256 hash{};
+};
+Result<StoredEvent> decode_record(uint64_t position, std::string record);
+
+class Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> open(LedgerOptions options);
+  ~Ledger();
+
+  // ---- registry (admin) ----
+  Result<std::string> register_authority(const domain::AuthorityInfo& info, crypto::KeyAlg alg,
+                                         const std::string& operator_id);
+  // Adds a new key for the authority and retires the previous active one.
+  Result<std::string> rotate_key(const std::string& authority, crypto::KeyAlg alg,
+                                 const std::string& operator_id);
+  std::optional<domain::AuthorityInfo> authority(const std::string& code) const;
+  std::vector<domain::AuthorityInfo> authorities() const;
+  nlohmann::json jwks() const;
+  std::string log_verifier_key() const;  // note verifier key of the log key
+  std::string origin() const;
+
+  // ---- certificates ----
+  Result<Outcome> execute(const std::string& authority, domain::CommandInput cmd,
+                          const ExecOptions& opts = {});
+  // The certificate as of its latest event, or as of a log position.
+  Result<domain::CertificateState> load(const std::string& certificate_id,
+                                        uint64_t at_position = 0) const;
+  Result<std::vector<StoredEvent>> stream_events(const std::string& stream) const;
+
+  // ---- generic signed append (report codes and other event families) ----
+  // Builds, signs with the authority's active key and sequences an event.
+  Result<Outcome> append_event(const std::string& authority, domain::Event event,
+                               std::vector<std::string> claims, const ExecOptions& opts,
+                               const Hash256& request_hash);
+
+  // ---- replica: append a record verified elsewhere, at its position ----
+  Result<store::AppendResult> append_verified(uint64_t position, const std::string& record,
+                                              std::shared_ptr<const domain::Event> event,
+                                              const std::string& kid);
+
+  store::EventStore& store() { return *store_; }
+  const store::EventStore& store() const { return *store_; }
+  store::Sequencer* sequencer() { return sequencer_.get(); }
+  const LedgerOptions& options() const { return options_; }
+  std::string keys_dir() const;
+
+ private:
+  Ledger() = default;
+  Status load_registry();
+  Status load_private_keys();
+  Status init_log();
+  Result<Outcome> append_registry_event(const std::string& authority, const std::string& type,
+                                        nlohmann::json data, const std::string& operator_id);
+  Result<Outcome> sign_and_append(domain::Event event, const std::string& kid,
+                                  std::vector<std::string> claims, const ExecOptions& opts,
+                                  const Hash256& request_hash);
+  Result<std::shared_ptr<const crypto::PrivateKey>> private_key(const std::string& kid) const;
+  Result<Outcome> replay_outcome(uint64_t position) const;
+  Result<crypto::PrivateKey> create_key(const std::string& kid, crypto::KeyAlg alg);
+  std::string key_path(const std::string& kid) const;
+
+  LedgerOptions options_;
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<store::Sequencer> sequencer_;
+  mutable std::shared_mutex registry_mu_;
+  Registry registry_;
+  std::map<std::string, std::shared_ptr<const crypto::PrivateKey>> private_keys_;
+  std::mutex admin_mu_;  // serialises registry changes
+  // Commands on one certificate take its stripe for load -> decide -> sign ->
+  // append, so they queue instead of racing; the sequencer's version check
+  // still guards against writers outside this process.
+  static constexpr size_t kStripes = 4096;
+  std::array<std::mutex, kStripes> stripes_;
+  std::unique_ptr<store::BatchContributor> gate_;  // RegistryGate, first contributor
+};
+
+}  // namespace certledger

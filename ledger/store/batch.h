@@ -1,0 +1,61 @@
+// What the sequencer hands to batch contributors (projections, the key
+// registry): the event being appended and a view of the WriteBatch that
+// reads its own uncommitted writes. ledger/ defines this interface;
+// projections/ implements it, ledgerd wires the two together.
+#pragma once
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/domain/event.h"
+#include "ledger/util/hash.h"
+#include "ledger/util/result.h"
+
+namespace certledger::store {
+
+class EventStore;
+
+struct SequencedEvent {
+  uint64_t position;
+  const domain::Event& event;   // parsed payload
+  std::string_view record;      // the signed record bytes
+  const Hash256& record_hash;   // SHA-256(record)
+  std::string_view kid;         // key that signed it
+};
+
+// Reads see the batch's own writes first (earlier events of the same group),
+// then the database.
+class BatchWriter {
+ public:
+  BatchWriter(EventStore& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  std::optional<std::string> get(std::string_view cf, std::string_view key) const;
+  void put(std::string_view cf, std::string_view key, std::string_view value);
+  void del(std::string_view cf, std::string_view key);
+  EventStore& store() { return store_; }
+
+ private:
+  EventStore& store_;
+  rocksdb::WriteBatchWithIndex& batch_;
+};
+
+class BatchContributor {
+ public:
+  virtual ~BatchContributor() = default;
+  virtual std::string name() const = 0;
+  virtual std::vector<std::string> column_families() const = 0;
+  // Adds the event's effect. An error rejects that event (nothing of it is
+  // written) and is returned to its submitter.
+  virtual Status apply(const SequencedEvent& e, BatchWriter& w) = 0;
+  // Group hooks, all on the writer thread. After apply() succeeded for an
+  // event, a later contributor may still reject it: event_rolled_back()
+  // then undoes this contributor's in-memory staging for that event.
+  virtual void begin_batch() {}
+  virtual void event_rolled_back() {}
+  virtual void end_batch(bool committed) { (void)committed; }
+};
+
+}  // namespace certledger::store

@@ -1,0 +1,250 @@
+#include "ledger/store/event_store.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+
+#include <cstring>
+
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+
+namespace certledger::store {
+
+std::string StreamHead::encode() const {
+  std::string s;
+  s.reserve(48);
+  put_be64(s, version);
+  put_be64(s, position);
+  s.append(reinterpret_cast<const char*>(hash.data()), 32);
+  return s;
+}
+
+std::optional<StreamHead> StreamHead::decode(std::string_view b) {
+  if (b.size() != 48) return std::nullopt;
+  StreamHead h;
+  h.version = get_be64(b);
+  h.position = get_be64(b.substr(8));
+  std::memcpy(h.hash.data(), b.data() + 16, 32);
+  return h;
+}
+
+Error rocks_error(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return make_error(Errc::not_found, msg);
+  if (s.IsCorruption()) return make_error(Errc::corruption, msg);
+  if (s.IsInvalidArgument()) return make_error(Errc::invalid_argument, msg);
+  return make_error(Errc::unavailable, msg);  // I/O error, no space, busy: fail closed
+}
+
+namespace {
+
+const std::vector<std::string>& core_families() {
+  static const std::vector<std::string> f = {
+      rocksdb::kDefaultColumnFamilyName, kCfMeta,   kCfEvents,      kCfStreams,     kCfHeads,
+      kCfIdempotency,                    kCfClaims, kCfMerkle,      kCfCheckpoints};
+  return f;
+}
+
+rocksdb::ColumnFamilyOptions family_options(const std::string& name,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.filter_policy.reset();
+  if (name != kCfEvents && name != kCfMerkle && name != kCfCheckpoints)
+    t.filter_policy = std::shared_ptr<const rocksdb::FilterPolicy>(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Hashes and signatures do not compress.
+  if (name == kCfMerkle || name == kCfHeads || name == kCfIdempotency)
+    o.compression = rocksdb::kNoCompression;
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
+  std::unique_ptr<EventStore> s(new EventStore());
+  s->path_ = opt.path;
+  rocksdb::Options options;
+  options.create_if_missing = opt.create_if_missing;
+  options.create_missing_column_families = true;
+  options.paranoid_checks = true;
+  options.max_background_jobs = 2;
+  options.keep_log_file_num = 5;
+  options.max_total_wal_size = 256 << 20;
+  auto cache = rocksdb::NewLRUCache(opt.block_cache_mb << 20);
+
+  std::vector<std::string> names = core_families();
+  for (const auto& n : opt.extra_column_families)
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  // Families that exist on disk but are not requested still have to be opened.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(options, opt.path, &existing).ok())
+    for (const auto& n : existing)
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const auto& n : names) descs.emplace_back(n, family_options(n, cache));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st =
+      opt.read_only ? rocksdb::DB::OpenForReadOnly(options, opt.path, descs, &handles, &raw)
+                    : rocksdb::DB::Open(options, opt.path, descs, &handles, &raw);
+  if (!st.ok()) return rocks_error(st, "open " + opt.path);
+  s->db_.reset(raw);
+  for (size_t i = 0; i < names.size(); ++i) s->cfs_[names[i]] = handles[i];
+
+  auto format = s->get(kCfMeta, kMetaFormat);
+  if (!format && !opt.read_only) {
+    CL_TRY(s->put_sync(kCfMeta, kMetaFormat, "certledger-store 1"));
+  } else if (format && *format != "certledger-store 1") {
+    return make_error(Errc::corruption, "unsupported store format \"" + *format + "\"");
+  }
+  if (auto last = s->get(kCfMeta, kMetaLastPosition); last && last->size() == 8)
+    s->last_position_ = get_be64(*last);
+  return s;
+}
+
+EventStore::~EventStore() {
+  if (db_) {
+    for (auto& [name, h] : cfs_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+rocksdb::ColumnFamilyHandle* EventStore::cf(std::string_view name) const {
+  auto it = cfs_.find(name);
+  return it == cfs_.end() ? nullptr : it->second;
+}
+
+std::optional<std::string> EventStore::get(std::string_view cf_name, std::string_view key) const {
+  std::string value;
+  auto* h = cf(cf_name);
+  if (!h) return std::nullopt;
+  if (!db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value).ok())
+    return std::nullopt;
+  return value;
+}
+
+Status EventStore::put_sync(std::string_view cf_name, std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  auto st = db_->Put(w, cf(cf_name), rocksdb::Slice(key.data(), key.size()),
+                     rocksdb::Slice(value.data(), value.size()));
+  if (!st.ok()) return rocks_error(st, "write " + std::string(cf_name));
+  return {};
+}
+
+Result<std::string> EventStore::record_at(uint64_t position) const {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions(), cf(kCfEvents), event_key(position), &value);
+  if (st.IsNotFound())
+    return make_error(Errc::not_found, "no event at position " + std::to_string(position));
+  if (!st.ok()) return rocks_error(st, "read event");
+  return value;
+}
+
+Status EventStore::scan(uint64_t from, uint64_t to,
+                        const std::function<bool(uint64_t, std::string_view)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  if (to != 0) {
+    upper = event_key(to + 1);
+    upper_slice = upper;
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kCfEvents)));
+  for (it->Seek(event_key(from)); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return make_error(Errc::corruption, "malformed event key");
+    uint64_t pos = get_be64(std::string_view(it->key().data(), 8));
+    if (!fn(pos, std::string_view(it->value().data(), it->value().size()))) return {};
+  }
+  if (!it->status().ok()) return rocks_error(it->status(), "scan events");
+  return {};
+}
+
+StreamHead EventStore::head(std::string_view stream) const {
+  auto v = get(kCfHeads, stream);
+  if (!v) return {};
+  auto h = StreamHead::decode(*v);
+  return h ? *h : StreamHead{};
+}
+
+Result<std::vector<uint64_t>> EventStore::stream_positions(std::string_view stream) const {
+  std::vector<uint64_t> out;
+  std::string prefix = stream_prefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCfStreams)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->value().size() != 8) return make_error(Errc::corruption, "malformed stream index value");
+    out.push_back(get_be64(std::string_view(it->value().data(), 8)));
+  }
+  if (!it->status().ok()) return rocks_error(it->status(), "scan stream");
+  return out;
+}
+
+Result<Hash256> EventStore::merkle_node(merkle::NodeId id) const {
+  auto v = get(kCfMerkle, merkle_key(id));
+  if (!v || v->size() != 32)
+    return make_error(Errc::corruption, "missing Merkle node level " + std::to_string(id.level) +
+                                            " index " + std::to_string(id.index));
+  Hash256 h;
+  std::memcpy(h.data(), v->data(), 32);
+  return h;
+}
+
+merkle::NodeSource EventStore::node_source() const {
+  return [this](merkle::NodeId id) { return merkle_node(id); };
+}
+
+std::optional<std::pair<uint64_t, std::string>> EventStore::latest_checkpoint() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCfCheckpoints)));
+  it->SeekToLast();
+  if (!it->Valid() || it->key().size() != 8) return std::nullopt;
+  return std::make_pair(get_be64(std::string_view(it->key().data(), 8)), it->value().ToString());
+}
+
+std::optional<std::string> EventStore::checkpoint_at(uint64_t size) const {
+  return get(kCfCheckpoints, be64(size));
+}
+
+std::vector<std::pair<uint64_t, std::string>> EventStore::checkpoints(uint64_t from_size) const {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCfCheckpoints)));
+  for (it->Seek(be64(from_size)); it->Valid(); it->Next())
+    if (it->key().size() == 8)
+      out.emplace_back(get_be64(std::string_view(it->key().data(), 8)), it->value().ToString());
+  return out;
+}
+
+Status EventStore::reset_column_family(const std::string& name) {
+  auto it = cfs_.find(name);
+  if (it == cfs_.end()) return make_error(Errc::not_found, "no column family " + name);
+  for (const auto& core : core_families())
+    if (core == name) return make_error(Errc::invalid_argument, "refusing to drop core family " + name);
+  rocksdb::ColumnFamilyOptions opts;
+  rocksdb::ColumnFamilyDescriptor desc;
+  it->second->GetDescriptor(&desc);
+  auto st = db_->DropColumnFamily(it->second);
+  if (!st.ok()) return rocks_error(st, "drop " + name);
+  db_->DestroyColumnFamilyHandle(it->second);
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  st = db_->CreateColumnFamily(desc.options, name, &h);
+  if (!st.ok()) return rocks_error(st, "create " + name);
+  it->second = h;
+  return {};
+}
+
+Status EventStore::create_checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* cp = nullptr;
+  auto st = rocksdb::Checkpoint::Create(db_.get(), &cp);
+  if (!st.ok()) return rocks_error(st, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> guard(cp);
+  st = cp->CreateCheckpoint(dir);
+  if (!st.ok()) return rocks_error(st, "checkpoint into " + dir);
+  return {};
+}
+
+}  // namespace certledger::store

@@ -1,0 +1,90 @@
+// The event store: one RocksDB instance with a column family per concern.
+// Only the Sequencer writes the core column families; everything here reads,
+// concurrently and without waiting on the writer.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/merkle/tree.h"
+#include "ledger/util/hash.h"
+#include "ledger/util/result.h"
+
+namespace certledger::store {
+
+struct StreamHead {
+  uint64_t version = 0;   // last seq of the stream, 0 if the stream is empty
+  uint64_t position = 0;  // position of that event
+  Hash256 hash{};         // SHA-256 of that signed record
+  std::string encode() const;
+  static std::optional<StreamHead> decode(std::string_view bytes);
+};
+
+struct StoreOptions {
+  std::string path;
+  bool create_if_missing = true;
+  bool read_only = false;
+  size_t block_cache_mb = 128;
+  std::vector<std::string> extra_column_families;  // projections' families
+};
+
+class EventStore {
+ public:
+  static Result<std::unique_ptr<EventStore>> open(const StoreOptions& options);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  // nullptr if no such family was opened.
+  rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  const std::string& path() const { return path_; }
+
+  // The last durable position (0 when empty). Published after each commit.
+  uint64_t last_position() const { return last_position_.load(std::memory_order_acquire); }
+  void publish_last_position(uint64_t p) { last_position_.store(p, std::memory_order_release); }
+
+  Result<std::string> record_at(uint64_t position) const;
+  // Calls fn(position, record) for positions in [from, to] in order until it
+  // returns false. to = 0 means "to the end".
+  Status scan(uint64_t from, uint64_t to,
+              const std::function<bool(uint64_t, std::string_view)>& fn) const;
+  StreamHead head(std::string_view stream) const;  // version 0 if absent
+  // Positions of the stream's events, in seq order.
+  Result<std::vector<uint64_t>> stream_positions(std::string_view stream) const;
+  Result<Hash256> merkle_node(merkle::NodeId id) const;
+  merkle::NodeSource node_source() const;
+
+  std::optional<std::string> get(std::string_view cf, std::string_view key) const;
+  Status put_sync(std::string_view cf, std::string_view key, std::string_view value);
+
+  // Checkpoints: the newest, and the one of a given size.
+  std::optional<std::pair<uint64_t, std::string>> latest_checkpoint() const;
+  std::optional<std::string> checkpoint_at(uint64_t size) const;
+  std::vector<std::pair<uint64_t, std::string>> checkpoints(uint64_t from_size = 0) const;
+
+  // Drops and recreates a column family (projection rebuild).
+  Status reset_column_family(const std::string& name);
+  // Online backup into `dir` via a RocksDB checkpoint (hard links, consistent).
+  Status create_checkpoint(const std::string& dir) const;
+
+ private:
+  EventStore() = default;
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs_;
+  std::atomic<uint64_t> last_position_{0};
+};
+
+// RocksDB status -> Error. Disk-full and I/O errors map to unavailable so the
+// API answers 503 and keeps the data.
+Error rocks_error(const rocksdb::Status& s, std::string_view what);
+
+}  // namespace certledger::store

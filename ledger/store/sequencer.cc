@@ -1,0 +1,314 @@
+#include "ledger/store/sequencer.h"
+
+#include <map>
+
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+
+namespace certledger::store {
+
+std::optional<std::string> BatchWriter::get(std::string_view cf, std::string_view key) const {
+  std::string value;
+  auto st = batch_.GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.cf(cf),
+                                     rocksdb::Slice(key.data(), key.size()), &value);
+  if (!st.ok()) return std::nullopt;
+  return value;
+}
+
+void BatchWriter::put(std::string_view cf, std::string_view key, std::string_view value) {
+  batch_.Put(store_.cf(cf), rocksdb::Slice(key.data(), key.size()),
+             rocksdb::Slice(value.data(), value.size()));
+}
+
+void BatchWriter::del(std::string_view cf, std::string_view key) {
+  batch_.Delete(store_.cf(cf), rocksdb::Slice(key.data(), key.size()));
+}
+
+namespace {
+
+std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), 32}; }
+
+std::string idempotency_value(uint64_t position, uint64_t seq, const Hash256& request_hash) {
+  std::string v = be64(position);
+  put_be64(v, seq);
+  v.append(view(request_hash));
+  return v;
+}
+
+Error conflict(std::string m) { return make_error(Errc::conflict, std::move(m)); }
+
+}  // namespace
+
+Sequencer::Sequencer(EventStore& store, SequencerOptions options,
+                     std::vector<BatchContributor*> contributors)
+    : store_(store), options_(std::move(options)), contributors_(std::move(contributors)) {
+  if (!options_.clock) options_.clock = system_now_ms;
+  if (auto enc = store_.get(kCfMeta, kMetaCompactRange)) {
+    auto r = merkle::CompactRange::decode(*enc);
+    if (r.ok()) range_ = *r;
+  }
+  if (range_.size() != store_.last_position()) stats_.healthy = false;  // refuse to write
+  if (auto cp = store_.latest_checkpoint()) last_checkpoint_size_ = cp->first;
+  last_checkpoint_time_ = options_.clock();
+  writer_ = std::thread([this] { run(); });
+}
+
+Sequencer::~Sequencer() { stop(); }
+
+void Sequencer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+std::future<Result<AppendResult>> Sequencer::submit(AppendRequest request) {
+  Pending p{std::move(request), {}};
+  auto f = p.promise.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      p.promise.set_value(make_error(Errc::unavailable, "the ledger is shutting down"));
+      return f;
+    }
+    queue_.push_back(std::move(p));
+  }
+  cv_.notify_one();
+  return f;
+}
+
+Result<AppendResult> Sequencer::append(AppendRequest request) { return submit(std::move(request)).get(); }
+
+merkle::CompactRange Sequencer::compact_range() const {
+  std::lock_guard lock(state_mu_);
+  return range_;
+}
+
+SequencerStats Sequencer::stats() const {
+  std::lock_guard lock(state_mu_);
+  return stats_;
+}
+
+bool Sequencer::healthy() const {
+  std::lock_guard lock(state_mu_);
+  return stats_.healthy;
+}
+
+void Sequencer::run() {
+  for (;;) {
+    std::vector<Pending> group;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(std::max(10, options_.checkpoint_interval_ms)),
+                   [&] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty() && group.size() < options_.max_batch) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (group.empty() && stopping_) break;
+    }
+    if (!group.empty()) process(group);
+    maybe_checkpoint();
+  }
+  // Drain: anything still queued at shutdown is refused, never half-done.
+  std::lock_guard lock(mu_);
+  for (auto& p : queue_) p.promise.set_value(make_error(Errc::unavailable, "the ledger is shutting down"));
+  queue_.clear();
+}
+
+void Sequencer::process(std::vector<Pending>& group) {
+  std::vector<std::optional<Result<AppendResult>>> results(group.size());
+  auto fail_all = [&](const Error& e) {
+    for (auto& p : group) p.promise.set_value(e);
+    std::lock_guard lock(state_mu_);
+    stats_.rejected += group.size();
+  };
+
+  if (!healthy()) {
+    // Try to recover from a background error (e.g. the disk had no space),
+    // then reload what is durable before accepting anything.
+    auto st = store_.db()->Resume();
+    auto last = store_.get(kCfMeta, kMetaLastPosition);
+    auto enc = store_.get(kCfMeta, kMetaCompactRange);
+    uint64_t last_pos = last && last->size() == 8 ? get_be64(*last) : 0;
+    auto r = enc ? merkle::CompactRange::decode(*enc) : Result<merkle::CompactRange>(merkle::CompactRange());
+    if (!st.ok() || !r.ok() || r->size() != last_pos) {
+      fail_all(make_error(Errc::unavailable, "the store is not accepting writes: " +
+                                                 (st.ok() ? std::string("Merkle state mismatch")
+                                                          : st.ToString())));
+      return;
+    }
+    std::lock_guard lock(state_mu_);
+    range_ = *r;
+    store_.publish_last_position(last_pos);
+    stats_.healthy = true;
+  }
+
+  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  BatchWriter bw(store_, wb);
+  uint64_t pos = store_.last_position();
+  merkle::CompactRange range = compact_range();
+  std::map<std::string, StreamHead, std::less<>> heads;
+  std::map<std::string, std::string, std::less<>> claims;
+  size_t appended = 0;
+  for (auto* c : contributors_) c->begin_batch();
+  bool committed = false;
+
+  for (size_t i = 0; i < group.size(); ++i) {
+    const AppendRequest& r = group[i].request;
+    const domain::Event& e = *r.event;
+    std::string idem;
+    if (!r.idempotency_key.empty()) {
+      idem = idempotency_key(r.idempotency_scope, r.idempotency_key);
+      if (auto v = bw.get(kCfIdempotency, idem); v && v->size() == 48) {
+        if (std::memcmp(v->data() + 16, r.request_hash.data(), 32) != 0) {
+          results[i] = make_error(Errc::conflict,
+                                  "Idempotency-Key \"" + r.idempotency_key +
+                                      "\" was already used for a different request",
+                                  "Idempotency-Key");
+        } else {
+          results[i] = AppendResult{get_be64(*v), get_be64(std::string_view(*v).substr(8)), true};
+        }
+        continue;
+      }
+    }
+    if (r.position && *r.position != pos + 1) {
+      results[i] = make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
+                                                    " but the next position is " +
+                                                    std::to_string(pos + 1));
+      continue;
+    }
+    auto hit = heads.find(e.stream);
+    StreamHead head = hit != heads.end() ? hit->second : store_.head(e.stream);
+    if (e.seq != head.version + 1) {
+      results[i] = conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
+                            "; the event expects version " + std::to_string(e.seq - 1));
+      continue;
+    }
+    if ((head.version == 0 && !e.prev.empty()) ||
+        (head.version > 0 && e.prev != hex_encode(view(head.hash)))) {
+      results[i] = conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
+      continue;
+    }
+    bool claim_taken = false;
+    for (const auto& c : r.claims) {
+      auto cit = claims.find(c);
+      std::optional<std::string> owner =
+          cit != claims.end() ? std::optional<std::string>(cit->second) : bw.get(kCfClaims, c);
+      if (owner && *owner != e.stream) {
+        results[i] = make_error(Errc::already_exists, "\"" + c + "\" is already taken by " + *owner);
+        claim_taken = true;
+        break;
+      }
+    }
+    if (claim_taken) continue;
+
+    const Hash256 record_hash = sha256(r.record);
+    const merkle::CompactRange saved_range = range;
+    wb.SetSavePoint();
+    ++pos;
+    bw.put(kCfEvents, event_key(pos), r.record);
+    bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
+    StreamHead next{e.seq, pos, record_hash};
+    bw.put(kCfHeads, e.stream, next.encode());
+    if (!idem.empty()) bw.put(kCfIdempotency, idem, idempotency_value(pos, e.seq, r.request_hash));
+    for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
+    range.append(merkle::leaf_hash(r.record), [&](merkle::NodeId id, const Hash256& h) {
+      bw.put(kCfMerkle, merkle_key(id), view(h));
+    });
+    SequencedEvent se{pos, e, r.record, record_hash, r.kid};
+    Status contributed;
+    size_t applied = 0;
+    for (auto* c : contributors_) {
+      contributed = c->apply(se, bw);
+      if (!contributed.ok()) break;
+      ++applied;
+    }
+    if (!contributed.ok()) {
+      for (size_t k = 0; k < applied; ++k) contributors_[k]->event_rolled_back();
+      wb.RollbackToSavePoint();
+      range = saved_range;
+      --pos;
+      results[i] = contributed.error();
+      continue;
+    }
+    wb.PopSavePoint();
+    heads[e.stream] = next;
+    for (const auto& c : r.claims) claims[c] = e.stream;
+    results[i] = AppendResult{pos, e.seq, false};
+    ++appended;
+  }
+
+  if (appended > 0) {
+    bw.put(kCfMeta, kMetaLastPosition, be64(pos));
+    bw.put(kCfMeta, kMetaCompactRange, range.encode());
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    auto st = store_.db()->Write(w, wb.GetWriteBatch());
+    if (!st.ok()) {
+      {
+        std::lock_guard lock(state_mu_);
+        stats_.healthy = false;
+      }
+      Error e = rocks_error(st, "commit");
+      e.code = Errc::unavailable;
+      for (auto& r : results)
+        if (r && r->ok()) r = e;
+    } else {
+      {
+        std::lock_guard lock(state_mu_);
+        range_ = range;
+        stats_.appended += appended;
+        stats_.batches += 1;
+        stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, appended);
+      }
+      committed = true;
+    }
+  }
+  for (auto* c : contributors_) c->end_batch(committed);
+  if (committed) {
+    store_.publish_last_position(pos);
+    for (auto& fn : commit_listeners_) fn(pos);
+  }
+  size_t rejected = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!results[i]->ok()) ++rejected;
+    group[i].promise.set_value(std::move(*results[i]));
+  }
+  std::lock_guard lock(state_mu_);
+  stats_.rejected += rejected;
+}
+
+Status Sequencer::write_checkpoint_locked(uint64_t size, const Hash256& root) {
+  merkle::Checkpoint c{options_.origin, size, root, {}};
+  CL_ASSIGN(std::string note, merkle::sign_checkpoint(c, options_.origin, *options_.log_key));
+  CL_TRY(store_.put_sync(kCfCheckpoints, be64(size), note));
+  last_checkpoint_size_ = size;
+  last_checkpoint_time_ = options_.clock();
+  ++stats_.checkpoints;
+  return {};
+}
+
+void Sequencer::maybe_checkpoint() {
+  if (!options_.log_key) return;
+  std::lock_guard lock(state_mu_);
+  const uint64_t size = range_.size();
+  if (size == last_checkpoint_size_ || !stats_.healthy) return;
+  const bool by_count = size - last_checkpoint_size_ >= options_.checkpoint_every;
+  const bool by_time = options_.clock() - last_checkpoint_time_ >= options_.checkpoint_interval_ms;
+  if (by_count || by_time) (void)write_checkpoint_locked(size, range_.root());
+}
+
+Status Sequencer::checkpoint_now() {
+  if (!options_.log_key) return make_error(Errc::invalid_argument, "no log key");
+  // Wait for the writer to be idle on its queue: take state_mu_ only.
+  std::lock_guard lock(state_mu_);
+  if (range_.size() == last_checkpoint_size_) return {};
+  return write_checkpoint_locked(range_.size(), range_.root());
+}
+
+}  // namespace certledger::store

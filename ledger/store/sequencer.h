@@ -1,0 +1,118 @@
+// The single write path. Many threads submit signed records; one writer
+// thread takes everything queued (up to max_batch), checks each against the
+// stream heads, idempotency keys and unique claims, assigns dense global
+// positions, extends the Merkle tree, lets the batch contributors add their
+// writes, and commits the group as ONE RocksDB WriteBatch with sync = true.
+// Submitters are answered only after that sync. A failed write fails the
+// whole group and leaves memory untouched; the writer then refuses appends
+// (unavailable) until the store accepts writes again.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ledger/crypto/keys.h"
+#include "ledger/domain/event.h"
+#include "ledger/merkle/tree.h"
+#include "ledger/store/batch.h"
+#include "ledger/store/event_store.h"
+
+namespace certledger::store {
+
+struct AppendRequest {
+  std::string record;                       // signed record bytes
+  std::shared_ptr<const domain::Event> event;  // its parsed payload
+  std::string kid;                          // signing key id
+  std::string idempotency_scope;            // e.g. the authority code
+  std::string idempotency_key;              // empty: none
+  Hash256 request_hash{};                   // what the idempotency key promises
+  std::vector<std::string> claims;          // unique keys this event takes
+  std::optional<uint64_t> position;         // replicas: the position it must get
+};
+
+struct AppendResult {
+  uint64_t position = 0;
+  uint64_t seq = 0;
+  bool replayed = false;  // idempotent repeat: nothing was appended
+};
+
+struct SequencerOptions {
+  size_t max_batch = 1024;
+  // Checkpoint every N events or T ms (whichever first) while there is news.
+  uint64_t checkpoint_every = 1000;
+  int checkpoint_interval_ms = 1000;
+  std::string origin;                              // checkpoint origin line
+  std::shared_ptr<const crypto::PrivateKey> log_key;  // Ed25519; no checkpoints if null
+  std::function<UnixMillis()> clock;
+};
+
+struct SequencerStats {
+  uint64_t appended = 0;
+  uint64_t batches = 0;
+  uint64_t rejected = 0;
+  uint64_t checkpoints = 0;
+  uint64_t largest_batch = 0;
+  bool healthy = true;
+};
+
+class Sequencer {
+ public:
+  // REQUIRES: the store outlives the sequencer; contributors likewise.
+  Sequencer(EventStore& store, SequencerOptions options,
+            std::vector<BatchContributor*> contributors);
+  ~Sequencer();
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Thread-safe. Blocks until the record is durable or rejected.
+  Result<AppendResult> append(AppendRequest request);
+  std::future<Result<AppendResult>> submit(AppendRequest request);
+
+  // Called on the writer thread after each durable commit with the new last
+  // position. Register before the first append.
+  void on_commit(std::function<void(uint64_t)> fn) { commit_listeners_.push_back(std::move(fn)); }
+  // Writes a checkpoint now if the tree grew since the last one.
+  Status checkpoint_now();
+  merkle::CompactRange compact_range() const;
+  SequencerStats stats() const;
+  bool healthy() const;
+  void stop();
+
+ private:
+  struct Pending {
+    AppendRequest request;
+    std::promise<Result<AppendResult>> promise;
+  };
+  void run();
+  void process(std::vector<Pending>& group);
+  Status write_checkpoint_locked(uint64_t size, const Hash256& root);
+  void maybe_checkpoint();
+
+  EventStore& store_;
+  SequencerOptions options_;
+  std::vector<BatchContributor*> contributors_;
+  std::vector<std::function<void(uint64_t)>> commit_listeners_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+
+  // Writer-thread state (guarded by state_mu_ for readers of stats/range).
+  mutable std::mutex state_mu_;
+  merkle::CompactRange range_;
+  uint64_t last_checkpoint_size_ = 0;
+  UnixMillis last_checkpoint_time_ = 0;
+  SequencerStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace certledger::store

@@ -1,0 +1,388 @@
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <thread>
+
+#include "ledger/audit.h"
+#include "ledger/crypto/jws.h"
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+#include "tests/unit/ledger_helpers.h"
+
+namespace certledger {
+namespace {
+
+using namespace certledger::testing;
+using domain::CommandType;
+
+TEST(Ledger, InitialisesAndRegistersAuthorities) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->store().last_position(), 1u);
+  EXPECT_EQ(l->origin(), "certledger.test/log");
+  register_demo_authorities(*l);
+  EXPECT_EQ(l->authorities().size(), 4u);
+  EXPECT_EQ(l->store().last_position(), 9u);  // 1 + 4 x (registered + key_added)
+  auto jwks = l->jwks();
+  ASSERT_EQ(jwks["keys"].size(), 5u);
+  std::set<std::string> algs;
+  for (auto& k : jwks["keys"]) algs.insert(k["alg"].get<std::string>());
+  EXPECT_EQ(algs, (std::set<std::string>{"EdDSA", "ES256", "SM2-SM3"}));
+  auto again = l->register_authority(domain::demo_authorities()[0], crypto::KeyAlg::ed25519, "a");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::already_exists);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys" / "GD-ZJT" / "k1.pem"));
+}
+
+TEST(Ledger, ExecutesTheLifecycleAndSurvivesReopen) {
+  TempDir dir;
+  std::string id;
+  {
+    auto l = open_ledger(dir.str());
+    register_demo_authorities(*l);
+    domain::SampleGenerator gen(1);
+    auto a = domain::demo_authorities()[1];  // Liaoning, SM2 keys
+    auto out = l->execute(a.code, issue_command(gen, "construction_enterprise", a));
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    id = out->state.id;
+    EXPECT_EQ(out->position, 10u);
+    EXPECT_EQ(out->seq, 1u);
+    EXPECT_EQ(out->state.doc_version, 1u);
+    EXPECT_EQ(crypto::jws_parse(out->record)->alg, "SM2-SM3");
+
+    domain::CommandInput reissue;
+    reissue.type = CommandType::reissue;
+    reissue.certificate_id = id;
+    reissue.reason = "lost";
+    reissue.actor = approver();
+    auto r2 = l->execute(a.code, reissue);
+    ASSERT_TRUE(r2.ok()) << r2.error().to_string();
+    EXPECT_EQ(r2->state.doc_version, 2u);
+    EXPECT_NE(r2->state.token, out->state.token);
+  }
+  auto l = open_ledger(dir.str());
+  ASSERT_TRUE(l);
+  auto s = l->load(id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->stream_version, 2u);
+  EXPECT_EQ(s->doc_version, 2u);
+  auto old = l->load(id, 10);
+  EXPECT_EQ(old->doc_version, 1u);  // point in time
+  domain::CommandInput cancel;
+  cancel.type = CommandType::cancel;
+  cancel.certificate_id = id;
+  cancel.reason = "企业申请注销";
+  cancel.actor = approver();
+  auto r3 = l->execute("LN-ZJT", cancel);
+  ASSERT_TRUE(r3.ok()) << r3.error().to_string();
+  EXPECT_EQ(r3->state.status, domain::CertStatus::cancelled);
+  auto audit = audit_store(l->store());
+  ASSERT_TRUE(audit.ok()) << audit.error().message;
+  EXPECT_EQ(audit->events, 12u);
+  EXPECT_EQ(audit->certificates, 1u);
+}
+
+TEST(Ledger, IdempotencyKeysRepeatTheFirstAnswer) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  register_demo_authorities(*l);
+  domain::SampleGenerator gen(2);
+  auto a = domain::demo_authorities()[0];
+  auto cmd = issue_command(gen, "design", a);
+  ExecOptions o;
+  o.idempotency_key = "req-0001";
+  auto first = l->execute(a.code, cmd, o);
+  ASSERT_TRUE(first.ok());
+  const uint64_t last = l->store().last_position();
+  auto second = l->execute(a.code, cmd, o);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->replayed);
+  EXPECT_EQ(second->position, first->position);
+  EXPECT_EQ(second->record, first->record);
+  EXPECT_EQ(second->state.id, first->state.id);
+  EXPECT_EQ(l->store().last_position(), last);
+
+  cmd.fields["holder_name"] = "另一家公司";
+  auto third = l->execute(a.code, cmd, o);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, Errc::conflict);
+  EXPECT_EQ(third.error().field, "Idempotency-Key");
+  EXPECT_EQ(l->store().last_position(), last);
+}
+
+TEST(Ledger, IfMatchAndUniqueNumbersWriteNothingOnFailure) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  register_demo_authorities(*l);
+  domain::SampleGenerator gen(3);
+  auto a = domain::demo_authorities()[2];  // Fujian, ES256
+  auto cmd = issue_command(gen, "safety_license", a);
+  auto first = l->execute(a.code, cmd);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const uint64_t last = l->store().last_position();
+
+  auto dup = l->execute(a.code, cmd);  // same 编号, new certificate id
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, Errc::already_exists);
+  EXPECT_NE(dup.error().message.find(first->state.id), std::string::npos);
+
+  domain::CommandInput suspend;
+  suspend.type = CommandType::suspend;
+  suspend.certificate_id = first->state.id;
+  suspend.reason = "安全事故";
+  suspend.actor = approver();
+  ExecOptions o;
+  o.expected_version = 5;
+  auto r = l->execute(a.code, suspend, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::precondition_failed);
+  EXPECT_EQ(l->store().last_position(), last);
+  o.expected_version = 1;
+  ASSERT_TRUE(l->execute(a.code, suspend, o).ok());
+
+  // Another authority may not touch it.
+  domain::CommandInput reinstate;
+  reinstate.type = CommandType::reinstate;
+  reinstate.certificate_id = first->state.id;
+  reinstate.actor = approver();
+  auto wrong = l->execute("GD-ZJT", reinstate);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, Errc::forbidden);
+}
+
+TEST(Ledger, ConcurrentSubmittersGetDensePositionsAndRaceOnOneCertificate) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  register_demo_authorities(*l);
+  auto auths = domain::demo_authorities();
+  domain::SampleGenerator gen0(4);
+  auto shared = l->execute(auths[3].code, issue_command(gen0, "special_operation", auths[3]));
+  ASSERT_TRUE(shared.ok());
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      domain::SampleGenerator gen(100 + t);
+      for (int i = 0; i < 25; ++i) {
+        auto& a = auths[(t + i) % 4];
+        const auto& kind = domain::all_kinds()[(t * 25 + i) % domain::all_kinds().size()];
+        auto r = l->execute(a.code, issue_command(gen, std::string(kind.code), a));
+        (r.ok() ? ok : failed)++;
+        if (!r.ok()) ADD_FAILURE() << r.error().to_string();
+        // Everyone also reissues the shared certificate: a race on one stream.
+        domain::CommandInput re;
+        re.type = CommandType::reissue;
+        re.certificate_id = shared->state.id;
+        re.reason = "damaged";
+        re.actor = approver();
+        auto r2 = l->execute(auths[3].code, re);
+        (r2.ok() ? ok : failed)++;
+        if (!r2.ok()) ADD_FAILURE() << r2.error().to_string();
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 400);
+  auto s = l->load(shared->state.id);
+  EXPECT_EQ(s->stream_version, 201u);
+  EXPECT_EQ(s->doc_version, 201u);
+  auto audit = audit_store(l->store());
+  ASSERT_TRUE(audit.ok()) << audit.error().message;
+  EXPECT_EQ(audit->events, l->store().last_position());
+  EXPECT_EQ(audit->certificates, 201u);
+  EXPECT_GT(l->sequencer()->stats().largest_batch, 1u);  // groups formed
+}
+
+TEST(Ledger, KeyRotationKeepsOldEventsValid) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  register_demo_authorities(*l);
+  domain::SampleGenerator gen(5);
+  auto a = domain::demo_authorities()[0];
+  auto before = l->execute(a.code, issue_command(gen, "survey", a));
+  ASSERT_TRUE(before.ok());
+  auto kid = l->rotate_key(a.code, crypto::KeyAlg::sm2, "admin");
+  ASSERT_TRUE(kid.ok()) << kid.error().to_string();
+  EXPECT_EQ(*kid, "GD-ZJT/k2");
+  auto after = l->execute(a.code, issue_command(gen, "survey", a));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(crypto::jws_parse(after->record)->kid, "GD-ZJT/k2");
+  EXPECT_EQ(crypto::jws_parse(before->record)->kid, "GD-ZJT/k1");
+  auto jwks = l->jwks();
+  bool retired_seen = false;
+  for (auto& k : jwks["keys"])
+    if (k["kid"] == "GD-ZJT/k1") retired_seen = !k["retired_at_position"].is_null();
+  EXPECT_TRUE(retired_seen);
+  ASSERT_TRUE(audit_store(l->store()).ok());
+  // Reopen: k1 is retired, so only k2 is loaded, and it still signs.
+  l.reset();
+  l = open_ledger(dir.str());
+  ASSERT_TRUE(l->execute(a.code, issue_command(gen, "survey", a)).ok());
+}
+
+TEST(Audit, RejectsAnEventSignedWithARetiredKey) {
+  // Build a log by hand: the retired key signs after its retirement.
+  auto log_key = *crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  auto k1 = *crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  auto k2 = *crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  std::vector<std::string> records;
+  std::map<std::string, std::pair<uint64_t, std::string>> heads;
+  auto add = [&](const crypto::PrivateKey& key, const std::string& kid, std::string type,
+                 std::string stream, std::string authority, nlohmann::json data) {
+    domain::Event e;
+    e.id = "0190f3a2-0000-7000-8000-00000000000" + std::to_string(records.size() % 10);
+    e.type = std::move(type);
+    e.stream = stream;
+    auto& h = heads[stream];
+    e.seq = h.first + 1;
+    e.prev = h.second;
+    e.authority = std::move(authority);
+    e.actor = {{"operator", "t"}, {"role", "admin"}, {"trail", nlohmann::json::array()}};
+    e.time = 1732350000000;
+    e.data = std::move(data);
+    std::string rec = *crypto::jws_sign(key, kid, domain::serialize_event(e));
+    h = {e.seq, hash_hex(sha256(rec))};
+    records.push_back(rec);
+  };
+  auto log_data = key_data("log/k1", log_key.public_key());
+  log_data["origin"] = "t/log";
+  add(log_key, "log/k1", "log.initialized", "log", "", log_data);
+  add(log_key, "log/k1", "authority.registered", "authority:GD-ZJT", "GD-ZJT",
+      authority_data(domain::demo_authorities()[0]));
+  add(log_key, "log/k1", "authority.key_added", "authority:GD-ZJT", "GD-ZJT", key_data("GD-ZJT/k1", k1.public_key()));
+  add(k1, "GD-ZJT/k1", "report.registered", "report:A1", "GD-ZJT", {{"x", 1}});
+  add(log_key, "log/k1", "authority.key_added", "authority:GD-ZJT", "GD-ZJT", key_data("GD-ZJT/k2", k2.public_key()));
+  add(log_key, "log/k1", "authority.key_retired", "authority:GD-ZJT", "GD-ZJT", {{"kid", "GD-ZJT/k1"}});
+  add(k2, "GD-ZJT/k2", "report.registered", "report:A2", "GD-ZJT", {{"x", 2}});
+  add(k1, "GD-ZJT/k1", "report.registered", "report:A3", "GD-ZJT", {{"x", 3}});
+
+  Auditor good(log_key.public_key());
+  for (size_t i = 0; i + 1 < records.size(); ++i) ASSERT_TRUE(good.add_record(i + 1, records[i]).ok()) << i;
+  auto bad = good.add_record(records.size(), records.back());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("position 8"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("after it was retired"), std::string::npos);
+
+  // And the log key may not sign certificate events, nor a stranger's key the log.
+  Auditor wrong_anchor(k2.public_key());
+  EXPECT_FALSE(wrong_anchor.add_record(1, records[0]).ok());
+}
+
+// ---- tampering with a closed data dir ----
+
+class Tamper : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto l = open_ledger(dir_.str());
+    register_demo_authorities(*l);
+    domain::SampleGenerator gen(9);
+    for (int i = 0; i < 30; ++i) {
+      auto a = domain::demo_authorities()[i % 4];
+      auto r = l->execute(a.code, issue_command(gen, std::string(domain::all_kinds()[i % 11].code), a));
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+    }
+    ASSERT_TRUE(l->sequencer()->checkpoint_now().ok());
+    last_ = l->store().last_position();
+    auto clean = audit_store(l->store());
+    ASSERT_TRUE(clean.ok()) << clean.error().message;
+    EXPECT_GE(clean->checkpoints, 3u);
+  }
+  // Raw access to the closed store, as an attacker with disk access has.
+  void with_store(const std::function<void(store::EventStore&)>& fn) {
+    store::StoreOptions o;
+    o.path = (dir_.path() / "db").string();
+    auto s = store::EventStore::open(o);
+    ASSERT_TRUE(s.ok());
+    fn(**s);
+  }
+  std::string audit_error() {
+    std::string msg;
+    with_store([&](store::EventStore& s) {
+      auto r = audit_store(s);
+      msg = r.ok() ? "" : r.error().message;
+    });
+    return msg;
+  }
+  void put(store::EventStore& s, uint64_t pos, const std::string& rec) {
+    ASSERT_TRUE(s.put_sync(store::kCfEvents, store::event_key(pos), rec).ok());
+  }
+  TempDir dir_;
+  uint64_t last_ = 0;
+};
+
+TEST_F(Tamper, FlippedByteIsFoundAtItsPosition) {
+  with_store([&](store::EventStore& s) {
+    std::string rec = *s.record_at(20);
+    rec[rec.size() / 2] ^= 0x01;
+    put(s, 20, rec);
+  });
+  EXPECT_NE(audit_error().find("position 20"), std::string::npos) << audit_error();
+}
+
+TEST_F(Tamper, DeletedEventIsFound) {
+  with_store([&](store::EventStore& s) {
+    ASSERT_TRUE(s.db()->Delete(rocksdb::WriteOptions(), s.cf(store::kCfEvents), store::event_key(17)).ok());
+  });
+  std::string e = audit_error();
+  EXPECT_NE(e.find("position 17"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing"), std::string::npos) << e;
+}
+
+TEST_F(Tamper, ReorderedEventsAreFound) {
+  with_store([&](store::EventStore& s) {
+    std::string a = *s.record_at(25), b = *s.record_at(26);
+    put(s, 25, b);
+    put(s, 26, a);
+  });
+  EXPECT_NE(audit_error().find("position 25"), std::string::npos) << audit_error();
+}
+
+TEST_F(Tamper, SwappedSignatureIsFound) {
+  with_store([&](store::EventStore& s) {
+    auto j1 = nlohmann::json::parse(*s.record_at(22));
+    auto j2 = nlohmann::json::parse(*s.record_at(26));  // same authority (22 % 4 == 26 % 4)
+    j1["signature"] = j2["signature"];
+    put(s, 22, j1.dump());
+  });
+  std::string e = audit_error();
+  EXPECT_NE(e.find("position 22"), std::string::npos) << e;
+  EXPECT_NE(e.find("does not verify"), std::string::npos) << e;
+}
+
+TEST_F(Tamper, AlteredCheckpointIsFound) {
+  with_store([&](store::EventStore& s) {
+    auto cps = s.checkpoints();
+    ASSERT_FALSE(cps.empty());
+    auto [size, note] = cps.front();
+    note[note.find('\n') + 1] = note[note.find('\n') + 1] == '1' ? '2' : '1';
+    ASSERT_TRUE(s.put_sync(store::kCfCheckpoints, be64(size), note).ok());
+  });
+  EXPECT_FALSE(audit_error().empty());
+}
+
+TEST_F(Tamper, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
+  with_store([&](store::EventStore& s) {
+    auto cps = s.checkpoints();
+    ASSERT_GE(cps.size(), 2u);
+    auto log_vkey = crypto::PublicKey::from_jwk(
+        nlohmann::json::parse(crypto::jws_parse(*s.record_at(1))->payload)["data"]["jwk"]);
+    auto first = merkle::open_checkpoint(cps[0].second, "certledger.test/log", *log_vkey);
+    auto last = merkle::open_checkpoint(cps.back().second, "certledger.test/log", *log_vkey);
+    ASSERT_TRUE(first.ok() && last.ok());
+    auto cons = merkle::consistency_proof(first->size, last->size, s.node_source());
+    ASSERT_TRUE(cons.ok());
+    EXPECT_TRUE(merkle::verify_consistency(first->size, last->size, *cons, first->root, last->root).ok());
+    for (uint64_t pos = 1; pos <= last->size; ++pos) {
+      auto proof = merkle::inclusion_proof(pos - 1, last->size, s.node_source());
+      ASSERT_TRUE(proof.ok());
+      EXPECT_TRUE(merkle::verify_inclusion(pos - 1, last->size, merkle::leaf_hash(*s.record_at(pos)),
+                                           *proof, last->root).ok()) << pos;
+    }
+  });
+}
+
+}  // namespace
+}  // namespace certledger
