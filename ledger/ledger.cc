@@ -129,6 +129,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   CL_TRY(l->load_registry());
   if (l->options_.read_only) return l;
   CL_TRY(l->load_private_keys());
+  if (l->options_.before_start) CL_TRY(l->options_.before_start(*l->store_));
 
   std::shared_ptr<const crypto::PrivateKey> log_key;
   const bool fresh = !l->registry_.initialized();

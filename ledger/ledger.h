@@ -34,6 +34,9 @@ struct LedgerOptions {
   Clock clock = system_now_ms;
   std::vector<store::BatchContributor*> contributors;
   bool replica = false;                         // appends verified records at given positions
+  // Runs after the store opens and before the writer starts (e.g. bringing
+  // projections up to the log's last position).
+  std::function<Status(store::EventStore&)> before_start;
 };
 
 struct Outcome {

@@ -1,0 +1,195 @@
+#include "projections/cert_view.h"
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+#include <sstream>
+
+#include "ledger/util/utf8.h"
+
+namespace certledger::projections {
+
+using nlohmann::json;
+
+namespace {
+
+template <class Archive>
+void serialize_version(Archive& ar, VersionInfo& v) {
+  ar(v.version, v.token, v.elicense, v.cause, v.reason, v.position, v.time, v.valid_until, v.fields_json);
+}
+
+}  // namespace
+}  // namespace certledger::projections
+
+namespace cereal {
+template <class Archive>
+void serialize(Archive& ar, certledger::projections::VersionInfo& v) {
+  certledger::projections::serialize_version(ar, v);
+}
+}  // namespace cereal
+
+namespace certledger::projections {
+
+std::string encode(const CertView& v) {
+  std::ostringstream os;
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    const auto& s = v.state;
+    uint8_t status = static_cast<uint8_t>(s.status);
+    ar(kCertViewFormat, s.id, s.kind, s.authority, status, s.fields.dump(), s.doc_version, s.token,
+       s.elicense, s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
+    ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
+  }
+  return os.str();
+}
+
+Result<CertView> decode(std::string_view bytes) {
+  CertView v;
+  try {
+    std::istringstream is{std::string(bytes)};
+    cereal::PortableBinaryInputArchive ar(is);
+    uint32_t format = 0;
+    uint8_t status = 0;
+    std::string fields;
+    auto& s = v.state;
+    ar(format);
+    if (format != kCertViewFormat)
+      return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
+    ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense,
+       s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
+    ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
+    s.exists = true;
+    s.status = static_cast<domain::CertStatus>(status);
+    s.fields = json::parse(fields);
+  } catch (const std::exception& e) {
+    return make_error(Errc::corruption, std::string("certificate view: ") + e.what());
+  }
+  return v;
+}
+
+Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string_view record_hash) {
+  CL_TRY(domain::apply_event(v.state, e, record_hash));
+  auto cmd = *domain::command_of_event_type(e.type);
+  v.last_position = position;
+  v.last_time = e.time;
+  v.actor_json = e.actor.dump();
+  if (cmd == domain::CommandType::issue || cmd == domain::CommandType::convert) {
+    v.issued_time = e.time;
+    v.source = e.data.value("source", "");
+  }
+  if (domain::makes_new_version(cmd)) {
+    VersionInfo vi;
+    vi.version = v.state.doc_version;
+    vi.token = v.state.token;
+    vi.elicense = v.state.elicense;
+    std::string type = e.type.substr(e.type.find('.') + 1);
+    vi.cause = type;
+    vi.reason = e.data.value("reason", "");
+    vi.position = position;
+    vi.time = e.time;
+    auto until = v.state.valid_until();
+    vi.valid_until = until ? until->to_string() : "";
+    vi.fields_json = v.state.fields.dump();
+    v.versions.push_back(std::move(vi));
+  } else {
+    v.status_decision = e.data.value("decision", "");
+  }
+  return {};
+}
+
+const char* public_status_name(PublicStatus s) {
+  switch (s) {
+    case PublicStatus::valid: return "valid";
+    case PublicStatus::expired: return "expired";
+    case PublicStatus::suspended: return "suspended";
+    case PublicStatus::cancelled: return "cancelled";
+    case PublicStatus::revoked: return "revoked";
+    case PublicStatus::withdrawn: return "withdrawn";
+    case PublicStatus::superseded: return "superseded";
+  }
+  return "valid";
+}
+
+const char* public_status_word(PublicStatus s) {
+  switch (s) {
+    case PublicStatus::valid: return "有效";
+    case PublicStatus::expired: return "已过期";
+    case PublicStatus::suspended: return "暂扣";
+    case PublicStatus::cancelled: return "已注销";
+    case PublicStatus::revoked: return "已吊销";
+    case PublicStatus::withdrawn: return "已撤销";
+    case PublicStatus::superseded: return "已作废";
+  }
+  return "有效";
+}
+
+PublicView public_view(const CertView& v, uint32_t version, Date today) {
+  PublicView p;
+  p.version = version;
+  p.current_version = v.state.doc_version;
+  const auto& s = v.state;
+  auto since = [&] { return s.status_time ? format_rfc3339_ms(s.status_time) : std::string(); };
+  switch (s.status) {
+    case domain::CertStatus::withdrawn: p.status = PublicStatus::withdrawn; break;
+    case domain::CertStatus::revoked: p.status = PublicStatus::revoked; break;
+    case domain::CertStatus::cancelled: p.status = PublicStatus::cancelled; break;
+    case domain::CertStatus::suspended: p.status = PublicStatus::suspended; break;
+    case domain::CertStatus::active: break;
+  }
+  if (s.status != domain::CertStatus::active) {
+    p.since = since();
+    p.reason = s.status_reason;
+  }
+  if (version < s.doc_version) {
+    p.superseded_by = version + 1;
+    if (s.status == domain::CertStatus::active) {
+      p.status = PublicStatus::superseded;
+      for (const auto& vi : v.versions)
+        if (vi.version == version + 1) {
+          p.since = format_rfc3339_ms(vi.time);
+          p.reason = vi.cause;
+        }
+    }
+    return p;
+  }
+  if (s.status == domain::CertStatus::active && s.expired(today)) {
+    p.status = PublicStatus::expired;
+    p.since = s.valid_until()->plus_days(1).to_string();
+  }
+  return p;
+}
+
+std::string mask_person_name(std::string_view name) {
+  std::u32string cps = utf8_decode(name);
+  if (cps.empty()) return {};
+  std::string out = utf8_encode(cps.front());
+  if (cps.size() == 1) return out;
+  if (cps.size() == 2) return out + "*";
+  for (size_t i = 1; i + 1 < cps.size(); ++i) out += "*";
+  return out + utf8_encode(cps.back());
+}
+
+std::string mask_id_number(std::string_view id) {
+  if (id.size() <= 10) return std::string(id.size(), '*');
+  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') +
+         std::string(id.substr(id.size() - 4));
+}
+
+json public_fields(const domain::KindDescriptor& kind, const json& fields) {
+  json out = json::object();
+  for (const auto& spec : kind.fields) {
+    auto it = fields.find(std::string(spec.name));
+    if (it == fields.end()) continue;
+    if (spec.type == domain::FieldType::photo) continue;
+    if (spec.type == domain::FieldType::id_number) {
+      out[std::string(spec.name)] = mask_id_number(it->get<std::string>());
+    } else if (kind.holder == domain::HolderType::person && spec.name == kind.holder_name_field) {
+      out[std::string(spec.name)] = mask_person_name(it->get<std::string>());
+    } else {
+      out[std::string(spec.name)] = *it;
+    }
+  }
+  return out;
+}
+
+}  // namespace certledger::projections

@@ -1,0 +1,78 @@
+// The certificate view: what the public page, the authority API and the
+// documents read. A pure fold, CertView' = apply(CertView, event), over the
+// certificate's stream, built on the domain's own fold so the two can never
+// disagree. Stored with cereal's portable binary archive (little-endian,
+// field order as declared; doc/storage_format.md).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/domain/certificate.h"
+#include "ledger/domain/event.h"
+#include "ledger/util/result.h"
+#include "ledger/util/time.h"
+
+namespace certledger::projections {
+
+inline constexpr uint32_t kCertViewFormat = 1;
+
+// One issued document: first issue, each amendment, reissue, renewal, review.
+struct VersionInfo {
+  uint32_t version = 0;
+  std::string token;
+  std::string elicense;
+  std::string cause;        // issued, converted, amended, reissued, renewed, reviewed
+  std::string reason;       // amendment reason code, reissue reason
+  uint64_t position = 0;
+  int64_t time = 0;
+  std::string valid_until;  // as of this version
+  std::string fields_json;  // all fields as of this version (what the document shows)
+};
+
+struct CertView {
+  domain::CertificateState state;   // the domain's own fold
+  std::vector<VersionInfo> versions;
+  uint64_t last_position = 0;
+  int64_t last_time = 0;
+  int64_t issued_time = 0;
+  std::string source;               // "paper" for converted stock
+  std::string status_decision;      // 决定书文号 of the last status change
+  std::string actor_json;           // approval trail of the last decision
+};
+
+// Applies one certificate event. Fails (corruption) when the event does not
+// follow, exactly as the domain fold does.
+Status apply(CertView& view, const domain::Event& e, uint64_t position,
+             std::string_view record_hash_hex);
+
+std::string encode(const CertView& v);
+Result<CertView> decode(std::string_view bytes);
+
+// What the public sees for a token or a number. Priority when several hold:
+// withdrawn/revoked/cancelled > suspended > superseded > expired > valid.
+enum class PublicStatus { valid, expired, suspended, cancelled, revoked, withdrawn, superseded };
+const char* public_status_name(PublicStatus s);  // valid, expired, ...
+const char* public_status_word(PublicStatus s);  // 有效, 已过期, ...
+
+struct PublicView {
+  PublicStatus status = PublicStatus::valid;
+  uint32_t version = 0;          // the version the token belongs to
+  uint32_t current_version = 0;
+  std::optional<uint32_t> superseded_by;  // the version that replaced it
+  std::string since;             // RFC 3339 time of the status change, if any
+  std::string reason;
+};
+PublicView public_view(const CertView& v, uint32_t version, Date today);
+
+// Masking for anything the public sees (persons' names and ID numbers).
+std::string mask_person_name(std::string_view name);  // 王*明, 李*
+std::string mask_id_number(std::string_view id);      // first 6 and last 4 at most
+// The fields of a version as the public may see them (persons masked,
+// photo reference removed).
+nlohmann::json public_fields(const domain::KindDescriptor& kind, const nlohmann::json& fields);
+
+}  // namespace certledger::projections

@@ -1,0 +1,220 @@
+#include "projections/projections.h"
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "ledger/crypto/jws.h"
+#include "ledger/registry.h"
+#include "ledger/util/encoding.h"
+#include "projections/cert_view.h"
+
+namespace certledger::projections {
+
+using nlohmann::json;
+
+uint64_t Projection::applied_position(const store::EventStore& s) const {
+  auto v = s.get(column_families().front(), kAppliedKey);
+  return v && v->size() == 8 ? get_be64(*v) : 0;
+}
+
+void Projection::mark_applied(store::BatchWriter& w, uint64_t position) const {
+  w.put(column_families().front(), kAppliedKey, be64(position));
+}
+
+std::string holder_key(std::string_view holder_id) {
+  return hash_bytes(sha256_parts({"certledger-holder:", holder_id}));
+}
+
+namespace {
+
+std::string token_value(std::string_view id, uint32_t version) {
+  std::string v(id);
+  for (int s = 24; s >= 0; s -= 8) v += static_cast<char>((version >> s) & 0xff);
+  return v;
+}
+
+std::string number_key(std::string_view kind, std::string_view number, std::string_view authority) {
+  std::string k(kind);
+  k += '\0';
+  k += number;
+  k += '\0';
+  k += authority;
+  return k;
+}
+
+std::string holder_index_key(std::string_view holder, std::string_view id) {
+  return holder_key(holder) + std::string(id);
+}
+
+std::string holder_of(const domain::CertificateState& s) {
+  const auto* kind = domain::find_kind(s.kind);
+  if (!kind) return {};
+  auto it = s.fields.find(std::string(kind->holder_id_field));
+  return it != s.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Status CertificatesProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+  const domain::Event& e = se.event;
+  if (domain::command_of_event_type(e.type)) {
+    CertView view;
+    if (auto bytes = w.get(kCfCerts, e.stream)) {
+      CL_ASSIGN(view, decode(*bytes));
+    }
+    const std::string old_holder = holder_of(view.state);
+    const uint32_t old_version = view.state.doc_version;
+    CL_TRY(projections::apply(view, e, se.position, hash_hex(se.record_hash)));
+    w.put(kCfCerts, e.stream, encode(view));
+    if (view.state.doc_version != old_version)
+      w.put(kCfTokens, view.state.token, token_value(e.stream, view.state.doc_version));
+    if (old_version == 0) {
+      w.put(kCfNumbers, number_key(e.kind, view.state.fields.value("number", ""), e.authority), e.stream);
+    }
+    const std::string new_holder = holder_of(view.state);
+    if (new_holder != old_holder) {
+      if (!old_holder.empty()) w.del(kCfHolders, holder_index_key(old_holder, e.stream));
+      w.put(kCfHolders, holder_index_key(new_holder, e.stream), e.authority);
+    }
+  }
+  mark_applied(w, se.position);
+  return {};
+}
+
+namespace {
+
+void add_count(store::BatchWriter& w, const std::string& key, int64_t delta) {
+  uint64_t n = 0;
+  if (auto v = w.get(kCfStats, key); v && v->size() == 8) n = get_be64(*v);
+  n = static_cast<uint64_t>(static_cast<int64_t>(n) + delta);
+  if (n == 0) w.del(kCfStats, key);
+  else w.put(kCfStats, key, be64(n));
+}
+
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::string k;
+  for (auto p : parts) {
+    if (!k.empty()) k += '\0';
+    k += p;
+  }
+  return k;
+}
+
+}  // namespace
+
+Status StatisticsProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+  const domain::Event& e = se.event;
+  if (e.type == "authority.registered") {
+    w.put(kCfStats, join({"a", e.authority}), e.data.value("region", ""));
+  } else if (auto cmd = domain::command_of_event_type(e.type)) {
+    const std::string cert_key = join({"c", e.stream});
+    std::string old_status;
+    if (auto v = w.get(kCfStats, cert_key)) old_status = *v;
+    std::string new_status = old_status;
+    switch (*cmd) {
+      case domain::CommandType::issue:
+      case domain::CommandType::convert:
+      case domain::CommandType::reinstate: new_status = "active"; break;
+      case domain::CommandType::suspend: new_status = "suspended"; break;
+      case domain::CommandType::cancel: new_status = "cancelled"; break;
+      case domain::CommandType::revoke: new_status = "revoked"; break;
+      case domain::CommandType::withdraw: new_status = "withdrawn"; break;
+      default: break;
+    }
+    if (new_status != old_status) {
+      if (!old_status.empty()) add_count(w, join({"n", e.authority, e.kind, old_status}), -1);
+      add_count(w, join({"n", e.authority, e.kind, new_status}), +1);
+      w.put(kCfStats, cert_key, new_status);
+    }
+    const Date d = china_date(e.time);
+    char month[8];
+    std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
+    add_count(w, join({"m", month, e.authority, e.kind, domain::command_name(*cmd)}), +1);
+  }
+  mark_applied(w, se.position);
+  return {};
+}
+
+std::vector<std::unique_ptr<Projection>> standard_projections() {
+  std::vector<std::unique_ptr<Projection>> p;
+  p.push_back(std::make_unique<CertificatesProjection>());
+  p.push_back(std::make_unique<StatisticsProjection>());
+  return p;
+}
+
+std::vector<store::BatchContributor*> as_contributors(const std::vector<std::unique_ptr<Projection>>& p) {
+  std::vector<store::BatchContributor*> out;
+  for (const auto& x : p) out.push_back(x.get());
+  return out;
+}
+
+namespace {
+
+Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from,
+              const Progress& progress) {
+  const uint64_t last = store.last_position();
+  if (from > last) return {};
+  constexpr size_t kBatch = 8192;
+  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, true);
+  store::BatchWriter bw(store, wb);
+  size_t in_batch = 0;
+  auto flush = [&](bool sync) -> Status {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    auto st = store.db()->Write(wo, wb.GetWriteBatch());
+    if (!st.ok()) return store::rocks_error(st, "projection replay");
+    wb.Clear();
+    in_batch = 0;
+    return {};
+  };
+  Status err;
+  CL_TRY(store.scan(from, last, [&](uint64_t pos, std::string_view record) {
+    auto parts = crypto::jws_parse(record);
+    if (!parts.ok()) {
+      err = make_error(Errc::corruption, "position " + std::to_string(pos) + ": " + parts.error().message);
+      return false;
+    }
+    auto event = domain::parse_event(parts->payload);
+    if (!event.ok()) {
+      err = make_error(Errc::corruption, "position " + std::to_string(pos) + ": " + event.error().message);
+      return false;
+    }
+    const Hash256 h = sha256(record);
+    store::SequencedEvent se{pos, *event, record, h, parts->kid};
+    for (auto* p : projections) {
+      auto st = p->apply(se, bw);
+      if (!st.ok()) {
+        err = make_error(st.error().code, "position " + std::to_string(pos) + ": " + st.error().message);
+        return false;
+      }
+    }
+    if (++in_batch >= kBatch) {
+      err = flush(false);
+      if (!err.ok()) return false;
+    }
+    if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
+    return true;
+  }));
+  CL_TRY(err);
+  return flush(true);
+}
+
+}  // namespace
+
+Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
+                const Progress& progress) {
+  // Projections may be at different positions; bring each up separately.
+  for (auto* p : projections) {
+    const uint64_t applied = p->applied_position(store);
+    if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, progress));
+  }
+  return {};
+}
+
+Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
+               const Progress& progress) {
+  for (auto* p : projections)
+    for (const auto& cf : p->column_families()) CL_TRY(store.reset_column_family(cf));
+  return replay(store, projections, 1, progress);
+}
+
+}  // namespace certledger::projections

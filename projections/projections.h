@@ -1,0 +1,69 @@
+// Projections as batch contributors: the sequencer applies them inside the
+// WriteBatch of the event they follow, so reads after an acknowledged
+// command see it, and a crash never leaves them behind or ahead of the log.
+// Each projection owns its column families and stores the position it has
+// applied under kAppliedKey in its first family. Rebuild and catch-up replay
+// the log through exactly the same apply().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/store/batch.h"
+#include "ledger/store/event_store.h"
+
+namespace certledger::projections {
+
+inline constexpr const char* kCfCerts = "p_certs";      // certificate id -> CertView
+inline constexpr const char* kCfTokens = "p_tokens";    // QR token -> id + be32(version)
+inline constexpr const char* kCfNumbers = "p_numbers";  // kind 0 number 0 authority -> id
+inline constexpr const char* kCfHolders = "p_holders";  // sha256(holder) id -> authority
+inline constexpr const char* kCfStats = "p_stats";      // counters (doc/storage_format.md)
+inline constexpr std::string_view kAppliedKey = "\xff" "applied";  // be64 position
+
+class Projection : public store::BatchContributor {
+ public:
+  uint64_t applied_position(const store::EventStore& s) const;
+
+ protected:
+  void mark_applied(store::BatchWriter& w, uint64_t position) const;
+};
+
+class CertificatesProjection : public Projection {
+ public:
+  std::string name() const override { return "certificates"; }
+  std::vector<std::string> column_families() const override {
+    return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders};
+  }
+  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+};
+
+class StatisticsProjection : public Projection {
+ public:
+  std::string name() const override { return "statistics"; }
+  std::vector<std::string> column_families() const override { return {kCfStats}; }
+  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+};
+
+// The standard set, in apply order. Owned by the caller; pass raw pointers
+// to LedgerOptions::contributors.
+std::vector<std::unique_ptr<Projection>> standard_projections();
+std::vector<store::BatchContributor*> as_contributors(const std::vector<std::unique_ptr<Projection>>& p);
+
+// The holder index key part: SHA-256 of the holder's 统一社会信用代码 or 身份证号,
+// so the stored index does not list people's numbers.
+std::string holder_key(std::string_view holder_id);
+
+using Progress = std::function<void(uint64_t done, uint64_t total)>;
+// Replays positions (applied, last] into the projections (no reset).
+// REQUIRES: no concurrent writer.
+Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
+                const Progress& progress = {});
+// Drops the projections' families and replays the whole log.
+// REQUIRES: no concurrent writer or reader of these families.
+Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
+               const Progress& progress = {});
+
+}  // namespace certledger::projections

@@ -1,0 +1,120 @@
+#include "projections/queries.h"
+
+#include <rocksdb/db.h>
+
+#include "ledger/util/encoding.h"
+#include "projections/projections.h"
+
+namespace certledger::projections {
+
+using nlohmann::json;
+
+Result<CertView> Reader::certificate(std::string_view id) const {
+  auto bytes = store_.get(kCfCerts, id);
+  if (!bytes || id == kAppliedKey) return make_error(Errc::not_found, "no certificate " + std::string(id));
+  return decode(*bytes);
+}
+
+Result<Reader::TokenHit> Reader::by_token(std::string_view token) const {
+  auto v = store_.get(kCfTokens, token);
+  if (!v || v->size() < 5 || token == kAppliedKey) return make_error(Errc::not_found, "unknown token");
+  std::string id = v->substr(0, v->size() - 4);
+  uint32_t version = 0;
+  for (size_t i = v->size() - 4; i < v->size(); ++i) version = (version << 8) | uint8_t((*v)[i]);
+  CL_ASSIGN(CertView view, certificate(id));
+  return TokenHit{std::move(view), version};
+}
+
+std::vector<std::string> Reader::by_number(std::string_view kind, std::string_view number) const {
+  std::vector<std::string> out;
+  std::string prefix(kind);
+  prefix += '\0';
+  prefix += number;
+  prefix += '\0';
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfNumbers)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.push_back(it->value().ToString());
+  return out;
+}
+
+std::vector<std::string> Reader::by_holder(std::string_view holder_id, std::string_view kind,
+                                           std::string_view authority) const {
+  std::vector<std::string> out;
+  const std::string prefix = holder_key(holder_id);
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfHolders)));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string id = it->key().ToString().substr(prefix.size());
+    if (!authority.empty() && it->value().ToString() != authority) continue;
+    if (!kind.empty()) {
+      auto v = certificate(id);
+      if (!v.ok() || v->state.kind != kind) continue;
+    }
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> split0(std::string_view s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == '\0') {
+      parts.emplace_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return parts;
+}
+
+}  // namespace
+
+json Reader::statistics(std::string_view authority) const {
+  json by_status = json::array(), by_month = json::array();
+  std::map<std::string, std::string> regions;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfStats)));
+  for (it->Seek("a"); it->Valid() && it->key().starts_with(std::string("a\0", 2)); it->Next())
+    regions[split0(it->key().ToString())[1]] = it->value().ToString();
+  auto counter = [](const rocksdb::Slice& v) { return v.size() == 8 ? get_be64(std::string_view(v.data(), 8)) : 0; };
+  for (it->Seek(std::string("n\0", 2)); it->Valid() && it->key().starts_with(std::string("n\0", 2)); it->Next()) {
+    auto p = split0(it->key().ToString());
+    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) continue;
+    by_status.push_back({{"authority", p[1]}, {"region", regions[p[1]]}, {"kind", p[2]},
+                         {"status", p[3]}, {"count", counter(it->value())}});
+  }
+  for (it->Seek(std::string("m\0", 2)); it->Valid() && it->key().starts_with(std::string("m\0", 2)); it->Next()) {
+    auto p = split0(it->key().ToString());
+    if (p.size() != 5 || (!authority.empty() && p[2] != authority)) continue;
+    by_month.push_back({{"month", p[1]}, {"authority", p[2]}, {"kind", p[3]}, {"operation", p[4]},
+                        {"count", counter(it->value())}});
+  }
+  return {{"by_status", by_status}, {"by_month", by_month}};
+}
+
+namespace {
+
+Result<CertView> fold_until(const Ledger& ledger, const std::string& id,
+                            const std::function<bool(const StoredEvent&)>& include) {
+  CL_ASSIGN(auto events, ledger.stream_events(id));
+  CertView v;
+  bool any = false;
+  for (const auto& se : events) {
+    if (!include(se)) break;
+    CL_TRY(apply(v, se.event, se.position, hash_hex(se.hash)));
+    any = true;
+  }
+  if (!any) return make_error(Errc::not_found, "certificate " + id + " did not exist then");
+  return v;
+}
+
+}  // namespace
+
+Result<CertView> view_at_position(const Ledger& ledger, const std::string& id, uint64_t position) {
+  return fold_until(ledger, id, [&](const StoredEvent& se) { return se.position <= position; });
+}
+
+Result<CertView> view_at_date(const Ledger& ledger, const std::string& id, Date date) {
+  return fold_until(ledger, id, [&](const StoredEvent& se) { return china_date(se.event.time) <= date; });
+}
+
+}  // namespace certledger::projections

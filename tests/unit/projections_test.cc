@@ -1,0 +1,329 @@
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <random>
+#include <thread>
+
+#include "ledger/audit.h"
+#include "projections/projections.h"
+#include "projections/queries.h"
+#include "tests/unit/ledger_helpers.h"
+
+namespace certledger::projections {
+namespace {
+
+using namespace certledger::testing;
+using domain::CommandType;
+
+struct Fixture {
+  TempDir dir;
+  std::vector<std::unique_ptr<Projection>> projections = standard_projections();
+  std::unique_ptr<Ledger> ledger;
+  UnixMillis now = system_now_ms();
+
+  explicit Fixture(bool fixed_clock = false) {
+    LedgerOptions o = test_options(dir.str());
+    o.contributors = as_contributors(projections);
+    if (fixed_clock) o.clock = [this] { return now; };
+    ledger = open_ledger(dir.str(), o);
+    register_demo_authorities(*ledger);
+  }
+  Reader reader() const { return Reader(ledger->store()); }
+  Result<Outcome> run(const std::string& authority, CommandType t, const std::string& id,
+                      std::string reason = "依法处理") {
+    domain::CommandInput c;
+    c.type = t;
+    c.certificate_id = id;
+    c.reason = std::move(reason);
+    c.actor = approver();
+    return ledger->execute(authority, c);
+  }
+  // Every projection family, dumped: for byte-for-byte comparison.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> dump() {
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+    for (auto& p : projections)
+      for (const auto& cf : p->column_families()) {
+        std::unique_ptr<rocksdb::Iterator> it(
+            ledger->store().db()->NewIterator(rocksdb::ReadOptions(), ledger->store().cf(cf)));
+        for (it->SeekToFirst(); it->Valid(); it->Next())
+          out[cf].emplace_back(it->key().ToString(), it->value().ToString());
+      }
+    return out;
+  }
+};
+
+TEST(Projections, ReadYourWritesAndEveryStatusWord) {
+  Fixture f;
+  domain::SampleGenerator gen(11);
+  auto a = domain::demo_authorities()[0];
+  std::map<std::string, std::string> token_to_expected;
+  auto issue = [&](const std::string& kind) {
+    auto r = f.ledger->execute(a.code, issue_command(gen, kind, a));
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    // Visible at once.
+    auto hit = f.reader().by_token(r->state.token);
+    EXPECT_TRUE(hit.ok());
+    return *r;
+  };
+  const Date today = china_date(system_now_ms());
+  auto status_of = [&](const std::string& token) {
+    auto hit = f.reader().by_token(token);
+    return hit.ok() ? std::string(public_status_word(public_view(hit->view, hit->version, today).status))
+                    : std::string("?");
+  };
+  auto valid = issue("safety_license");
+  EXPECT_EQ(status_of(valid.state.token), "有效");
+
+  auto suspended = issue("safety_license");
+  ASSERT_TRUE(f.run(a.code, CommandType::suspend, suspended.state.id).ok());
+  EXPECT_EQ(status_of(suspended.state.token), "暂扣");
+
+  auto cancelled = issue("design");
+  ASSERT_TRUE(f.run(a.code, CommandType::cancel, cancelled.state.id).ok());
+  EXPECT_EQ(status_of(cancelled.state.token), "已注销");
+
+  auto revoked = issue("supervision");
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, revoked.state.id).ok());
+  EXPECT_EQ(status_of(revoked.state.token), "已吊销");
+
+  auto withdrawn = issue("survey");
+  ASSERT_TRUE(f.run(a.code, CommandType::withdraw, withdrawn.state.id).ok());
+  EXPECT_EQ(status_of(withdrawn.state.token), "已撤销");
+
+  auto reissued = issue("testing_institution");
+  auto r = f.run(a.code, CommandType::reissue, reissued.state.id, "lost");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(status_of(reissued.state.token), "已作废");
+  EXPECT_EQ(status_of(r->state.token), "有效");
+  auto old_hit = f.reader().by_token(reissued.state.token);
+  auto pv = public_view(old_hit->view, old_hit->version, today);
+  EXPECT_EQ(pv.superseded_by, 2u);
+  EXPECT_EQ(pv.current_version, 2u);
+
+  // Expired: a certificate issued long ago whose validity has run out.
+  domain::CommandInput old = issue_command(gen, "special_operation", a);
+  const Date issued = today.plus_years(-3);
+  old.fields = gen.fields(*domain::find_kind("special_operation"), a, issued);
+  old.type = CommandType::issue;
+  // Issue "back then" with a ledger whose clock says so.
+  Fixture g(true);
+  g.now = issued.days_since_epoch() * 86400000LL + 3600000;
+  auto out = g.ledger->execute(a.code, old);
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  auto hit = g.reader().by_token(out->state.token);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(std::string(public_status_word(public_view(hit->view, hit->version, today).status)), "已过期");
+  EXPECT_EQ(std::string(public_status_word(public_view(hit->view, hit->version, issued).status)), "有效");
+}
+
+TEST(Projections, LookupsByNumberAndHolder) {
+  Fixture f;
+  domain::SampleGenerator gen(12);
+  auto a = domain::demo_authorities()[3];
+  auto r = f.ledger->execute(a.code, issue_command(gen, "safety_manager_b", a));
+  ASSERT_TRUE(r.ok());
+  const std::string number = r->state.fields["number"];
+  const std::string id_number = r->state.fields["id_number"];
+  EXPECT_EQ(f.reader().by_number("safety_manager_b", number), std::vector<std::string>{r->state.id});
+  EXPECT_TRUE(f.reader().by_number("safety_manager_a", number).empty());
+  EXPECT_EQ(f.reader().by_holder(id_number), std::vector<std::string>{r->state.id});
+  EXPECT_TRUE(f.reader().by_holder(id_number, "", "GD-ZJT").empty());
+  // The stored index does not contain the number itself.
+  std::unique_ptr<rocksdb::Iterator> it(f.ledger->store().db()->NewIterator(
+      rocksdb::ReadOptions(), f.ledger->store().cf(kCfHolders)));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    EXPECT_EQ(it->key().ToString().find(id_number), std::string::npos);
+}
+
+TEST(Projections, MaskingForThePublic) {
+  EXPECT_EQ(mask_person_name("王小明"), "王*明");
+  EXPECT_EQ(mask_person_name("李四"), "李*");
+  EXPECT_EQ(mask_person_name("欧阳娜娜"), "欧**娜");
+  EXPECT_EQ(mask_id_number("11010519491231002X"), "110105********002X");
+  auto kind = domain::find_kind("staff_training");
+  auto pub = public_fields(*kind, {{"name", "王小明"}, {"id_number", "11010519491231002X"},
+                                    {"photo", "sha256:00"}, {"post", "施工员"}});
+  EXPECT_EQ(pub["name"], "王*明");
+  EXPECT_EQ(pub["id_number"], "110105********002X");
+  EXPECT_FALSE(pub.contains("photo"));
+  EXPECT_EQ(pub["post"], "施工员");
+}
+
+TEST(Projections, StatisticsAreIncremental) {
+  Fixture f;
+  domain::SampleGenerator gen(13);
+  auto a = domain::demo_authorities()[2];
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(f.ledger->execute(a.code, issue_command(gen, "safety_license", a))->state.id);
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, ids[0]).ok());
+  ASSERT_TRUE(f.run(a.code, CommandType::suspend, ids[1]).ok());
+  ASSERT_TRUE(f.run(a.code, CommandType::reinstate, ids[1]).ok());
+  auto stats = f.reader().statistics(a.code);
+  std::map<std::string, uint64_t> by;
+  for (auto& row : stats["by_status"]) {
+    EXPECT_EQ(row["region"], "350000");
+    by[row["status"]] = row["count"];
+  }
+  EXPECT_EQ(by["active"], 4u);
+  EXPECT_EQ(by["revoked"], 1u);
+  EXPECT_EQ(by.count("suspended"), 0u);
+  uint64_t issued = 0;
+  for (auto& row : stats["by_month"])
+    if (row["operation"] == "issue") issued += row["count"].get<uint64_t>();
+  EXPECT_EQ(issued, 5u);
+}
+
+// Random valid and invalid commands; after each step the stored view equals
+// the fold of the certificate's events, and an independent model of the
+// lifecycle predicts whether the command was accepted.
+TEST(Projections, PropertyProjectionEqualsFoldAndModel) {
+  Fixture f;
+  std::mt19937_64 rng(2026);
+  domain::SampleGenerator gen(14);
+  const auto auths = domain::demo_authorities();
+  struct Model { std::string authority, kind; domain::CertStatus status; };
+  std::map<std::string, Model> model;
+  std::vector<std::string> ids;
+  int accepted = 0, refused = 0;
+  for (int step = 0; step < 400; ++step) {
+    const int choice = static_cast<int>(rng() % 12);
+    if (ids.empty() || choice == 0) {
+      const auto& a = auths[rng() % auths.size()];
+      const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
+      auto r = f.ledger->execute(a.code, issue_command(gen, std::string(kind.code), a));
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      ids.push_back(r->state.id);
+      model[r->state.id] = {a.code, std::string(kind.code), domain::CertStatus::active};
+      ++accepted;
+      continue;
+    }
+    const std::string id = ids[rng() % ids.size()];
+    Model& m = model[id];
+    const auto& kind = *domain::find_kind(m.kind);
+    CommandType t = domain::kAllCommands[2 + rng() % (domain::kAllCommands.size() - 2)];
+    domain::CommandInput c;
+    c.type = t;
+    c.certificate_id = id;
+    c.actor = approver();
+    c.reason = t == CommandType::reissue ? "lost" : "随机测试";
+    if (t == CommandType::amend) {
+      const auto& why = kind.amend_reasons.front();
+      c.reason = std::string(why.code);
+      std::string field(why.fields.front());
+      c.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
+                               ? nlohmann::json(gen.uscc())
+                               : nlohmann::json("变更" + std::to_string(step))}};
+    }
+    if (t == CommandType::renew || t == CommandType::review) {
+      auto cur = f.reader().certificate(id)->state.valid_until();
+      c.valid_until = cur ? cur->plus_days(365).to_string() : "2099-01-01";
+    }
+    // Half of the time, use the wrong authority: must be refused.
+    std::string authority = m.authority;
+    const bool wrong_authority = rng() % 8 == 0;
+    if (wrong_authority) authority = auths[(std::find_if(auths.begin(), auths.end(), [&](auto& x) { return x.code == m.authority; }) - auths.begin() + 1) % auths.size()].code;
+    auto r = f.ledger->execute(authority, c);
+    const auto today = china_date(system_now_ms());
+    const auto expect = domain::lifecycle_verdict(kind, domain::lifecycle_state(true, m.status, false), t);
+    const bool should = !wrong_authority && expect == domain::Verdict::allowed;
+    EXPECT_EQ(r.ok(), should) << domain::command_name(t) << " on " << domain::status_name(m.status)
+                              << " " << (r.ok() ? "" : r.error().to_string());
+    if (r.ok()) {
+      ++accepted;
+      switch (t) {
+        case CommandType::suspend: m.status = domain::CertStatus::suspended; break;
+        case CommandType::reinstate: m.status = domain::CertStatus::active; break;
+        case CommandType::cancel: m.status = domain::CertStatus::cancelled; break;
+        case CommandType::revoke: m.status = domain::CertStatus::revoked; break;
+        case CommandType::withdraw: m.status = domain::CertStatus::withdrawn; break;
+        default: break;
+      }
+    } else {
+      ++refused;
+    }
+    auto stored = f.reader().certificate(id);
+    ASSERT_TRUE(stored.ok());
+    auto folded = view_at_position(*f.ledger, id, f.ledger->store().last_position());
+    ASSERT_TRUE(folded.ok());
+    EXPECT_EQ(encode(*stored), encode(*folded)) << "step " << step;
+    EXPECT_EQ(stored->state.status, m.status);
+    (void)today;
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(refused, 50);
+}
+
+TEST(Projections, RebuildIsByteIdenticalAfterALongRandomHistory) {
+  Fixture f;
+  const auto auths = domain::demo_authorities();
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(t);
+      domain::SampleGenerator gen(1000 + t);
+      std::vector<std::pair<std::string, std::string>> mine;  // id, authority
+      for (int i = 0; i < 1200; ++i) {
+        const auto& a = auths[rng() % auths.size()];
+        if (mine.empty() || rng() % 2 == 0) {
+          const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
+          auto r = f.ledger->execute(a.code, issue_command(gen, std::string(kind.code), a));
+          if (r.ok()) mine.emplace_back(r->state.id, a.code);
+        } else {
+          auto& [id, code] = mine[rng() % mine.size()];
+          CommandType ts[] = {CommandType::reissue, CommandType::suspend, CommandType::reinstate,
+                              CommandType::cancel,  CommandType::revoke,  CommandType::withdraw,
+                              CommandType::renew};
+          domain::CommandInput c;
+          c.type = ts[rng() % 7];
+          c.certificate_id = id;
+          c.reason = c.type == CommandType::reissue ? "damaged" : "随机";
+          c.valid_until = china_date(system_now_ms()).plus_years(2).to_string();
+          c.actor = approver();
+          (void)f.ledger->execute(code, c);  // refusals are part of a random history
+        }
+        ++done;
+      }
+    });
+  for (auto& th : threads) th.join();
+  ASSERT_GT(f.ledger->store().last_position(), 6000u);
+  auto before = f.dump();
+  ASSERT_GT(before[kCfCerts].size(), 3000u);  // thousands of certificates
+  std::vector<Projection*> ps;
+  for (auto& p : f.projections) ps.push_back(p.get());
+  f.ledger->sequencer()->stop();
+  ASSERT_TRUE(rebuild(f.ledger->store(), ps).ok());
+  auto after = f.dump();
+  for (auto& [cf, rows] : before) {
+    ASSERT_EQ(rows.size(), after[cf].size()) << cf;
+    EXPECT_TRUE(rows == after[cf]) << cf;
+  }
+  // A lagging projection catches up to the same bytes.
+  ASSERT_TRUE(f.ledger->store().reset_column_family(kCfStats).ok());
+  ASSERT_TRUE(catch_up(f.ledger->store(), ps).ok());
+  EXPECT_TRUE(f.dump()[kCfStats] == before[kCfStats]);
+}
+
+TEST(Projections, PointInTimeByPositionAndDate) {
+  Fixture f(true);
+  domain::SampleGenerator gen(15);
+  auto a = domain::demo_authorities()[0];
+  f.now = Date{2024, 3, 1}.days_since_epoch() * 86400000LL + 3600000;
+  auto cmd = issue_command(gen, "construction_enterprise", a);
+  cmd.fields = gen.fields(*domain::find_kind("construction_enterprise"), a, Date{2024, 2, 20});
+  auto r = f.ledger->execute(a.code, cmd);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  f.now = Date{2024, 6, 1}.days_since_epoch() * 86400000LL + 3600000;
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, r->state.id).ok());
+  auto on_march = view_at_date(*f.ledger, r->state.id, Date{2024, 3, 1});
+  ASSERT_TRUE(on_march.ok());
+  EXPECT_EQ(on_march->state.status, domain::CertStatus::active);
+  auto on_june = view_at_date(*f.ledger, r->state.id, Date{2024, 6, 2});
+  EXPECT_EQ(on_june->state.status, domain::CertStatus::revoked);
+  EXPECT_FALSE(view_at_date(*f.ledger, r->state.id, Date{2024, 2, 1}).ok());
+  auto at_pos = view_at_position(*f.ledger, r->state.id, r->position);
+  EXPECT_EQ(at_pos->state.status, domain::CertStatus::active);
+}
+
+}  // namespace
+}  // namespace certledger::projections
