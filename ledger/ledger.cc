@@ -6,6 +6,7 @@
 
 #include "ledger/crypto/jws.h"
 #include "ledger/domain/identifiers.h"
+#include "ledger/domain/validate.h"
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
@@ -512,6 +513,19 @@ Result<Outcome> Ledger::append_event(const std::string& code, domain::Event even
   event.authority = code;
   return sign_and_append(std::move(event), *kid, std::move(claims), opts, request_hash);
 }
+
+Result<std::string> Ledger::put_blob(std::string_view bytes) {
+  if (options_.read_only) return make_error(Errc::unavailable, "the ledger is open read-only");
+  if (bytes.empty() || bytes.size() > 2 * 1024 * 1024)
+    return make_error(Errc::invalid_argument, "a photo must be 1 byte to 2 MiB", "photo");
+  if (!domain::sniff_image_type(bytes))
+    return make_error(Errc::invalid_argument, "a photo must be a JPEG or PNG image", "photo");
+  std::string ref = domain::photo_reference(bytes);
+  CL_TRY(store_->put_sync(store::kCfBlobs, ref, bytes));
+  return ref;
+}
+
+std::optional<std::string> Ledger::blob(std::string_view ref) const { return store_->get(store::kCfBlobs, ref); }
 
 Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,
                                                     std::shared_ptr<const domain::Event> event,

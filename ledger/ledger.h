@@ -100,6 +100,11 @@ class Ledger {
                                               std::shared_ptr<const domain::Event> event,
                                               const std::string& kid);
 
+  // Content-addressed blobs (photos): stored durably before the event that
+  // references them; the reference is "sha256:<hex>" of the bytes.
+  Result<std::string> put_blob(std::string_view bytes);
+  std::optional<std::string> blob(std::string_view ref) const;
+
   store::EventStore& store() { return *store_; }
   const store::EventStore& store() const { return *store_; }
   store::Sequencer* sequencer() { return sequencer_.get(); }

@@ -42,7 +42,7 @@ namespace {
 const std::vector<std::string>& core_families() {
   static const std::vector<std::string> f = {
       rocksdb::kDefaultColumnFamilyName, kCfMeta,   kCfEvents,      kCfStreams,     kCfHeads,
-      kCfIdempotency,                    kCfClaims, kCfMerkle,      kCfCheckpoints};
+      kCfIdempotency,                    kCfClaims, kCfMerkle,      kCfCheckpoints, kCfBlobs};
   return f;
 }
 

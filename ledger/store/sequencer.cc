@@ -63,7 +63,11 @@ void Sequencer::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) {
+    writer_.join();
+    // A clean shutdown seals what was written with a checkpoint.
+    if (options_.log_key && healthy()) (void)checkpoint_now();
+  }
 }
 
 std::future<Result<AppendResult>> Sequencer::submit(AppendRequest request) {

@@ -32,10 +32,12 @@ int main(int argc, char** argv) {
   CLI::App app{"ledgerctl - offline tools for a certledger data dir\n"
                "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 I/O error."};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json) may follow the subcommand
   Context ctx;
   app.add_flag("--json", ctx.json, "Machine-readable JSON output");
   Action action;
   add_check_commands(app, ctx, action);
+  add_data_commands(app, ctx, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

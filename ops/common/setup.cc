@@ -1,0 +1,171 @@
+#include "ops/common/setup.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "ledger/domain/samples.h"
+#include "ledger/merkle/checkpoint.h"
+#include "projections/queries.h"
+
+namespace certledger::ops {
+
+using nlohmann::json;
+
+std::vector<projections::Projection*> OpenLedger::projection_ptrs() const {
+  std::vector<projections::Projection*> out;
+  for (const auto& p : projections) out.push_back(p.get());
+  return out;
+}
+
+Result<OpenLedger> open_data_dir(const OpenOptions& o) {
+  OpenLedger out;
+  out.projections = projections::standard_projections();
+  LedgerOptions lo;
+  lo.data_dir = o.data_dir;
+  lo.create = o.create;
+  lo.read_only = o.read_only;
+  lo.replica = o.replica;
+  lo.origin = o.origin;
+  lo.checkpoint_every = o.checkpoint_every;
+  lo.checkpoint_interval_ms = o.checkpoint_interval_ms;
+  if (const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE")) lo.key_passphrase = pass;
+  lo.contributors = projections::as_contributors(out.projections);
+  auto ptrs = out.projection_ptrs();
+  auto progress = o.progress;
+  lo.before_start = [ptrs, progress](store::EventStore& s) { return projections::catch_up(s, ptrs, progress); };
+  CL_ASSIGN(out.ledger, Ledger::open(lo));
+  return out;
+}
+
+json trust_document(const Ledger& ledger) {
+  return {{"logs", json::array({{{"origin", ledger.origin()}, {"log_key", ledger.log_verifier_key()}}})}};
+}
+
+Result<std::vector<TrustedLog>> read_trust_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(Errc::io_error, "cannot read trust file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("logs") || !j["logs"].is_array())
+    return make_error(Errc::invalid_argument, path + ": expected {\"logs\": [{\"origin\", \"log_key\"}]}");
+  std::vector<TrustedLog> out;
+  for (const auto& l : j["logs"]) {
+    auto vkey = merkle::parse_note_verifier_key(l.value("log_key", ""));
+    if (!vkey.ok()) return make_error(Errc::invalid_argument, path + ": " + vkey.error().message);
+    if (vkey->first != l.value("origin", ""))
+      return make_error(Errc::invalid_argument, path + ": log_key name differs from origin");
+    out.push_back({vkey->first, std::move(vkey->second)});
+  }
+  return out;
+}
+
+namespace {
+
+domain::Actor demo_actor(const std::string& who) {
+  return domain::Actor{who, domain::Role::approver,
+                       {{"clerk", "chen.li", ""}, {"review", "zhou.min", "材料齐全"}, {"approve", who, "同意"}}};
+}
+
+}  // namespace
+
+Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, uint64_t seed) {
+  const auto auths = domain::demo_authorities();
+  const crypto::KeyAlg algs[] = {crypto::KeyAlg::ed25519, crypto::KeyAlg::sm2, crypto::KeyAlg::es256,
+                                 crypto::KeyAlg::ed25519};
+  for (size_t i = 0; i < auths.size(); ++i)
+    if (!ledger.authority(auths[i].code)) CL_TRY(ledger.register_authority(auths[i], algs[i], "demo"));
+
+  // Each run adds new data: the seed moves with the log.
+  domain::SampleGenerator gen(seed + ledger.store().last_position());
+  std::vector<std::string> ids;
+  const Date today = china_date(ledger.options().clock());
+  auto actor = demo_actor("huang.zhiqiang");
+  auto exec = [&](const std::string& code, domain::CommandInput c) -> Result<Outcome> {
+    c.actor = actor;
+    return ledger.execute(code, std::move(c));
+  };
+  // Which province issues which kind (the notices' own).
+  auto authority_for = [&](const domain::KindDescriptor& k) -> const domain::AuthorityInfo& {
+    if (k.code == "testing_institution") return auths[0];
+    if (k.seed == "001") return auths[1];
+    if (k.code == "safety_license") return auths[2];
+    return auths[3];
+  };
+  int n = 0;
+  for (const auto& kind : domain::all_kinds()) {
+    const auto& a = authority_for(kind);
+    for (int copy = 0; copy < 4; ++copy, ++n) {
+      domain::CommandInput c;
+      c.type = copy == 3 ? domain::CommandType::convert : domain::CommandType::issue;
+      c.kind = std::string(kind.code);
+      std::string photo;
+      if (kind.field("photo")) {
+        CL_ASSIGN(photo, ledger.put_blob(domain::SampleGenerator::sample_photo_png(n)));
+      }
+      c.fields = gen.fields(kind, a, today.plus_days(-400 + n * 3), photo);
+      CL_ASSIGN(Outcome issued, exec(a.code, c));
+      const std::string id = issued.state.id;
+      ids.push_back(id);
+      auto later = [&](domain::CommandType t, std::string reason = {}) -> Status {
+        domain::CommandInput x;
+        x.type = t;
+        x.certificate_id = id;
+        x.reason = std::move(reason);
+        if (t == domain::CommandType::renew || t == domain::CommandType::review) {
+          auto s = ledger.load(id);
+          x.valid_until = s->valid_until()->plus_years(kind.validity_years).to_string();
+        }
+        if (t == domain::CommandType::amend) {
+          const auto& why = kind.amend_reasons.front();
+          x.reason = std::string(why.code);
+          std::string field(why.fields.front());
+          x.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
+                                   ? json(gen.uscc(a.region.substr(0, 2) + "0100"))
+                                   : field == "name" ? json(gen.person_name())
+                                   : field == "employer" ? json(gen.company_name())
+                                   : json(gen.company_name())}};
+          if (field == "legal_representative" || field == "principal") x.changes[field] = gen.person_name();
+          if (field == "registered_capital") x.changes[field] = "8000万元";
+        }
+        auto r = exec(a.code, x);
+        if (!r.ok()) return r.error();
+        return {};
+      };
+      switch (copy) {
+        case 0:  // the full happy life: amend, reissue after loss, renew/review
+          CL_TRY(later(domain::CommandType::amend));
+          CL_TRY(later(domain::CommandType::reissue, "lost"));
+          if (kind.renewable) CL_TRY(later(domain::CommandType::renew));
+          if (kind.reviewable) CL_TRY(later(domain::CommandType::review));
+          break;
+        case 1:  // suspended (and one reinstated), or cancelled
+          if (kind.suspendable) {
+            CL_TRY(later(domain::CommandType::suspend, "发生生产安全事故，暂扣安全生产许可证"));
+          } else {
+            CL_TRY(later(domain::CommandType::cancel, "企业申请注销资质"));
+          }
+          break;
+        case 2:  // revoked or withdrawn
+          CL_TRY(later(n % 2 ? domain::CommandType::revoke : domain::CommandType::withdraw,
+                       n % 2 ? "以欺骗手段取得资质，依法吊销" : "审批程序违法，依法撤销"));
+          break;
+        default: break;  // converted paper stock, left valid
+      }
+    }
+  }
+  std::vector<DemoLine> lines;
+  projections::Reader reader(ledger.store());
+  for (const auto& id : ids) {
+    CL_ASSIGN(auto view, reader.certificate(id));
+    for (const auto& v : view.versions) {
+      auto pv = projections::public_view(view, v.version, today);
+      lines.push_back({view.state.kind, view.state.fields.value("number", ""),
+                       projections::public_status_word(pv.status), base + "/v/" + v.token, id,
+                       v.version});
+    }
+  }
+  return lines;
+}
+
+}  // namespace certledger::ops

@@ -1,0 +1,52 @@
+// What ledgerd and ledgerctl share: opening a data dir with the standard
+// projections wired into the writer (and caught up first), the trust file a
+// downstream verifier needs, and the demo data set.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "projections/projections.h"
+
+namespace certledger::ops {
+
+struct OpenLedger {
+  std::vector<std::unique_ptr<projections::Projection>> projections;
+  std::unique_ptr<Ledger> ledger;
+  std::vector<projections::Projection*> projection_ptrs() const;
+};
+
+struct OpenOptions {
+  std::string data_dir;
+  bool create = false;
+  bool read_only = false;
+  bool replica = false;
+  std::string origin = "certledger.local/log";
+  uint64_t checkpoint_every = 1000;
+  int checkpoint_interval_ms = 1000;
+  projections::Progress progress;  // catch-up progress
+};
+
+Result<OpenLedger> open_data_dir(const OpenOptions& o);
+
+// Trust file: {"logs":[{"origin": "...", "log_key": "<note verifier key>"}]}.
+nlohmann::json trust_document(const Ledger& ledger);
+struct TrustedLog {
+  std::string origin;
+  crypto::PublicKey key;
+};
+Result<std::vector<TrustedLog>> read_trust_file(const std::string& path);
+
+// Fills a ledger with sample data of every kind through every lifecycle
+// operation. Returns one line per certificate version: kind, number,
+// version, status and the public verify URL.
+struct DemoLine {
+  std::string kind, number, status, url, certificate_id;
+  uint32_t version;
+};
+Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& public_base, uint64_t seed);
+
+}  // namespace certledger::ops

@@ -1,0 +1,339 @@
+// ledgerctl subcommands that work on a data dir: init, authority, key,
+// keygen, audit, export, demo, show, rebuild, stats, trust.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ledger/audit.h"
+#include "ledger/crypto/jws.h"
+#include "ledger/domain/identifiers.h"
+#include "ledger/store/keys.h"
+#include "ops/common/setup.h"
+#include "ops/ledgerctl/cli.h"
+#include "ops/ledgerctl/progress.h"
+#include "projections/queries.h"
+
+namespace certledger::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+struct Args {
+  std::string data = "./data";
+  std::string origin = "certledger.local/log";
+  std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
+  std::string out, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
+  uint64_t from = 1, to = 0, seed = 2026;
+  bool checkpoints = false;
+};
+
+Args& args() {
+  static Args a;
+  return a;
+}
+
+void add_data(CLI::App* c) {
+  c->add_option("--data", args().data, "Data directory")->capture_default_str();
+}
+
+void print(const Context& ctx, const json& j, const std::string& text) {
+  if (ctx.json) std::cout << j.dump() << "\n";
+  else std::cout << text;
+}
+
+Result<ops::OpenLedger> open_rw(bool create = false) {
+  ops::OpenOptions o;
+  o.data_dir = args().data;
+  o.create = create;
+  o.origin = args().origin;
+  auto bar = std::make_shared<ProgressBar>("catch-up");
+  o.progress = [bar](uint64_t d, uint64_t t) { bar->update(d, t); };
+  return ops::open_data_dir(o);
+}
+
+Result<ops::OpenLedger> open_ro() {
+  ops::OpenOptions o;
+  o.data_dir = args().data;
+  o.read_only = true;
+  return ops::open_data_dir(o);
+}
+
+int cmd_init(const Context& ctx) {
+  if (std::filesystem::exists(std::filesystem::path(args().data) / "db"))
+    return fail(ctx, make_error(Errc::already_exists, "a ledger already exists in " + args().data));
+  auto l = open_rw(true);
+  if (!l.ok()) return fail(ctx, l.error());
+  print(ctx, {{"data", args().data}, {"origin", l->ledger->origin()}, {"log_key", l->ledger->log_verifier_key()}},
+        "initialised " + args().data + "\norigin  " + l->ledger->origin() + "\nlog key " +
+            l->ledger->log_verifier_key() + "\n");
+  return kOk;
+}
+
+int cmd_authority_add(const Context& ctx) {
+  auto alg = crypto::parse_alg(args().alg);
+  if (!alg.ok()) return fail(ctx, alg.error());
+  auto l = open_rw();
+  if (!l.ok()) return fail(ctx, l.error());
+  domain::AuthorityInfo a{args().code, args().name, args().uscc, args().region, args().province};
+  auto kid = l->ledger->register_authority(a, *alg, args().operator_id);
+  if (!kid.ok()) return fail(ctx, kid.error());
+  print(ctx, {{"authority", a.code}, {"kid", *kid}, {"alg", crypto::jws_alg(*alg)}},
+        "registered " + a.code + " (" + a.name + ") with key " + *kid + "\n");
+  return kOk;
+}
+
+int cmd_key_rotate(const Context& ctx) {
+  auto alg = crypto::parse_alg(args().alg);
+  if (!alg.ok()) return fail(ctx, alg.error());
+  auto l = open_rw();
+  if (!l.ok()) return fail(ctx, l.error());
+  auto kid = l->ledger->rotate_key(args().code, *alg, args().operator_id);
+  if (!kid.ok()) return fail(ctx, kid.error());
+  print(ctx, {{"authority", args().code}, {"kid", *kid}},
+        "new key " + *kid + " for " + args().code + "; the previous key is retired\n");
+  return kOk;
+}
+
+int cmd_keygen(const Context& ctx) {
+  auto alg = crypto::parse_alg(args().alg);
+  if (!alg.ok()) return fail(ctx, alg.error());
+  auto key = crypto::PrivateKey::generate(*alg);
+  if (!key.ok()) return fail(ctx, key.error());
+  const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE");
+  auto st = key->save(args().out, pass ? pass : "");
+  if (!st.ok()) return fail(ctx, st.error());
+  print(ctx, {{"file", args().out}, {"jwk", key->public_key().jwk()}},
+        "wrote " + args().out + " (mode 0600)\npublic JWK " + key->public_key().jwk().dump() + "\n");
+  return kOk;
+}
+
+int cmd_audit(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  std::optional<crypto::PublicKey> trusted;
+  if (!args().trust.empty()) {
+    auto t = ops::read_trust_file(args().trust);
+    if (!t.ok()) return fail(ctx, t.error());
+    for (auto& log : *t)
+      if (log.origin == l->ledger->origin()) trusted = log.key;
+    if (!trusted) return fail(ctx, make_error(Errc::corruption, "the trust file has no key for origin " + l->ledger->origin()));
+  }
+  ProgressBar bar("audit");
+  auto s = audit_store(l->ledger->store(), trusted, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+  if (!s.ok()) {
+    if (ctx.json) std::cout << json{{"ok", false}, {"error", s.error().message}}.dump() << "\n";
+    else std::cout << "AUDIT FAILED: " << s.error().message << "\n";
+    return kCheckFailed;
+  }
+  json j = {{"ok", true}, {"events", s->events}, {"certificates", s->certificates},
+            {"authorities", s->authorities}, {"keys", s->keys}, {"checkpoints", s->checkpoints},
+            {"root", hash_hex(s->root)}, {"seconds", s->seconds}};
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "audit ok: %llu events, %llu certificates, %llu authorities, %llu keys, "
+                "%llu checkpoints verified in %.2fs\nroot %s\n",
+                (unsigned long long)s->events, (unsigned long long)s->certificates,
+                (unsigned long long)s->authorities, (unsigned long long)s->keys,
+                (unsigned long long)s->checkpoints, s->seconds, hash_hex(s->root).c_str());
+  print(ctx, j, text);
+  return kOk;
+}
+
+int cmd_export(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  auto& store = l->ledger->store();
+  if (args().checkpoints) {
+    for (auto& [size, note] : store.checkpoints())
+      std::cout << json{{"tree_size", size}, {"checkpoint", note}}.dump() << "\n";
+    return kOk;
+  }
+  uint64_t expect = args().from;
+  Status err;
+  auto st = store.scan(args().from, args().to, [&](uint64_t pos, std::string_view rec) {
+    if (pos != expect) {
+      err = make_error(Errc::corruption, "missing event at position " + std::to_string(expect));
+      return false;
+    }
+    ++expect;
+    std::cout.write(rec.data(), static_cast<std::streamsize>(rec.size()));
+    std::cout.put('\n');
+    return true;
+  });
+  std::cout.flush();
+  if (!st.ok()) return fail(ctx, st.error());
+  if (!err.ok()) return fail(ctx, err.error());
+  return std::cout ? kOk : kIo;
+}
+
+int cmd_demo(const Context& ctx) {
+  auto l = open_rw(true);
+  if (!l.ok()) return fail(ctx, l.error());
+  auto lines = ops::run_demo(*l->ledger, args().public_base, args().seed);
+  if (!lines.ok()) return fail(ctx, lines.error());
+  json out = json::array();
+  for (const auto& d : *lines) {
+    out.push_back({{"kind", d.kind}, {"number", d.number}, {"version", d.version},
+                   {"status", d.status}, {"url", d.url}, {"certificate", d.certificate_id}});
+    if (!ctx.json)
+      std::cout << d.status << "\t" << d.kind << "\t" << d.number << "\tv" << d.version << "\t" << d.url << "\n";
+  }
+  if (ctx.json) std::cout << out.dump() << "\n";
+  return kOk;
+}
+
+json view_json(const projections::CertView& v) {
+  json versions = json::array();
+  for (const auto& x : v.versions)
+    versions.push_back({{"version", x.version}, {"cause", x.cause}, {"reason", x.reason},
+                        {"token", x.token}, {"elicense", x.elicense}, {"position", x.position},
+                        {"time", format_rfc3339_ms(x.time)}, {"valid_until", x.valid_until}});
+  return {{"id", v.state.id}, {"kind", v.state.kind}, {"authority", v.state.authority},
+          {"status", domain::status_name(v.state.status)}, {"status_reason", v.state.status_reason},
+          {"doc_version", v.state.doc_version}, {"stream_version", v.state.stream_version},
+          {"fields", v.state.fields}, {"elicense", v.state.elicense}, {"versions", versions},
+          {"last_position", v.last_position}, {"last_time", format_rfc3339_ms(v.last_time)},
+          {"approval", json::parse(v.actor_json.empty() ? "null" : v.actor_json)}};
+}
+
+int cmd_show(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  Result<projections::CertView> v = make_error(Errc::not_found, "");
+  const std::string& at = args().at;
+  if (at.empty()) {
+    v = projections::Reader(l->ledger->store()).certificate(args().cert);
+  } else if (auto d = parse_date(at)) {
+    v = projections::view_at_date(*l->ledger, args().cert, *d);
+  } else if (at.find_first_not_of("0123456789") == std::string::npos) {
+    v = projections::view_at_position(*l->ledger, args().cert, std::stoull(at));
+  } else {
+    return fail(ctx, make_error(Errc::invalid_argument, "--at takes a log position or a date YYYY-MM-DD"));
+  }
+  if (!v.ok()) return fail(ctx, v.error());
+  std::cout << view_json(*v).dump(ctx.json ? -1 : 2) << "\n";
+  return kOk;
+}
+
+int cmd_rebuild(const Context& ctx) {
+  auto l = open_rw();
+  if (!l.ok()) return fail(ctx, l.error());
+  l->ledger->sequencer()->stop();
+  std::vector<projections::Projection*> chosen;
+  for (auto* p : l->projection_ptrs())
+    if (args().projection.empty() || p->name() == args().projection) chosen.push_back(p);
+  if (chosen.empty()) return fail(ctx, make_error(Errc::invalid_argument, "no projection named " + args().projection + " (certificates, statistics)"));
+  ProgressBar bar("rebuild");
+  auto start = std::chrono::steady_clock::now();
+  auto st = projections::rebuild(l->ledger->store(), chosen, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+  if (!st.ok()) return fail(ctx, st.error());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> names;
+  for (auto* p : chosen) names.push_back(p->name());
+  const uint64_t n = l->ledger->store().last_position();
+  print(ctx, {{"rebuilt", names}, {"events", n}, {"seconds", secs}},
+        "rebuilt " + std::to_string(names.size()) + " projection(s) from " + std::to_string(n) +
+            " events in " + std::to_string(secs) + "s\n");
+  return kOk;
+}
+
+int cmd_stats(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  json s = projections::Reader(l->ledger->store()).statistics(args().code);
+  if (ctx.json) {
+    std::cout << s.dump() << "\n";
+    return kOk;
+  }
+  std::cout << "authority\tregion\tkind\tstatus\tcount\n";
+  for (auto& r : s["by_status"])
+    std::cout << r["authority"].get<std::string>() << "\t" << r["region"].get<std::string>() << "\t"
+              << r["kind"].get<std::string>() << "\t" << r["status"].get<std::string>() << "\t"
+              << r["count"] << "\n";
+  return kOk;
+}
+
+int cmd_trust(const Context& ctx) {
+  (void)ctx;
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  std::cout << ops::trust_document(*l->ledger).dump(2) << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
+  auto& a = args();
+  auto* init = app.add_subcommand("init", "Create a data dir: RocksDB store and Ed25519 log key");
+  add_data(init);
+  init->add_option("--origin", a.origin, "Checkpoint origin (log name)")->capture_default_str();
+  init->callback([&] { action = [&] { return cmd_init(ctx); }; });
+
+  auto* auth = app.add_subcommand("authority", "Issuing authorities (发证机关)");
+  auth->require_subcommand(1);
+  auto* add = auth->add_subcommand("add", "Register an authority and create its signing key");
+  add_data(add);
+  add->add_option("--code", a.code, "Short code, e.g. GD-ZJT")->required();
+  add->add_option("--name", a.name, "Full name, e.g. 广东省住房和城乡建设厅")->required();
+  add->add_option("--uscc", a.uscc, "The authority's 统一社会信用代码");
+  add->add_option("--region", a.region, "6-digit administrative area code, e.g. 440000")->required();
+  add->add_option("--province", a.province, "Province abbreviation, e.g. 粤");
+  add->add_option("--alg", a.alg, "Key algorithm: ed25519, es256, sm2")->capture_default_str();
+  add->add_option("--operator", a.operator_id, "Who does this (recorded in the log)");
+  add->callback([&] { action = [&] { return cmd_authority_add(ctx); }; });
+
+  auto* key = app.add_subcommand("key", "Authority signing keys");
+  key->require_subcommand(1);
+  auto* rotate = key->add_subcommand("rotate", "Add a new key and retire the current one (recorded in the log)");
+  add_data(rotate);
+  rotate->add_option("--authority", a.code, "Authority code")->required();
+  rotate->add_option("--alg", a.alg, "Key algorithm: ed25519, es256, sm2")->capture_default_str();
+  rotate->add_option("--operator", a.operator_id, "Who does this (recorded in the log)");
+  rotate->callback([&] { action = [&] { return cmd_key_rotate(ctx); }; });
+
+  auto* keygen = app.add_subcommand("keygen", "Write a new private key (PKCS#8 PEM, 0600; encrypted if CERTLEDGER_KEY_PASSPHRASE is set)");
+  keygen->add_option("--alg", a.alg, "ed25519, es256, sm2")->capture_default_str();
+  keygen->add_option("--out", a.out, "Output file")->required();
+  keygen->callback([&] { action = [&] { return cmd_keygen(ctx); }; });
+
+  auto* audit = app.add_subcommand("audit", "Replay and verify the whole log (exit 1 naming the first bad position)");
+  add_data(audit);
+  audit->add_option("--trust", a.trust, "Trust file: the log key must be the one named there");
+  audit->callback([&] { action = [&] { return cmd_audit(ctx); }; });
+
+  auto* exp = app.add_subcommand("export", "Write signed records (JSONL, position order) or checkpoints to stdout");
+  add_data(exp);
+  exp->add_option("--from", a.from, "First position")->capture_default_str();
+  exp->add_option("--to", a.to, "Last position (0: the end)")->capture_default_str();
+  exp->add_flag("--checkpoints", a.checkpoints, "Export the signed checkpoints instead");
+  exp->callback([&] { action = [&] { return cmd_export(ctx); }; });
+
+  auto* demo = app.add_subcommand("demo", "Fill the data dir with sample certificates of every kind and lifecycle");
+  add_data(demo);
+  demo->add_option("--public-base", a.public_base, "Public base URL for QR links")->capture_default_str();
+  demo->add_option("--seed", a.seed, "Random seed")->capture_default_str();
+  demo->callback([&] { action = [&] { return cmd_demo(ctx); }; });
+
+  auto* show = app.add_subcommand("show", "Show a certificate, now or at a log position / date");
+  add_data(show);
+  show->add_option("CERT", a.cert, "Certificate id")->required();
+  show->add_option("--at", a.at, "Log position or date YYYY-MM-DD");
+  show->callback([&] { action = [&] { return cmd_show(ctx); }; });
+
+  auto* rebuild = app.add_subcommand("rebuild", "Drop projections and replay them from the log (ledgerd must be stopped)");
+  add_data(rebuild);
+  rebuild->add_option("--projection", a.projection, "Only this projection (certificates, statistics)");
+  rebuild->callback([&] { action = [&] { return cmd_rebuild(ctx); }; });
+
+  auto* stats = app.add_subcommand("stats", "Certificate counts by authority, kind and status");
+  add_data(stats);
+  stats->add_option("--authority", a.code, "Only this authority");
+  stats->callback([&] { action = [&] { return cmd_stats(ctx); }; });
+
+  auto* trust = app.add_subcommand("trust", "Print the trust file downstream verifiers need (origin and log key)");
+  add_data(trust);
+  trust->callback([&] { action = [&] { return cmd_trust(ctx); }; });
+}
+
+}  // namespace certledger::ctl
