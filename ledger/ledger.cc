@@ -380,6 +380,11 @@ std::optional<domain::AuthorityInfo> Ledger::authority(const std::string& code) 
   return *a;
 }
 
+bool Ledger::has_active_key(const std::string& code) const {
+  std::shared_lock lock(registry_mu_);
+  return registry_.active_kid(code).has_value();
+}
+
 std::vector<domain::AuthorityInfo> Ledger::authorities() const {
   std::shared_lock lock(registry_mu_);
   std::vector<domain::AuthorityInfo> out;

@@ -76,6 +76,7 @@ class Ledger {
   Result<std::string> rotate_key(const std::string& authority, crypto::KeyAlg alg,
                                  const std::string& operator_id);
   std::optional<domain::AuthorityInfo> authority(const std::string& code) const;
+  bool has_active_key(const std::string& code) const;
   std::vector<domain::AuthorityInfo> authorities() const;
   nlohmann::json jwks() const;
   std::string log_verifier_key() const;  // note verifier key of the log key

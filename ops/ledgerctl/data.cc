@@ -253,6 +253,13 @@ int cmd_stats(const Context& ctx) {
   return kOk;
 }
 
+int cmd_keys(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  std::cout << l->ledger->jwks().dump(ctx.json ? -1 : 2) << "\n";
+  return kOk;
+}
+
 int cmd_trust(const Context& ctx) {
   (void)ctx;
   auto l = open_ro();
@@ -330,6 +337,10 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(stats);
   stats->add_option("--authority", a.code, "Only this authority");
   stats->callback([&] { action = [&] { return cmd_stats(ctx); }; });
+
+  auto* keys = app.add_subcommand("keys", "Print the JWKS of every authority and log key, with validity positions");
+  add_data(keys);
+  keys->callback([&] { action = [&] { return cmd_keys(ctx); }; });
 
   auto* trust = app.add_subcommand("trust", "Print the trust file downstream verifiers need (origin and log key)");
   add_data(trust);
