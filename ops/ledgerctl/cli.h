@@ -22,6 +22,7 @@ struct Context {
 
 void add_check_commands(CLI::App& app, Context& ctx, Action& action);
 void add_data_commands(CLI::App& app, Context& ctx, Action& action);
+void add_token_commands(CLI::App& app, Context& ctx, Action& action);
 
 // Maps an error to an exit code and prints it to stderr (or as JSON).
 int fail(const Context& ctx, const Error& e);

@@ -48,6 +48,8 @@ int crash_child(const std::string& dir) {
     }
     if (!ledger.has_active_key(a.code) && !ledger.rotate_key(a.code, crypto::KeyAlg::ed25519, "crash").ok()) return 5;
   }
+  std::printf("READY\n");
+  std::fflush(stdout);
   std::mutex out_mu;
   auto report = [&](char tag, const std::string& id, uint64_t pos, const std::string& event_id) {
     std::lock_guard lock(out_mu);
@@ -117,9 +119,16 @@ std::vector<Ack> run_and_kill(const std::string& dir, int ms) {
   }
   ::close(fds[1]);
   std::string buffer;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  // The kill window opens when the child is ready to append (start-up under
+  // sanitizers can take seconds); it may not take forever.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool ready = false;
   char chunk[65536];
   while (std::chrono::steady_clock::now() < deadline) {
+    if (!ready && buffer.find("READY\n") != std::string::npos) {
+      ready = true;
+      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    }
     pollfd p{fds[0], POLLIN, 0};
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                     deadline - std::chrono::steady_clock::now()).count());
@@ -139,6 +148,7 @@ std::vector<Ack> run_and_kill(const std::string& dir, int ms) {
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(ready) << "the child never became ready";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
       << "the child died by itself (status " << status << ")";
   std::vector<Ack> acks;
@@ -148,6 +158,7 @@ std::vector<Ack> run_and_kill(const std::string& dir, int ms) {
     if (in.eof()) break;  // a partial last line was not a complete acknowledgement
     std::istringstream ls(line);
     Ack a;
+    if (line == "READY") continue;
     ls >> a.tag >> a.id >> a.position >> a.event_id;
     if (ls) acks.push_back(a);
   }

@@ -1,0 +1,128 @@
+#include "api/config.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <toml++/toml.h>
+
+namespace certledger::api {
+
+Result<Config> load_config_file(const std::string& path, Config c) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return make_error(Errc::invalid_argument, path + ": " + std::string(e.description()) + " at line " +
+                                                  std::to_string(e.source().begin.line));
+  }
+  auto str = [&](const char* k, std::string& out) {
+    if (auto v = t[k].value<std::string>()) out = *v;
+  };
+  auto num = [&](const char* k, auto& out) {
+    if (auto v = t[k].value<int64_t>()) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+  };
+  auto flag = [&](const char* k, bool& out) {
+    if (auto v = t[k].value<bool>()) out = *v;
+  };
+  static const char* known[] = {"data", "listen", "public_base_url", "io_threads", "workers",
+                                "max_body_bytes", "header_timeout_ms", "read_timeout_ms",
+                                "idle_timeout_ms", "tls_cert", "tls_key", "origin", "checkpoint_every",
+                                "checkpoint_interval_ms", "lookup_per_minute", "lookup_burst", "kafka",
+                                "kafka_prefix", "kafka_properties", "replica", "trust", "replica_group",
+                                "demo", "log_level", "access_log"};
+  for (auto& [k, v] : t) {
+    bool ok = false;
+    for (auto n : known) ok = ok || k.str() == n;
+    if (!ok) return make_error(Errc::invalid_argument, path + ": unknown option \"" + std::string(k.str()) + "\"");
+  }
+  str("data", c.data_dir);
+  str("listen", c.listen);
+  str("public_base_url", c.public_base_url);
+  num("io_threads", c.io_threads);
+  num("workers", c.workers);
+  num("max_body_bytes", c.max_body_bytes);
+  num("header_timeout_ms", c.header_timeout_ms);
+  num("read_timeout_ms", c.read_timeout_ms);
+  num("idle_timeout_ms", c.idle_timeout_ms);
+  str("tls_cert", c.tls_cert);
+  str("tls_key", c.tls_key);
+  str("origin", c.origin);
+  num("checkpoint_every", c.checkpoint_every);
+  num("checkpoint_interval_ms", c.checkpoint_interval_ms);
+  if (auto v = t["lookup_per_minute"].value<double>()) c.lookup_per_minute = *v;
+  if (auto v = t["lookup_burst"].value<double>()) c.lookup_burst = *v;
+  str("kafka", c.kafka);
+  str("kafka_prefix", c.kafka_prefix);
+  if (auto* props = t["kafka_properties"].as_table())
+    for (auto& [k, v] : *props)
+      if (auto s = v.value<std::string>()) c.kafka_properties[std::string(k.str())] = *s;
+  flag("replica", c.replica);
+  str("trust", c.trust_file);
+  str("replica_group", c.replica_group);
+  flag("demo", c.demo);
+  str("log_level", c.log_level);
+  flag("access_log", c.access_log);
+  return c;
+}
+
+Result<Config> parse_config(int argc, char** argv) {
+  CLI::App app{"ledgerd - the certledger service: signed certificate lifecycle ledger, public "
+               "verification, Kafka stream.\nFlags override the TOML file given with --config."};
+  std::string config_file;
+  app.add_option("--config", config_file, "TOML configuration file");
+  // Parse once for --config, then again so flags override the file.
+  Config defaults;
+  Config c;
+  app.allow_extras();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError&) {
+  }
+  if (!config_file.empty()) {
+    auto f = load_config_file(config_file, defaults);
+    if (!f.ok()) return f.error();
+    c = *f;
+  }
+  CLI::App app2{app.get_description()};
+  app2.add_option("--config", config_file, "TOML configuration file");
+  app2.add_option("--data", c.data_dir, "Data directory (RocksDB store, keys, tokens)")->capture_default_str();
+  app2.add_option("--listen", c.listen, "HOST:PORT to serve HTTP on")->capture_default_str();
+  app2.add_option("--public-base-url", c.public_base_url, "Base URL printed in QR codes (default http://LISTEN)");
+  app2.add_option("--io-threads", c.io_threads, "Network threads")->capture_default_str();
+  app2.add_option("--workers", c.workers, "Threads that execute commands")->capture_default_str();
+  app2.add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
+  app2.add_option("--header-timeout-ms", c.header_timeout_ms, "Time to receive request headers")->capture_default_str();
+  app2.add_option("--read-timeout-ms", c.read_timeout_ms, "Time to receive a whole request")->capture_default_str();
+  app2.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
+  app2.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
+  app2.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert");
+  app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
+  app2.add_option("--checkpoint-every", c.checkpoint_every, "Checkpoint every N events")->capture_default_str();
+  app2.add_option("--checkpoint-interval-ms", c.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
+  app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")->capture_default_str();
+  app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
+  app2.add_option("--kafka", c.kafka, "embedded (in-process mock cluster), off, or BROKERS")->capture_default_str();
+  app2.add_option("--kafka-prefix", c.kafka_prefix, "Topic prefix")->capture_default_str();
+  app2.add_flag("--replica", c.replica, "Replica mode: follow a primary's Kafka topics");
+  app2.add_option("--trust", c.trust_file, "Replica: trust file with the primaries' log keys");
+  app2.add_option("--replica-group", c.replica_group, "Replica: Kafka consumer group")->capture_default_str();
+  app2.add_flag("--demo", c.demo, "Fill an empty data dir with demo data at start");
+  app2.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app2.add_flag("--access-log,!--no-access-log", c.access_log, "One JSON line per request");
+  try {
+    app2.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app2.help();
+    return make_error(Errc::not_found, "");
+  } catch (const CLI::ParseError& e) {
+    return make_error(Errc::invalid_argument, e.what());
+  }
+  if (c.listen.find(':') == std::string::npos)
+    return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together");
+  if (c.replica && c.trust_file.empty())
+    return make_error(Errc::invalid_argument, "--replica needs --trust FILE");
+  return c;
+}
+
+}  // namespace certledger::api

@@ -1,0 +1,47 @@
+// ledgerd configuration: a TOML file (toml++) with command-line flags
+// (CLI11) overriding it. `ledgerd --help` lists every option; doc/operations.md
+// explains them.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "ledger/util/result.h"
+
+namespace certledger::api {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string public_base_url;  // default: http://<listen>
+  int io_threads = 2;
+  int workers = 64;             // threads that run commands (they wait on fsync)
+  size_t max_body_bytes = 4 * 1024 * 1024;
+  int header_timeout_ms = 10000;
+  int read_timeout_ms = 30000;
+  int idle_timeout_ms = 60000;
+  std::string tls_cert, tls_key;
+  std::string origin = "certledger.local/log";
+  uint64_t checkpoint_every = 1000;
+  int checkpoint_interval_ms = 1000;
+  double lookup_per_minute = 60;
+  double lookup_burst = 20;
+  std::string kafka = "embedded";  // embedded | off | host:port,...
+  std::string kafka_prefix = "certledger";
+  std::map<std::string, std::string> kafka_properties;  // passed to librdkafka
+  bool replica = false;
+  std::string trust_file;
+  std::string replica_group = "certledger-replica";
+  bool demo = false;                // fill an empty data dir with demo data at start
+  std::string log_level = "info";
+  bool access_log = true;
+
+  std::string base_url() const { return public_base_url.empty() ? "http://" + listen : public_base_url; }
+};
+
+// Parses argv (and the --config file it names). On --help, prints and
+// returns an error with code not_found and empty message.
+Result<Config> parse_config(int argc, char** argv);
+Result<Config> load_config_file(const std::string& path, Config base = {});
+
+}  // namespace certledger::api

@@ -1,0 +1,137 @@
+#include "api/http.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace certledger::api {
+
+using nlohmann::json;
+
+bool CaseLess::operator()(const std::string& a, const std::string& b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string Request::path() const {
+  auto q = target.find('?');
+  return url_decode(q == std::string::npos ? target : target.substr(0, q));
+}
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  auto q = target.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  std::string_view rest = std::string_view(target).substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    if (url_decode(pair.substr(0, eq)) == name)
+      return eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string Request::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+void Response::set(std::string name, std::string value) {
+  for (auto& [k, v] : headers)
+    if (CaseLess{}(k, name) == false && CaseLess{}(name, k) == false) {
+      v = std::move(value);
+      return;
+    }
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+std::string Response::header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (!CaseLess{}(k, name) && !CaseLess{}(name, k)) return v;
+  return {};
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.set("Content-Type", "application/json");
+  return r;
+}
+
+Response Response::text(int status, std::string body, std::string type) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.set("Content-Type", std::move(type));
+  return r;
+}
+
+Response problem(int status, std::string_view slug, std::string title, std::string detail,
+                 std::string field, std::string title_zh) {
+  json j = {{"type", "https://certledger.example/problems/" + std::string(slug)},
+            {"title", std::move(title)},
+            {"status", status},
+            {"detail", std::move(detail)}};
+  if (!title_zh.empty()) j["title_zh"] = std::move(title_zh);
+  if (!field.empty()) j["field"] = std::move(field);
+  Response r = Response::json(status, j);
+  r.set("Content-Type", "application/problem+json");
+  return r;
+}
+
+Response problem_from(const Error& e) {
+  switch (e.code) {
+    case Errc::invalid_argument:
+      return problem(422, "validation", "Invalid input", e.message, e.field, "输入数据不合法");
+    case Errc::not_found: return problem(404, "not-found", "Not found", e.message, e.field, "未找到");
+    case Errc::already_exists:
+      return problem(409, "already-exists", "Already exists", e.message, e.field, "已存在");
+    case Errc::conflict:
+      if (e.field == "Idempotency-Key")
+        return problem(422, "idempotency-key-reused", "Idempotency-Key reused", e.message, e.field);
+      return problem(409, "conflict", "Concurrent change", e.message, e.field);
+    case Errc::precondition_failed:
+      return problem(412, "precondition-failed", "Version mismatch (If-Match)", e.message, e.field);
+    case Errc::rule_violation:
+      return problem(409, "lifecycle", "Not allowed in the certificate's current state", e.message,
+                     e.field, "当前状态不允许此操作");
+    case Errc::unauthenticated: {
+      Response r = problem(401, "unauthenticated", "Authentication required", e.message);
+      r.set("WWW-Authenticate", "Bearer realm=\"certledger\"");
+      return r;
+    }
+    case Errc::forbidden: return problem(403, "forbidden", "Forbidden", e.message, e.field, "无权操作");
+    case Errc::unavailable:
+    case Errc::io_error: {
+      Response r = problem(503, "unavailable", "Service unavailable", e.message, {}, "服务暂不可用");
+      r.set("Retry-After", "5");
+      return r;
+    }
+    case Errc::corruption:
+    case Errc::internal: return problem(500, "internal", "Internal error", e.message);
+  }
+  return problem(500, "internal", "Internal error", e.message);
+}
+
+}  // namespace certledger::api

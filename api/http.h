@@ -1,0 +1,57 @@
+// Plain HTTP request/response values. Request handling is a function from
+// Request to Response, testable without sockets; the Beast server only moves
+// bytes (server.cc).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/util/result.h"
+
+namespace certledger::api {
+
+struct CaseLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+
+struct Request {
+  std::string method;   // GET, POST, ...
+  std::string target;   // path and query, as received
+  std::map<std::string, std::string, CaseLess> headers;
+  std::string body;
+  std::string client;   // peer address
+
+  std::string path() const;
+  std::optional<std::string> query(std::string_view name) const;
+  std::string header(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string route;  // for metrics: the route pattern that answered
+
+  void set(std::string name, std::string value);
+  std::string header(const std::string& name) const;
+  static Response json(int status, const nlohmann::json& body);
+  static Response text(int status, std::string body, std::string type = "text/plain; charset=utf-8");
+};
+
+// RFC 9457 problem details. `type` is a stable slug under
+// https://certledger.example/problems/; title and detail in English and,
+// where the public sees them, Chinese.
+Response problem(int status, std::string_view slug, std::string title, std::string detail,
+                 std::string field = {}, std::string title_zh = {});
+// Maps a ledger error to the right status and problem type.
+Response problem_from(const Error& e);
+
+std::string url_decode(std::string_view s);
+
+}  // namespace certledger::api

@@ -1,0 +1,301 @@
+#include "api/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace certledger::api {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct Shared {
+  Service& service;
+  const Config& config;
+  net::thread_pool& workers;
+  std::atomic<int>& in_flight;
+  std::atomic<bool>& draining;
+  std::shared_ptr<spdlog::logger> access;
+};
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      out += b;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, Shared shared) : stream_(std::move(stream)), s_(shared) {}
+
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(s_.config.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    // Idle keep-alive and header arrival share one deadline.
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::milliseconds(first_ ? s_.config.header_timeout_ms : s_.config.idle_timeout_ms));
+    first_ = false;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return fail_or_close(ec);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void fail_or_close(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      Response r = problem(413, "too-large", "Request body too large",
+                           "the body exceeds " + std::to_string(s_.config.max_body_bytes) + " bytes");
+      return write(std::move(r), "", "", std::chrono::steady_clock::now());
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+        ec == net::error::eof || ec == net::error::connection_reset)
+      return close();
+    if (std::string_view(ec.category().name()) == "beast.http") {
+      keep_alive_ = false;
+      return write(problem(400, "bad-request", "Malformed HTTP request", ec.message()), "", "",
+                   std::chrono::steady_clock::now());
+    }
+    close();
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return fail_or_close(ec);
+    auto start = std::chrono::steady_clock::now();
+    auto msg = parser_->release();
+    keep_alive_ = msg.keep_alive() && !s_.draining.load();
+    auto req = std::make_shared<Request>();
+    req->method = std::string(msg.method_string());
+    req->target = std::string(msg.target());
+    for (const auto& f : msg) req->headers[std::string(f.name_string())] = std::string(f.value());
+    req->body = std::move(msg.body());
+    beast::error_code ignored;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored);
+    req->client = ignored ? "" : ep.address().to_string();
+    const bool head = req->method == "HEAD";
+    ++s_.in_flight;
+    if (Service::is_write(*req)) {
+      net::post(s_.workers, [self = this->shared_from_this(), req, start, head] {
+        Response r = self->s_.service.handle(*req);
+        net::post(self->stream_.get_executor(), [self, req, r = std::move(r), start, head]() mutable {
+          if (head) r.body.clear();
+          self->write(std::move(r), req->method, req->target, start);
+        });
+      });
+    } else {
+      Response r = s_.service.handle(*req);
+      if (head) r.body.clear();
+      write(std::move(r), req->method, req->target, start);
+    }
+  }
+
+  void write(Response r, const std::string& method, const std::string& target,
+             std::chrono::steady_clock::time_point start) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<http::status>(r.status));
+    res->set(http::field::server, "certledger");
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    if (s_.config.access_log && !method.empty()) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      auto q = target.find('?');
+      s_.access->info("{{\"client\":\"{}\",\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},\"bytes\":{},\"ms\":{:.3f}}}",
+                      json_escape(req_client()), json_escape(method),
+                      json_escape(q == std::string::npos ? target : target.substr(0, q)), json_escape(r.route),
+                      r.status, res->body().size(), ms);
+    }
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, counted = !method.empty()](beast::error_code ec, size_t) {
+      if (counted) --self->s_.in_flight;
+      if (ec || !self->keep_alive_) return self->close();
+      self->read();
+    });
+  }
+
+  std::string req_client() {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    return ec ? "" : ep.address().to_string();
+  }
+
+  void close() {
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code e;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, e);
+      });
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  Shared s_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = true;
+  bool first_ = true;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Service& service;
+  const Config& config;
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor{ioc};
+  net::thread_pool workers;
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> draining{false};
+  net::signal_set signals{ioc, SIGINT, SIGTERM};
+  std::shared_ptr<spdlog::logger> access;
+  net::steady_timer drain_timer{ioc};
+  std::chrono::steady_clock::time_point drain_deadline;
+
+  Impl(Service& s, const Config& c)
+      : service(s), config(c), ioc(std::max(1, c.io_threads)), workers(std::max(1, c.workers)) {
+    access = spdlog::get("access");
+    if (!access) access = spdlog::default_logger();
+  }
+
+  Shared shared() { return Shared{service, config, workers, in_flight, draining, access}; }
+
+  void accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec != net::error::operation_aborted && acceptor.is_open()) accept();
+        return;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      if (tls) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared())
+            ->start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared())->start();
+      }
+      accept();
+    });
+  }
+
+  void drain() {
+    if (draining.exchange(true)) return;
+    spdlog::info("shutting down: no new connections; finishing {} request(s) in flight", in_flight.load());
+    beast::error_code ec;
+    acceptor.close(ec);
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    wait_drained();
+  }
+
+  void wait_drained() {
+    if (in_flight.load() == 0 || std::chrono::steady_clock::now() > drain_deadline) {
+      workers.join();
+      ioc.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([this](beast::error_code) { wait_drained(); });
+  }
+};
+
+Server::Server(Service& service, const Config& config) : impl_(std::make_unique<Impl>(service, config)) {}
+Server::~Server() = default;
+
+Status Server::start() {
+  auto& i = *impl_;
+  const auto colon = i.config.listen.rfind(':');
+  std::string host = i.config.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = std::atoi(i.config.listen.substr(colon + 1).c_str());
+  beast::error_code ec;
+  auto addr = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return make_error(Errc::invalid_argument, "cannot parse listen address " + host);
+  if (!i.config.tls_cert.empty()) {
+    i.tls.emplace(ssl::context::tls_server);
+    i.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    i.tls->use_certificate_chain_file(i.config.tls_cert, ec);
+    if (!ec) i.tls->use_private_key_file(i.config.tls_key, ssl::context::pem, ec);
+    if (ec) return make_error(Errc::invalid_argument, "TLS: " + ec.message());
+  }
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  i.acceptor.open(ep.protocol(), ec);
+  if (!ec) i.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) i.acceptor.bind(ep, ec);
+  if (!ec) i.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return make_error(Errc::unavailable, "cannot listen on " + i.config.listen + ": " + ec.message());
+  i.signals.async_wait([this](beast::error_code ec, int) {
+    if (!ec) impl_->drain();
+  });
+  i.accept();
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::run() {
+  auto& i = *impl_;
+  std::vector<std::thread> threads;
+  for (int t = 1; t < std::max(1, i.config.io_threads); ++t) threads.emplace_back([&] { i.ioc.run(); });
+  i.ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::shutdown() {
+  net::post(impl_->ioc, [this] { impl_->drain(); });
+}
+
+}  // namespace certledger::api

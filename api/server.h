@@ -1,0 +1,35 @@
+// The Boost.Beast HTTP/1.1 server: one session object per connection with
+// explicit limits (body size -> 413, header and read timeouts, keep-alive
+// idle time), optional TLS. Sessions only move bytes: requests become
+// api::Request values and Service::handle answers them. Commands (POST) run
+// on a worker pool because they wait for the writer's fsync; reads run
+// inline on the I/O threads. SIGTERM/SIGINT: stop accepting, finish what is
+// in flight, return from run().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/config.h"
+#include "api/service.h"
+
+namespace certledger::api {
+
+class Server {
+ public:
+  Server(Service& service, const Config& config);
+  ~Server();
+  // Binds and listens. Fails if the address is taken or TLS files are bad.
+  Status start();
+  uint16_t port() const;
+  // Runs the I/O threads until shutdown() (or SIGTERM/SIGINT) has drained.
+  void run();
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace certledger::api

@@ -1,0 +1,542 @@
+#include "api/service.h"
+
+#include <chrono>
+#include <set>
+
+#include "api/views.h"
+#include "ledger/crypto/jws.h"
+#include "ledger/domain/validate.h"
+#include "ledger/merkle/tree.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+#include "ledger/util/utf8.h"
+#include "projections/queries.h"
+
+namespace certledger::api {
+
+using nlohmann::json;
+using domain::CommandType;
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+Response bad_request(std::string detail, std::string field = {}) {
+  return problem(400, "bad-request", "Malformed request", std::move(detail), std::move(field), "请求格式错误");
+}
+
+// The body as a JSON object with only `allowed` members.
+Result<json> parse_body(const Request& req, const std::set<std::string>& allowed) {
+  if (req.body.empty()) return make_error(Errc::invalid_argument, "the request needs a JSON body");
+  if (!is_valid_utf8(req.body)) return make_error(Errc::invalid_argument, "the body is not valid UTF-8");
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return make_error(Errc::invalid_argument, "the body is not valid JSON");
+  if (!j.is_object()) return make_error(Errc::invalid_argument, "the body must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!allowed.count(it.key()))
+      return make_error(Errc::invalid_argument, "unknown member \"" + it.key() + "\"", it.key());
+  return j;
+}
+
+Result<std::string> string_member(const json& j, const char* name, bool required) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required) return make_error(Errc::invalid_argument, std::string(name) + " is required", name);
+    return std::string();
+  }
+  if (!it->is_string()) return make_error(Errc::invalid_argument, std::string(name) + " must be a string", name);
+  return it->get<std::string>();
+}
+
+Result<std::vector<domain::ApprovalStep>> approval_trail(const json& j) {
+  std::vector<domain::ApprovalStep> out;
+  auto it = j.find("approval");
+  if (it == j.end() || it->is_null()) return out;
+  if (!it->is_array()) return make_error(Errc::invalid_argument, "approval must be a list of steps", "approval");
+  for (const auto& s : *it) {
+    if (!s.is_object() || !s.contains("step") || !s.contains("operator") || !s["step"].is_string() ||
+        !s["operator"].is_string() || (s.contains("opinion") && !s["opinion"].is_string()))
+      return make_error(Errc::invalid_argument,
+                        "each approval step is {\"step\", \"operator\", \"opinion\"?} with strings", "approval");
+    out.push_back({s["step"], s["operator"], s.value("opinion", "")});
+  }
+  return out;
+}
+
+Error bad_body(const Error& e) {
+  Error out = e;
+  if (out.code == Errc::invalid_argument && out.field.empty()) out.field = "body";
+  return out;
+}
+
+Response error_response(const Error& e) {
+  if (e.code == Errc::invalid_argument && (e.field == "body" || e.message.find("JSON") != std::string::npos ||
+                                           e.message.find("unknown member") != std::string::npos ||
+                                           e.message.find("UTF-8") != std::string::npos))
+    return bad_request(e.message, e.field);
+  return problem_from(e);
+}
+
+std::optional<uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(s);
+}
+
+Response not_found_json(std::string detail) {
+  return problem(404, "not-found", "Not found", std::move(detail), {}, "未找到");
+}
+
+void no_store(Response& r) { r.set("Cache-Control", "no-store"); }
+
+}  // namespace
+
+Service::Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext,
+                 Clock clock)
+    : ledger_(ledger), config_(config), tokens_(tokens), metrics_(metrics), ext_(std::move(ext)),
+      clock_(std::move(clock)), lookup_limiter_(config.lookup_per_minute, config.lookup_burst) {}
+
+Result<TokenInfo> Service::authenticate(const Request& req) {
+  std::string h = req.header("Authorization");
+  if (h.size() < 8 || !(h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0))
+    return make_error(Errc::unauthenticated, "send Authorization: Bearer <token>");
+  return tokens_.authenticate(std::string_view(h).substr(7));
+}
+
+Response Service::handle(const Request& req) {
+  auto start = std::chrono::steady_clock::now();
+  Response r;
+  try {
+    r = route(req);
+  } catch (const std::exception& e) {
+    r = problem(500, "internal", "Internal error", e.what());
+    r.route = r.route.empty() ? "error" : r.route;
+  }
+  if (r.route.empty()) r.route = "unmatched";
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.observe(r.route, req.method, r.status, secs);
+  return r;
+}
+
+Response Service::route(const Request& req) {
+  const std::string path = req.path();
+  const auto p = split_path(path);
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool post = req.method == "POST";
+  auto with = [](Response r, const char* route) {
+    r.route = route;
+    return r;
+  };
+  auto method_not_allowed = [&](const char* route, const char* allow) {
+    Response r = problem(405, "method-not-allowed", "Method not allowed", req.method + " " + path);
+    r.set("Allow", allow);
+    r.route = route;
+    return r;
+  };
+
+  if (p.size() == 2 && p[0] == "v") {
+    if (!get) return method_not_allowed("/v/{token}", "GET");
+    bool html = req.header("Accept").find("application/json") == std::string::npos;
+    return with(verify(req, p[1], html), "/v/{token}");
+  }
+  if (p.size() == 3 && p[0] == "v" && p[2] == "document.pdf") {
+    if (!get) return method_not_allowed("/v/{token}/document.pdf", "GET");
+    return with(document(req, "", p[1]), "/v/{token}/document.pdf");
+  }
+  if (path == "/healthz") return with(health(false), "/healthz");
+  if (path == "/readyz") return with(health(true), "/readyz");
+  if (path == "/metrics") {
+    Response r = Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+    return with(r, "/metrics");
+  }
+  if (path == "/openapi.json") {
+    Response r = Response::text(200, openapi_document(), "application/json");
+    return with(r, "/openapi.json");
+  }
+  if (p.size() >= 2 && p[0] == "api" && p[1] == "v1") {
+    const size_t n = p.size();
+    if (n == 4 && p[2] == "verify") {
+      if (!get) return method_not_allowed("/api/v1/verify/{token}", "GET");
+      return with(verify(req, p[3], false), "/api/v1/verify/{token}");
+    }
+    if (n == 3 && p[2] == "lookup") return with(get ? lookup(req) : method_not_allowed("/api/v1/lookup", "GET"), "/api/v1/lookup");
+    if (n == 3 && p[2] == "checkpoint") return with(checkpoint(req), "/api/v1/checkpoint");
+    if (n == 4 && p[2] == "proofs" && p[3] == "inclusion") return with(inclusion_proof(req), "/api/v1/proofs/inclusion");
+    if (n == 4 && p[2] == "proofs" && p[3] == "consistency") return with(consistency_proof(req), "/api/v1/proofs/consistency");
+    if (n == 3 && p[2] == "keys") {
+      Response r = Response::json(200, ledger_.jwks());
+      r.set("Content-Type", "application/jwk-set+json");
+      return with(r, "/api/v1/keys");
+    }
+    if (n == 3 && p[2] == "events") return with(events_feed(req), "/api/v1/events");
+    if (n == 3 && p[2] == "certificates") {
+      if (post) return with(create_certificate(req), "/api/v1/certificates");
+      if (get) return with(list_certificates(req), "/api/v1/certificates");
+      return method_not_allowed("/api/v1/certificates", "GET, POST");
+    }
+    if (n == 4 && p[2] == "certificates") {
+      if (!get) return method_not_allowed("/api/v1/certificates/{id}", "GET");
+      return with(get_certificate(req, p[3]), "/api/v1/certificates/{id}");
+    }
+    if (n == 5 && p[2] == "certificates") {
+      if (p[4] == "events") return with(certificate_events(req, p[3]), "/api/v1/certificates/{id}/events");
+      if (p[4] == "document.pdf") return with(document(req, p[3], std::nullopt), "/api/v1/certificates/{id}/document.pdf");
+      if (!post) return method_not_allowed("/api/v1/certificates/{id}/{operation}", "POST");
+      return with(certificate_command(req, p[3], p[4]), "/api/v1/certificates/{id}/{operation}");
+    }
+  }
+  for (const auto& ext : ext_.routes)
+    if (auto r = ext(req)) return *r;
+  Response r = req.header("Accept").find("text/html") != std::string::npos
+                   ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
+                   : not_found_json("no such resource: " + path);
+  r.route = "unmatched";
+  return r;
+}
+
+// ---------------- authorities ----------------
+
+Response Service::command_outcome(const Outcome& out) {
+  const std::string base = config_.base_url();
+  auto view = projections::Reader(ledger_.store()).certificate(out.state.id);
+  json body = {{"certificate", view.ok() ? authority_view(*view, base) : json(nullptr)},
+               {"version", out.state.doc_version},
+               {"stream_version", out.seq},
+               {"qr_url", base + "/v/" + out.state.token},
+               {"position", out.position},
+               {"record", json::parse(out.record)},
+               {"replayed", out.replayed}};
+  Response r = Response::json(201, body);
+  r.set("Location", "/api/v1/certificates/" + out.state.id);
+  r.set("ETag", "\"" + std::to_string(out.state.stream_version) + "\"");
+  if (out.replayed) r.set("Idempotent-Replayed", "true");
+  return r;
+}
+
+Response Service::create_certificate(const Request& req) {
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  auto body = parse_body(req, {"kind", "fields", "operation", "decision", "approval"});
+  if (!body.ok()) return error_response(bad_body(body.error()));
+  domain::CommandInput c;
+  auto op = string_member(*body, "operation", false);
+  if (!op.ok()) return error_response(op.error());
+  if (op->empty() || *op == "issue") c.type = CommandType::issue;
+  else if (*op == "convert") c.type = CommandType::convert;
+  else return problem_from(make_error(Errc::invalid_argument, "operation must be issue or convert", "operation"));
+  auto kind = string_member(*body, "kind", true);
+  if (!kind.ok()) return error_response(kind.error());
+  c.kind = *kind;
+  if (!body->contains("fields") || !(*body)["fields"].is_object())
+    return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
+  c.fields = (*body)["fields"];
+  // A photo may arrive inline as a data URL; store it and reference it by hash.
+  if (auto ph = c.fields.find("photo"); ph != c.fields.end() && ph->is_string()) {
+    const std::string s = ph->get<std::string>();
+    const std::string prefix = "base64,";
+    if (s.rfind("data:", 0) == 0 && s.find(prefix) != std::string::npos) {
+      auto bytes = base64_decode(s.substr(s.find(prefix) + prefix.size()));
+      if (!bytes) return problem_from(make_error(Errc::invalid_argument, "photo data URL is not base64", "photo"));
+      auto ref = ledger_.put_blob(*bytes);
+      if (!ref.ok()) return problem_from(ref.error());
+      c.fields["photo"] = *ref;
+    } else if (s.rfind("sha256:", 0) == 0 && !ledger_.blob(s)) {
+      return problem_from(make_error(Errc::invalid_argument, "no uploaded photo " + s, "photo"));
+    }
+  }
+  auto decision = string_member(*body, "decision", false);
+  if (!decision.ok()) return error_response(decision.error());
+  c.decision = *decision;
+  auto trail = approval_trail(*body);
+  if (!trail.ok()) return error_response(trail.error());
+  c.actor = {who->operator_id, who->role, *trail};
+  ExecOptions o;
+  o.idempotency_key = req.header("Idempotency-Key");
+  if (o.idempotency_key.size() > 200)
+    return problem_from(make_error(Errc::invalid_argument, "Idempotency-Key is longer than 200", "Idempotency-Key"));
+  auto out = ledger_.execute(who->authority, std::move(c), o);
+  if (!out.ok()) return problem_from(out.error());
+  return command_outcome(*out);
+}
+
+Response Service::certificate_command(const Request& req, const std::string& id, const std::string& op) {
+  static const std::map<std::string, CommandType> ops = {
+      {"amendments", CommandType::amend},        {"reissues", CommandType::reissue},
+      {"renewals", CommandType::renew},          {"reviews", CommandType::review},
+      {"suspensions", CommandType::suspend},     {"reinstatements", CommandType::reinstate},
+      {"cancellation", CommandType::cancel},     {"revocation", CommandType::revoke},
+      {"withdrawal", CommandType::withdraw}};
+  auto it = ops.find(op);
+  if (it == ops.end()) return not_found_json("no operation \"" + op + "\"");
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  std::set<std::string> allowed = {"reason", "decision", "approval"};
+  if (it->second == CommandType::amend) allowed.insert("changes");
+  if (it->second == CommandType::renew || it->second == CommandType::review) {
+    allowed.insert({"valid_until", "valid_from"});
+    allowed.erase("reason");
+  }
+  if (it->second == CommandType::suspend) allowed.insert("until");
+  auto body = parse_body(req, allowed);
+  if (!body.ok()) return error_response(bad_body(body.error()));
+  domain::CommandInput c;
+  c.type = it->second;
+  c.certificate_id = id;
+  for (auto [name, target] : {std::pair{"reason", &c.reason}, std::pair{"decision", &c.decision},
+                              std::pair{"valid_until", &c.valid_until}, std::pair{"valid_from", &c.valid_from},
+                              std::pair{"until", &c.until}}) {
+    auto v = string_member(*body, name, false);
+    if (!v.ok()) return error_response(v.error());
+    *target = *v;
+  }
+  if (c.type == CommandType::amend) c.changes = body->value("changes", json());
+  auto trail = approval_trail(*body);
+  if (!trail.ok()) return error_response(trail.error());
+  c.actor = {who->operator_id, who->role, *trail};
+  ExecOptions o;
+  o.idempotency_key = req.header("Idempotency-Key");
+  std::string if_match = req.header("If-Match");
+  if (!if_match.empty()) {
+    std::string v = if_match;
+    if (v.rfind("W/", 0) == 0) v = v.substr(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    auto n = parse_u64(v);
+    if (!n) return bad_request("If-Match must be the certificate's version, e.g. \"3\"", "If-Match");
+    o.expected_version = *n;
+  }
+  auto out = ledger_.execute(who->authority, std::move(c), o);
+  if (!out.ok()) return problem_from(out.error());
+  return command_outcome(*out);
+}
+
+Response Service::get_certificate(const Request& req, const std::string& id) {
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  projections::Reader reader(ledger_.store());
+  auto current = reader.certificate(id);
+  if (!current.ok()) return not_found_json("no certificate " + id);
+  if (current->state.authority != who->authority)
+    return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+  Result<projections::CertView> v = *current;
+  if (auto at = req.query("at"); at && !at->empty()) {
+    if (auto d = parse_date(*at)) v = projections::view_at_date(ledger_, id, *d);
+    else if (auto pos = parse_u64(*at)) v = projections::view_at_position(ledger_, id, *pos);
+    else return bad_request("at must be a log position or a date YYYY-MM-DD", "at");
+    if (!v.ok()) return problem_from(v.error());
+  }
+  Response r = Response::json(200, authority_view(*v, config_.base_url()));
+  r.set("ETag", "\"" + std::to_string(v->state.stream_version) + "\"");
+  no_store(r);
+  return r;
+}
+
+Response Service::certificate_events(const Request& req, const std::string& id) {
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  auto view = projections::Reader(ledger_.store()).certificate(id);
+  if (!view.ok()) return not_found_json("no certificate " + id);
+  if (view->state.authority != who->authority)
+    return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+  auto events = ledger_.stream_events(id);
+  if (!events.ok()) return problem_from(events.error());
+  json arr = json::array();
+  for (const auto& e : *events)
+    arr.push_back({{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.record)}});
+  return Response::json(200, {{"certificate", id}, {"events", arr}});
+}
+
+Response Service::list_certificates(const Request& req) {
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  auto holder = req.query("holder");
+  if (!holder || holder->empty()) return bad_request("holder (统一社会信用代码 or 身份证号) is required", "holder");
+  std::string kind = req.query("kind").value_or("");
+  projections::Reader reader(ledger_.store());
+  json items = json::array();
+  for (const auto& id : reader.by_holder(*holder, kind, who->authority)) {
+    auto v = reader.certificate(id);
+    if (v.ok()) items.push_back(authority_view(*v, config_.base_url()));
+  }
+  return Response::json(200, {{"holder", *holder}, {"certificates", items}});
+}
+
+Response Service::events_feed(const Request& req) {
+  auto who = authenticate(req);
+  if (!who.ok()) return problem_from(who.error());
+  if (who->role != domain::Role::auditor && who->role != domain::Role::admin)
+    return problem_from(make_error(Errc::forbidden, "the audit feed needs the auditor or admin role"));
+  uint64_t after = 0, limit = 100;
+  if (auto a = req.query("after")) {
+    auto n = parse_u64(*a);
+    if (!n) return bad_request("after must be a position", "after");
+    after = *n;
+  }
+  if (auto l = req.query("limit")) {
+    auto n = parse_u64(*l);
+    if (!n || *n == 0 || *n > 1000) return bad_request("limit must be 1-1000", "limit");
+    limit = *n;
+  }
+  json arr = json::array();
+  auto st = ledger_.store().scan(after + 1, after + limit, [&](uint64_t pos, std::string_view rec) {
+    arr.push_back({{"position", pos}, {"record", json::parse(rec)}});
+    return true;
+  });
+  if (!st.ok()) return problem_from(st.error());
+  uint64_t next = arr.empty() ? after : arr.back()["position"].get<uint64_t>();
+  return Response::json(200, {{"events", arr}, {"next_after", next}, {"last_position", ledger_.store().last_position()}});
+}
+
+// ---------------- public ----------------
+
+Response Service::verify(const Request& req, const std::string& token, bool html) {
+  (void)req;
+  projections::Reader reader(ledger_.store());
+  auto hit = reader.by_token(token);
+  Response r;
+  if (!hit.ok()) {
+    // Same work as a hit, so timing does not tell tokens apart.
+    projections::CertView dummy;
+    (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, clock_()});
+    r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
+             : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token", {},
+                       "未找到该二维码对应的证书");
+  } else {
+    auto authority = ledger_.authority(hit->view.state.authority);
+    VerifyContext ctx{config_.base_url(), authority ? authority->name : hit->view.state.authority,
+                      ledger_.store().last_position(), clock_()};
+    json j = verify_json(hit->view, hit->version, ctx);
+    j["document_url"] = config_.base_url() + "/v/" + token + "/document.pdf";
+    r = html ? Response::text(200, verify_page(j, token), "text/html; charset=utf-8") : Response::json(200, j);
+  }
+  no_store(r);
+  r.set("Vary", "Accept");
+  return r;
+}
+
+Response Service::lookup(const Request& req) {
+  if (int wait = lookup_limiter_.take(req.client)) {
+    Response r = problem(429, "rate-limited", "Too many lookups", "try again in " + std::to_string(wait) + "s",
+                         {}, "查询过于频繁，请稍后再试");
+    r.set("Retry-After", std::to_string(wait));
+    return r;
+  }
+  auto kind = req.query("kind"), number = req.query("number");
+  if (!kind || kind->empty()) return bad_request("kind is required", "kind");
+  if (!number || number->empty()) return bad_request("number is required", "number");
+  if (!domain::find_kind(*kind)) return problem_from(make_error(Errc::invalid_argument, "unknown kind " + *kind, "kind"));
+  projections::Reader reader(ledger_.store());
+  json items = json::array();
+  for (const auto& id : reader.by_number(*kind, *number)) {
+    auto v = reader.certificate(id);
+    if (!v.ok()) continue;
+    auto authority = ledger_.authority(v->state.authority);
+    VerifyContext ctx{config_.base_url(), authority ? authority->name : v->state.authority,
+                      ledger_.store().last_position(), clock_()};
+    items.push_back(verify_json(*v, v->state.doc_version, ctx));
+  }
+  Response r = Response::json(items.empty() ? 404 : 200, {{"kind", *kind}, {"number", *number}, {"results", items}});
+  no_store(r);
+  return r;
+}
+
+Response Service::checkpoint(const Request& req) {
+  auto size = req.query("tree_size");
+  std::optional<std::string> note;
+  if (size) {
+    auto n = parse_u64(*size);
+    if (!n) return bad_request("tree_size must be a number", "tree_size");
+    note = ledger_.store().checkpoint_at(*n);
+  } else if (auto cp = ledger_.store().latest_checkpoint()) {
+    note = cp->second;
+  }
+  if (!note) return not_found_json("no checkpoint yet");
+  Response r = Response::text(200, *note);
+  no_store(r);
+  return r;
+}
+
+Response Service::inclusion_proof(const Request& req) {
+  auto pos = parse_u64(req.query("position").value_or("")), size = parse_u64(req.query("tree_size").value_or(""));
+  if (!pos || !size) return bad_request("position and tree_size are required numbers");
+  if (*pos == 0 || *pos > *size || *size > ledger_.store().last_position())
+    return problem_from(make_error(Errc::invalid_argument, "need 1 <= position <= tree_size <= " +
+                                                               std::to_string(ledger_.store().last_position())));
+  auto proof = merkle::inclusion_proof(*pos - 1, *size, ledger_.store().node_source());
+  if (!proof.ok()) return problem_from(proof.error());
+  auto rec = ledger_.store().record_at(*pos);
+  if (!rec.ok()) return problem_from(rec.error());
+  json hashes = json::array();
+  for (const auto& h : *proof) hashes.push_back(base64_encode(hash_bytes(h)));
+  auto root = merkle::subtree_root(0, *size, ledger_.store().node_source());
+  return Response::json(200, {{"position", *pos}, {"leaf_index", *pos - 1}, {"tree_size", *size},
+                              {"leaf_hash", base64_encode(hash_bytes(merkle::leaf_hash(*rec)))},
+                              {"root_hash", root.ok() ? base64_encode(hash_bytes(*root)) : ""},
+                              {"proof", hashes}});
+}
+
+Response Service::consistency_proof(const Request& req) {
+  auto from = parse_u64(req.query("from").value_or("")), to = parse_u64(req.query("to").value_or(""));
+  if (!from || !to) return bad_request("from and to are required numbers");
+  if (*from > *to || *to > ledger_.store().last_position())
+    return problem_from(make_error(Errc::invalid_argument, "need from <= to <= " +
+                                                               std::to_string(ledger_.store().last_position())));
+  auto proof = merkle::consistency_proof(*from, *to, ledger_.store().node_source());
+  if (!proof.ok()) return problem_from(proof.error());
+  json hashes = json::array();
+  for (const auto& h : *proof) hashes.push_back(base64_encode(hash_bytes(h)));
+  return Response::json(200, {{"from", *from}, {"to", *to}, {"proof", hashes}});
+}
+
+Response Service::document(const Request& req, const std::string& id, std::optional<std::string> token) {
+  if (!ext_.render_pdf) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
+  std::string cert = id;
+  uint32_t version = 0;
+  const bool masked = token.has_value();
+  if (token) {
+    auto hit = projections::Reader(ledger_.store()).by_token(*token);
+    if (!hit.ok()) return not_found_json("unknown token");
+    cert = hit->view.state.id;
+    version = hit->version;
+  } else {
+    auto who = authenticate(req);
+    if (!who.ok()) return problem_from(who.error());
+    auto v = projections::Reader(ledger_.store()).certificate(id);
+    if (!v.ok()) return not_found_json("no certificate " + id);
+    if (v->state.authority != who->authority)
+      return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+    version = v->state.doc_version;
+    if (auto q = req.query("version")) {
+      auto n = parse_u64(*q);
+      if (!n || *n == 0 || *n > version) return bad_request("no such version", "version");
+      version = static_cast<uint32_t>(*n);
+    }
+  }
+  auto pdf = ext_.render_pdf(cert, version, masked);
+  if (!pdf.ok()) return problem_from(pdf.error());
+  Response r = Response::text(200, std::move(*pdf), "application/pdf");
+  r.set("Content-Disposition", "inline; filename=\"certificate-" + cert + "-v" + std::to_string(version) + ".pdf\"");
+  return r;
+}
+
+Response Service::health(bool ready) {
+  if (!ready) return Response::json(200, {{"status", "up"}});
+  auto* seq = ledger_.sequencer();
+  json j = {{"store", "open"}, {"writer", seq && seq->healthy() ? "healthy" : "failed"},
+            {"last_position", ledger_.store().last_position()}};
+  if (ext_.ready_details) j["details"] = ext_.ready_details();
+  const bool ok = seq && seq->healthy();
+  j["status"] = ok ? "ready" : "not ready";
+  return Response::json(ok ? 200 : 503, j);
+}
+
+}  // namespace certledger::api

@@ -1,0 +1,74 @@
+// The HTTP API as a plain function: handle(Request) -> Response. Thread-safe.
+// Routes (doc/api.md and api/openapi.json are the reference):
+//   authorities (Bearer):  POST /api/v1/certificates, POST /api/v1/certificates/{id}/<operation>,
+//                          GET /api/v1/certificates/{id}[?at=], /{id}/events, GET /api/v1/certificates?holder=
+//   auditors (Bearer):     GET /api/v1/events?after=&limit=
+//   public:                GET /v/{token}, /api/v1/verify/{token}, /api/v1/lookup, /api/v1/checkpoint,
+//                          /api/v1/proofs/inclusion, /api/v1/proofs/consistency, /api/v1/keys,
+//                          /openapi.json, /metrics, /healthz, /readyz
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/config.h"
+#include "api/http.h"
+#include "api/metrics.h"
+#include "api/tokens.h"
+#include "ledger/ledger.h"
+
+namespace certledger::api {
+
+// Extension points filled by other modules (documents, report codes, Kafka
+// status) so api/ does not depend on them.
+struct Extensions {
+  // Renders the PDF of a certificate version; empty optional: not available.
+  std::function<Result<std::string>(const std::string& id, uint32_t version, bool masked)> render_pdf;
+  // Extra routes tried before the 404 (e.g. /r/{code}); return nullopt to pass.
+  std::vector<std::function<std::optional<Response>(const Request&)>> routes;
+  // Readiness details beyond the store (e.g. Kafka relay health).
+  std::function<nlohmann::json()> ready_details;
+};
+
+class Service {
+ public:
+  Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext = {},
+          Clock clock = system_now_ms);
+  Response handle(const Request& req);
+  // Whether the request may block on the writer (the server runs those on
+  // worker threads, everything else inline).
+  static bool is_write(const Request& req) { return req.method == "POST"; }
+  // Authentication helper for extensions: the token's info or a 401/403.
+  Result<TokenInfo> authenticate(const Request& req);
+
+ private:
+  Response route(const Request& req);
+  Response create_certificate(const Request& req);
+  Response certificate_command(const Request& req, const std::string& id, const std::string& op);
+  Response get_certificate(const Request& req, const std::string& id);
+  Response certificate_events(const Request& req, const std::string& id);
+  Response list_certificates(const Request& req);
+  Response events_feed(const Request& req);
+  Response verify(const Request& req, const std::string& token, bool html);
+  Response lookup(const Request& req);
+  Response checkpoint(const Request& req);
+  Response inclusion_proof(const Request& req);
+  Response consistency_proof(const Request& req);
+  Response document(const Request& req, const std::string& id, std::optional<std::string> token);
+  Response health(bool ready);
+  Response command_outcome(const Outcome& out);
+
+  Ledger& ledger_;
+  const Config& config_;
+  TokenStore& tokens_;
+  Metrics& metrics_;
+  Extensions ext_;
+  Clock clock_;
+  RateLimiter lookup_limiter_;
+};
+
+// The OpenAPI 3.1 document (api/openapi.json, compiled in).
+const std::string& openapi_document();
+
+}  // namespace certledger::api

@@ -1,0 +1,29 @@
+// JSON and HTML renderings of projections: the authority's full view, the
+// public verification answer (masked), and the mobile verification page.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ledger/domain/certificate.h"
+#include "projections/cert_view.h"
+
+namespace certledger::api {
+
+// Everything, for the certificate's own authority.
+nlohmann::json authority_view(const projections::CertView& v, const std::string& base_url);
+
+struct VerifyContext {
+  std::string base_url;
+  std::string authority_name;
+  uint64_t log_position = 0;
+  UnixMillis now = 0;
+};
+// The public answer for a token: machine status, Chinese word, masked fields.
+nlohmann::json verify_json(const projections::CertView& v, uint32_t version, const VerifyContext& c);
+// The phone page for the same answer (inline CSS, no external assets).
+std::string verify_page(const nlohmann::json& verify, const std::string& token);
+std::string not_found_page();
+std::string html_escape(std::string_view s);
+
+}  // namespace certledger::api

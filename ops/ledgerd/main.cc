@@ -1,0 +1,122 @@
+// ledgerd: the certledger service. Opens (or creates) the data dir with the
+// projections wired into the writer, optionally fills it with demo data,
+// and serves the HTTP API until SIGTERM/SIGINT, then drains, seals a final
+// checkpoint and exits 0.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "api/server.h"
+#include "api/service.h"
+#include "ops/common/setup.h"
+#include "projections/projections.h"
+
+using namespace certledger;
+
+namespace {
+
+void setup_logging(const api::Config& c) {
+  auto err = spdlog::stderr_logger_mt("ledgerd");
+  spdlog::set_default_logger(err);
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  auto access = spdlog::stdout_logger_mt("access");
+  access->set_pattern("%v");
+  access->flush_on(spdlog::level::info);
+}
+
+void add_ledger_metrics(api::Metrics& m, Ledger& ledger) {
+  m.add_writer([&ledger](std::string& out) {
+    api::Metrics::gauge(out, "certledger_log_last_position", "Last durable log position.",
+                        static_cast<double>(ledger.store().last_position()));
+    if (auto* s = ledger.sequencer()) {
+      auto st = s->stats();
+      api::Metrics::gauge(out, "certledger_appends_total", "Events appended by this process.",
+                          static_cast<double>(st.appended), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_batches_total", "Group commits (one fsync each).",
+                          static_cast<double>(st.batches), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_rejected_total", "Appends refused by the writer.",
+                          static_cast<double>(st.rejected), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_largest_batch", "Largest group commit so far.",
+                          static_cast<double>(st.largest_batch));
+      api::Metrics::gauge(out, "certledger_checkpoints_total", "Checkpoints signed by this process.",
+                          static_cast<double>(st.checkpoints), "counter");
+      api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.",
+                          st.healthy ? 1 : 0);
+    }
+    uint64_t v = 0;
+    auto* db = ledger.store().db();
+    if (db->GetIntProperty(rocksdb::DB::Properties::kEstimateLiveDataSize, &v))
+      api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",
+                          static_cast<double>(v));
+    if (db->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v))
+      api::Metrics::gauge(out, "certledger_rocksdb_memtable_bytes", "RocksDB memtable size.", static_cast<double>(v));
+    if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &v))
+      api::Metrics::gauge(out, "certledger_rocksdb_running_compactions", "RocksDB compactions running.",
+                          static_cast<double>(v));
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cfg = api::parse_config(argc, argv);
+  if (!cfg.ok()) {
+    if (cfg.error().code == Errc::not_found && cfg.error().message.empty()) return 0;  // --help
+    std::fprintf(stderr, "ledgerd: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  api::Config config = *cfg;
+  setup_logging(config);
+
+  ops::OpenOptions oo;
+  oo.data_dir = config.data_dir;
+  oo.create = true;
+  oo.replica = config.replica;
+  oo.origin = config.origin;
+  oo.checkpoint_every = config.checkpoint_every;
+  oo.checkpoint_interval_ms = config.checkpoint_interval_ms;
+  oo.progress = [](uint64_t d, uint64_t t) { spdlog::info("projection catch-up {}/{}", d, t); };
+  auto opened = ops::open_data_dir(oo);
+  if (!opened.ok()) {
+    spdlog::error("cannot open {}: {}", config.data_dir, opened.error().to_string());
+    return 3;
+  }
+  Ledger& ledger = *opened->ledger;
+  spdlog::info("data dir {}: {} events, origin {}", config.data_dir, ledger.store().last_position(), ledger.origin());
+
+  api::TokenStore tokens((std::filesystem::path(config.data_dir) / "tokens.json").string());
+  api::Metrics metrics;
+  add_ledger_metrics(metrics, ledger);
+  api::Extensions ext;
+  api::Service service(ledger, config, tokens, metrics, ext);
+  api::Server server(service, config);
+  if (auto st = server.start(); !st.ok()) {
+    spdlog::error("{}", st.error().message);
+    return 3;
+  }
+  const std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  const std::string addr = host + ":" + std::to_string(server.port());
+  if (config.public_base_url.empty()) config.public_base_url = "http://" + addr;
+  {
+    std::ofstream f(std::filesystem::path(config.data_dir) / "ledgerd.addr");
+    f << addr << "\n";
+  }
+
+  if (config.demo && ledger.authorities().empty() && !config.replica) {
+    auto lines = ops::run_demo(ledger, config.base_url(), 2026);
+    if (!lines.ok()) {
+      spdlog::error("demo: {}", lines.error().to_string());
+    } else {
+      spdlog::info("demo data: {} certificate versions; try these in a browser:", lines->size());
+      for (const auto& l : *lines) spdlog::info("  {}  {}  {} v{}  {}", l.status, l.kind, l.number, l.version, l.url);
+    }
+  }
+  spdlog::info("listening on http://{} (public base {})", addr, config.base_url());
+  server.run();
+  spdlog::info("stopped serving; sealing the log");
+  opened->ledger.reset();
+  spdlog::info("bye");
+  return 0;
+}
