@@ -153,6 +153,10 @@ Response Service::route(const Request& req) {
     if (!get) return method_not_allowed("/v/{token}/document.pdf", "GET");
     return with(document(req, "", p[1]), "/v/{token}/document.pdf");
   }
+  for (const char* fixed : {"/healthz", "/readyz", "/metrics", "/openapi.json", "/api/v1/keys",
+                            "/api/v1/checkpoint", "/api/v1/proofs/inclusion", "/api/v1/proofs/consistency",
+                            "/api/v1/events"})
+    if (path == fixed && !get) return method_not_allowed(fixed, "GET");
   if (path == "/healthz") return with(health(false), "/healthz");
   if (path == "/readyz") return with(health(true), "/readyz");
   if (path == "/metrics") {

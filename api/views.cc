@@ -140,6 +140,7 @@ std::string verify_page(const json& j, const std::string& token) {
   const auto* kind = domain::find_kind(c.value("kind", ""));
   if (kind)
     for (const auto& spec : kind->fields) {
+      if (spec.name == "number" || spec.name == kind->holder_name_field) continue;  // shown above
       auto it = c["fields"].find(std::string(spec.name));
       if (it == c["fields"].end()) continue;
       fields_html += row(std::string(spec.label), text_of(*it));

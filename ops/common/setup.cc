@@ -62,6 +62,13 @@ Result<std::vector<TrustedLog>> read_trust_file(const std::string& path) {
 
 namespace {
 
+std::string city_of(const domain::AuthorityInfo& a) {
+  if (a.region.rfind("21", 0) == 0) return "沈阳";
+  if (a.region.rfind("35", 0) == 0) return "福州";
+  if (a.region.rfind("32", 0) == 0) return "南京";
+  return "广州";
+}
+
 domain::Actor demo_actor(const std::string& who) {
   return domain::Actor{who, domain::Role::approver,
                        {{"clerk", "chen.li", ""}, {"review", "zhou.min", "材料齐全"}, {"approve", who, "同意"}}};
@@ -123,8 +130,7 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
           x.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
                                    ? json(gen.uscc(a.region.substr(0, 2) + "0100"))
                                    : field == "name" ? json(gen.person_name())
-                                   : field == "employer" ? json(gen.company_name())
-                                   : json(gen.company_name())}};
+                                   : json(gen.company_name(city_of(a)))}};
           if (field == "legal_representative" || field == "principal") x.changes[field] = gen.person_name();
           if (field == "registered_capital") x.changes[field] = "8000万元";
         }
@@ -147,8 +153,9 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
           }
           break;
         case 2:  // revoked or withdrawn
-          CL_TRY(later(n % 2 ? domain::CommandType::revoke : domain::CommandType::withdraw,
-                       n % 2 ? "以欺骗手段取得资质，依法吊销" : "审批程序违法，依法撤销"));
+          // Alternate by kind so both terminal decisions appear.
+          CL_TRY(later((n / 4) % 2 ? domain::CommandType::withdraw : domain::CommandType::revoke,
+                       (n / 4) % 2 ? "审批程序违法，依法撤销" : "以欺骗手段取得资质，依法吊销"));
           break;
         default: break;  // converted paper stock, left valid
       }
