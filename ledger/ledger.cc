@@ -165,6 +165,10 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   for (auto* c : l->options_.contributors) contributors.push_back(c);
   l->gate_ = std::move(gate);
   l->sequencer_ = std::make_unique<store::Sequencer>(*l->store_, seq, contributors);
+  l->sequencer_->on_commit([p = l.get()](uint64_t pos) {
+    std::lock_guard lock(p->listeners_mu_);
+    for (auto& fn : p->listeners_) fn(pos);
+  });
   if (!l->sequencer_->healthy())
     return make_error(Errc::corruption, "stored Merkle state does not match the log; run ledgerctl audit");
   if (fresh && !l->options_.replica) CL_TRY(l->init_log());
@@ -517,6 +521,11 @@ Result<Outcome> Ledger::append_event(const std::string& code, domain::Event even
   if (!kid) return make_error(Errc::rule_violation, "authority " + code + " has no active signing key");
   event.authority = code;
   return sign_and_append(std::move(event), *kid, std::move(claims), opts, request_hash);
+}
+
+void Ledger::add_commit_listener(std::function<void(uint64_t)> fn) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(fn));
 }
 
 Result<std::string> Ledger::put_blob(std::string_view bytes) {

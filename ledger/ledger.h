@@ -106,6 +106,10 @@ class Ledger {
   Result<std::string> put_blob(std::string_view bytes);
   std::optional<std::string> blob(std::string_view ref) const;
 
+  // Called on the writer thread after each durable commit with the last
+  // position. Thread-safe to add at any time.
+  void add_commit_listener(std::function<void(uint64_t)> fn);
+
   store::EventStore& store() { return *store_; }
   const store::EventStore& store() const { return *store_; }
   store::Sequencer* sequencer() { return sequencer_.get(); }
@@ -140,6 +144,8 @@ class Ledger {
   static constexpr size_t kStripes = 4096;
   std::array<std::mutex, kStripes> stripes_;
   std::unique_ptr<store::BatchContributor> gate_;  // RegistryGate, first contributor
+  std::mutex listeners_mu_;
+  std::vector<std::function<void(uint64_t)>> listeners_;
 };
 
 }  // namespace certledger

@@ -276,6 +276,7 @@ void Sequencer::process(std::vector<Pending>& group) {
   for (auto* c : contributors_) c->end_batch(committed);
   if (committed) {
     store_.publish_last_position(pos);
+    std::lock_guard lock(listeners_mu_);
     for (auto& fn : commit_listeners_) fn(pos);
   }
   size_t rejected = 0;

@@ -77,8 +77,11 @@ class Sequencer {
   std::future<Result<AppendResult>> submit(AppendRequest request);
 
   // Called on the writer thread after each durable commit with the new last
-  // position. Register before the first append.
-  void on_commit(std::function<void(uint64_t)> fn) { commit_listeners_.push_back(std::move(fn)); }
+  // position.
+  void on_commit(std::function<void(uint64_t)> fn) {
+    std::lock_guard lock(listeners_mu_);
+    commit_listeners_.push_back(std::move(fn));
+  }
   // Writes a checkpoint now if the tree grew since the last one.
   Status checkpoint_now();
   merkle::CompactRange compact_range() const;
@@ -99,6 +102,7 @@ class Sequencer {
   EventStore& store_;
   SequencerOptions options_;
   std::vector<BatchContributor*> contributors_;
+  std::mutex listeners_mu_;
   std::vector<std::function<void(uint64_t)>> commit_listeners_;
 
   mutable std::mutex mu_;

@@ -10,6 +10,7 @@
 
 #include "api/server.h"
 #include "api/service.h"
+#include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
 
@@ -89,7 +90,14 @@ int main(int argc, char** argv) {
   api::TokenStore tokens((std::filesystem::path(config.data_dir) / "tokens.json").string());
   api::Metrics metrics;
   add_ledger_metrics(metrics, ledger);
+  auto kafka = ops::start_kafka(ledger, config);
+  if (!kafka.ok()) {
+    spdlog::error("Kafka: {}", kafka.error().to_string());
+    return 3;
+  }
+  (*kafka)->add_metrics(metrics);
   api::Extensions ext;
+  ext.ready_details = [k = kafka->get()] { return k->status(); };
   api::Service service(ledger, config, tokens, metrics, ext);
   api::Server server(service, config);
   if (auto st = server.start(); !st.ok()) {
@@ -116,6 +124,12 @@ int main(int argc, char** argv) {
   spdlog::info("listening on http://{} (public base {})", addr, config.base_url());
   server.run();
   spdlog::info("stopped serving; sealing the log");
+  if (auto* seq = ledger.sequencer()) seq->stop();  // final checkpoint
+  if (auto* relay = (*kafka)->relay.get()) {
+    // Give Kafka a moment to take the tail (it is all durable in RocksDB anyway).
+    relay->wait_for(ledger.store().last_position(), std::chrono::seconds(3));
+  }
+  (*kafka)->stop();
   opened->ledger.reset();
   spdlog::info("bye");
   return 0;

@@ -1,0 +1,181 @@
+#include "ledger/stream/follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+
+namespace certledger::stream {
+
+namespace {
+
+std::optional<std::string> header(const rd_kafka_message_t* m, const char* name) {
+  rd_kafka_headers_t* h = nullptr;
+  if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const void* v = nullptr;
+  size_t n = 0;
+  if (rd_kafka_header_get_last(h, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  return std::string(static_cast<const char*>(v), n);
+}
+
+std::optional<uint64_t> to_u64(const std::optional<std::string>& s) {
+  if (!s || s->empty() || s->size() > 19 || s->find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoull(*s);
+}
+
+}  // namespace
+
+Follower::Follower(Ledger& ledger, FollowerOptions options)
+    : ledger_(ledger), options_(std::move(options)), auditor_(options_.log_key) {}
+
+Result<std::unique_ptr<Follower>> Follower::start(Ledger& ledger, FollowerOptions options) {
+  std::unique_ptr<Follower> f(new Follower(ledger, std::move(options)));
+  // Re-verify what we already hold, so the auditor knows the key history.
+  Status st;
+  CL_TRY(ledger.store().scan(1, 0, [&](uint64_t pos, std::string_view rec) {
+    st = f->auditor_.add_record(pos, rec);
+    return st.ok();
+  }));
+  if (!st.ok()) return make_error(Errc::corruption, "local replica store fails verification: " + st.error().message);
+  f->stats_.applied = ledger.store().last_position();
+  if (ledger.store().last_position() > 0 && ledger.origin() != f->options_.origin)
+    return make_error(Errc::invalid_argument, "this replica follows " + ledger.origin() + ", not " + f->options_.origin);
+
+  CL_ASSIGN(rd_kafka_conf_t * conf, make_conf(f->options_.kafka, {{"group.id", f->options_.group},
+                                                                   {"enable.auto.commit", "false"},
+                                                                   {"auto.offset.reset", "earliest"},
+                                                                   {"log_level", "4"}}));
+  char err[512];
+  f->consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
+  if (!f->consumer_) return make_error(Errc::unavailable, std::string("Kafka consumer: ") + err);
+  rd_kafka_poll_set_consumer(f->consumer_.get());
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(topics, f->options_.kafka.events_topic().c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(topics, f->options_.kafka.checkpoints_topic().c_str(), RD_KAFKA_PARTITION_UA);
+  auto e = rd_kafka_subscribe(f->consumer_.get(), topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e) return make_error(Errc::unavailable, std::string("Kafka subscribe: ") + rd_kafka_err2str(e));
+  f->thread_ = std::thread([p = f.get()] { p->run(); });
+  return f;
+}
+
+Follower::~Follower() { stop(); }
+
+void Follower::halt(std::string why) {
+  spdlog::critical("replica HALTED, nothing more is applied: {}", why);
+  stats_.halted = true;
+  stats_.error = std::move(why);
+}
+
+void Follower::on_event(const rd_kafka_message_t* m) {
+  auto pos = to_u64(header(m, "position"));
+  if (!pos) return halt("events message without a valid position header (partition " +
+                        std::to_string(m->partition) + " offset " + std::to_string(m->offset) + ")");
+  std::string record(static_cast<const char*>(m->payload), m->len);
+  if (*pos <= stats_.applied) {
+    // A duplicate: it must be exactly what we hold.
+    auto held = ledger_.store().record_at(*pos);
+    if (!held.ok() || *held != record) return halt("position " + std::to_string(*pos) + " arrived with different bytes");
+    ++stats_.duplicates;
+    commit_[m->partition] = m->offset + 1;
+    return;
+  }
+  auto [it, fresh] = pending_.emplace(*pos, Pending{record, m->partition, m->offset});
+  if (!fresh) {
+    if (it->second.record != record) return halt("position " + std::to_string(*pos) + " arrived twice with different bytes");
+    ++stats_.duplicates;
+  }
+}
+
+void Follower::apply_ready() {
+  while (!stats_.halted) {
+    auto it = pending_.find(stats_.applied + 1);
+    if (it == pending_.end()) break;
+    const uint64_t pos = it->first;
+    auto st = auditor_.add_record(pos, it->second.record);
+    if (!st.ok()) return halt("verification failed: " + st.error().message);
+    auto se = decode_record(pos, it->second.record);
+    if (!se.ok()) return halt(se.error().message);
+    auto r = ledger_.append_verified(pos, it->second.record,
+                                     std::make_shared<const domain::Event>(se->event), se->kid);
+    if (!r.ok()) return halt("cannot apply position " + std::to_string(pos) + ": " + r.error().message);
+    commit_[it->second.partition] = it->second.offset + 1;
+    stats_.applied = pos;
+    pending_.erase(it);
+  }
+  stats_.buffered = pending_.size();
+  cv_.notify_all();
+}
+
+void Follower::on_checkpoint(const rd_kafka_message_t* m) {
+  std::string note(static_cast<const char*>(m->payload), m->len);
+  auto c = merkle::open_checkpoint(note, options_.origin, options_.log_key);
+  if (!c.ok()) return halt("checkpoint rejected: " + c.error().message);
+  pending_checkpoints_[c->size] = note;
+}
+
+void Follower::check_checkpoints() {
+  while (!stats_.halted && !pending_checkpoints_.empty() && pending_checkpoints_.begin()->first <= stats_.applied) {
+    auto [size, note] = *pending_checkpoints_.begin();
+    pending_checkpoints_.erase(pending_checkpoints_.begin());
+    auto c = merkle::open_checkpoint(note, options_.origin, options_.log_key);
+    auto root = merkle::subtree_root(0, size, ledger_.store().node_source());
+    if (!root.ok() || *root != c->root)
+      return halt("checkpoint of size " + std::to_string(size) + " does not match the records received");
+    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_sync(store::kCfCheckpoints, be64(size), note);
+    ++stats_.checkpoints;
+  }
+}
+
+void Follower::run() {
+  auto last_commit = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
+    {
+      std::lock_guard lock(mu_);
+      if (m && !m->err && !stats_.halted) {
+        const std::string topic = rd_kafka_topic_name(m->rkt);
+        if (topic == options_.kafka.events_topic()) on_event(m);
+        else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+        apply_ready();
+        check_checkpoints();
+      } else if (m && m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        spdlog::warn("replica consumer: {}", rd_kafka_message_errstr(m));
+      }
+    }
+    if (m) rd_kafka_message_destroy(m);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_commit > std::chrono::seconds(1)) {
+      std::lock_guard lock(mu_);
+      if (!commit_.empty()) {
+        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(commit_.size()));
+        for (auto [p, off] : commit_)
+          rd_kafka_topic_partition_list_add(offsets, options_.kafka.events_topic().c_str(), p)->offset = off;
+        rd_kafka_commit(consumer_.get(), offsets, 1);
+        rd_kafka_topic_partition_list_destroy(offsets);
+      }
+      last_commit = now;
+    }
+  }
+  rd_kafka_consumer_close(consumer_.get());
+}
+
+FollowerStats Follower::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+bool Follower::wait_for(uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return stats_.applied >= position || stats_.halted; }) &&
+         stats_.applied >= position;
+}
+
+void Follower::stop() {
+  if (stopping_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace certledger::stream

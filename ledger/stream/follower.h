@@ -1,0 +1,79 @@
+// Replica mode: a downstream agency's verified copy. Consumes a primary's
+// <prefix>.events and <prefix>.checkpoints (consumer group, committed
+// offsets), re-assembles the log in position order, and applies a record
+// only after the Auditor has checked it: signature against the key valid at
+// that position (key history from the log itself, anchored by the trusted
+// log key), per-stream chain, dense positions. Each checkpoint must carry
+// the trusted log key's signature and match the root the replica computed.
+// A record or checkpoint that fails verification halts the follower with a
+// loud error: nothing unverified is ever applied or served. Duplicates (same
+// position) are dropped after a byte-for-byte comparison.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ledger/audit.h"
+#include "ledger/ledger.h"
+#include "ledger/stream/kafka.h"
+
+namespace certledger::stream {
+
+struct FollowerOptions {
+  KafkaConfig kafka;
+  std::string group = "certledger-replica";
+  std::string origin;                  // the primary's origin (from the trust file)
+  crypto::PublicKey log_key;           // the primary's trusted log key
+};
+
+struct FollowerStats {
+  uint64_t applied = 0;        // last applied position
+  uint64_t buffered = 0;       // records received ahead of a gap
+  uint64_t duplicates = 0;
+  uint64_t checkpoints = 0;    // verified checkpoints
+  bool halted = false;
+  std::string error;           // why it halted
+};
+
+class Follower {
+ public:
+  // Replays and re-verifies the local store first, then starts consuming.
+  static Result<std::unique_ptr<Follower>> start(Ledger& ledger, FollowerOptions options);
+  ~Follower();
+  FollowerStats stats() const;
+  bool wait_for(uint64_t position, std::chrono::milliseconds timeout) const;
+  void stop();
+
+ private:
+  Follower(Ledger& ledger, FollowerOptions options);
+  void run();
+  void on_event(const rd_kafka_message_t* m);
+  void on_checkpoint(const rd_kafka_message_t* m);
+  void apply_ready();
+  void check_checkpoints();
+  void halt(std::string why);
+
+  Ledger& ledger_;
+  FollowerOptions options_;
+  Auditor auditor_;
+  KafkaHandle consumer_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  struct Pending {
+    std::string record;
+    int32_t partition;
+    int64_t offset;
+  };
+  std::map<uint64_t, Pending> pending_;                  // position -> record not yet applied
+  std::map<uint64_t, std::string> pending_checkpoints_;  // size -> note
+  std::map<int32_t, int64_t> commit_;                    // events partition -> next offset to commit
+  FollowerStats stats_;
+};
+
+}  // namespace certledger::stream

@@ -1,0 +1,96 @@
+// The outbox relay: reads the log after its cursor and produces every signed
+// record to <prefix>.events (key = stream id, value = the record bytes
+// unchanged, headers: position, type, authority, v, kid, origin), the
+// latest public status of the certificate to the compacted <prefix>.status,
+// and every checkpoint to <prefix>.checkpoints. Idempotent producer
+// (enable.idempotence, acks=all). The cursor advances, and is persisted in
+// the store's meta family, only over contiguous positions whose delivery
+// report succeeded: nothing is lost across restarts, and any duplicate a
+// consumer sees carries the same position.
+//
+// Kafka being down never blocks the ledger: the relay runs on its own thread
+// and only reads the store; it catches up when brokers return.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "ledger/store/event_store.h"
+#include "ledger/stream/kafka.h"
+
+namespace certledger::stream {
+
+inline constexpr const char* kMetaRelayCursor = "relay_cursor";
+inline constexpr const char* kMetaRelayCheckpointCursor = "relay_checkpoint_cursor";
+
+struct RelayOptions {
+  KafkaConfig kafka;
+  size_t window = 20000;  // records produced but not yet confirmed
+  // The latest public status of a certificate (JSON), for the status topic;
+  // nullopt: no status message for this event.
+  std::function<std::optional<std::string>(const StoredEvent&)> status_of;
+  bool reset_cursor = false;  // republish everything (an empty embedded cluster)
+  std::string origin;
+};
+
+struct RelayStats {
+  uint64_t cursor = 0;           // last position confirmed in Kafka
+  uint64_t last_position = 0;    // last position in the log
+  uint64_t lag_events = 0;
+  double lag_seconds = 0;        // age of the oldest unconfirmed event
+  uint64_t delivered = 0;        // delivery reports received (events topic)
+  uint64_t errors = 0;           // failed delivery reports and producer restarts
+  uint64_t checkpoint_cursor = 0;
+  std::string last_error;
+};
+
+class Relay {
+ public:
+  // REQUIRES: the store outlives the relay.
+  static Result<std::unique_ptr<Relay>> start(store::EventStore& store, RelayOptions options);
+  ~Relay();
+  // Wakes the relay (call from the sequencer's commit listener).
+  void notify();
+  RelayStats stats() const;
+  // Blocks until the cursor reaches `position` (or the timeout passes).
+  bool wait_for(uint64_t position, std::chrono::milliseconds timeout) const;
+  void stop();
+
+ private:
+  Relay(store::EventStore& store, RelayOptions options) : store_(store), options_(std::move(options)) {}
+  Status make_producer();
+  void run();
+  void send_more();
+  void send_checkpoints();
+  void on_delivery(const rd_kafka_message_t* m);
+  static void delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
+  void persist_cursor();
+
+  store::EventStore& store_;
+  RelayOptions options_;
+  KafkaHandle producer_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool woken_ = false;
+  // Relay-thread state (stats readers take mu_).
+  uint64_t cursor_ = 0, persisted_ = 0, next_ = 1;
+  uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
+  std::set<uint64_t> delivered_ahead_;  // confirmed beyond the cursor
+  size_t inflight_ = 0;
+  bool restart_ = false;
+  uint64_t delivered_ = 0, errors_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace certledger::stream

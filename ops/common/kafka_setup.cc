@@ -1,0 +1,120 @@
+#include "ops/common/kafka_setup.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ops/common/setup.h"
+#include "projections/queries.h"
+
+namespace certledger::ops {
+
+using nlohmann::json;
+
+std::optional<std::string> status_message(const Ledger& ledger, const StoredEvent& e) {
+  if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
+  // The state right after this event (not "now"): replaying the relay gives
+  // the same messages.
+  auto v = projections::view_at_position(ledger, e.event.stream, e.position);
+  if (!v.ok()) return std::nullopt;
+  const auto& s = v->state;
+  json j = {{"certificate", s.id},
+            {"kind", s.kind},
+            {"authority", s.authority},
+            {"number", s.fields.value("number", "")},
+            {"status", domain::status_name(s.status)},
+            {"version", s.doc_version},
+            {"valid_until", s.fields.value("valid_until", "")},
+            {"position", e.position},
+            {"time", format_rfc3339_ms(e.event.time)}};
+  if (s.status != domain::CertStatus::active) j["reason"] = s.status_reason;
+  return j.dump();
+}
+
+json KafkaRuntime::status() const {
+  json j = {{"bootstrap", bootstrap}, {"embedded", cluster != nullptr}};
+  if (relay) {
+    auto s = relay->stats();
+    j["relay"] = {{"cursor", s.cursor}, {"lag_events", s.lag_events}, {"lag_seconds", s.lag_seconds},
+                  {"errors", s.errors}, {"last_error", s.last_error}};
+  }
+  if (follower) {
+    auto s = follower->stats();
+    j["replica"] = {{"applied", s.applied}, {"buffered", s.buffered}, {"checkpoints", s.checkpoints},
+                    {"halted", s.halted}, {"error", s.error}};
+  }
+  return j;
+}
+
+bool KafkaRuntime::ready() const { return !follower || !follower->stats().halted; }
+
+void KafkaRuntime::add_metrics(api::Metrics& m) const {
+  m.add_writer([this](std::string& out) {
+    if (relay) {
+      auto s = relay->stats();
+      api::Metrics::gauge(out, "certledger_relay_cursor", "Last position confirmed delivered to Kafka.", double(s.cursor));
+      api::Metrics::gauge(out, "certledger_relay_lag_events", "Events not yet confirmed by Kafka.", double(s.lag_events));
+      api::Metrics::gauge(out, "certledger_relay_lag_seconds", "Age of the oldest unconfirmed event.", s.lag_seconds);
+      api::Metrics::gauge(out, "certledger_relay_errors_total", "Failed deliveries and producer restarts.", double(s.errors), "counter");
+    }
+    if (follower) {
+      auto s = follower->stats();
+      api::Metrics::gauge(out, "certledger_replica_applied_position", "Last verified and applied position.", double(s.applied));
+      api::Metrics::gauge(out, "certledger_replica_buffered", "Records received ahead of a gap.", double(s.buffered));
+      api::Metrics::gauge(out, "certledger_replica_halted", "1 if verification failed and the replica stopped.", s.halted ? 1 : 0);
+    }
+  });
+}
+
+void KafkaRuntime::stop() {
+  if (follower) follower->stop();
+  if (relay) relay->stop();
+  follower.reset();
+  relay.reset();
+  cluster.reset();
+}
+
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& c) {
+  auto rt = std::make_unique<KafkaRuntime>();
+  if (c.kafka == "off") return rt;
+  stream::KafkaConfig k;
+  k.prefix = c.kafka_prefix;
+  k.properties = c.kafka_properties;
+  if (c.kafka == "embedded") {
+    CL_ASSIGN(rt->cluster, stream::EmbeddedCluster::start(3));
+    k.bootstrap = rt->cluster->bootstrap();
+    CL_TRY(rt->cluster->create_topic(k.events_topic(), k.partitions));
+    CL_TRY(rt->cluster->create_topic(k.status_topic(), k.partitions));
+    CL_TRY(rt->cluster->create_topic(k.checkpoints_topic(), 1));
+    std::ofstream(std::filesystem::path(c.data_dir) / "kafka.bootstrap") << k.bootstrap << "\n";
+    spdlog::info("embedded Kafka (3 brokers) at {}; try: kcat -b \"$(cat {}/kafka.bootstrap)\" -t {} -C",
+                 k.bootstrap, c.data_dir, k.events_topic());
+  } else {
+    k.bootstrap = c.kafka;
+    if (!c.replica) {
+      auto st = stream::ensure_topics(k);
+      if (!st.ok()) spdlog::warn("Kafka topics: {} (the relay keeps trying)", st.error().message);
+    }
+  }
+  rt->bootstrap = k.bootstrap;
+  if (c.replica) {
+    CL_ASSIGN(auto trusted, read_trust_file(c.trust_file));
+    if (trusted.empty()) return make_error(Errc::invalid_argument, c.trust_file + " names no log");
+    stream::FollowerOptions fo{k, c.replica_group, trusted.front().origin, trusted.front().key};
+    CL_ASSIGN(rt->follower, stream::Follower::start(ledger, std::move(fo)));
+    spdlog::info("replica following {} on {} (group {})", trusted.front().origin, k.bootstrap, c.replica_group);
+    return rt;
+  }
+  stream::RelayOptions ro;
+  ro.kafka = k;
+  ro.origin = ledger.origin();
+  ro.reset_cursor = rt->cluster != nullptr;  // a new embedded cluster starts empty
+  ro.status_of = [&ledger](const StoredEvent& e) { return status_message(ledger, e); };
+  CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
+  stream::Relay* relay = rt->relay.get();
+  ledger.add_commit_listener([relay](uint64_t) { relay->notify(); });
+  return rt;
+}
+
+}  // namespace certledger::ops

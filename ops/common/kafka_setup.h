@@ -1,0 +1,34 @@
+// Wiring of Kafka into ledgerd: the embedded cluster or a real one, the
+// outbox relay (with the status topic fed from the projections), or, in
+// replica mode, the verifying follower.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "api/config.h"
+#include "api/metrics.h"
+#include "ledger/ledger.h"
+#include "ledger/stream/follower.h"
+#include "ledger/stream/relay.h"
+
+namespace certledger::ops {
+
+struct KafkaRuntime {
+  std::unique_ptr<stream::EmbeddedCluster> cluster;
+  std::unique_ptr<stream::Relay> relay;
+  std::unique_ptr<stream::Follower> follower;
+  std::string bootstrap;
+  nlohmann::json status() const;
+  bool ready() const;
+  void add_metrics(api::Metrics& m) const;
+  void stop();
+};
+
+// The latest public status of the event's certificate, as the status topic
+// carries it (doc/kafka_topics.md).
+std::optional<std::string> status_message(const Ledger& ledger, const StoredEvent& e);
+
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& config);
+
+}  // namespace certledger::ops
