@@ -550,6 +550,7 @@ Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std
   req.event = std::move(event);
   req.kid = kid;
   req.position = position;
+  req.claims = domain::event_claims(*req.event);
   return sequencer_->append(std::move(req));
 }
 

@@ -105,6 +105,14 @@ std::string number_claim(std::string_view authority, std::string_view kind, std:
   return "number/" + std::string(authority) + "/" + std::string(kind) + "/" + std::string(number);
 }
 
+std::vector<std::string> event_claims(const Event& e) {
+  auto cmd = command_of_event_type(e.type);
+  if (!cmd || (*cmd != CommandType::issue && *cmd != CommandType::convert)) return {};
+  auto f = e.data.find("fields");
+  if (f == e.data.end() || !f->contains("number") || !(*f)["number"].is_string()) return {};
+  return {number_claim(e.authority, e.kind, (*f)["number"].get<std::string>())};
+}
+
 Result<std::string> elicense_for(const KindDescriptor& kind, const AuthorityInfo& authority,
                                  std::string_view certificate_id, uint32_t doc_version) {
   std::string issuer = authority.uscc.empty() ? authority.region : authority.uscc;

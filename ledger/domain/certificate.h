@@ -95,6 +95,9 @@ Result<Decision> decide(const CertificateState& state, const CommandInput& cmd,
 
 // The claim key that keeps business numbers unique per kind and authority.
 std::string number_claim(std::string_view authority, std::string_view kind, std::string_view number);
+// The claims an event takes, derived from the event alone (replicas rebuild
+// the same claims as the primary's decide() made).
+std::vector<std::string> event_claims(const Event& e);
 
 // 电子证照标识 of a certificate version.
 Result<std::string> elicense_for(const KindDescriptor& kind, const AuthorityInfo& authority,

@@ -248,8 +248,14 @@ TEST(Crash, NothingAcknowledgedIsLostOrDuplicatedAcrossKill9) {
 }  // namespace
 }  // namespace certledger
 
+namespace certledger {
+int relay_child(const std::string& dir, const std::string& bootstrap, bool work);
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "crash-child") return certledger::crash_child(argv[2]);
+  if (argc == 4 && std::string(argv[1]) == "relay-child") return certledger::relay_child(argv[2], argv[3], true);
+  if (argc == 4 && std::string(argv[1]) == "relay-drain") return certledger::relay_child(argv[2], argv[3], false);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

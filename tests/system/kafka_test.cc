@@ -1,0 +1,450 @@
+// Kafka: the relay against real brokers (librdkafka's mock cluster), read
+// back with kcat; a broker outage while ingest continues; a replica that
+// verifies and converges; tampered records and checkpoints refused.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "ledger/crypto/jws.h"
+#include "ledger/domain/samples.h"
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/store/keys.h"
+#include "ledger/stream/follower.h"
+#include "ledger/stream/relay.h"
+#include "ops/common/kafka_setup.h"
+#include "ops/common/setup.h"
+#include "projections/projections.h"
+
+namespace certledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp(const std::string& name) {
+  static int n = 0;
+  auto p = fs::temp_directory_path() / ("certledger-kafka-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  fs::remove_all(p);
+  return p;
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+ops::OpenLedger open(const fs::path& dir, bool replica = false) {
+  ops::OpenOptions o;
+  o.data_dir = dir.string();
+  o.create = true;
+  o.replica = replica;
+  o.checkpoint_every = 50;
+  o.checkpoint_interval_ms = 200;
+  auto l = ops::open_data_dir(o);
+  EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().to_string());
+  return std::move(*l);
+}
+
+void workload(Ledger& l, int n, uint64_t seed) {
+  const auto auths = domain::demo_authorities();
+  for (const auto& a : auths)
+    if (!l.authority(a.code)) ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
+  std::mt19937_64 rng(seed);
+  domain::SampleGenerator gen(seed);
+  std::vector<std::pair<std::string, std::string>> ids;
+  for (int i = 0; i < n; ++i) {
+    const auto& a = auths[rng() % auths.size()];
+    if (ids.empty() || rng() % 3) {
+      domain::CommandInput c;
+      c.type = domain::CommandType::issue;
+      const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
+      c.kind = std::string(kind.code);
+      c.fields = gen.fields(kind, a, china_date(system_now_ms()).plus_days(-3));
+      c.actor = {"t", domain::Role::approver, {}};
+      auto r = l.execute(a.code, c);
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      ids.emplace_back(r->state.id, a.code);
+    } else {
+      auto& [id, code] = ids[rng() % ids.size()];
+      domain::CommandInput c;
+      c.type = domain::CommandType::reissue;
+      c.certificate_id = id;
+      c.reason = "lost";
+      c.actor = {"t", domain::Role::approver, {}};
+      ASSERT_TRUE(l.execute(code, c).ok());
+    }
+  }
+}
+
+stream::KafkaConfig kafka_config(const std::string& bootstrap, const std::string& prefix = "certledger") {
+  stream::KafkaConfig k;
+  k.bootstrap = bootstrap;
+  k.prefix = prefix;
+  return k;
+}
+
+std::unique_ptr<stream::EmbeddedCluster> cluster(const std::string& prefix = "certledger") {
+  auto c = stream::EmbeddedCluster::start(3);
+  EXPECT_TRUE(c.ok());
+  for (auto [t, n] : {std::pair{prefix + ".events", 6}, std::pair{prefix + ".status", 6}, std::pair{prefix + ".checkpoints", 1}})
+    EXPECT_TRUE((*c)->create_topic(t, n).ok());
+  return std::move(*c);
+}
+
+std::unique_ptr<stream::Relay> relay_for(Ledger& l, const std::string& bootstrap) {
+  stream::RelayOptions ro;
+  ro.kafka = kafka_config(bootstrap);
+  ro.origin = l.origin();
+  ro.status_of = [&l](const StoredEvent& e) { return ops::status_message(l, e); };
+  auto r = stream::Relay::start(l.store(), ro);
+  EXPECT_TRUE(r.ok());
+  stream::Relay* p = r->get();
+  l.add_commit_listener([p](uint64_t) { p->notify(); });
+  return std::move(*r);
+}
+
+struct Consumed {
+  uint64_t position;
+  std::string key, value;
+};
+
+// Reads the whole events topic with kcat: key, position header, value.
+std::vector<Consumed> kcat_events(const std::string& bootstrap) {
+  std::string out = run("kcat -b '" + bootstrap + "' -t certledger.events -C -e -q -f '%k\\t%h\\t%s\\n' 2>/dev/null");
+  std::vector<Consumed> got;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+    if (t1 == std::string::npos || t2 == std::string::npos) continue;
+    std::string headers = line.substr(t1 + 1, t2 - t1 - 1);
+    auto p = headers.find("position=");
+    got.push_back({std::stoull(headers.substr(p + 9)), line.substr(0, t1), line.substr(t2 + 1)});
+  }
+  return got;
+}
+
+void check_topic_matches_log(const std::vector<Consumed>& got, store::EventStore& store) {
+  std::map<uint64_t, std::string> by_pos;
+  std::map<std::string, uint64_t> last_per_key;
+  for (const auto& c : got) {
+    auto rec = store.record_at(c.position);
+    ASSERT_TRUE(rec.ok());
+    EXPECT_EQ(c.value, *rec) << "position " << c.position << " differs from the stored record";
+    auto& last = last_per_key[c.key];
+    EXPECT_GE(c.position, last) << "per-certificate order broken for " << c.key;  // equal: a duplicate
+    last = c.position;
+    by_pos[c.position] = c.value;
+  }
+  EXPECT_EQ(by_pos.size(), store.last_position());
+  if (!by_pos.empty()) {
+    EXPECT_EQ(by_pos.begin()->first, 1u);
+    EXPECT_EQ(by_pos.rbegin()->first, store.last_position());
+  }
+}
+
+TEST(Kafka, RelayDeliversEveryRecordUnchangedReadableByKcat) {
+  if (run("command -v kcat").empty()) GTEST_SKIP() << "kcat not installed";
+  auto c = cluster();
+  auto dir = temp("interop");
+  auto l = open(dir);
+  auto relay = relay_for(*l.ledger, c->bootstrap());
+  workload(*l.ledger, 300, 1);
+  ASSERT_TRUE(relay->wait_for(l.ledger->store().last_position(), std::chrono::seconds(60)));
+  auto got = kcat_events(c->bootstrap());
+  check_topic_matches_log(got, l.ledger->store());
+  auto st = relay->stats();
+  EXPECT_EQ(st.lag_events, 0u);
+  EXPECT_EQ(st.errors, 0u);
+  // Status topic: one message per certificate event, JSON.
+  std::string status = run("kcat -b '" + c->bootstrap() + "' -t certledger.status -C -e -q 2>/dev/null");
+  EXPECT_NE(status.find("\"status\":\"active\""), std::string::npos);
+  relay.reset();
+  l.ledger.reset();
+  fs::remove_all(dir);
+}
+
+TEST(Kafka, BrokerOutageNeverBlocksTheLedgerAndLosesNothing) {
+  if (run("command -v kcat").empty()) GTEST_SKIP() << "kcat not installed";
+  auto c = cluster();
+  auto dir = temp("outage");
+  auto l = open(dir);
+  auto relay = relay_for(*l.ledger, c->bootstrap());
+  workload(*l.ledger, 50, 2);
+  ASSERT_TRUE(relay->wait_for(l.ledger->store().last_position(), std::chrono::seconds(60)));
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(c->set_broker_down(b).ok());
+  auto t0 = std::chrono::steady_clock::now();
+  workload(*l.ledger, 200, 3);  // appends keep being acknowledged
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 30.0) << "ingest was blocked by the outage";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto during = relay->stats();
+  EXPECT_GT(during.lag_events, 0u) << "nothing should be deliverable while every broker is down";
+  for (int b = 1; b <= 3; ++b) ASSERT_TRUE(c->set_broker_up(b).ok());
+  ASSERT_TRUE(relay->wait_for(l.ledger->store().last_position(), std::chrono::seconds(120)))
+      << "relay did not catch up: " << relay->stats().last_error;
+  check_topic_matches_log(kcat_events(c->bootstrap()), l.ledger->store());
+  relay.reset();
+  l.ledger.reset();
+  fs::remove_all(dir);
+}
+
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> dump(store::EventStore& s,
+                                                                              const std::vector<std::string>& cfs) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  for (const auto& cf : cfs) {
+    std::unique_ptr<rocksdb::Iterator> it(s.db()->NewIterator(rocksdb::ReadOptions(), s.cf(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out[cf].emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  return out;
+}
+
+// Produces one message with librdkafka (multi-line values included).
+void produce(const std::string& bootstrap, const std::string& topic, const std::string& key,
+             const std::string& value, const std::map<std::string, std::string>& headers = {}) {
+  auto conf = stream::make_conf(kafka_config(bootstrap), {});
+  ASSERT_TRUE(conf.ok());
+  char err[256];
+  stream::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err));
+  ASSERT_TRUE(rk);
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
+  for (const auto& [k, v] : headers) rd_kafka_header_add(h, k.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+  ASSERT_EQ(rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_flush(rk.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+const std::vector<std::string> kCompared = {"events", "streams", "heads", "merkle", "claims",
+                                            "p_certs", "p_tokens", "p_numbers", "p_holders", "p_stats"};
+
+stream::FollowerOptions follower_options(Ledger& primary, const std::string& bootstrap, const std::string& group) {
+  auto log_kid = nlohmann::json::parse(crypto::jws_parse(*primary.store().record_at(1))->payload)["data"]["jwk"];
+  return {kafka_config(bootstrap), group, primary.origin(), *crypto::PublicKey::from_jwk(log_kid)};
+}
+
+TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
+  auto c = cluster();
+  auto pdir = temp("primary"), rdir = temp("replica");
+  auto p = open(pdir);
+  auto relay = relay_for(*p.ledger, c->bootstrap());
+  workload(*p.ledger, 250, 4);
+  auto r = open(rdir, true);
+  auto follower = stream::Follower::start(*r.ledger, follower_options(*p.ledger, c->bootstrap(), "g1"));
+  ASSERT_TRUE(follower.ok()) << follower.error().to_string();
+  workload(*p.ledger, 100, 5);  // more while it follows
+  ASSERT_TRUE(p.ledger->sequencer()->checkpoint_now().ok());
+  const uint64_t last = p.ledger->store().last_position();
+  ASSERT_TRUE((*follower)->wait_for(last, std::chrono::seconds(60))) << (*follower)->stats().error;
+  // Checkpoints arrive after their records; give the relay a moment.
+  for (int i = 0; i < 100 && (*follower)->stats().checkpoints == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto fs_ = (*follower)->stats();
+  EXPECT_FALSE(fs_.halted) << fs_.error;
+  EXPECT_GT(fs_.checkpoints, 0u);
+  // The replica's log and projections equal the primary's, byte for byte.
+  auto a = dump(p.ledger->store(), kCompared), b = dump(r.ledger->store(), kCompared);
+  for (const auto& cf : kCompared) EXPECT_TRUE(a[cf] == b[cf]) << cf << " differs";
+
+  // Tamper 1: a record with a changed payload at the next position.
+  std::string forged;
+  {
+    auto j = nlohmann::json::parse(*p.ledger->store().record_at(last));
+    auto payload = nlohmann::json::parse(*base64url_decode(j["payload"].get<std::string>()));
+    payload["data"]["reason"] = "forged";
+    j["payload"] = base64url_encode(payload.dump());
+    forged = j.dump();
+  }
+  produce(c->bootstrap(), "certledger.events", "forged", forged, {{"position", std::to_string(last + 1)}});
+  for (int i = 0; i < 200 && !(*follower)->stats().halted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto after = (*follower)->stats();
+  EXPECT_TRUE(after.halted) << "a forged record was not refused";
+  EXPECT_NE(after.error.find("position " + std::to_string(last + 1)), std::string::npos) << after.error;
+  EXPECT_EQ(r.ledger->store().last_position(), last) << "an unverified record was applied";
+  (*follower)->stop();
+  follower->reset();
+
+  // Tamper 2: a checkpoint signed by the right key over a wrong root, on a
+  // fresh cluster the primary republishes to (without the forged record).
+  relay.reset();
+  auto c2 = cluster();
+  auto r2dir = temp("replica2");
+  auto r2 = open(r2dir, true);
+  auto log_key = crypto::PrivateKey::load((pdir / "keys" / "log" / "k1.pem").string());
+  ASSERT_TRUE(log_key.ok());
+  merkle::Checkpoint bad{p.ledger->origin(), 5, sha256("not the root"), {}};
+  auto note = merkle::sign_checkpoint(bad, bad.origin, *log_key);
+  produce(c2->bootstrap(), "certledger.checkpoints", "x", *note);
+  stream::RelayOptions ro;
+  ro.kafka = kafka_config(c2->bootstrap());
+  ro.origin = p.ledger->origin();
+  ro.reset_cursor = true;
+  auto relay2 = stream::Relay::start(p.ledger->store(), ro);
+  ASSERT_TRUE(relay2.ok());
+  auto follower2 = stream::Follower::start(*r2.ledger, follower_options(*p.ledger, c2->bootstrap(), "g2"));
+  ASSERT_TRUE(follower2.ok());
+  for (int i = 0; i < 400 && !(*follower2)->stats().halted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE((*follower2)->stats().halted) << "a checkpoint with a wrong root was accepted";
+  EXPECT_NE((*follower2)->stats().error.find("does not match"), std::string::npos) << (*follower2)->stats().error;
+  (*follower2)->stop();
+  relay2->reset();
+  p.ledger.reset();
+  r.ledger.reset();
+  r2.ledger.reset();
+  for (auto& d : {pdir, rdir, r2dir}) fs::remove_all(d);
+}
+
+}  // namespace
+
+// ---- kill -9 of the primary while it relays (cluster in its own process) ----
+
+int relay_child(const std::string& dir, const std::string& bootstrap, bool work) {
+  auto l = open(dir);
+  auto relay = relay_for(*l.ledger, bootstrap);
+  std::printf("READY\n");
+  std::fflush(stdout);
+  if (!work) {  // drain: deliver the backlog, then exit cleanly
+    bool ok = relay->wait_for(l.ledger->store().last_position(), std::chrono::seconds(120));
+    relay.reset();
+    return ok ? 0 : 1;
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(std::random_device{}());
+      domain::SampleGenerator gen(rng());
+      const auto auths = domain::demo_authorities();
+      for (;;) {
+        const auto& a = auths[(t + rng()) % auths.size()];
+        domain::CommandInput c;
+        c.type = domain::CommandType::issue;
+        const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
+        c.kind = std::string(kind.code);
+        c.fields = gen.fields(kind, a, china_date(system_now_ms()).plus_days(-3));
+        c.actor = {"t", domain::Role::approver, {}};
+        auto r = l.ledger->execute(a.code, c);
+        if (r.ok()) {
+          std::printf("A %llu\n", (unsigned long long)r->position);
+          std::fflush(stdout);
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  return 0;
+}
+
+namespace {
+
+TEST(Kafka, KillingThePrimaryMidRelayLosesAndDuplicatesNothingForTheReplica) {
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  const std::string mock = (fs::path(exe).parent_path() / "kafka_mock").string();
+  // The cluster lives in its own process, as a real one would.
+  int to_mock[2], from_mock[2];
+  ASSERT_EQ(::pipe(to_mock), 0);
+  ASSERT_EQ(::pipe(from_mock), 0);
+  pid_t mock_pid = ::fork();
+  if (mock_pid == 0) {
+    ::dup2(to_mock[0], 0);
+    ::dup2(from_mock[1], 1);
+    ::close(to_mock[1]);
+    ::close(from_mock[0]);
+    ::execl(mock.c_str(), mock.c_str(), nullptr);
+    ::_exit(127);
+  }
+  ::close(to_mock[0]);
+  ::close(from_mock[1]);
+  char buf[512] = {0};
+  ssize_t n = ::read(from_mock[0], buf, sizeof buf - 1);
+  ASSERT_GT(n, 0);
+  std::string bootstrap(buf, static_cast<size_t>(n));
+  while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+
+  auto pdir = temp("kill-primary"), rdir = temp("kill-replica");
+  {  // authorities first, so the children only issue
+    auto l = open(pdir);
+    workload(*l.ledger, 5, 9);
+  }
+  auto spawn = [&](bool work) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      ::execl(exe.c_str(), exe.c_str(), work ? "relay-child" : "relay-drain", pdir.c_str(), bootstrap.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    return std::make_pair(pid, fds[0]);
+  };
+  std::set<uint64_t> acked;
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 5; ++round) {
+    auto [pid, fd] = spawn(true);
+    std::string out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    bool ready = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      char chunk[4096];
+      ssize_t k = ::read(fd, chunk, sizeof chunk);
+      if (k <= 0) break;
+      out.append(chunk, static_cast<size_t>(k));
+      if (!ready && out.find("READY\n") != std::string::npos) {
+        ready = true;
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300 + rng() % 700);
+      }
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ::close(fd);
+    std::istringstream in(out);
+    std::string tag;
+    uint64_t pos;
+    while (in >> tag) {
+      if (tag == "A" && (in >> pos)) acked.insert(pos);
+    }
+  }
+  ASSERT_GT(acked.size(), 20u);
+  auto [dpid, dfd] = spawn(false);
+  int status = 0;
+  ::waitpid(dpid, &status, 0);
+  ::close(dfd);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the drain run could not deliver the backlog";
+
+  auto p = open(pdir);
+  const uint64_t last = p.ledger->store().last_position();
+  for (uint64_t a : acked) EXPECT_LE(a, last);
+  auto r = open(rdir, true);
+  auto follower = stream::Follower::start(*r.ledger, follower_options(*p.ledger, bootstrap, "g-kill"));
+  ASSERT_TRUE(follower.ok());
+  ASSERT_TRUE((*follower)->wait_for(last, std::chrono::seconds(120))) << (*follower)->stats().error;
+  EXPECT_FALSE((*follower)->stats().halted);
+  auto a = dump(p.ledger->store(), kCompared), b = dump(r.ledger->store(), kCompared);
+  for (const auto& cf : kCompared) EXPECT_TRUE(a[cf] == b[cf]) << cf << " differs";
+  std::printf("kill test: %zu acknowledged, %llu in the log, replica applied all, %llu duplicates dropped\n",
+              acked.size(), (unsigned long long)last, (unsigned long long)(*follower)->stats().duplicates);
+  (*follower)->stop();
+  ::close(to_mock[1]);
+  ::waitpid(mock_pid, nullptr, 0);
+  p.ledger.reset();
+  r.ledger.reset();
+  fs::remove_all(pdir);
+  fs::remove_all(rdir);
+}
+
+}  // namespace
+}  // namespace certledger
