@@ -469,7 +469,12 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
 
   std::lock_guard stripe(stripes_[std::hash<std::string>{}(cmd.certificate_id) % kStripes]);
   for (int attempt = 0; attempt < 8; ++attempt) {
-    CL_ASSIGN(domain::CertificateState state, load(cmd.certificate_id));
+    // A fresh id has no events yet; a retry (or a reused id) reads the stream.
+    domain::CertificateState state;
+    state.id = cmd.certificate_id;
+    if (!creates || attempt > 0 || store_->head(cmd.certificate_id).version > 0) {
+      CL_ASSIGN(state, load(cmd.certificate_id));
+    }
     if (opts.expected_version && state.stream_version != *opts.expected_version)
       return make_error(Errc::precondition_failed,
                         "certificate " + cmd.certificate_id + " is at version " +

@@ -76,7 +76,6 @@ Status CertificatesProjection::apply(const store::SequencedEvent& se, store::Bat
       w.put(kCfHolders, holder_index_key(new_holder, e.stream), e.authority);
     }
   }
-  mark_applied(w, se.position);
   return {};
 }
 
@@ -130,7 +129,6 @@ Status StatisticsProjection::apply(const store::SequencedEvent& se, store::Batch
     std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
     add_count(w, join({"m", month, e.authority, e.kind, domain::command_name(*cmd)}), +1);
   }
-  mark_applied(w, se.position);
   return {};
 }
 
@@ -188,6 +186,7 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
       }
     }
     if (++in_batch >= kBatch) {
+      for (auto* p : projections) p->mark_applied(bw, pos);
       err = flush(false);
       if (!err.ok()) return false;
     }
@@ -195,6 +194,7 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
     return true;
   }));
   CL_TRY(err);
+  for (auto* p : projections) p->mark_applied(bw, last);
   return flush(true);
 }
 

@@ -26,8 +26,8 @@ inline constexpr std::string_view kAppliedKey = "\xff" "applied";  // be64 posit
 class Projection : public store::BatchContributor {
  public:
   uint64_t applied_position(const store::EventStore& s) const;
-
- protected:
+  // The applied position is written once per group, not per event.
+  void before_commit(store::BatchWriter& w, uint64_t last_position) override { mark_applied(w, last_position); }
   void mark_applied(store::BatchWriter& w, uint64_t position) const;
 };
 

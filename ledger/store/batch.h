@@ -54,6 +54,12 @@ class BatchContributor {
   // event, a later contributor may still reject it: event_rolled_back()
   // then undoes this contributor's in-memory staging for that event.
   virtual void begin_batch() {}
+  // Called once per group, after every apply() and before the write, with
+  // the group's last position (e.g. to record how far a projection got).
+  virtual void before_commit(BatchWriter& w, uint64_t last_position) {
+    (void)w;
+    (void)last_position;
+  }
   virtual void event_rolled_back() {}
   virtual void end_batch(bool committed) { (void)committed; }
 };

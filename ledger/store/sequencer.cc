@@ -152,6 +152,7 @@ void Sequencer::process(std::vector<Pending>& group) {
     stats_.healthy = true;
   }
 
+  const auto t_build = std::chrono::steady_clock::now();
   rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   BatchWriter bw(store_, wb);
   uint64_t pos = store_.last_position();
@@ -248,11 +249,19 @@ void Sequencer::process(std::vector<Pending>& group) {
   }
 
   if (appended > 0) {
+    for (auto* c : contributors_) c->before_commit(bw, pos);
     bw.put(kCfMeta, kMetaLastPosition, be64(pos));
     bw.put(kCfMeta, kMetaCompactRange, range.encode());
     rocksdb::WriteOptions w;
     w.sync = true;
+    const auto t_write = std::chrono::steady_clock::now();
     auto st = store_.db()->Write(w, wb.GetWriteBatch());
+    const auto t_done = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(state_mu_);
+      stats_.build_seconds += std::chrono::duration<double>(t_write - t_build).count();
+      stats_.write_seconds += std::chrono::duration<double>(t_done - t_write).count();
+    }
     if (!st.ok()) {
       {
         std::lock_guard lock(state_mu_);

@@ -60,6 +60,8 @@ struct SequencerStats {
   uint64_t rejected = 0;
   uint64_t checkpoints = 0;
   uint64_t largest_batch = 0;
+  double build_seconds = 0;  // time spent checking and building batches
+  double write_seconds = 0;  // time spent in the synced write
   bool healthy = true;
 };
 
