@@ -1,5 +1,6 @@
 // ledgerctl subcommands that work on a data dir: init, authority, key,
 // keygen, audit, export, demo, show, rebuild, stats, trust.
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "ops/ledgerctl/cli.h"
 #include "ops/ledgerctl/progress.h"
 #include "projections/queries.h"
+#include "renderers/document.h"
 
 namespace certledger::ctl {
 
@@ -23,7 +25,8 @@ struct Args {
   std::string origin = "certledger.local/log";
   std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
   std::string out, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
-  uint64_t from = 1, to = 0, seed = 2026;
+  uint64_t from = 1, to = 0, seed = 2026, version = 0;
+  bool masked = false;
   bool checkpoints = false;
 };
 
@@ -253,6 +256,26 @@ int cmd_stats(const Context& ctx) {
   return kOk;
 }
 
+int cmd_document(const Context& ctx) {
+  auto l = open_rw();
+  if (!l.ok()) return fail(ctx, l.error());
+  uint32_t version = static_cast<uint32_t>(args().version);
+  if (version == 0) {
+    auto v = projections::Reader(l->ledger->store()).certificate(args().cert);
+    if (!v.ok()) return fail(ctx, v.error());
+    version = v->state.doc_version;
+  }
+  render::DocumentService docs(*l->ledger, args().data, args().public_base);
+  auto pdf = docs.pdf(args().cert, version, args().masked);
+  if (!pdf.ok()) return fail(ctx, pdf.error());
+  std::ofstream out(args().out, std::ios::binary);
+  out.write(pdf->data(), static_cast<std::streamsize>(pdf->size()));
+  if (!out) return fail(ctx, make_error(Errc::io_error, "cannot write " + args().out));
+  print(ctx, {{"file", args().out}, {"bytes", pdf->size()}, {"version", version}},
+        "wrote " + args().out + " (" + std::to_string(pdf->size()) + " bytes, version " + std::to_string(version) + ")\n");
+  return kOk;
+}
+
 int cmd_keys(const Context& ctx) {
   auto l = open_ro();
   if (!l.ok()) return fail(ctx, l.error());
@@ -337,6 +360,15 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(stats);
   stats->add_option("--authority", a.code, "Only this authority");
   stats->callback([&] { action = [&] { return cmd_stats(ctx); }; });
+
+  auto* doc = app.add_subcommand("document", "Render a certificate version as a signed PDF");
+  add_data(doc);
+  doc->add_option("CERT", a.cert, "Certificate id")->required();
+  doc->add_option("--out", a.out, "Output file")->required();
+  doc->add_option("--version", a.version, "Document version (default: the current one)");
+  doc->add_flag("--masked", a.masked, "The public copy (personal data masked, no photo)");
+  doc->add_option("--public-base", a.public_base, "Public base URL for the QR code")->capture_default_str();
+  doc->callback([&] { action = [&] { return cmd_document(ctx); }; });
 
   auto* keys = app.add_subcommand("keys", "Print the JWKS of every authority and log key, with validity positions");
   add_data(keys);

@@ -13,6 +13,7 @@
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
+#include "renderers/document.h"
 
 using namespace certledger;
 
@@ -98,6 +99,12 @@ int main(int argc, char** argv) {
   (*kafka)->add_metrics(metrics);
   api::Extensions ext;
   ext.ready_details = [k = kafka->get()] { return k->status(); };
+  // Documents need the authority's document-signing key: primaries only.
+  auto documents = std::make_shared<render::DocumentService>(ledger, config.data_dir, config.base_url());
+  if (!config.replica)
+    ext.render_pdf = [documents](const std::string& id, uint32_t version, bool masked) {
+      return documents->pdf(id, version, masked);
+    };
   api::Service service(ledger, config, tokens, metrics, ext);
   api::Server server(service, config);
   if (auto st = server.start(); !st.ok()) {
@@ -107,6 +114,7 @@ int main(int argc, char** argv) {
   const std::string host = config.listen.substr(0, config.listen.rfind(':'));
   const std::string addr = host + ":" + std::to_string(server.port());
   if (config.public_base_url.empty()) config.public_base_url = "http://" + addr;
+  documents->set_base_url(config.base_url());
   {
     std::ofstream f(std::filesystem::path(config.data_dir) / "ledgerd.addr");
     f << addr << "\n";

@@ -1,0 +1,49 @@
+#include "renderers/document.h"
+
+#include "projections/queries.h"
+#include "renderers/pdf.h"
+
+namespace certledger::render {
+
+Result<std::string> DocumentService::pdf(const std::string& id, uint32_t version, bool masked) {
+  const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full");
+  {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      return it->second->second;
+    }
+  }
+  CL_ASSIGN(auto view, projections::Reader(ledger_.store()).certificate(id));
+  const projections::VersionInfo* v = nullptr;
+  for (const auto& x : view.versions)
+    if (x.version == version) v = &x;
+  if (!v) return make_error(Errc::not_found, "certificate " + id + " has no version " + std::to_string(version));
+  auto authority = ledger_.authority(view.state.authority);
+  if (!authority) return make_error(Errc::corruption, "unknown authority " + view.state.authority);
+  DocumentInput in;
+  in.kind = domain::find_kind(view.state.kind);
+  in.fields = nlohmann::json::parse(v->fields_json);
+  in.authority = *authority;
+  in.certificate_id = id;
+  in.version = version;
+  in.elicense = v->elicense;
+  in.verify_url = base_url_ + "/v/" + v->token;
+  in.masked = masked;
+  in.version_time = v->time;
+  if (auto ref = in.fields.find("photo"); ref != in.fields.end() && ref->is_string())
+    in.photo = ledger_.blob(ref->get<std::string>());
+  CL_ASSIGN(auto signer, document_signer(data_dir_, *authority));
+  CL_ASSIGN(std::string pdf, render_pdf(in, signer, ledger_.options().clock()));
+  std::lock_guard lock(mu_);
+  lru_.emplace_front(key, pdf);
+  index_[key] = lru_.begin();
+  while (lru_.size() > capacity_) {
+    index_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+  return pdf;
+}
+
+}  // namespace certledger::render

@@ -1,0 +1,32 @@
+// Documents on demand from the projections: the PDF of a certificate
+// version, signed by its authority, cached by (certificate, version, masked)
+// — the content is deterministic for a version; only the signature time
+// differs between renderings.
+#pragma once
+
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "ledger/ledger.h"
+
+namespace certledger::render {
+
+class DocumentService {
+ public:
+  DocumentService(Ledger& ledger, std::string data_dir, std::string base_url, size_t cache_entries = 256)
+      : ledger_(ledger), data_dir_(std::move(data_dir)), base_url_(std::move(base_url)), capacity_(cache_entries) {}
+  Result<std::string> pdf(const std::string& certificate_id, uint32_t version, bool masked);
+  void set_base_url(std::string url) { base_url_ = std::move(url); }
+
+ private:
+  Ledger& ledger_;
+  std::string data_dir_, base_url_;
+  size_t capacity_;
+  std::mutex mu_;
+  std::list<std::pair<std::string, std::string>> lru_;  // key, pdf
+  std::map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
+};
+
+}  // namespace certledger::render
