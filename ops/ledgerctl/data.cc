@@ -25,6 +25,7 @@ struct Args {
   std::string origin = "certledger.local/log";
   std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
   std::string out, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
+  std::string kafka, prefix = "certledger", export_file, checkpoints_file;
   uint64_t from = 1, to = 0, seed = 2026, version = 0;
   bool masked = false;
   bool checkpoints = false;
@@ -111,6 +112,9 @@ int cmd_keygen(const Context& ctx) {
 }
 
 int cmd_audit(const Context& ctx) {
+  int rc = 0;
+  if (run_external_audit(ctx, args().trust, args().kafka, args().prefix, args().export_file, args().checkpoints_file, rc))
+    return rc;
   auto l = open_ro();
   if (!l.ok()) return fail(ctx, l.error());
   std::optional<crypto::PublicKey> trusted;
@@ -330,6 +334,10 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   auto* audit = app.add_subcommand("audit", "Replay and verify the whole log (exit 1 naming the first bad position)");
   add_data(audit);
   audit->add_option("--trust", a.trust, "Trust file: the log key must be the one named there");
+  audit->add_option("--kafka", a.kafka, "Audit the Kafka topics at BROKERS instead of a data dir (needs --trust)");
+  audit->add_option("--prefix", a.prefix, "Topic prefix for --kafka")->capture_default_str();
+  audit->add_option("--export", a.export_file, "Audit a JSONL export instead of a data dir (needs --trust)");
+  audit->add_option("--checkpoints", a.checkpoints_file, "With --export: the exported checkpoints (JSONL)");
   audit->callback([&] { action = [&] { return cmd_audit(ctx); }; });
 
   auto* exp = app.add_subcommand("export", "Write signed records (JSONL, position order) or checkpoints to stdout");

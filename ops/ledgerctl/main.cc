@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_check_commands(app, ctx, action);
   add_data_commands(app, ctx, action);
   add_token_commands(app, ctx, action);
+  add_operations_commands(app, ctx, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

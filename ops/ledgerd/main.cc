@@ -13,6 +13,7 @@
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
+#include "ops/common/backup.h"
 #include "renderers/document.h"
 
 using namespace certledger;
@@ -105,7 +106,31 @@ int main(int argc, char** argv) {
     ext.render_pdf = [documents](const std::string& id, uint32_t version, bool masked) {
       return documents->pdf(id, version, masked);
     };
+  api::Service* service_ptr = nullptr;
+  // POST /api/v1/admin/backup {"to": DIR}: an online backup while serving.
+  ext.routes.push_back([&](const api::Request& req) -> std::optional<api::Response> {
+    if (req.path() != "/api/v1/admin/backup") return std::nullopt;
+    api::Response r;
+    auto who = service_ptr->authenticate(req);
+    if (!who.ok()) r = api::problem_from(who.error());
+    else if (who->role != domain::Role::admin)
+      r = api::problem_from(make_error(Errc::forbidden, "backups need the admin role"));
+    else if (req.method != "POST")
+      r = api::problem(405, "method-not-allowed", "Method not allowed", "use POST");
+    else {
+      auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.contains("to") || !body["to"].is_string())
+        r = api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"/backup/dir\"}", "to");
+      else if (auto out = ops::backup_data_dir(ledger, config.data_dir, body["to"].get<std::string>()); !out.ok())
+        r = api::problem_from(out.error());
+      else
+        r = api::Response::json(200, *out);
+    }
+    r.route = "/api/v1/admin/backup";
+    return r;
+  });
   api::Service service(ledger, config, tokens, metrics, ext);
+  service_ptr = &service;
   api::Server server(service, config);
   if (auto st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message);

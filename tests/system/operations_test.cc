@@ -1,0 +1,247 @@
+// Operations: stock conversion from the sample files, backup under load then
+// restore and audit, re-verification of an export with only the published
+// key, and an outside audit from the Kafka topics alone.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "ledger/domain/samples.h"
+#include "ledger/stream/relay.h"
+#include "ops/common/backup.h"
+#include "ops/common/import.h"
+#include "ops/common/kafka_audit.h"
+#include "ops/common/kafka_setup.h"
+#include "ops/common/setup.h"
+
+namespace certledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp(const std::string& n) {
+  auto p = fs::temp_directory_path() / ("certledger-ops-" + n + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+std::string sh(const std::string& cmd, int* rc = nullptr) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  if (rc) *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+std::string bin(const std::string& name) {
+  return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();
+}
+
+std::string source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
+
+ops::OpenLedger open(const fs::path& dir) {
+  ops::OpenOptions o;
+  o.data_dir = dir.string();
+  o.create = true;
+  o.checkpoint_every = 25;
+  o.checkpoint_interval_ms = 200;
+  auto l = ops::open_data_dir(o);
+  EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().to_string());
+  return std::move(*l);
+}
+
+void authorities(Ledger& l) {
+  for (const auto& a : domain::demo_authorities())
+    if (!l.authority(a.code)) ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "ops").ok());
+}
+
+TEST(Operations, ImportSampleFilesRejectsBadRowsAndReRunsAppendNothing) {
+  auto samples = temp("samples"), dir = temp("import");
+  int rc = 0;
+  sh("python3 " + source_dir() + "/ops/samples/generate.py " + samples.string(), &rc);
+  ASSERT_EQ(rc, 0);
+  auto l = open(dir);
+  authorities(*l.ledger);
+  auto authority_of = [](const std::string& kind) {
+    if (kind == "testing_institution") return "GD-ZJT";
+    if (kind == "safety_license") return "FJ-ZJT";
+    if (domain::find_kind(kind)->holder == domain::HolderType::person) return "JS-ZJT";
+    return "LN-ZJT";
+  };
+  size_t converted = 0;
+  for (const auto& k : domain::all_kinds()) {
+    std::string kind(k.code);
+    fs::path f = samples / (kind + (k.holder == domain::HolderType::person ? ".jsonl" : ".csv"));
+    ASSERT_TRUE(fs::exists(f)) << f;
+    auto rep = ops::import_file(*l.ledger, f.string(), {authority_of(kind), "importer", domain::Role::reviewer, kind, {}});
+    ASSERT_TRUE(rep.ok()) << rep.error().to_string();
+    EXPECT_EQ(rep->rejected, 0u) << kind << ": " << rep->to_json().dump();
+    EXPECT_EQ(rep->converted, 4u) << kind;
+    converted += rep->converted;
+  }
+  EXPECT_EQ(converted, 44u);
+  const uint64_t last = l.ledger->store().last_position();
+  // Again: nothing appended.
+  auto again = ops::import_file(*l.ledger, (samples / "design.csv").string(), {"LN-ZJT", "importer", domain::Role::reviewer, "design", {}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->skipped, 4u);
+  EXPECT_EQ(again->converted, 0u);
+  EXPECT_EQ(l.ledger->store().last_position(), last);
+
+  // Bad rows: reported with their line numbers, good rows still converted.
+  std::ifstream good(samples / "survey.csv");
+  std::string header, row1, row2;
+  std::getline(good, header);
+  std::getline(good, row1);
+  std::getline(good, row2);
+  auto mangle = [](std::string row, const std::string& from, const std::string& to) {
+    return row.replace(row.find(from), from.size(), to);
+  };
+  fs::path bad = samples / "bad.csv";
+  std::ofstream(bad) << header << "\n"
+                     << mangle(row1, "\"B", "\"X") << "\n"                  // line 2: number format
+                     << "\"only\",\"three\",\"cells\"\n"                     // line 3: cell count
+                     << mangle(row2, "\"B221", "\"B229") << "\n"            // line 4: a good new row
+                     << "\"B221000017\",\"沈阳某勘察院\",\"91210100MA0XYZ1234\",\"王五\",\"沈阳\",\"\","
+                        "\"工程勘察专业类岩土工程乙级\",\"2015-01-01\",\"2020-01-01\",\"2015-01-01\"\n";  // line 5: expired paper / bad USCC
+  auto rep = ops::import_file(*l.ledger, bad.string(), {"LN-ZJT", "importer", domain::Role::reviewer, "survey", {}});
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->rejected, 3u) << rep->to_json().dump();
+  EXPECT_EQ(rep->converted, 1u) << rep->to_json().dump();
+  ASSERT_EQ(rep->errors.size(), 3u);
+  EXPECT_EQ(rep->errors[0].first, 2u);
+  EXPECT_NE(rep->errors[0].second.find("number"), std::string::npos);
+  EXPECT_EQ(rep->errors[1].first, 3u);
+  EXPECT_EQ(rep->errors[2].first, 5u);
+  EXPECT_EQ(l.ledger->store().last_position(), last + 1);
+  l.ledger.reset();
+  fs::remove_all(dir);
+  fs::remove_all(samples);
+}
+
+TEST(Operations, BackupUnderLoadRestoresAndAudits) {
+  auto dir = temp("live"), backup = temp("backup"), restored = temp("restored");
+  auto l = open(dir);
+  authorities(*l.ledger);
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t)
+    load.emplace_back([&, t] {
+      domain::SampleGenerator gen(t + 50);
+      const auto a = domain::demo_authorities()[t % 4];
+      while (!stop) {
+        domain::CommandInput c;
+        c.type = domain::CommandType::issue;
+        const auto& kind = domain::all_kinds()[static_cast<size_t>(writes.load()) % domain::all_kinds().size()];
+        c.kind = std::string(kind.code);
+        c.fields = gen.fields(kind, a, china_date(system_now_ms()).plus_days(-3));
+        c.actor = {"t", domain::Role::approver, {}};
+        if (l.ledger->execute(a.code, c).ok()) ++writes;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto b = ops::backup_data_dir(*l.ledger, dir.string(), backup.string());  // while writes go on
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& t : load) t.join();
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  EXPECT_GT(writes.load(), 20);
+  auto audit = ops::restore_data_dir(backup.string(), restored.string());
+  ASSERT_TRUE(audit.ok()) << audit.error().to_string();
+  EXPECT_GE(audit->events, (*b)["last_position_at_start"].get<uint64_t>());
+  EXPECT_LT(audit->events, l.ledger->store().last_position()) << "the backup is a point in time while writes went on";
+  // The restored dir opens and keeps working: its keys came along.
+  l.ledger.reset();
+  auto r = open(restored);
+  domain::SampleGenerator gen(99);
+  auto a = domain::demo_authorities()[0];
+  domain::CommandInput c;
+  c.type = domain::CommandType::issue;
+  c.kind = "design";
+  c.fields = gen.fields(*domain::find_kind("design"), a, china_date(system_now_ms()).plus_days(-3));
+  c.actor = {"t", domain::Role::approver, {}};
+  EXPECT_TRUE(r.ledger->execute(a.code, c).ok());
+  EXPECT_FALSE(ops::restore_data_dir(backup.string(), restored.string()).ok()) << "restore must refuse a non-empty dir";
+  r.ledger.reset();
+  for (auto& d : {dir, backup, restored}) fs::remove_all(d);
+}
+
+TEST(Operations, AnExportIsReverifiedWithOnlyThePublishedKey) {
+  auto dir = temp("export");
+  {
+    auto l = open(dir);
+    auto lines = ops::run_demo(*l.ledger, "https://v.example", 5);
+    ASSERT_TRUE(lines.ok());
+  }
+  const std::string ctl = bin("ledgerctl"), d = dir.string();
+  int rc = 0;
+  sh(ctl + " trust --data " + d + " > " + d + "/trust.json", &rc);
+  ASSERT_EQ(rc, 0);
+  sh(ctl + " export --data " + d + " > " + d + "/export.jsonl", &rc);
+  ASSERT_EQ(rc, 0);
+  sh(ctl + " export --data " + d + " --checkpoints > " + d + "/checkpoints.jsonl", &rc);
+  ASSERT_EQ(rc, 0);
+  std::string out = sh(ctl + " audit --json --export " + d + "/export.jsonl --checkpoints " + d +
+                       "/checkpoints.jsonl --trust " + d + "/trust.json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  EXPECT_TRUE(j["ok"].get<bool>());
+  EXPECT_GT(j["checkpoints"].get<int>(), 0);
+  // Drop one line: the audit names the gap.
+  sh("sed -i '20d' " + d + "/export.jsonl");
+  out = sh(ctl + " audit --export " + d + "/export.jsonl --trust " + d + "/trust.json", &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("position 20"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
+  auto c = stream::EmbeddedCluster::start(3);
+  ASSERT_TRUE(c.ok());
+  for (auto [t, n] : {std::pair{"certledger.events", 6}, std::pair{"certledger.status", 6}, std::pair{"certledger.checkpoints", 1}})
+    ASSERT_TRUE((*c)->create_topic(t, n).ok());
+  auto dir = temp("kafka-audit");
+  auto l = open(dir);
+  stream::RelayOptions ro;
+  ro.kafka.bootstrap = (*c)->bootstrap();
+  ro.origin = l.ledger->origin();
+  ro.status_of = [&](const StoredEvent& e) { return ops::status_message(*l.ledger, e); };
+  auto relay = stream::Relay::start(l.ledger->store(), ro);
+  ASSERT_TRUE(relay.ok());
+  auto lines = ops::run_demo(*l.ledger, "https://v.example", 3);
+  ASSERT_TRUE(lines.ok());
+  ASSERT_TRUE(l.ledger->sequencer()->checkpoint_now().ok());
+  ASSERT_TRUE((*relay)->wait_for(l.ledger->store().last_position(), std::chrono::seconds(60)));
+  for (int i = 0; i < 100 && (*relay)->stats().checkpoint_cursor < l.ledger->store().last_position(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::string d = dir.string();
+  const std::string trust = ops::trust_document(*l.ledger).dump();
+  std::ofstream(dir / "trust.json") << trust;
+  auto logs = ops::read_trust_file((dir / "trust.json").string());
+  ASSERT_TRUE(logs.ok());
+  auto result = ops::audit_kafka(ro.kafka, logs->front().origin, logs->front().key);
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  EXPECT_EQ((*result)["events"].get<uint64_t>(), l.ledger->store().last_position());
+  EXPECT_GT((*result)["certificates"].get<uint64_t>(), 40u);
+  EXPECT_GT((*result)["checkpoints"].get<uint64_t>(), 0u);
+  // The same through the command line.
+  int rc = 0;
+  std::string out = sh(bin("ledgerctl") + " audit --json --kafka '" + (*c)->bootstrap() + "' --trust " + d + "/trust.json", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  // A stranger's key is refused.
+  auto other = crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  EXPECT_FALSE(ops::audit_kafka(ro.kafka, logs->front().origin, other->public_key()).ok());
+  (*relay)->stop();
+  l.ledger.reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace certledger
