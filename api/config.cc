@@ -14,14 +14,26 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     return make_error(Errc::invalid_argument, path + ": " + std::string(e.description()) + " at line " +
                                                   std::to_string(e.source().begin.line));
   }
+  // A present option of the wrong type is an error, never silently skipped.
+  std::string type_error;
+  auto wrong = [&](const char* k, const char* want) {
+    if (type_error.empty()) type_error = path + ": option \"" + k + "\" must be " + want;
+  };
   auto str = [&](const char* k, std::string& out) {
+    if (!t.contains(k)) return;
     if (auto v = t[k].value<std::string>()) out = *v;
+    else wrong(k, "a string");
   };
   auto num = [&](const char* k, auto& out) {
-    if (auto v = t[k].value<int64_t>()) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+    if (!t.contains(k)) return;
+    auto v = t[k].value<int64_t>();
+    if (v && *v >= 0) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+    else wrong(k, "a non-negative integer");
   };
   auto flag = [&](const char* k, bool& out) {
+    if (!t.contains(k)) return;
     if (auto v = t[k].value<bool>()) out = *v;
+    else wrong(k, "true or false");
   };
   static const char* known[] = {"data", "listen", "public_base_url", "io_threads", "workers",
                                 "max_body_bytes", "header_timeout_ms", "read_timeout_ms",
@@ -48,19 +60,30 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("origin", c.origin);
   num("checkpoint_every", c.checkpoint_every);
   num("checkpoint_interval_ms", c.checkpoint_interval_ms);
-  if (auto v = t["lookup_per_minute"].value<double>()) c.lookup_per_minute = *v;
-  if (auto v = t["lookup_burst"].value<double>()) c.lookup_burst = *v;
+  for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst}}) {
+    if (!t.contains(k)) continue;
+    if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
+    else wrong(k, "a positive number");
+  }
   str("kafka", c.kafka);
   str("kafka_prefix", c.kafka_prefix);
-  if (auto* props = t["kafka_properties"].as_table())
-    for (auto& [k, v] : *props)
-      if (auto s = v.value<std::string>()) c.kafka_properties[std::string(k.str())] = *s;
+  if (t.contains("kafka_properties")) {
+    if (auto* props = t["kafka_properties"].as_table()) {
+      for (auto& [k, v] : *props) {
+        if (auto s = v.value<std::string>()) c.kafka_properties[std::string(k.str())] = *s;
+        else wrong("kafka_properties", "a table of strings");
+      }
+    } else {
+      wrong("kafka_properties", "a table");
+    }
+  }
   flag("replica", c.replica);
   str("trust", c.trust_file);
   str("replica_group", c.replica_group);
   flag("demo", c.demo);
   str("log_level", c.log_level);
   flag("access_log", c.access_log);
+  if (!type_error.empty()) return make_error(Errc::invalid_argument, type_error);
   return c;
 }
 

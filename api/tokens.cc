@@ -1,6 +1,7 @@
 #include "api/tokens.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 #include <unistd.h>
 
@@ -96,17 +97,19 @@ void TokenStore::refresh() {
   auto now = std::chrono::steady_clock::now();
   if (now - last_check_ < std::chrono::milliseconds(250) && last_check_.time_since_epoch().count()) return;
   last_check_ = now;
-  std::error_code ec;
-  auto mtime = fs::last_write_time(path_, ec);
-  if (ec) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
     cache_.clear();
+    cache_id_ = {};
     return;
   }
-  if (mtime == cache_mtime_ && !cache_.empty()) return;
+  FileId id{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+            static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  if (id == cache_id_) return;
   auto t = load();
   if (t.ok()) {
     cache_ = std::move(*t);
-    cache_mtime_ = mtime;
+    cache_id_ = id;
   }
 }
 

@@ -50,7 +50,13 @@ class TokenStore {
   std::string path_;
   std::mutex mu_;
   std::vector<TokenInfo> cache_;
-  std::filesystem::file_time_type cache_mtime_{};
+  // Identity of the file the cache was read from: saves rename a new file
+  // into place, so the inode changes even when the mtime granularity hides it.
+  struct FileId {
+    uint64_t inode = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileId&) const = default;
+  } cache_id_;
   std::chrono::steady_clock::time_point last_check_{};
 };
 

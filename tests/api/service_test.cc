@@ -1,0 +1,147 @@
+// The HTTP API as a plain function: Service::handle(Request) -> Response,
+// exercised without sockets. (The same behaviours run over real HTTP in
+// tests/system/e2e_api.py.)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "api/config.h"
+#include "api/service.h"
+#include "ledger/domain/samples.h"
+#include "ops/common/setup.h"
+
+namespace certledger::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+  fs::path dir = fs::temp_directory_path() / ("certledger-api-" + std::to_string(::getpid()));
+  ops::OpenLedger l;
+  Config config;
+  std::unique_ptr<TokenStore> tokens;
+  Metrics metrics;
+  std::unique_ptr<Service> service;
+  std::string approver;
+  Fixture() {
+    fs::remove_all(dir);
+    ops::OpenOptions o;
+    o.data_dir = dir.string();
+    o.create = true;
+    auto opened = ops::open_data_dir(o);
+    EXPECT_TRUE(opened.ok());
+    l = std::move(*opened);
+    for (const auto& a : domain::demo_authorities())
+      EXPECT_TRUE(l.ledger->register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
+    config.data_dir = dir.string();
+    config.public_base_url = "https://v.example";
+    config.lookup_burst = 2;
+    config.lookup_per_minute = 1;
+    tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
+    approver = *tokens->create("GD-ZJT", domain::Role::approver, "li.si");
+    service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics);
+  }
+  ~Fixture() {
+    l.ledger.reset();
+    fs::remove_all(dir);
+  }
+  Response call(std::string method, std::string target, std::string body = {}, std::string token = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.client = "10.0.0.1";
+    if (!token.empty()) r.headers["Authorization"] = "Bearer " + token;
+    return service->handle(r);
+  }
+};
+
+TEST(Service, IssueThenVerifyWithoutSockets) {
+  Fixture f;
+  domain::SampleGenerator gen(1);
+  auto fields = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], Date{2026, 1, 5});
+  auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto j = nlohmann::json::parse(r.body);
+  const std::string url = j["qr_url"];
+  ASSERT_EQ(url.rfind("https://v.example/v/", 0), 0u);
+  const std::string token = url.substr(url.rfind('/') + 1);
+  auto v = f.call("GET", "/api/v1/verify/" + token);
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(v.body)["status_zh"], "有效");
+  EXPECT_EQ(v.header("Cache-Control"), "no-store");
+  auto page = f.call("GET", "/v/" + token);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("有效"), std::string::npos);
+  EXPECT_EQ(f.call("GET", "/v/unknown").status, 404);
+}
+
+TEST(Service, ErrorsAreProblemDetails) {
+  Fixture f;
+  auto r = f.call("POST", "/api/v1/certificates", "{\"kind\":", f.approver);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  r = f.call("POST", "/api/v1/certificates", "{}");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.header("WWW-Authenticate").find("Bearer"), std::string::npos);
+  r = f.call("POST", "/api/v1/certificates", R"({"kind":"design","fields":{},"x":1})", f.approver);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["field"], "x");
+  r = f.call("POST", "/api/v1/certificates", R"({"kind":"nope","fields":{}})", f.approver);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["field"], "kind");
+  EXPECT_EQ(f.call("PUT", "/api/v1/certificates").status, 405);
+  EXPECT_EQ(f.call("GET", "/api/v1/proofs/inclusion?position=x&tree_size=1").status, 400);
+  EXPECT_EQ(f.call("GET", "/nope").status, 404);
+}
+
+TEST(Service, LookupIsRateLimitedPerClient) {
+  Fixture f;
+  EXPECT_EQ(f.call("GET", "/api/v1/lookup?kind=design&number=A244000000").status, 404);
+  EXPECT_EQ(f.call("GET", "/api/v1/lookup?kind=design&number=A244000000").status, 404);
+  auto r = f.call("GET", "/api/v1/lookup?kind=design&number=A244000000");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(r.header("Retry-After").empty());
+}
+
+TEST(Service, RevokedTokensStopWorking) {
+  Fixture f;
+  auto list = f.tokens->list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_NE(list->front().hash.find_first_not_of("0123456789abcdef"), 0u);
+  EXPECT_EQ(f.approver.find(list->front().hash), std::string::npos);  // only the hash is stored
+  EXPECT_EQ(f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status, 200);
+  ASSERT_TRUE(f.tokens->revoke(list->front().id).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the store rereads its file
+  EXPECT_EQ(f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status, 401);
+}
+
+TEST(Config, FlagsOverrideTheFileAndBadFilesAreRefused) {
+  auto dir = fs::temp_directory_path() / ("certledger-cfg-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "ok.toml") << "data = \"/srv/a\"\nlisten = \"0.0.0.0:9000\"\nworkers = 8\n"
+                                    "[kafka_properties]\n\"security.protocol\" = \"SSL\"\n";
+  std::string file = (dir / "ok.toml").string();
+  const char* argv[] = {"ledgerd", "--config", file.c_str(), "--listen", "127.0.0.1:7000"};
+  auto c = parse_config(5, const_cast<char**>(argv));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->data_dir, "/srv/a");
+  EXPECT_EQ(c->listen, "127.0.0.1:7000");
+  EXPECT_EQ(c->workers, 8);
+  EXPECT_EQ(c->kafka_properties.at("security.protocol"), "SSL");
+  std::ofstream(dir / "bad.toml") << "workers = \"many\"\n";
+  auto bad = load_config_file((dir / "bad.toml").string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("workers"), std::string::npos);
+  std::ofstream(dir / "unknown.toml") << "colour = \"red\"\n";
+  EXPECT_FALSE(load_config_file((dir / "unknown.toml").string()).ok());
+  const char* replica[] = {"ledgerd", "--replica"};
+  EXPECT_FALSE(parse_config(2, const_cast<char**>(replica)).ok()) << "--replica needs --trust";
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace certledger::api
