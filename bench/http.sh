@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk against ledgerd's /v/{token} (JSON and HTML) over a
+# pool of N issued certificates, side by side in the same run with nginx
+# serving the same JSON answer as a static file; then issue commands/s over
+# HTTP. 64 connections each. Targets: >= 0.8x nginx's requests/s, p99 <= 2 ms.
+# usage: bench/http.sh BUILD_BIN_DIR [N=100000] [SECONDS=10]
+set -euo pipefail
+bin=$(cd "$1" && pwd); n=${2:-100000}; secs=${3:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+for t in wrk nginx curl; do command -v $t >/dev/null || { echo "$t is needed (./ops/dev bench installs it)"; exit 77; }; done
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat $work/nginx.pid)" 2>/dev/null; rm -rf "$work"' EXIT
+echo "# http — $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+"$bin/bench_http_pool" "$work/data" "$n" >/dev/null
+"$bin/ledgerd" --data "$work/data" --listen 127.0.0.1:0 --kafka off --no-access-log --log-level warn &
+for _ in $(seq 1 200); do [ -s "$work/data/ledgerd.addr" ] && curl -sf "http://$(cat $work/data/ledgerd.addr)/healthz" >/dev/null && break; sleep 0.05; done
+addr=$(cat "$work/data/ledgerd.addr")
+tok=$(head -1 "$work/data/tokens.txt")
+mkdir -p "$work/www/v"
+curl -sf -H 'Accept: application/json' "http://$addr/v/$tok" > "$work/www/v/sample.json"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes $(nproc);
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:18999;
+    location / { root $work/www; default_type application/json; add_header Cache-Control no-store; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work"
+sleep 0.3
+cat > "$work/tokens.lua" <<LUA
+local tokens = {}
+for line in io.lines("$work/data/tokens.txt") do tokens[#tokens + 1] = line end
+math.randomseed(os.time())
+accept = "application/json"
+request = function()
+  local t = tokens[math.random(#tokens)]
+  return wrk.format("GET", "/v/" .. t, { ["Accept"] = accept })
+end
+LUA
+sed 's/accept = "application\/json"/accept = "text\/html"/' "$work/tokens.lua" > "$work/tokens-html.lua"
+cat > "$work/issue.lua" <<'LUA'
+local counter = 0
+local token = io.open(os.getenv("APPROVER_FILE")):read("*l")
+request = function()
+  counter = counter + 1
+  local body = string.format('{"kind":"testing_institution","fields":{"number":"WRK%d-%d","holder_name":"广州市建设工程质量检测中心","uscc":"91440100MA59U8XK1K","legal_representative":"陈建华","address":"广东省广州市天河区天河路100号","scope":["建筑材料及构配件"],"valid_from":"2026-01-05","valid_until":"2030-12-31","issue_date":"2026-01-05"}}', math.random(1, 1000000000), counter)
+  return wrk.format("POST", "/api/v1/certificates", { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
+end
+LUA
+run() {  # label url script -> "rps p99ms"
+  local out
+  out=$(wrk -t2 -c64 -d"${secs}s" --latency ${3:+-s "$3"} "$2" 2>&1)
+  local rps p99 non2xx
+  rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  p99=$(echo "$out" | awk '$1=="99%"{print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/{print $NF}')
+  echo "$rps $p99 ${non2xx:-0}"
+}
+ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v+0} else {sub(/s/,"",v); print v*1000} }'; }
+read ng ng99 _ < <(run nginx "http://127.0.0.1:18999/v/sample.json")
+read js js99 jsbad < <(run json "http://$addr" "$work/tokens.lua")
+read ht ht99 htbad < <(run html "http://$addr" "$work/tokens-html.lua")
+printf '%-44s %10.0f req/s | nginx static JSON %10.0f req/s | ratio %.2f (target 0.80) | p99 %.2f ms (target 2, nginx %.2f ms)%s\n' \
+  "ledgerd /v/{token} JSON, 64 connections" "$js" "$ng" "$(echo "$js / $ng" | bc -l)" "$(ms $js99)" "$(ms $ng99)" "$([ "$jsbad" != 0 ] && echo " NON-2XX: $jsbad")"
+printf '%-44s %10.0f req/s | nginx static JSON %10.0f req/s | ratio %.2f (target 0.80) | p99 %.2f ms%s\n' \
+  "ledgerd /v/{token} HTML, 64 connections" "$ht" "$ng" "$(echo "$ht / $ng" | bc -l)" "$(ms $ht99)" "$([ "$htbad" != 0 ] && echo " NON-2XX: $htbad")"
+read is is99 isbad < <(APPROVER_FILE="$work/data/approver.txt" run issue "http://$addr" "$work/issue.lua")
+printf '%-44s %10.0f req/s | p99 %.2f ms%s\n' "issue commands over HTTP, 64 connections" "$is" "$(ms $is99)" "$([ "$isbad" != 0 ] && echo " NON-2XX: $isbad")"
