@@ -157,6 +157,23 @@ Response Service::route(const Request& req) {
                             "/api/v1/checkpoint", "/api/v1/proofs/inclusion", "/api/v1/proofs/consistency",
                             "/api/v1/events"})
     if (path == fixed && !get) return method_not_allowed(fixed, "GET");
+  if (p.size() == 2 && p[0] == "r") {
+    if (!get) return method_not_allowed("/r/{code}", "GET");
+    bool html = req.header("Accept").find("application/json") == std::string::npos;
+    return with(public_report(req, p[1], html), "/r/{code}");
+  }
+  if (path == "/stats") return with(get ? stats_page(req) : method_not_allowed("/stats", "GET"), "/stats");
+  if (p.size() >= 3 && p[0] == "api" && p[1] == "v1" && p[2] == "reports") {
+    if (p.size() == 3) return with(post ? create_report(req) : method_not_allowed("/api/v1/reports", "POST"), "/api/v1/reports");
+    if (p.size() == 4) return with(get ? get_report(req, p[3]) : method_not_allowed("/api/v1/reports/{code}", "GET"), "/api/v1/reports/{code}");
+    if (p.size() == 5 && p[4] == "withdrawal")
+      return with(post ? withdraw_report(req, p[3]) : method_not_allowed("/api/v1/reports/{code}/withdrawal", "POST"),
+                  "/api/v1/reports/{code}/withdrawal");
+    if (p.size() == 5 && p[4] == "check")
+      return with(get ? public_report(req, p[3], false) : method_not_allowed("/api/v1/reports/{code}/check", "GET"),
+                  "/api/v1/reports/{code}/check");
+  }
+  if (path == "/api/v1/stats") return with(get ? stats_json(req) : method_not_allowed("/api/v1/stats", "GET"), "/api/v1/stats");
   if (path == "/healthz") return with(health(false), "/healthz");
   if (path == "/readyz") return with(health(true), "/readyz");
   if (path == "/metrics") {

@@ -6,6 +6,9 @@
 //   public:                GET /v/{token}, /api/v1/verify/{token}, /api/v1/lookup, /api/v1/checkpoint,
 //                          /api/v1/proofs/inclusion, /api/v1/proofs/consistency, /api/v1/keys,
 //                          /openapi.json, /metrics, /healthz, /readyz
+//   testing institutions:  POST /api/v1/reports, POST /api/v1/reports/{code}/withdrawal
+//   public report check:   GET /r/{code}[?sha256=], /api/v1/reports/{code}/check; GET /stats
+//   authorities:           GET /api/v1/stats
 #pragma once
 
 #include <functional>
@@ -57,6 +60,13 @@ class Service {
   Response consistency_proof(const Request& req);
   Response document(const Request& req, const std::string& id, std::optional<std::string> token);
   Response health(bool ready);
+  // Test reports and statistics (api/reports.cc).
+  Response create_report(const Request& req);
+  Response withdraw_report(const Request& req, const std::string& code);
+  Response get_report(const Request& req, const std::string& code);
+  Response public_report(const Request& req, const std::string& code, bool html);
+  Response stats_json(const Request& req);
+  Response stats_page(const Request& req);
   Response command_outcome(const Outcome& out);
 
   Ledger& ledger_;

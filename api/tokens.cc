@@ -39,6 +39,7 @@ Result<std::vector<TokenInfo>> TokenStore::load() const {
     if (!role) return make_error(Errc::corruption, path_ + ": bad role for token " + i.id);
     i.role = *role;
     i.operator_id = t.value("operator", "");
+    i.subject = t.value("subject", "");
     i.created = t.value("created", "");
     i.revoked = t.value("revoked", "");
     out.push_back(std::move(i));
@@ -50,7 +51,7 @@ Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
   json arr = json::array();
   for (const auto& t : tokens)
     arr.push_back({{"id", t.id}, {"hash", t.hash}, {"authority", t.authority},
-                   {"role", domain::role_name(t.role)}, {"operator", t.operator_id},
+                   {"role", domain::role_name(t.role)}, {"operator", t.operator_id}, {"subject", t.subject},
                    {"created", t.created}, {"revoked", t.revoked}});
   std::string text = json{{"tokens", arr}}.dump(2) + "\n";
   std::string tmp = path_ + ".tmp";
@@ -63,7 +64,9 @@ Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
 }
 
 Result<std::string> TokenStore::create(const std::string& authority, domain::Role role,
-                                       const std::string& operator_id) {
+                                       const std::string& operator_id, const std::string& subject) {
+  if ((role == domain::Role::institution) == subject.empty())
+    return make_error(Errc::invalid_argument, "institution tokens, and only they, name the institution's certificate");
   std::lock_guard lock(mu_);
   CL_ASSIGN(auto tokens, load());
   TokenInfo t;
@@ -73,6 +76,7 @@ Result<std::string> TokenStore::create(const std::string& authority, domain::Rol
   t.authority = authority;
   t.role = role;
   t.operator_id = operator_id;
+  t.subject = subject;
   t.created = format_rfc3339_ms(system_now_ms());
   tokens.push_back(t);
   CL_TRY(save(tokens));

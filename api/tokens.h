@@ -26,6 +26,7 @@ struct TokenInfo {
   std::string authority;
   domain::Role role = domain::Role::clerk;
   std::string operator_id;
+  std::string subject;  // institution role: the institution's certificate id
   std::string created;
   std::string revoked;  // RFC 3339 or empty
 };
@@ -35,7 +36,8 @@ class TokenStore {
   explicit TokenStore(std::string path) : path_(std::move(path)) {}
 
   // Creation and revocation (ledgerctl). Returns the token text, shown once.
-  Result<std::string> create(const std::string& authority, domain::Role role, const std::string& operator_id);
+  Result<std::string> create(const std::string& authority, domain::Role role, const std::string& operator_id,
+                             const std::string& subject = {});
   Status revoke(const std::string& id);
   Result<std::vector<TokenInfo>> list() const;
 

@@ -16,6 +16,7 @@
 
 #include "ledger/crypto/keys.h"
 #include "ledger/domain/certificate.h"
+#include "ledger/domain/report.h"
 #include "ledger/registry.h"
 #include "ledger/store/event_store.h"
 #include "ledger/store/sequencer.h"
@@ -89,6 +90,21 @@ class Ledger {
   Result<domain::CertificateState> load(const std::string& certificate_id,
                                         uint64_t at_position = 0) const;
   Result<std::vector<StoredEvent>> stream_events(const std::string& stream) const;
+
+  // The certificate as of the end of a day (China time): events recorded by
+  // then, and the issuing event from its valid_from (or issue date) on.
+  Result<domain::CertificateState> load_at_date(const std::string& certificate_id, Date date) const;
+
+  // ---- test reports (防伪监管标识码) ----
+  // Registers a report of the institution holding `institution_id`; the
+  // event is signed by the certificate's authority. Outcome.event.data.code.
+  Result<Outcome> register_report(const std::string& institution_id, const nlohmann::json& fields,
+                                  const std::string& operator_id, const ExecOptions& opts = {});
+  // By the institution (institution_id set) or by an approver of the
+  // report's authority (authority set).
+  Result<Outcome> withdraw_report(const std::string& code, const std::string& reason, const std::string& authority,
+                                  const std::string& institution_id, const std::string& operator_id, domain::Role role);
+  Result<domain::ReportState> load_report(const std::string& code) const;
 
   // ---- generic signed append (report codes and other event families) ----
   // Builds, signs with the authority's active key and sequences an event.

@@ -3,6 +3,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "ledger/crypto/jws.h"
+#include "ledger/domain/report.h"
 #include "ledger/registry.h"
 #include "ledger/util/encoding.h"
 #include "projections/cert_view.h"
@@ -104,6 +105,20 @@ Status StatisticsProjection::apply(const store::SequencedEvent& se, store::Batch
   const domain::Event& e = se.event;
   if (e.type == "authority.registered") {
     w.put(kCfStats, join({"a", e.authority}), e.data.value("region", ""));
+  } else if (e.type == "report.registered" || e.type == "report.withdrawn") {
+    // Reports per institution and category (统计分析).
+    const std::string institution = e.type == "report.registered" ? e.data.value("institution", "") : "";
+    if (e.type == "report.registered") {
+      const std::string category = e.data["fields"].value("category", "");
+      add_count(w, join({"r", e.authority, institution, category}), +1);
+      w.put(kCfStats, join({"rn", institution}), e.data.value("institution_name", ""));
+    } else {
+      add_count(w, join({"rw", e.authority}), +1);
+    }
+    const Date d = china_date(e.time);
+    char month[8];
+    std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
+    add_count(w, join({"m", month, e.authority, "test_report", e.type == "report.registered" ? "register" : "withdraw"}), +1);
   } else if (auto cmd = domain::command_of_event_type(e.type)) {
     const std::string cert_key = join({"c", e.stream});
     std::string old_status;
@@ -132,10 +147,44 @@ Status StatisticsProjection::apply(const store::SequencedEvent& se, store::Batch
   return {};
 }
 
+Status ReportsProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+  const domain::Event& e = se.event;
+  if (e.type != "report.registered" && e.type != "report.withdrawn") return {};
+  const std::string code = e.data.value("code", "");
+  json view = json::object();
+  if (auto v = w.get(kCfReports, code)) view = json::parse(*v, nullptr, false);
+  // The fold lives in the domain; the view is its JSON form plus positions.
+  domain::ReportState s;
+  if (view.is_object() && view.contains("state")) {
+    const json& st = view["state"];
+    s.exists = true;
+    s.code = code;
+    s.institution = st.value("institution", "");
+    s.authority = st.value("authority", "");
+    s.data = st.value("data", json::object());
+    s.withdrawn = st.value("withdrawn", false);
+    s.withdraw_reason = st.value("withdraw_reason", "");
+    s.registered_at = st.value("registered_at", int64_t{0});
+    s.withdrawn_at = st.value("withdrawn_at", int64_t{0});
+    s.stream_version = st.value("stream_version", uint64_t{0});
+    s.last_hash = st.value("last_hash", "");
+  }
+  CL_TRY(domain::apply_report_event(s, e, hash_hex(se.record_hash)));
+  json out = {{"state", {{"institution", s.institution}, {"authority", s.authority}, {"data", s.data},
+                         {"withdrawn", s.withdrawn}, {"withdraw_reason", s.withdraw_reason},
+                         {"registered_at", s.registered_at}, {"withdrawn_at", s.withdrawn_at},
+                         {"stream_version", s.stream_version}, {"last_hash", s.last_hash}}},
+              {"registered_position", view.value("registered_position", se.position)},
+              {"last_position", se.position}};
+  w.put(kCfReports, code, out.dump());
+  return {};
+}
+
 std::vector<std::unique_ptr<Projection>> standard_projections() {
   std::vector<std::unique_ptr<Projection>> p;
   p.push_back(std::make_unique<CertificatesProjection>());
   p.push_back(std::make_unique<StatisticsProjection>());
+  p.push_back(std::make_unique<ReportsProjection>());
   return p;
 }
 

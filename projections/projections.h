@@ -21,6 +21,7 @@ inline constexpr const char* kCfTokens = "p_tokens";    // QR token -> id + be32
 inline constexpr const char* kCfNumbers = "p_numbers";  // kind 0 number 0 authority -> id
 inline constexpr const char* kCfHolders = "p_holders";  // sha256(holder) id -> authority
 inline constexpr const char* kCfStats = "p_stats";      // counters (doc/storage_format.md)
+inline constexpr const char* kCfReports = "p_reports";  // report code -> report view (JSON)
 inline constexpr std::string_view kAppliedKey = "\xff" "applied";  // be64 position
 
 class Projection : public store::BatchContributor {
@@ -44,6 +45,14 @@ class StatisticsProjection : public Projection {
  public:
   std::string name() const override { return "statistics"; }
   std::vector<std::string> column_families() const override { return {kCfStats}; }
+  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+};
+
+// Test reports and their anti-counterfeit codes.
+class ReportsProjection : public Projection {
+ public:
+  std::string name() const override { return "reports"; }
+  std::vector<std::string> column_families() const override { return {kCfReports}; }
   Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
 };
 

@@ -88,7 +88,25 @@ json Reader::statistics(std::string_view authority) const {
     by_month.push_back({{"month", p[1]}, {"authority", p[2]}, {"kind", p[3]}, {"operation", p[4]},
                         {"count", counter(it->value())}});
   }
-  return {{"by_status", by_status}, {"by_month", by_month}};
+  json reports = json::array();
+  std::map<std::string, std::string> names;
+  for (it->Seek(std::string("rn\0", 3)); it->Valid() && it->key().starts_with(std::string("rn\0", 3)); it->Next())
+    names[split0(it->key().ToString())[1]] = it->value().ToString();
+  for (it->Seek(std::string("r\0", 2)); it->Valid() && it->key().starts_with(std::string("r\0", 2)); it->Next()) {
+    auto p = split0(it->key().ToString());
+    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) continue;
+    reports.push_back({{"authority", p[1]}, {"institution", p[2]}, {"institution_name", names[p[2]]},
+                       {"category", p[3]}, {"count", counter(it->value())}});
+  }
+  return {{"by_status", by_status}, {"by_month", by_month}, {"reports", reports}};
+}
+
+Result<json> Reader::report(std::string_view code) const {
+  auto v = store_.get(kCfReports, code);
+  if (!v || code == kAppliedKey) return make_error(Errc::not_found, "no report " + std::string(code));
+  json j = json::parse(*v, nullptr, false);
+  if (j.is_discarded()) return make_error(Errc::corruption, "report view is not JSON");
+  return j;
 }
 
 namespace {

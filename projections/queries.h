@@ -32,6 +32,8 @@ class Reader {
   // Counters: {"by_status":[{authority, region, kind, status, count}],
   //            "by_month":[{month, authority, kind, operation, count}]}.
   nlohmann::json statistics(std::string_view authority = {}) const;
+  // The report view ({"state": ..., "registered_position", "last_position"}).
+  Result<nlohmann::json> report(std::string_view code) const;
 
  private:
   const store::EventStore& store_;

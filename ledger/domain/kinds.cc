@@ -118,6 +118,9 @@ std::vector<KindDescriptor> build_kinds() {
     k.orientation = Orientation::landscape;
     k.ofd = true;
     k.elicense_type = MOHURD "101";
+    // Seed 002: a report may only be issued while the qualification is not
+    // suspended — the qualification can be suspended (责令停业整顿).
+    k.suspendable = true;
     k.amend_reasons = {
         {"name_changed", "机构名称变更", {"holder_name"}},
         {"legal_representative_changed", "法定代表人变更", {"legal_representative"}},

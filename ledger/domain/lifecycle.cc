@@ -176,12 +176,13 @@ const char* role_name(Role r) {
     case Role::approver: return "approver";
     case Role::auditor: return "auditor";
     case Role::admin: return "admin";
+    case Role::institution: return "institution";
   }
   return "clerk";
 }
 
 std::optional<Role> parse_role(std::string_view n) {
-  for (Role r : {Role::clerk, Role::reviewer, Role::approver, Role::auditor, Role::admin})
+  for (Role r : {Role::clerk, Role::reviewer, Role::approver, Role::auditor, Role::admin, Role::institution})
     if (n == role_name(r)) return r;
   return std::nullopt;
 }

@@ -50,7 +50,9 @@ enum class Verdict : uint8_t {
 
 // Roles of an authority's staff. The approver answers for the decision
 // (谁审批谁负责).
-enum class Role : uint8_t { clerk, reviewer, approver, auditor, admin };
+// institution: a testing institution's own staff; registers test reports,
+// never acts on certificates.
+enum class Role : uint8_t { clerk, reviewer, approver, auditor, admin, institution };
 
 bool is_terminal(CertStatus s);
 LifecycleState lifecycle_state(bool exists, CertStatus status, bool expired);

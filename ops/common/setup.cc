@@ -6,6 +6,9 @@
 #include "ledger/domain/samples.h"
 #include "ledger/merkle/checkpoint.h"
 #include "projections/queries.h"
+#include "ledger/util/hash.h"
+#include <random>
+#include <rocksdb/db.h>
 
 namespace certledger::ops {
 
@@ -173,6 +176,45 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
     }
   }
   return lines;
+}
+
+Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::string& base, uint64_t seed) {
+  // Reports of the demo's valid testing institutions (Guangdong, seed 002).
+  std::vector<DemoReport> out;
+  projections::Reader reader(ledger.store());
+  std::mt19937_64 rng(seed);
+  std::unique_ptr<rocksdb::Iterator> it(ledger.store().db()->NewIterator(rocksdb::ReadOptions(), ledger.store().cf(projections::kCfCerts)));
+  std::vector<domain::CertificateState> institutions;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto v = projections::decode(it->value().ToString());
+    if (v.ok() && v->state.kind == "testing_institution" && v->state.status == domain::CertStatus::active)
+      institutions.push_back(v->state);
+  }
+  const char* projects[] = {"广州市天河区某住宅小区二期工程", "佛山市南海区某产业园厂房", "深圳市宝安区某学校教学楼"};
+  int n = 0;
+  for (const auto& inst : institutions) {
+    for (const auto& cat : inst.fields.value("scope", nlohmann::json::array())) {
+      if (n >= 6) break;
+      const Date test_date = china_date(ledger.options().clock()).plus_days(-static_cast<int>(rng() % 20));
+      nlohmann::json fields = {{"report_number", "JC" + std::to_string(test_date.year) + "-" + std::to_string(100000 + rng() % 900000)},
+                               {"project_name", projects[n % 3]},
+                               {"category", cat},
+                               {"test_date", test_date.to_string()},
+                               {"result_summary", "所检项目符合设计及规范要求"},
+                               {"file_sha256", hash_hex(sha256("demo report " + std::to_string(n) + std::to_string(seed)))}};
+      auto r = ledger.register_report(inst.id, fields, "检测员" + std::to_string(n));
+      if (!r.ok()) return r.error();
+      const std::string code = r->event.data.value("code", "");
+      std::string status = "有效";
+      if (n == 5) {
+        CL_TRY(ledger.withdraw_report(code, "报告数据录入错误，已重新出具", "", inst.id, "检测员", domain::Role::institution));
+        status = "已作废";
+      }
+      out.push_back({code, base + "/r/" + code, status});
+      ++n;
+    }
+  }
+  return out;
 }
 
 }  // namespace certledger::ops

@@ -47,6 +47,11 @@ struct DemoLine {
   std::string kind, number, status, url, certificate_id;
   uint32_t version;
 };
+// Test reports the demo registered: their public check URLs (/r/<code>).
+struct DemoReport {
+  std::string code, url, status;
+};
+Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::string& public_base, uint64_t seed);
 Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& public_base, uint64_t seed);
 
 }  // namespace certledger::ops

@@ -185,6 +185,12 @@ int cmd_demo(const Context& ctx) {
     if (!ctx.json)
       std::cout << d.status << "\t" << d.kind << "\t" << d.number << "\tv" << d.version << "\t" << d.url << "\n";
   }
+  auto reports = ops::run_demo_reports(*l->ledger, args().public_base, args().seed);
+  if (!reports.ok()) return fail(ctx, reports.error());
+  for (const auto& r : *reports) {
+    if (ctx.json) continue;
+    std::cout << r.status << "\ttest_report\t" << r.code << "\t\t" << r.url << "\n";
+  }
   if (ctx.json) std::cout << out.dump() << "\n";
   return kOk;
 }

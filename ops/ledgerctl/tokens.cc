@@ -11,7 +11,7 @@ namespace certledger::ctl {
 
 namespace {
 struct TokenArgs {
-  std::string data = "./data", authority, role = "approver", operator_id, id;
+  std::string data = "./data", authority, role = "approver", operator_id, id, institution;
 };
 TokenArgs& targs() {
   static TokenArgs a;
@@ -30,6 +30,8 @@ void add_token_commands(CLI::App& app, Context& ctx, Action& action) {
   create->add_option("--authority", a.authority, "Authority code, e.g. GD-ZJT")->required();
   create->add_option("--role", a.role, "clerk, reviewer, approver, auditor, admin")->capture_default_str();
   create->add_option("--operator", a.operator_id, "The person using it (recorded in events)")->required();
+  create->add_option("--institution", a.institution,
+                     "With --role institution: the testing institution's certificate id (it registers test reports)");
   create->callback([&] {
     action = [&] {
       auto role = domain::parse_role(a.role);
@@ -41,8 +43,13 @@ void add_token_commands(CLI::App& app, Context& ctx, Action& action) {
       if (!l.ok()) return fail(ctx, l.error());
       if (!l->ledger->authority(a.authority))
         return fail(ctx, make_error(Errc::not_found, "no authority " + a.authority + " in " + a.data));
+      if (!a.institution.empty()) {
+        auto cert = l->ledger->load(a.institution);
+        if (!cert.ok() || !cert->exists || cert->kind != "testing_institution" || cert->authority != a.authority)
+          return fail(ctx, make_error(Errc::not_found, a.institution + " is not a testing institution's certificate of " + a.authority));
+      }
       api::TokenStore store(token_file());
-      auto t = store.create(a.authority, *role, a.operator_id);
+      auto t = store.create(a.authority, *role, a.operator_id, a.institution);
       if (!t.ok()) return fail(ctx, t.error());
       if (ctx.json) std::cout << nlohmann::json{{"token", *t}, {"authority", a.authority}, {"role", a.role}}.dump() << "\n";
       else std::cout << *t << "\n";

@@ -152,6 +152,13 @@ int main(int argc, char** argv) {
     } else {
       spdlog::info("demo data: {} certificate versions; try these in a browser:", lines->size());
       for (const auto& l : *lines) spdlog::info("  {}  {}  {} v{}  {}", l.status, l.kind, l.number, l.version, l.url);
+      if (auto reports = ops::run_demo_reports(ledger, config.base_url(), 2026); reports.ok()) {
+        spdlog::info("demo test reports (防伪监管标识码), check them in a browser:");
+        for (const auto& r : *reports) spdlog::info("  {}  {}  {}", r.status, r.code, r.url);
+      } else {
+        spdlog::error("demo reports: {}", reports.error().to_string());
+      }
+      spdlog::info("statistics: {}/stats", config.base_url());
     }
   }
   spdlog::info("listening on http://{} (public base {})", addr, config.base_url());

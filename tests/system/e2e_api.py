@@ -182,7 +182,7 @@ for kind, (code, fields) in kinds.items():
     # suspend / reinstate where the kind has them
     s, j, _, _ = curl("POST", f"/api/v1/certificates/{cid}/suspensions", {"reason": "安全生产事故调查"},
                       token=tok[code], template="/api/v1/certificates/{id}/suspensions")
-    if kind in ("safety_license", "special_operation", "safety_manager_a", "safety_manager_b", "safety_manager_c"):
+    if kind in ("testing_institution", "safety_license", "special_operation", "safety_manager_a", "safety_manager_b", "safety_manager_c"):
         check(s == 201, f"suspend {kind}: {s}")
         public(current, "suspended", "暂扣")
         s, j, _, _ = curl("POST", f"/api/v1/certificates/{cid}/reinstatements", {}, token=tok[code],
