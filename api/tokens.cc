@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -97,9 +98,9 @@ Status TokenStore::revoke(const std::string& id) {
 
 Result<std::vector<TokenInfo>> TokenStore::list() const { return load(); }
 
-void TokenStore::refresh() {
+void TokenStore::refresh(bool force) {
   auto now = std::chrono::steady_clock::now();
-  if (now - last_check_ < std::chrono::milliseconds(250) && last_check_.time_since_epoch().count()) return;
+  if (!force && now - last_check_ < std::chrono::milliseconds(250) && last_check_.time_since_epoch().count()) return;
   last_check_ = now;
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
@@ -126,6 +127,8 @@ Result<TokenInfo> TokenStore::authenticate(std::string_view bearer) {
   const std::string hash = hash_hex(sha256(bearer));
   std::lock_guard lock(mu_);
   refresh();
+  // A token made a moment ago is in the file but not yet in the cache.
+  if (std::none_of(cache_.begin(), cache_.end(), [&](const TokenInfo& t) { return t.id == id; })) refresh(true);
   for (const auto& t : cache_)
     if (t.id == id) {
       if (t.hash.size() != hash.size() || CRYPTO_memcmp(t.hash.data(), hash.data(), hash.size()) != 0)

@@ -47,7 +47,7 @@ class TokenStore {
  private:
   Result<std::vector<TokenInfo>> load() const;
   Status save(const std::vector<TokenInfo>& tokens) const;
-  void refresh();
+  void refresh(bool force = false);
 
   std::string path_;
   std::mutex mu_;

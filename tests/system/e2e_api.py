@@ -265,6 +265,35 @@ check(s == 404, "unknown token 404")
 statuses = [curl("GET", "/api/v1/lookup?kind=design&number=A221012345", template="/api/v1/lookup")[0] for _ in range(10)]
 check(200 in statuses and 429 in statuses, f"lookup rate limit: {statuses}")
 s, _, text, _ = curl("GET", "/api/v1/lookup?kind=design&number=A221012345", template="/api/v1/lookup")
+# ---- test reports (防伪监管标识码) ----
+ti_fields = dict(kinds["testing_institution"][1], number="粤检字第2026000777号")
+s, j, _, _ = curl("POST", "/api/v1/certificates", {"kind": "testing_institution", "fields": ti_fields}, token=tok["GD-ZJT"],
+                  template="/api/v1/certificates")
+check(s == 201, f"testing institution for reports: {s}")
+inst = ctl("token", "create", "--data", data, "--authority", "GD-ZJT", "--role", "institution", "--operator", "检测员",
+           "--institution", j["certificate"]["id"])
+report = {"fields": {"report_number": "JC-2026-0001", "project_name": "广州某住宅项目", "category": "钢结构",
+                     "test_date": today, "result_summary": "符合要求", "file_sha256": "ab" * 32}}
+s, j, _, _ = curl("POST", "/api/v1/reports", report, token=inst, template="/api/v1/reports")
+check(s == 201 and len(j["code"]) == 15, f"register report: {s} {j}")
+code = j.get("code", "")
+s, j, _, _ = curl("POST", "/api/v1/reports", dict(report, fields=dict(report["fields"], report_number="JC-2", category="室内环境")),
+                  token=inst, template="/api/v1/reports")
+check(s == 409, f"out-of-scope report refused: {s}")
+s, j, _, _ = curl("GET", f"/api/v1/reports/{code}/check?sha256={'ab' * 32}", template="/api/v1/reports/{code}/check")
+check(s == 200 and j["file_check"]["matches"] and j["status"] == "valid", "public report check")
+s, _, html, _ = curl("GET", f"/r/{code}", headers={"Accept": "text/html"}, template="/r/{code}")
+check(s == 200 and "防伪监管标识码" in html, "report page")
+s, j, _, _ = curl("GET", f"/api/v1/reports/{code}", token=tok["GD-ZJT"], template="/api/v1/reports/{code}")
+check(s == 200, "authority reads its report")
+s, j, _, _ = curl("POST", f"/api/v1/reports/{code}/withdrawal", {"reason": "数据错误"}, token=inst,
+                  template="/api/v1/reports/{code}/withdrawal")
+check(s == 201 and j["withdrawn"], "report withdrawn")
+s, j, _, _ = curl("GET", "/api/v1/stats", token=tok["GD-ZJT"], template="/api/v1/stats")
+check(s == 200 and len(j["by_status"]) > 0 and len(j["reports"]) == 1, "statistics")
+s, _, html, _ = curl("GET", "/stats", template="/stats")
+check(s == 200 and "<svg" in html, "statistics page")
+
 # ---- audit surface ----
 s, j, _, _ = curl("GET", "/api/v1/events?after=0&limit=5", token=auditor, template="/api/v1/events")
 check(s == 200 and len(j["events"]) == 5 and j["events"][0]["position"] == 1, "audit feed")
