@@ -1,5 +1,6 @@
 #include "ledger/domain/validate.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -193,13 +194,17 @@ Status validate_number(const KindDescriptor& kind, std::string_view number) {
   return {};
 }
 
-Status validate_fields(const KindDescriptor& kind, const json& fields, Date today) {
+namespace {
+
+// An object holding only the given fields, each required one present, each
+// value valid. `what` names the thing in "unknown field ... for <what>".
+Status validate_field_set(const std::vector<FieldSpec>& specs, const json& fields, const std::string& what,
+                          Date today) {
   if (!fields.is_object()) return field_error("fields", "fields must be a JSON object");
   for (auto it = fields.begin(); it != fields.end(); ++it)
-    if (!kind.field(it.key()))
-      return field_error(it.key(), "unknown field \"" + it.key() + "\" for " +
-                                       std::string(kind.name) + " (" + std::string(kind.code) + ")");
-  for (const auto& spec : kind.fields) {
+    if (std::none_of(specs.begin(), specs.end(), [&](const FieldSpec& f) { return f.name == it.key(); }))
+      return field_error(it.key(), "unknown field \"" + it.key() + "\" for " + what);
+  for (const auto& spec : specs) {
     auto it = fields.find(std::string(spec.name));
     if (it == fields.end() || it->is_null()) {
       if (spec.required) return field_error(spec.name, label_of(spec) + " is required");
@@ -207,6 +212,13 @@ Status validate_fields(const KindDescriptor& kind, const json& fields, Date toda
     }
     CL_TRY(validate_value(spec, *it, today));
   }
+  return {};
+}
+
+}  // namespace
+
+Status validate_fields(const KindDescriptor& kind, const json& fields, Date today) {
+  CL_TRY(validate_field_set(kind.fields, fields, std::string(kind.name) + " (" + std::string(kind.code) + ")", today));
   CL_TRY(validate_number(kind, fields.at("number").get_ref<const std::string&>()));
 
   auto date_of = [&](const char* name) -> std::optional<Date> {
@@ -234,18 +246,7 @@ Status validate_fields(const KindDescriptor& kind, const json& fields, Date toda
 }
 
 Status validate_record(const RecordDescriptor& record, const json& fields, Date today) {
-  if (!fields.is_object()) return field_error("fields", "fields must be a JSON object");
-  for (auto it = fields.begin(); it != fields.end(); ++it)
-    if (!record.field(it.key()))
-      return field_error(it.key(), "unknown field \"" + it.key() + "\" for a test report");
-  for (const auto& spec : record.fields) {
-    auto it = fields.find(std::string(spec.name));
-    if (it == fields.end() || it->is_null()) {
-      if (spec.required) return field_error(spec.name, label_of(spec) + " is required");
-      continue;
-    }
-    CL_TRY(validate_value(spec, *it, today));
-  }
+  CL_TRY(validate_field_set(record.fields, fields, "a test report", today));
   static const std::regex hex64("^[0-9a-f]{64}$");
   if (!std::regex_match(fields.at("file_sha256").get_ref<const std::string&>(), hex64))
     return field_error("file_sha256", "报告文件 SHA-256 (file_sha256) must be 64 lower-case hex digits");
