@@ -46,6 +46,8 @@ sed 's/accept = "application\/json"/accept = "text\/html"/' "$work/tokens.lua" >
 cat > "$work/issue.lua" <<'LUA'
 local counter = 0
 local token = io.open(os.getenv("APPROVER_FILE")):read("*l")
+-- Each wrk thread has its own Lua state: seed each differently.
+math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16))
 request = function()
   counter = counter + 1
   local body = string.format('{"kind":"testing_institution","fields":{"number":"WRK%d-%d","holder_name":"广州市建设工程质量检测中心","uscc":"91440100MA59U8XK1K","legal_representative":"陈建华","address":"广东省广州市天河区天河路100号","scope":["建筑材料及构配件"],"valid_from":"2026-01-05","valid_until":"2030-12-31","issue_date":"2026-01-05"}}', math.random(1, 1000000000), counter)

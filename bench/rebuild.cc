@@ -16,10 +16,14 @@ using namespace certledger;
 
 int main(int argc, char** argv) {
   const uint64_t n = argc > 1 ? std::stoull(argv[1]) : 1000000;
-  auto dir = bench::temp_dir("rebuild");
+  // CERTLEDGER_BENCH_DIR: keep (or reuse) the built log, e.g. to profile
+  // only the rebuild.
+  const char* keep = std::getenv("CERTLEDGER_BENCH_DIR");
+  const bool reuse = keep && std::filesystem::exists(std::filesystem::path(keep) / "db");
+  auto dir = keep ? std::filesystem::path(keep) : bench::temp_dir("rebuild");
   std::printf("# rebuild — %s\n", bench::machine_description().c_str());
   auto projections = projections::standard_projections();
-  {
+  if (!reuse) {
     // Build the log fast: signed issue events, sequenced without projections.
     LedgerOptions o;
     o.data_dir = dir.string();
@@ -97,6 +101,6 @@ int main(int argc, char** argv) {
   bench::print_ratio("full rebuild, events/s", events / secs, "events/s", "RocksDB scan of the log", scan);
   bench::print_ratio("full rebuild, events/s", events / secs, "events/s", "target", 500000, 1.0);
   l->reset();
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   return 0;
 }

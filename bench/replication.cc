@@ -123,10 +123,13 @@ int main(int argc, char** argv) {
     c.type = domain::CommandType::issue;
     c.kind = "design";
     c.fields = gen.fields(*domain::find_kind("design"), a, Date{2026, 1, 5});
-    c.fields["number"] = "A2440" + std::to_string(10000 + i) + "0";
+    c.fields["number"] = "A244" + std::to_string(10000 + i) + "0";
     c.actor = {"b", domain::Role::approver, {}};
     auto out = p.ledger->execute(a.code, c);
-    if (!out.ok()) continue;
+    if (!out.ok()) {
+      std::fprintf(stderr, "%s\n", out.error().to_string().c_str());
+      return 3;
+    }
     auto acked = std::chrono::steady_clock::now();
     while (!reader.certificate(out->state.id).ok()) std::this_thread::sleep_for(std::chrono::microseconds(200));
     lat.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - acked).count());

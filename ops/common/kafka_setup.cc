@@ -15,8 +15,10 @@ using nlohmann::json;
 std::optional<std::string> status_message(const Ledger& ledger, const StoredEvent& e) {
   if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
   // The state right after this event (not "now"): replaying the relay gives
-  // the same messages.
-  auto v = projections::view_at_position(ledger, e.event.stream, e.position);
+  // the same messages. The live view is that state when this event is the
+  // certificate's latest (the usual case); otherwise fold up to it.
+  auto v = projections::Reader(ledger.store()).certificate(e.event.stream);
+  if (!v.ok() || v->last_position != e.position) v = projections::view_at_position(ledger, e.event.stream, e.position);
   if (!v.ok()) return std::nullopt;
   const auto& s = v->state;
   json j = {{"certificate", s.id},
