@@ -149,9 +149,10 @@ Response Service::route(const Request& req) {
     bool html = req.header("Accept").find("application/json") == std::string::npos;
     return with(verify(req, p[1], html), "/v/{token}");
   }
-  if (p.size() == 3 && p[0] == "v" && p[2] == "document.pdf") {
-    if (!get) return method_not_allowed("/v/{token}/document.pdf", "GET");
-    return with(document(req, "", p[1]), "/v/{token}/document.pdf");
+  if (p.size() == 3 && p[0] == "v" && (p[2] == "document.pdf" || p[2] == "document.ofd")) {
+    const char* route = p[2] == "document.pdf" ? "/v/{token}/document.pdf" : "/v/{token}/document.ofd";
+    if (!get) return method_not_allowed(route, "GET");
+    return with(document(req, "", p[1], p[2].substr(9)), route);
   }
   for (const char* fixed : {"/healthz", "/readyz", "/metrics", "/openapi.json", "/api/v1/keys",
                             "/api/v1/checkpoint", "/api/v1/proofs/inclusion", "/api/v1/proofs/consistency",
@@ -211,7 +212,10 @@ Response Service::route(const Request& req) {
     }
     if (n == 5 && p[2] == "certificates") {
       if (p[4] == "events") return with(certificate_events(req, p[3]), "/api/v1/certificates/{id}/events");
-      if (p[4] == "document.pdf") return with(document(req, p[3], std::nullopt), "/api/v1/certificates/{id}/document.pdf");
+      if (p[4] == "document.pdf")
+        return with(document(req, p[3], std::nullopt, "pdf"), "/api/v1/certificates/{id}/document.pdf");
+      if (p[4] == "document.ofd")
+        return with(document(req, p[3], std::nullopt, "ofd"), "/api/v1/certificates/{id}/document.ofd");
       if (!post) return method_not_allowed("/api/v1/certificates/{id}/{operation}", "POST");
       return with(certificate_command(req, p[3], p[4]), "/api/v1/certificates/{id}/{operation}");
     }
@@ -437,6 +441,8 @@ Response Service::verify(const Request& req, const std::string& token, bool html
                       ledger_.store().last_position(), clock_()};
     json j = verify_json(hit->view, hit->version, ctx);
     j["document_url"] = config_.base_url() + "/v/" + token + "/document.pdf";
+    if (const auto* kind = domain::find_kind(hit->view.state.kind); kind && kind->ofd)
+      j["document_ofd_url"] = config_.base_url() + "/v/" + token + "/document.ofd";
     r = html ? Response::text(200, verify_page(j, token), "text/html; charset=utf-8") : Response::json(200, j);
   }
   no_store(r);
@@ -518,8 +524,9 @@ Response Service::consistency_proof(const Request& req) {
   return Response::json(200, {{"from", *from}, {"to", *to}, {"proof", hashes}});
 }
 
-Response Service::document(const Request& req, const std::string& id, std::optional<std::string> token) {
-  if (!ext_.render_pdf) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
+Response Service::document(const Request& req, const std::string& id, std::optional<std::string> token,
+                           const std::string& format) {
+  if (!ext_.render_document) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
   std::string cert = id;
   uint32_t version = 0;
   const bool masked = token.has_value();
@@ -542,10 +549,11 @@ Response Service::document(const Request& req, const std::string& id, std::optio
       version = static_cast<uint32_t>(*n);
     }
   }
-  auto pdf = ext_.render_pdf(cert, version, masked);
-  if (!pdf.ok()) return problem_from(pdf.error());
-  Response r = Response::text(200, std::move(*pdf), "application/pdf");
-  r.set("Content-Disposition", "inline; filename=\"certificate-" + cert + "-v" + std::to_string(version) + ".pdf\"");
+  auto doc = ext_.render_document(cert, version, masked, format);
+  if (!doc.ok()) return problem_from(doc.error());
+  Response r = Response::text(200, std::move(*doc), format == "ofd" ? "application/ofd" : "application/pdf");
+  r.set("Content-Disposition",
+        "inline; filename=\"certificate-" + cert + "-v" + std::to_string(version) + "." + format + "\"");
   return r;
 }
 

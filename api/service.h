@@ -26,8 +26,9 @@ namespace certledger::api {
 // Extension points filled by other modules (documents, report codes, Kafka
 // status) so api/ does not depend on them.
 struct Extensions {
-  // Renders the PDF of a certificate version; empty optional: not available.
-  std::function<Result<std::string>(const std::string& id, uint32_t version, bool masked)> render_pdf;
+  // Renders a certificate version as "pdf" or "ofd"; empty: not available.
+  std::function<Result<std::string>(const std::string& id, uint32_t version, bool masked, const std::string& format)>
+      render_document;
   // Extra routes tried before the 404 (e.g. /r/{code}); return nullopt to pass.
   std::vector<std::function<std::optional<Response>(const Request&)>> routes;
   // Readiness details beyond the store (e.g. Kafka relay health).
@@ -58,7 +59,8 @@ class Service {
   Response checkpoint(const Request& req);
   Response inclusion_proof(const Request& req);
   Response consistency_proof(const Request& req);
-  Response document(const Request& req, const std::string& id, std::optional<std::string> token);
+  Response document(const Request& req, const std::string& id, std::optional<std::string> token,
+                    const std::string& format);
   Response health(bool ready);
   // Test reports and statistics (api/reports.cc).
   Response create_report(const Request& req);

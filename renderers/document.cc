@@ -1,12 +1,20 @@
 #include "renderers/document.h"
 
 #include "projections/queries.h"
+#include "renderers/ofd.h"
 #include "renderers/pdf.h"
 
 namespace certledger::render {
 
-Result<std::string> DocumentService::pdf(const std::string& id, uint32_t version, bool masked) {
-  const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full");
+Result<DocumentService::Format> DocumentService::parse_format(std::string_view name) {
+  if (name == "pdf") return Format::pdf;
+  if (name == "ofd") return Format::ofd;
+  return make_error(Errc::invalid_argument, "unknown document format '" + std::string(name) + "' (pdf or ofd)", "format");
+}
+
+Result<std::string> DocumentService::render(const std::string& id, uint32_t version, bool masked, Format format) {
+  const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full") +
+                          (format == Format::ofd ? "/ofd" : "/pdf");
   {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
@@ -24,6 +32,9 @@ Result<std::string> DocumentService::pdf(const std::string& id, uint32_t version
   if (!authority) return make_error(Errc::corruption, "unknown authority " + view.state.authority);
   DocumentInput in;
   in.kind = domain::find_kind(view.state.kind);
+  if (!in.kind) return make_error(Errc::corruption, "unknown kind " + view.state.kind);
+  if (format == Format::ofd && !in.kind->ofd)
+    return make_error(Errc::not_found, std::string(in.kind->name) + " is issued as PDF only (its notice asks for no OFD)");
   in.fields = nlohmann::json::parse(v->fields_json);
   in.authority = *authority;
   in.certificate_id = id;
@@ -34,16 +45,22 @@ Result<std::string> DocumentService::pdf(const std::string& id, uint32_t version
   in.version_time = v->time;
   if (auto ref = in.fields.find("photo"); ref != in.fields.end() && ref->is_string())
     in.photo = ledger_.blob(ref->get<std::string>());
-  CL_ASSIGN(auto signer, document_signer(data_dir_, *authority));
-  CL_ASSIGN(std::string pdf, render_pdf(in, signer, ledger_.options().clock()));
+  std::string doc;
+  if (format == Format::ofd) {
+    CL_ASSIGN(auto seal, seal_signer(data_dir_, *authority));
+    CL_ASSIGN(doc, render_ofd(in, seal, ledger_.options().clock()));
+  } else {
+    CL_ASSIGN(auto signer, document_signer(data_dir_, *authority));
+    CL_ASSIGN(doc, render_pdf(in, signer, ledger_.options().clock()));
+  }
   std::lock_guard lock(mu_);
-  lru_.emplace_front(key, pdf);
+  lru_.emplace_front(key, doc);
   index_[key] = lru_.begin();
   while (lru_.size() > capacity_) {
     index_.erase(lru_.back().first);
     lru_.pop_back();
   }
-  return pdf;
+  return doc;
 }
 
 }  // namespace certledger::render

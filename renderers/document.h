@@ -1,7 +1,8 @@
-// Documents on demand from the projections: the PDF of a certificate
-// version, signed by its authority, cached by (certificate, version, masked)
-// — the content is deterministic for a version; only the signature time
-// differs between renderings.
+// Documents on demand from the projections: the PDF (every kind) or OFD
+// (kinds whose notices ask for it) of a certificate version, signed by its
+// authority, cached by (certificate, version, masked, format) — the content
+// is deterministic for a version; only the signature time differs between
+// renderings.
 #pragma once
 
 #include <list>
@@ -17,7 +18,15 @@ class DocumentService {
  public:
   DocumentService(Ledger& ledger, std::string data_dir, std::string base_url, size_t cache_entries = 256)
       : ledger_(ledger), data_dir_(std::move(data_dir)), base_url_(std::move(base_url)), capacity_(cache_entries) {}
-  Result<std::string> pdf(const std::string& certificate_id, uint32_t version, bool masked);
+  enum class Format { pdf, ofd };
+  static Result<Format> parse_format(std::string_view name);  // "pdf" | "ofd"
+  Result<std::string> render(const std::string& certificate_id, uint32_t version, bool masked, Format format);
+  Result<std::string> pdf(const std::string& certificate_id, uint32_t version, bool masked) {
+    return render(certificate_id, version, masked, Format::pdf);
+  }
+  Result<std::string> ofd(const std::string& certificate_id, uint32_t version, bool masked) {
+    return render(certificate_id, version, masked, Format::ofd);
+  }
   void set_base_url(std::string url) { base_url_ = std::move(url); }
 
  private:
@@ -25,7 +34,7 @@ class DocumentService {
   std::string data_dir_, base_url_;
   size_t capacity_;
   std::mutex mu_;
-  std::list<std::pair<std::string, std::string>> lru_;  // key, pdf
+  std::list<std::pair<std::string, std::string>> lru_;  // key, document
   std::map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
 };
 

@@ -121,13 +121,15 @@ Status ensure_ca(const std::string& data, const std::string& ca_name) {
   return save_cert(dir / "ca.crt", cert.get());
 }
 
-Result<SigningIdentity> document_signer(const std::string& data, const domain::AuthorityInfo& a) {
-  static std::map<std::string, SigningIdentity> cache;
-  {
-    std::lock_guard lock(g_mu);
-    auto it = cache.find(data + "|" + a.code);
-    if (it != cache.end()) return it->second;
-  }
+namespace {
+
+struct Issued {
+  std::shared_ptr<const crypto::PrivateKey> key, ca_key;
+  std::shared_ptr<X509> cert, ca_cert;
+};
+
+// <data>/keys/<AUTH>/<base>.pem and .crt, created on first use.
+Result<Issued> issue(const std::string& data, const domain::AuthorityInfo& a, const std::string& base, crypto::KeyAlg alg) {
   CL_TRY(ensure_ca(data, "certledger 电子证照文档签名 CA"));
   std::lock_guard lock(g_mu);
   const fs::path dir = fs::path(data) / "keys" / a.code;
@@ -135,9 +137,9 @@ Result<SigningIdentity> document_signer(const std::string& data, const domain::A
   fs::create_directories(dir, ec);
   CL_ASSIGN(auto ca_key, crypto::PrivateKey::load((ca_dir(data) / "ca-key.pem").string()));
   CL_ASSIGN(auto ca_cert, load_cert(ca_dir(data) / "ca.crt"));
-  const fs::path key_file = dir / "document-signing.pem", cert_file = dir / "document-signing.crt";
+  const fs::path key_file = dir / (base + ".pem"), cert_file = dir / (base + ".crt");
   if (!fs::exists(key_file)) {
-    CL_ASSIGN(auto k, crypto::PrivateKey::generate(crypto::KeyAlg::es256));
+    CL_ASSIGN(auto k, crypto::PrivateKey::generate(alg));
     CL_TRY(k.save(key_file.string()));
   }
   CL_ASSIGN(auto key, crypto::PrivateKey::load(key_file.string()));
@@ -146,8 +148,37 @@ Result<SigningIdentity> document_signer(const std::string& data, const domain::A
     CL_TRY(save_cert(cert_file, cert.get()));
   }
   CL_ASSIGN(auto cert, load_cert(cert_file));
-  SigningIdentity id{std::make_shared<const crypto::PrivateKey>(std::move(key)), cert, ca_cert, a.name};
-  cache[data + "|" + a.code] = id;
+  return Issued{std::make_shared<const crypto::PrivateKey>(std::move(key)),
+                std::make_shared<const crypto::PrivateKey>(std::move(ca_key)), cert, ca_cert};
+}
+
+}  // namespace
+
+Result<SigningIdentity> document_signer(const std::string& data, const domain::AuthorityInfo& a) {
+  static std::map<std::string, SigningIdentity> cache;
+  const std::string slot = data + "|" + a.code;
+  {
+    std::lock_guard lock(g_mu);
+    if (auto it = cache.find(slot); it != cache.end()) return it->second;
+  }
+  CL_ASSIGN(Issued is, issue(data, a, "document-signing", crypto::KeyAlg::es256));
+  SigningIdentity id{is.key, is.cert, is.ca_cert, a.name};
+  std::lock_guard lock(g_mu);
+  cache[slot] = id;
+  return id;
+}
+
+Result<SealIdentity> seal_signer(const std::string& data, const domain::AuthorityInfo& a) {
+  static std::map<std::string, SealIdentity> cache;
+  const std::string slot = data + "|" + a.code;
+  {
+    std::lock_guard lock(g_mu);
+    if (auto it = cache.find(slot); it != cache.end()) return it->second;
+  }
+  CL_ASSIGN(Issued is, issue(data, a, "seal-sm2", crypto::KeyAlg::sm2));
+  SealIdentity id{is.key, is.cert, is.ca_key, is.ca_cert, a.name, a.code};
+  std::lock_guard lock(g_mu);
+  cache[slot] = id;
   return id;
 }
 

@@ -31,10 +31,22 @@ struct SigningIdentity {
   std::string subject;  // the authority's name
 };
 
+// The authority's OFD seal (GB/T 38540): an SM2 key with its certificate
+// from the same CA (<data>/keys/<AUTH>/seal-sm2.*); the CA makes the seal.
+struct SealIdentity {
+  std::shared_ptr<const crypto::PrivateKey> key;  // SM2
+  std::shared_ptr<X509> certificate;
+  std::shared_ptr<const crypto::PrivateKey> maker_key;  // the CA's ECDSA P-256 key
+  std::shared_ptr<X509> maker_certificate;
+  std::string name;  // the authority's name
+  std::string code;
+};
+
 // Creates the CA if the data dir has none.
 Status ensure_ca(const std::string& data_dir, const std::string& ca_name);
 // The authority's document-signing identity, issued by the CA on first use.
 Result<SigningIdentity> document_signer(const std::string& data_dir, const domain::AuthorityInfo& authority);
+Result<SealIdentity> seal_signer(const std::string& data_dir, const domain::AuthorityInfo& authority);
 // CMS SignedData, detached, SHA-256, DER; the CA certificate included.
 Result<std::string> cms_sign_detached(const SigningIdentity& id, std::string_view data);
 std::string certificate_pem(X509* cert);

@@ -24,7 +24,7 @@ struct Args {
   std::string data = "./data";
   std::string origin = "certledger.local/log";
   std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
-  std::string out, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
+  std::string out, format, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
   std::string kafka, prefix = "certledger", export_file, checkpoints_file;
   uint64_t from = 1, to = 0, seed = 2026, version = 0;
   bool masked = false;
@@ -276,7 +276,11 @@ int cmd_document(const Context& ctx) {
     version = v->state.doc_version;
   }
   render::DocumentService docs(*l->ledger, args().data, args().public_base);
-  auto pdf = docs.pdf(args().cert, version, args().masked);
+  std::string format = args().format;
+  if (format.empty()) format = args().out.size() > 4 && args().out.ends_with(".ofd") ? "ofd" : "pdf";
+  auto fmt = render::DocumentService::parse_format(format);
+  if (!fmt.ok()) return fail(ctx, fmt.error());
+  auto pdf = docs.render(args().cert, version, args().masked, *fmt);
   if (!pdf.ok()) return fail(ctx, pdf.error());
   std::ofstream out(args().out, std::ios::binary);
   out.write(pdf->data(), static_cast<std::streamsize>(pdf->size()));
@@ -375,10 +379,12 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   stats->add_option("--authority", a.code, "Only this authority");
   stats->callback([&] { action = [&] { return cmd_stats(ctx); }; });
 
-  auto* doc = app.add_subcommand("document", "Render a certificate version as a signed PDF");
+  auto* doc = app.add_subcommand("document", "Render a certificate version as a signed PDF or OFD");
   add_data(doc);
   doc->add_option("CERT", a.cert, "Certificate id")->required();
   doc->add_option("--out", a.out, "Output file")->required();
+  doc->add_option("--format", a.format, "pdf or ofd (OFD for the kinds whose notices ask for it); default: from --out's extension, else pdf")
+      ->check(CLI::IsMember({"pdf", "ofd"}));
   doc->add_option("--version", a.version, "Document version (default: the current one)");
   doc->add_flag("--masked", a.masked, "The public copy (personal data masked, no photo)");
   doc->add_option("--public-base", a.public_base, "Public base URL for the QR code")->capture_default_str();

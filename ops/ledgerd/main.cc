@@ -103,8 +103,10 @@ int main(int argc, char** argv) {
   // Documents need the authority's document-signing key: primaries only.
   auto documents = std::make_shared<render::DocumentService>(ledger, config.data_dir, config.base_url());
   if (!config.replica)
-    ext.render_pdf = [documents](const std::string& id, uint32_t version, bool masked) {
-      return documents->pdf(id, version, masked);
+    ext.render_document = [documents](const std::string& id, uint32_t version, bool masked,
+                                      const std::string& format) -> Result<std::string> {
+      CL_ASSIGN(auto fmt, render::DocumentService::parse_format(format));
+      return documents->render(id, version, masked, fmt);
     };
   api::Service* service_ptr = nullptr;
   // POST /api/v1/admin/backup {"to": DIR}: an online backup while serving.

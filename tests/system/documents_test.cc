@@ -13,7 +13,10 @@
 #include "ops/common/setup.h"
 #include "projections/queries.h"
 #include "renderers/document.h"
+#include "renderers/ofd.h"
 #include "renderers/pdf.h"
+
+#include <pugixml.hpp>
 
 namespace certledger {
 namespace {
@@ -95,7 +98,9 @@ TEST_F(Documents, EveryKindRendersSignedWithItsFieldsFontAndQr) {
     EXPECT_NE(text.find(squash(std::string(kind->name))), std::string::npos);
     EXPECT_NE(text.find(v.elicense), std::string::npos) << "e-license identifier";
     EXPECT_NE(text.find("第" + std::to_string(v.version) + "版"), std::string::npos) << "version";
-    if (kind->holder == domain::HolderType::person) EXPECT_NE(text.find("实时数据，扫码验证"), std::string::npos);
+    if (kind->holder == domain::HolderType::person) {
+      EXPECT_NE(text.find("实时数据，扫码验证"), std::string::npos);
+    }
 
     const std::string fonts = sh("pdffonts " + file.string());
     EXPECT_NE(fonts.find("CID TrueType"), std::string::npos) << fonts;
@@ -124,6 +129,86 @@ TEST_F(Documents, EveryKindRendersSignedWithItsFieldsFontAndQr) {
     EXPECT_EQ(bad_sig.find("Signature is Valid."), std::string::npos) << bad_sig;
   }
   EXPECT_EQ(done.size(), domain::all_kinds().size());
+}
+
+// The text of every TextCode on the pages of an OFD, in order.
+std::string ofd_text(const std::map<std::string, std::string>& files) {
+  std::string text;
+  for (const auto& [path, data] : files) {
+    if (path.find("/Pages/") == std::string::npos) continue;
+    pugi::xml_document d;
+    d.load_string(data.c_str());
+    for (auto x : d.select_nodes("//ofd:TextCode")) text += x.node().text().as_string();
+  }
+  return squash(text);
+}
+
+TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
+  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  std::set<std::string> done;
+  for (const auto& d : demo_) {
+    const auto* kind = domain::find_kind(d.kind);
+    if (!kind || !done.insert(d.kind).second) continue;
+    SCOPED_TRACE(d.kind);
+    auto view = projections::Reader(ledger_.ledger->store()).certificate(d.certificate_id);
+    ASSERT_TRUE(view.ok());
+    const auto& v = view->versions.back();
+    auto ofd = docs.ofd(d.certificate_id, v.version, false);
+    if (!kind->ofd) {
+      ASSERT_FALSE(ofd.ok());
+      EXPECT_EQ(ofd.error().code, Errc::not_found) << "PDF-only kinds say so";
+      continue;
+    }
+    ASSERT_TRUE(ofd.ok()) << ofd.error().to_string();
+    std::ofstream(art_ / (d.kind + ".ofd"), std::ios::binary).write(ofd->data(), static_cast<std::streamsize>(ofd->size()));
+    auto checked = render::verify_ofd(*ofd);
+    ASSERT_TRUE(checked.ok()) << checked.error().to_string();
+    auto authority = ledger_.ledger->authority(view->state.authority);
+    EXPECT_EQ(checked->seal.seal_name, authority->name);
+    EXPECT_EQ(checked->seal.signer_subject, authority->name);
+    EXPECT_EQ(checked->seal.picture_type, "ofd");
+    EXPECT_EQ(checked->seal.picture.compare(0, 2, "PK"), 0) << "the seal picture is itself an OFD package";
+    for (const char* f : {"OFD.xml", "Doc_0/Document.xml", "Doc_0/PublicRes.xml", "Doc_0/Pages/Page_0/Content.xml",
+                          "Doc_0/Res/font_1.ttf", "Doc_0/Signs/Signatures.xml"})
+      EXPECT_TRUE(checked->files.count(f)) << f;
+    EXPECT_LT(ofd->size(), 400u * 1024);
+
+    const std::string text = ofd_text(checked->files);
+    auto fields = nlohmann::json::parse(v.fields_json);
+    int seen = 0;
+    for (const auto& spec : kind->fields) {
+      if (spec.type == domain::FieldType::photo || !fields.contains(std::string(spec.name))) continue;
+      for (const auto& line : render::display_lines(spec, fields[std::string(spec.name)])) {
+        EXPECT_NE(text.find(squash(line)), std::string::npos) << spec.name << " = " << line;
+        ++seen;
+      }
+    }
+    EXPECT_GE(seen, 5);
+    EXPECT_NE(text.find(v.elicense), std::string::npos);
+    EXPECT_NE(text.find("第" + std::to_string(v.version) + "版"), std::string::npos);
+    // The QR image is the version's URL: same matrix as the PDF's.
+    EXPECT_TRUE(checked->files.count("Doc_0/DocumentRes.xml"));
+
+    // Changed content: the digest of that file no longer matches.
+    for (const std::string victim : {"Doc_0/Pages/Page_0/Content.xml", "Doc_0/Signs/Sign_0/Signature.xml"}) {
+      auto files = checked->files;
+      auto& bytes = files[victim];
+      const auto at = bytes.find("</ofd:");
+      ASSERT_NE(at, std::string::npos);
+      bytes = bytes.substr(0, at) + std::string(1, ' ') + bytes.substr(at);
+      auto rezipped = render::ofd_container({files.begin(), files.end()}, v.time);
+      ASSERT_TRUE(rezipped.ok());
+      auto bad = render::verify_ofd(*rezipped);
+      ASSERT_FALSE(bad.ok()) << victim;
+      EXPECT_EQ(bad.error().code, Errc::corruption);
+      if (victim.find("Content") != std::string::npos) {
+        EXPECT_NE(bad.error().message.find(victim), std::string::npos) << bad.error().message;
+      } else {
+        EXPECT_NE(bad.error().message.find("dataHash"), std::string::npos) << bad.error().message;
+      }
+    }
+  }
+  EXPECT_TRUE(done.count("construction_enterprise") && done.count("safety_license"));
 }
 
 TEST_F(Documents, ThePublicCopyMasksPersonalData) {
