@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <zlib.h>
 
 #include "ledger/util/utf8.h"
 #include "projections/cert_view.h"
@@ -80,6 +81,46 @@ std::vector<std::string> Canvas::wrap(const std::string& s, double size, double 
   return lines;
 }
 
+bool photo_usable(const std::string& b) {
+  if (b.size() > 4 && b.compare(0, 3, "\xff\xd8\xff") == 0) return b.compare(b.size() - 2, 2, "\xff\xd9") == 0 ||
+                                                                   b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) != std::string::npos;
+  if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
+  auto u32 = [&](size_t at) {
+    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) | (uint32_t(uint8_t(b[at + 2])) << 8) |
+           uint8_t(b[at + 3]);
+  };
+  std::string idat;
+  uint32_t width = 0, height = 0;
+  size_t at = 8;
+  bool end = false;
+  while (at + 12 <= b.size() && !end) {
+    const uint32_t len = u32(at);
+    if (len > b.size() - at - 12) return false;
+    const std::string_view type(b.data() + at + 4, 4), data(b.data() + at + 8, len);
+    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(b.data() + at + 4), len + 4));
+    if (crc != u32(at + 8 + len)) return false;
+    if (type == "IHDR" && len >= 8) width = u32(at + 8), height = u32(at + 12);
+    if (type == "IDAT") idat.append(data);
+    end = type == "IEND";
+    at += 12 + len;
+  }
+  if (!end || width == 0 || height == 0 || idat.empty() || uint64_t{width} * height > 64u * 1024 * 1024) return false;
+  // The image data must inflate completely (its Adler-32 checks).
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return false;
+  z.next_in = reinterpret_cast<Bytef*>(idat.data());
+  z.avail_in = static_cast<uInt>(idat.size());
+  char out[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(out);
+    z.avail_out = sizeof out;
+    rc = inflate(&z, Z_NO_FLUSH);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END;
+}
+
 namespace {
 
 void draw_frame(Canvas& c, double w, double h) {
@@ -146,8 +187,8 @@ void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
   if (person(in)) {
     const double pw = 96, ph = 128, px = right - pw, py = y - ph + 10;
     c.stroke_rect(px - 2, py - 2, pw + 4, ph + 4, 0.6, kLabel);
-    if (in.photo && !in.masked) c.image(*in.photo, px, py, pw, ph);
-    else c.centered(px + pw / 2, py + ph / 2, "照片", 12, kLabel);
+    if (in.photo && !in.masked && photo_usable(*in.photo)) c.image(*in.photo, px, py, pw, ph);
+    else c.centered(px + pw / 2, py + ph / 2, in.photo && !in.masked ? "照片无法显示" : "照片", 12, kLabel);
     fields_right = px - 16;
   }
 

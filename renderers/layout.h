@@ -65,6 +65,11 @@ std::string issuing_line(const DocumentInput& in);  // 发证机关：… / 发�
 std::string issued_line(const DocumentInput& in);   // 发证日期：… / 发证时间：…
 std::string qr_caption(const DocumentInput& in);
 
+// Whether a stored photo decodes: JPEG with start and end markers, PNG with
+// intact chunk CRCs and image data. A photo that does not is left out of the
+// document (the box says so) instead of failing the whole document.
+bool photo_usable(const std::string& bytes);
+
 // Draws the whole document: frame, title, photo, fields (continuation pages
 // when a scope list is long), statement, QR, issuing lines under the red
 // seal, identifier and version footer.

@@ -12,7 +12,9 @@
 #include "ledger/domain/samples.h"
 #include "ops/common/setup.h"
 #include "projections/queries.h"
+#include "ledger/util/encoding.h"
 #include "renderers/document.h"
+#include "renderers/layout.h"
 #include "renderers/ofd.h"
 #include "renderers/pdf.h"
 
@@ -209,6 +211,25 @@ TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
     }
   }
   EXPECT_TRUE(done.count("construction_enterprise") && done.count("safety_license"));
+}
+
+TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
+  auto png = [](const char* hex) { return *hex_decode(hex); };
+  // A 1x1 grayscale PNG, then the same with a broken zlib checksum, a broken
+  // chunk CRC, and cut short.
+  const std::string good = png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c"
+                               "636800000082008177cd72b60000000049454e44ae426082");
+  const std::string bad_adler = png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a4944"
+                                    "4154789c63f80f00000101000518d84e0000000049454e44ae426082");
+  std::string bad_crc = good;
+  bad_crc[30] ^= 1;
+  EXPECT_TRUE(render::photo_usable(good));
+  EXPECT_FALSE(render::photo_usable(bad_adler));
+  EXPECT_FALSE(render::photo_usable(bad_crc));
+  EXPECT_FALSE(render::photo_usable(good.substr(0, good.size() - 12)));
+  EXPECT_FALSE(render::photo_usable("\xff\xd8\xff\xe0 truncated jpeg"));
+  EXPECT_TRUE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9", 14)));
+  EXPECT_FALSE(render::photo_usable("GIF89a"));
 }
 
 TEST_F(Documents, ThePublicCopyMasksPersonalData) {

@@ -99,7 +99,7 @@ def idnum(body17):
 
 
 PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
-                                      "0000000a49444154789c63f80f00000101000518d84e0000000049454e44ae426082")).decode()
+                                      "0000000a49444154789c636800000082008177cd72b60000000049454e44ae426082")).decode()
 today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
 year = int(today[:4])
 org = {"holder_name": "广州市宏达建设工程有限公司", "uscc": uscc("91440101MA5CXY12"[:16] + "3"),
@@ -191,6 +191,23 @@ for kind, (code, fields) in kinds.items():
     else:
         check(s == 409, f"suspend {kind} refused: {s}")
     public(current, "valid", "有效")
+    # documents: PDF for every kind, OFD for the kinds whose notices ask for it
+    if kind in ("construction_enterprise", "safety_license", "staff_training"):
+        s, _, body, ctype = curl("GET", f"/api/v1/certificates/{cid}/document.pdf", token=tok[code],
+                                 template="/api/v1/certificates/{id}/document.pdf")
+        check(s == 200 and ctype.startswith("application/pdf") and body.startswith("%PDF"), f"{kind}: document.pdf {s}")
+        s, _, body, ctype = curl("GET", f"/api/v1/certificates/{cid}/document.ofd", token=tok[code],
+                                 template="/api/v1/certificates/{id}/document.ofd")
+        if kind == "staff_training":
+            check(s == 404 and "json" in ctype, f"{kind}: no OFD form, 404: {s}")
+        else:
+            check(s == 200 and ctype.startswith("application/ofd") and body.startswith("PK"), f"{kind}: document.ofd {s}")
+            s, _, body, ctype = curl("GET", f"/v/{current}/document.ofd", template="/v/{token}/document.ofd")
+            check(s == 200 and body.startswith("PK"), f"{kind}: public document.ofd {s}")
+            other = "GD-ZJT" if code != "GD-ZJT" else "LN-ZJT"
+            s, _, _, _ = curl("GET", f"/api/v1/certificates/{cid}/document.ofd", token=tok[other],
+                              template="/api/v1/certificates/{id}/document.ofd")
+            check(s == 403, f"{kind}: another authority's OFD is forbidden: {s}")
     # authority view, events, point in time
     s, j, _, _ = curl("GET", f"/api/v1/certificates/{cid}", token=tok[code], template="/api/v1/certificates/{id}")
     check(s == 200 and j["id"] == cid and len(j["versions"]) >= 3, f"get {kind}")
