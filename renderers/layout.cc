@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <unordered_map>
 #include <zlib.h>
 
+#include "ledger/util/hash.h"
 #include "ledger/util/utf8.h"
 #include "projections/cert_view.h"
 
@@ -81,7 +84,9 @@ std::vector<std::string> Canvas::wrap(const std::string& s, double size, double 
   return lines;
 }
 
-bool photo_usable(const std::string& b) {
+namespace {
+
+bool decodes(const std::string& b) {
   if (b.size() > 4 && b.compare(0, 3, "\xff\xd8\xff") == 0) return b.compare(b.size() - 2, 2, "\xff\xd9") == 0 ||
                                                                    b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) != std::string::npos;
   if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
@@ -119,6 +124,25 @@ bool photo_usable(const std::string& b) {
   }
   inflateEnd(&z);
   return rc == Z_STREAM_END;
+}
+
+}  // namespace
+
+// The verdict is remembered per photo (documents of a person are rendered
+// again and again; inflating the photo each time would dominate).
+bool photo_usable(const std::string& b) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, bool> seen;
+  const std::string key = hash_bytes(sha256(b));
+  {
+    std::lock_guard lock(mu);
+    if (auto it = seen.find(key); it != seen.end()) return it->second;
+  }
+  const bool ok = decodes(b);
+  std::lock_guard lock(mu);
+  if (seen.size() > 4096) seen.clear();
+  seen.emplace(key, ok);
+  return ok;
 }
 
 namespace {

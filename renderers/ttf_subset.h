@@ -1,7 +1,8 @@
-// A TrueType subset for embedding (OFD): keeps the glyph ids, so text can
-// refer to them directly, but only the outlines of the code points used
-// (plus glyph 0 and composite components); drops tables no renderer needs
-// (bitmaps, layout, glyph names). Also grayscale PNG encoding for images.
+// A TrueType subset for embedding (OFD): only the glyphs of the code points
+// used (plus glyph 0 and composite components), renumbered 0..n-1 with
+// matching loca, hmtx and a new cmap (format 4 and 12); drops tables no
+// renderer needs (bitmaps, layout, glyph names). Also grayscale PNG
+// encoding for images.
 #pragma once
 
 #include <map>

@@ -64,6 +64,7 @@ json.dump(out, open(sys.argv[3], "w"), ensure_ascii=False)
 PY
   "$bin/ledgerctl" document --data "$dir/data" "$cert" --format ofd --public-base https://verify.example.gov.cn \
     --out "$art/$kind.ofd" >/dev/null
+  "$bin/ledgerctl" check ofd "$art/$kind.ofd" | grep -q "^valid" || { echo "ledgerctl check ofd rejects $kind"; exit 1; }
   check "$kind" true "$art/$kind.ofd" "ofd-$kind"
 done
 # One changed file: ofd.js's own digest check must fail.
@@ -77,6 +78,10 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED
             data = data.replace("有效期".encode(), "有效朝".encode(), 1)
         zout.writestr(item, data)
 PY
+if "$bin/ledgerctl" check ofd "$dir/tampered.ofd" > "$dir/check.txt"; then
+  echo "ledgerctl check ofd accepts a changed document"; exit 1
+fi
+grep -q "Content.xml" "$dir/check.txt" || { echo "ledgerctl check ofd does not name the changed file: $(cat "$dir/check.txt")"; exit 1; }
 cp "$dir/ofd-safety_license.show.json" "$dir/ofd-tampered.show.json"
 check safety_license false "$dir/tampered.ofd" "ofd-tampered"
 echo "$pass passed, 0 failed"
