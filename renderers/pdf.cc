@@ -40,12 +40,17 @@ PdfString U(const std::string& s) { return PdfString(reinterpret_cast<const pdf_
 class Fonts {
  public:
   Fonts(PdfMemDocument& doc, const std::string& ttf) {
-    thread_local FT_Library lib = [] {
-      FT_Library l;
-      FT_Init_FreeType(&l);
-      return l;
-    }();
-    auto* metrics = new PdfFontMetricsFreetype(&lib, ttf.data(), static_cast<unsigned>(ttf.size()), false, "CLWQYZ+");
+    // One FreeType library per thread, released when the thread ends (the
+    // fonts using it live only as long as one document).
+    struct Library {
+      FT_Library lib = nullptr;
+      Library() { FT_Init_FreeType(&lib); }
+      ~Library() {
+        if (lib) FT_Done_FreeType(lib);
+      }
+    };
+    thread_local Library ft;
+    auto* metrics = new PdfFontMetricsFreetype(&ft.lib, ttf.data(), static_cast<unsigned>(ttf.size()), false, "CLWQYZ+");
     // Identity-H encoding makes it a CIDFontType2 with a ToUnicode map, so
     // text extracts exactly; subsetting keeps the file small.
     font_.reset(PdfFontFactory::CreateFontObject(metrics, ePdfFont_Embedded | ePdfFont_Subsetting,

@@ -228,7 +228,7 @@ TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
   EXPECT_FALSE(render::photo_usable(bad_crc));
   EXPECT_FALSE(render::photo_usable(good.substr(0, good.size() - 12)));
   EXPECT_FALSE(render::photo_usable("\xff\xd8\xff\xe0 truncated jpeg"));
-  EXPECT_TRUE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9", 14)));
+  EXPECT_TRUE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9")));
   EXPECT_FALSE(render::photo_usable("GIF89a"));
 }
 
