@@ -87,8 +87,10 @@ std::vector<std::string> Canvas::wrap(const std::string& s, double size, double 
 namespace {
 
 bool decodes(const std::string& b) {
-  if (b.size() > 4 && b.compare(0, 3, "\xff\xd8\xff") == 0) return b.compare(b.size() - 2, 2, "\xff\xd9") == 0 ||
-                                                                   b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) != std::string::npos;
+  // JPEG: start of image, and an end-of-image marker near the end (some
+  // writers pad after it).
+  if (b.size() > 4 && b.compare(0, 3, "\xff\xd8\xff") == 0)
+    return b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) != std::string::npos;
   if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
   auto u32 = [&](size_t at) {
     return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) | (uint32_t(uint8_t(b[at + 2])) << 8) |

@@ -187,7 +187,6 @@ class OfdCanvas final : public Canvas {
       if (signed_doc) child_text(body, "ofd:Signatures", "Doc_0/Signs/Signatures.xml");
       files.emplace_back("OFD.xml", xml(d));
     }
-    const int font_id = font_id_;
     {
       pugi::xml_document d;
       auto doc = root(d, "ofd:Document");
@@ -210,10 +209,10 @@ class OfdCanvas final : public Canvas {
       auto res = root(d, "ofd:Res");
       res.append_attribute("BaseLoc") = "Res";
       auto font = res.append_child("ofd:Fonts").append_child("ofd:Font");
-      font.append_attribute("ID") = font_id;
+      font.append_attribute("ID") = font_id_;
       font.append_attribute("FontName") = "WenQuanYi Zen Hei";
       font.append_attribute("FamilyName") = "WenQuanYi Zen Hei";
-      child_text(font, "ofd:FontFile", "font_" + std::to_string(font_id) + ".ttf");
+      child_text(font, "ofd:FontFile", font_file());
       files.emplace_back("Doc_0/PublicRes.xml", xml(d));
     }
     if (!media_.empty()) {
@@ -234,6 +233,7 @@ class OfdCanvas final : public Canvas {
       files.emplace_back("Doc_0/Pages/Page_" + std::to_string(i) + "/Content.xml", xml(*pages_[i].doc));
     return files;
   }
+  std::string font_file() const { return "font_" + std::to_string(font_id_) + ".ttf"; }
   const std::set<char32_t>& used() const { return used_; }
   const std::vector<Media>& media() const { return media_; }
   const std::vector<SealMark>& seals() const { return seals_; }
@@ -311,7 +311,7 @@ class OfdCanvas final : public Canvas {
 // Adds the font subset and the images to a canvas's package.
 Status add_resources(OfdCanvas& c, std::vector<std::pair<std::string, std::string>>& files, std::string_view font) {
   CL_ASSIGN(std::string subset, subset_ttf(font, c.used()));
-  files.emplace_back("Doc_0/Res/font_1.ttf", std::move(subset));
+  files.emplace_back("Doc_0/Res/" + c.font_file(), std::move(subset));
   for (const auto& m : c.media()) files.emplace_back("Doc_0/Res/" + m.file, m.bytes);
   return {};
 }
@@ -438,14 +438,7 @@ Result<std::string> render_ofd(const DocumentInput& in, const SealIdentity& id, 
   provider.append_attribute("Version") = "1.0";
   provider.append_attribute("Company") = "certledger";
   child_text(info, "ofd:SignatureMethod", "1.2.156.10197.1.501");
-  {
-    const time_t t = static_cast<time_t>(signing_time / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-    child_text(info, "ofd:SignatureDateTime", buf);
-  }
+  child_text(info, "ofd:SignatureDateTime", generalized_time(signing_time));
   auto refs = info.append_child("ofd:References");
   refs.append_attribute("CheckMethod") = "1.2.156.10197.1.401";
   for (const auto& [name, data] : files) {
@@ -461,7 +454,7 @@ Result<std::string> render_ofd(const DocumentInput& in, const SealIdentity& id, 
       nums({mark.cx * kMm - r_mm, (page.page_height(mark.page) - mark.cy) * kMm - r_mm, 2 * r_mm, 2 * r_mm}).c_str();
   d.document_element().append_child("ofd:SignedValue").text().set((std::string("/") + kSignedValue).c_str());
   const std::string signature_xml = xml(d);
-  CL_ASSIGN(std::string ses, ses_sign(id, seal, signature_xml, signing_time));
+  CL_ASSIGN(std::string ses, ses_sign(id, seal, signature_xml, std::string("/") + kSignatureXml, signing_time));
   files.emplace_back(kSignatureXml, signature_xml);
   files.emplace_back(kSignedValue, ses);
   return ofd_container(files, in.version_time);

@@ -75,14 +75,7 @@ std::string oid(std::string_view dotted) {
   for (size_t i = 2; i < arcs.size(); ++i) base128(arcs[i]);
   return tlv(0x06, c);
 }
-std::string gtime(UnixMillis t) {
-  const time_t s = static_cast<time_t>(t / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
-  return tlv(0x18, buf);
-}
+std::string gtime(UnixMillis t) { return tlv(0x18, generalized_time(t)); }
 
 std::string cert_der(X509* x) {
   unsigned char* der = nullptr;
@@ -175,6 +168,15 @@ Result<std::shared_ptr<X509>> parse_cert(std::string_view der) {
 
 }  // namespace
 
+std::string generalized_time(UnixMillis t) {
+  const time_t s = static_cast<time_t>(t / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
+  return buf;
+}
+
 std::string sm3(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
@@ -197,8 +199,9 @@ Result<std::string> make_seal(const SealIdentity& id, const SealPicture& pic, Un
   return seq({info, octets(maker), alg, bits(sig)});
 }
 
-Result<std::string> ses_sign(const SealIdentity& id, const std::string& seal, std::string_view data, UnixMillis when) {
-  const std::string tbs = seq({integer(4), seal, gtime(when), bits(sm3(data)), ia5("/Doc_0/Signs/Sign_0/Signature.xml")});
+Result<std::string> ses_sign(const SealIdentity& id, const std::string& seal, std::string_view data,
+                             std::string_view property_info, UnixMillis when) {
+  const std::string tbs = seq({integer(4), seal, gtime(when), bits(sm3(data)), ia5(property_info)});
   CL_ASSIGN(std::string sig, sign_der(*id.key, tbs));
   return seq({tbs, octets(cert_der(id.certificate.get())), oid(kOidSm2Sm3), bits(sig)});
 }

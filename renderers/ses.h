@@ -24,6 +24,7 @@
 namespace certledger::render {
 
 std::string sm3(std::string_view data);  // 32 raw bytes
+std::string generalized_time(UnixMillis t);  // YYYYMMDDHHMMSSZ (UTC), as in SES and OFD SignatureDateTime
 
 struct SealPicture {
   std::string type;  // "ofd", "png", ...
@@ -33,9 +34,10 @@ struct SealPicture {
 
 // The authority's seal (SESeal), made by the CA.
 Result<std::string> make_seal(const SealIdentity& id, const SealPicture& picture, UnixMillis created);
-// SES_Signature over data with the seal.
+// SES_Signature over data with the seal; property_info names what data is
+// (in OFD the path of Signature.xml).
 Result<std::string> ses_sign(const SealIdentity& id, const std::string& seal_der, std::string_view data,
-                             UnixMillis when);
+                             std::string_view property_info, UnixMillis when);
 
 // What a verifier learns from an SES_Signature (checks every signature and
 // the data hash; the certificates are returned for the caller to trust).

@@ -128,10 +128,18 @@ struct Issued {
   std::shared_ptr<X509> cert, ca_cert;
 };
 
-// <data>/keys/<AUTH>/<base>.pem and .crt, created on first use.
+// <data>/keys/<AUTH>/<base>.pem and .crt, created on first use, read from
+// disk once per process.
 Result<Issued> issue(const std::string& data, const domain::AuthorityInfo& a, const std::string& base, crypto::KeyAlg alg) {
+  static std::map<std::string, Issued> cache;
+  const std::string slot = data + "|" + a.code + "|" + base;
+  {
+    std::lock_guard lock(g_mu);
+    if (auto it = cache.find(slot); it != cache.end()) return it->second;
+  }
   CL_TRY(ensure_ca(data, "certledger 电子证照文档签名 CA"));
   std::lock_guard lock(g_mu);
+  if (auto it = cache.find(slot); it != cache.end()) return it->second;
   const fs::path dir = fs::path(data) / "keys" / a.code;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -148,38 +156,22 @@ Result<Issued> issue(const std::string& data, const domain::AuthorityInfo& a, co
     CL_TRY(save_cert(cert_file, cert.get()));
   }
   CL_ASSIGN(auto cert, load_cert(cert_file));
-  return Issued{std::make_shared<const crypto::PrivateKey>(std::move(key)),
-                std::make_shared<const crypto::PrivateKey>(std::move(ca_key)), cert, ca_cert};
+  Issued is{std::make_shared<const crypto::PrivateKey>(std::move(key)),
+            std::make_shared<const crypto::PrivateKey>(std::move(ca_key)), cert, ca_cert};
+  cache.emplace(slot, is);
+  return is;
 }
 
 }  // namespace
 
 Result<SigningIdentity> document_signer(const std::string& data, const domain::AuthorityInfo& a) {
-  static std::map<std::string, SigningIdentity> cache;
-  const std::string slot = data + "|" + a.code;
-  {
-    std::lock_guard lock(g_mu);
-    if (auto it = cache.find(slot); it != cache.end()) return it->second;
-  }
   CL_ASSIGN(Issued is, issue(data, a, "document-signing", crypto::KeyAlg::es256));
-  SigningIdentity id{is.key, is.cert, is.ca_cert, a.name};
-  std::lock_guard lock(g_mu);
-  cache[slot] = id;
-  return id;
+  return SigningIdentity{is.key, is.cert, is.ca_cert, a.name};
 }
 
 Result<SealIdentity> seal_signer(const std::string& data, const domain::AuthorityInfo& a) {
-  static std::map<std::string, SealIdentity> cache;
-  const std::string slot = data + "|" + a.code;
-  {
-    std::lock_guard lock(g_mu);
-    if (auto it = cache.find(slot); it != cache.end()) return it->second;
-  }
   CL_ASSIGN(Issued is, issue(data, a, "seal-sm2", crypto::KeyAlg::sm2));
-  SealIdentity id{is.key, is.cert, is.ca_key, is.ca_cert, a.name, a.code};
-  std::lock_guard lock(g_mu);
-  cache[slot] = id;
-  return id;
+  return SealIdentity{is.key, is.cert, is.ca_key, is.ca_cert, a.name, a.code};
 }
 
 Result<std::string> cms_sign_detached(const SigningIdentity& id, std::string_view data) {

@@ -42,6 +42,20 @@ std::string squash(std::string s) {  // wrapped lines join without separators
   return out;
 }
 
+// Every field value of the version, as the documents print it, is in text
+// (squashed); returns how many values were looked for.
+int expect_every_field(const std::string& text, const domain::KindDescriptor& kind, const nlohmann::json& fields) {
+  int checked = 0;
+  for (const auto& spec : kind.fields) {
+    if (spec.type == domain::FieldType::photo || !fields.contains(std::string(spec.name))) continue;
+    for (const auto& line : render::display_lines(spec, fields[std::string(spec.name)])) {
+      EXPECT_NE(text.find(squash(line)), std::string::npos) << spec.name << " = " << line;
+      ++checked;
+    }
+  }
+  return checked;
+}
+
 class Documents : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -87,16 +101,7 @@ TEST_F(Documents, EveryKindRendersSignedWithItsFieldsFontAndQr) {
     // Every field value, as printed.
     const std::string text = squash(sh("pdftotext -enc UTF-8 " + file.string() + " -"));
     const auto* kind = domain::find_kind(d.kind);
-    auto fields = nlohmann::json::parse(v.fields_json);
-    int checked = 0;
-    for (const auto& spec : kind->fields) {
-      if (spec.type == domain::FieldType::photo || !fields.contains(std::string(spec.name))) continue;
-      for (const auto& line : render::display_lines(spec, fields[std::string(spec.name)])) {
-        EXPECT_NE(text.find(squash(line)), std::string::npos) << spec.name << " = " << line;
-        ++checked;
-      }
-    }
-    EXPECT_GE(checked, 5);
+    EXPECT_GE(expect_every_field(text, *kind, nlohmann::json::parse(v.fields_json)), 5);
     EXPECT_NE(text.find(squash(std::string(kind->name))), std::string::npos);
     EXPECT_NE(text.find(v.elicense), std::string::npos) << "e-license identifier";
     EXPECT_NE(text.find("第" + std::to_string(v.version) + "版"), std::string::npos) << "version";
@@ -176,20 +181,23 @@ TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
     EXPECT_LT(ofd->size(), 400u * 1024);
 
     const std::string text = ofd_text(checked->files);
-    auto fields = nlohmann::json::parse(v.fields_json);
-    int seen = 0;
-    for (const auto& spec : kind->fields) {
-      if (spec.type == domain::FieldType::photo || !fields.contains(std::string(spec.name))) continue;
-      for (const auto& line : render::display_lines(spec, fields[std::string(spec.name)])) {
-        EXPECT_NE(text.find(squash(line)), std::string::npos) << spec.name << " = " << line;
-        ++seen;
-      }
-    }
-    EXPECT_GE(seen, 5);
+    EXPECT_GE(expect_every_field(text, *kind, nlohmann::json::parse(v.fields_json)), 5);
     EXPECT_NE(text.find(v.elicense), std::string::npos);
     EXPECT_NE(text.find("第" + std::to_string(v.version) + "版"), std::string::npos);
-    // The QR image is the version's URL: same matrix as the PDF's.
-    EXPECT_TRUE(checked->files.count("Doc_0/DocumentRes.xml"));
+    // The QR image decodes to this version's URL.
+    ASSERT_TRUE(checked->files.count("Doc_0/DocumentRes.xml"));
+    if (!sh("command -v zbarimg").empty()) {
+      int qrs = 0;  // PNG images whose QR code is this version's URL
+      for (const auto& [path, data] : checked->files) {
+        if (path.rfind("Doc_0/Res/image_", 0) != 0 || path.find(".png") == std::string::npos) continue;
+        const fs::path png = art_ / (d.kind + "-ofd-image.png");
+        std::ofstream(png, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+        if (sh("zbarimg -q --raw " + png.string()).find("https://verify.example.gov.cn/v/" + v.token) !=
+            std::string::npos)
+          ++qrs;
+      }
+      EXPECT_EQ(qrs, 1);
+    }
 
     // Changed content: the digest of that file no longer matches.
     for (const std::string victim : {"Doc_0/Pages/Page_0/Content.xml", "Doc_0/Signs/Sign_0/Signature.xml"}) {
