@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 namespace certledger::render {
@@ -61,6 +62,18 @@ Result<std::shared_ptr<const std::string>> cjk_font() {
   CL_ASSIGN(std::string ttf, extract_ttc_face(ss.str(), 0));
   font = std::make_shared<const std::string>(std::move(ttf));
   return font;
+}
+
+Result<const TtfMetrics*> cjk_metrics() {
+  thread_local std::shared_ptr<const std::string> parsed_from;
+  thread_local std::optional<TtfMetrics> metrics;
+  CL_ASSIGN(auto font, cjk_font());
+  if (parsed_from != font) {
+    CL_ASSIGN(TtfMetrics m, TtfMetrics::parse(*font));
+    metrics = std::move(m);
+    parsed_from = font;
+  }
+  return &*metrics;
 }
 
 Result<QrMatrix> qr_encode(std::string_view text) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/util/result.h"
+#include "renderers/ttf_subset.h"
 
 namespace certledger::render {
 
@@ -16,6 +17,9 @@ inline constexpr const char* kDefaultFontFile = "/usr/share/fonts/truetype/wqy/w
 
 // The TTF bytes of the font, loaded once per process (thread-safe).
 Result<std::shared_ptr<const std::string>> cjk_font();
+// The font's horizontal metrics, parsed once per thread (TtfMetrics caches
+// glyph lookups and is not shared between threads).
+Result<const TtfMetrics*> cjk_metrics();
 // Extracts one face of a TrueType collection into a standalone TTF.
 Result<std::string> extract_ttc_face(std::string_view ttc, unsigned face);
 

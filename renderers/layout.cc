@@ -65,6 +65,16 @@ std::string issued_line(const DocumentInput& in) {
 
 std::string qr_caption(const DocumentInput& in) { return person(in) ? "实时数据，扫码验证" : "扫码查验，实时数据"; }
 
+double CodePointCanvas::width(const std::string& s, double size) {
+  double w = 0;
+  for (char32_t c : utf8_decode(s)) w += metrics_.advance(c);
+  return w * size;
+}
+
+void CodePointCanvas::record(const std::string& s) {
+  for (char32_t c : utf8_decode(s)) used_.insert(c);
+}
+
 std::vector<std::string> Canvas::wrap(const std::string& s, double size, double max) {
   std::vector<std::string> lines;
   std::string cur;
@@ -222,27 +232,44 @@ void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
   const double size = landscape ? 14 : 13.5, lead = size * 1.75;
   const double bottom = landscape ? 200 : 245;
   const auto rows = field_rows(in);
+  int page = 1;
   auto continuation = [&] {
     new_page();
     c.centered(W / 2, H - 80, std::string(k.name) + "（续页）", 18, kText);
-    y = H - 130;
+    c.centered(W / 2, H - 100, "证照ID：" + in.certificate_id + "　第 " + std::to_string(++page) + " 页", 9, kLabel);
+    y = H - 135;
     fields_right = right;
   };
   double label_w = 0;
   for (const auto& row : rows) label_w = std::max(label_w, c.width(row.label + "：", size));
   label_w += 10;
+  // The last page keeps the fields above `bottom` (statement, QR, issuing
+  // lines and seal below); a page the fields overflow is not the last and
+  // is used down to the footer.
+  const double deep = 70;
+  bool overflowing = false;
   for (const auto& row : rows) {
-    std::vector<std::string> lines;
-    for (const auto& l : row.lines)
-      for (auto& w : c.wrap(l, size, fields_right - left - label_w)) lines.push_back(w);
-    if (y - lead * static_cast<double>(lines.size()) < bottom && lines.size() < 30) continuation();
+    // Each value (a list item) wrapped on its own: an item is never split
+    // across pages.
+    std::vector<std::vector<std::string>> items;
+    size_t lines = 0;
+    for (const auto& l : row.lines) lines += items.emplace_back(c.wrap(l, size, fields_right - left - label_w)).size();
+    if (!overflowing && y - lead * static_cast<double>(lines) < bottom && lines < 30) continuation();
     c.text(left, y, row.label + "：", size, kLabel);
-    for (const auto& l : lines) {
-      c.text(left + label_w, y, l, size, kText);
-      y -= lead;
-      if (y < bottom - lead * 3) continuation();  // a list longer than a page: keep going on the next
+    for (const auto& item : items) {
+      const double last_line = y - lead * (static_cast<double>(item.size()) - 1);
+      if (last_line < bottom) overflowing = true;
+      if (overflowing && last_line < deep) {
+        continuation();
+        overflowing = y - lead * (static_cast<double>(item.size()) - 1) < bottom;
+      }
+      for (const auto& l : item) {
+        c.text(left + label_w, y, l, size, kText);
+        y -= lead;
+      }
     }
   }
+  if (overflowing) continuation();  // the closing block gets a page of its own
   // Statement (personnel) under the fields.
   if (!k.statement.empty()) {
     double sy = std::min(y - 6, bottom + 40);

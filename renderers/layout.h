@@ -5,12 +5,14 @@
 // the two documents always carry the same content in the same places.
 #pragma once
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "renderers/assets.h"
 #include "renderers/pdf.h"
+#include "renderers/ttf_subset.h"
 
 namespace certledger::render {
 
@@ -51,6 +53,32 @@ class Canvas {
   }
   // Splits s into lines no wider than max at this size.
   std::vector<std::string> wrap(const std::string& s, double size, double max);
+};
+
+// Draws nothing; measures with the font's metrics and records every code
+// point the layout writes. The first pass of a renderer that embeds a font
+// subset which must exist before the first glyph is placed (PDF).
+class CodePointCanvas final : public Canvas {
+ public:
+  explicit CodePointCanvas(const TtfMetrics& metrics) : metrics_(metrics) {}
+  const std::set<char32_t>& used() const { return used_; }
+
+  void begin_page(double, double) override {}
+  double width(const std::string& s, double size) override;
+  void text(double, double, const std::string& s, double, Ink) override { record(s); }
+  void glyph(double, double, double, const std::string& g, double, Ink) override { record(g); }
+  void stroke_rect(double, double, double, double, double, Ink) override {}
+  void stroke_circle(double, double, double, double, Ink) override {}
+  void fill_polygon(const std::vector<std::pair<double, double>>&, Ink) override {}
+  void qr(const QrMatrix&, double, double, double) override {}
+  void image(const std::string&, double, double, double, double) override {}
+  void push_opacity(double) override {}
+  void pop_opacity() override {}
+
+ private:
+  void record(const std::string& s);
+  const TtfMetrics& metrics_;
+  std::set<char32_t> used_;
 };
 
 struct Row {

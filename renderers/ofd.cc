@@ -397,7 +397,8 @@ std::string strip_slash(std::string s) { return !s.empty() && s[0] == '/' ? s.su
 Result<std::string> render_ofd(const DocumentInput& in, const SealIdentity& id, UnixMillis signing_time) {
   if (!in.kind) return make_error(Errc::invalid_argument, "document without a kind");
   CL_ASSIGN(auto font, cjk_font());
-  CL_ASSIGN(const TtfMetrics metrics, TtfMetrics::parse(*font));
+  CL_ASSIGN(const TtfMetrics* metrics_ptr, cjk_metrics());
+  const TtfMetrics& metrics = *metrics_ptr;
   CL_ASSIGN(QrMatrix qr, qr_encode(in.verify_url));
 
   OfdCanvas page(metrics, true);

@@ -4,8 +4,11 @@
 #include FT_FREETYPE_H
 #include <podofo/podofo.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
+#include "ledger/util/hash.h"
 #include "ledger/util/utf8.h"
 #include "projections/cert_view.h"
 #include "renderers/assets.h"
@@ -36,10 +39,13 @@ namespace {
 
 PdfString U(const std::string& s) { return PdfString(reinterpret_cast<const pdf_utf8*>(s.c_str())); }
 
-// A CID font over the in-memory TTF, subset on write.
+// A CID font (Identity-H, so text extracts exactly through its ToUnicode
+// map) over a TrueType subset made by subset_ttf before the first glyph is
+// placed: PoDoFo embeds those few kilobytes as they are instead of keeping
+// the 11 MB face in memory and writing its full tables per document.
 class Fonts {
  public:
-  Fonts(PdfMemDocument& doc, const std::string& ttf) {
+  Fonts(PdfMemDocument& doc, const std::string& subset, const std::set<char32_t>& used) {
     // One FreeType library per thread, released when the thread ends (the
     // fonts using it live only as long as one document).
     struct Library {
@@ -50,23 +56,39 @@ class Fonts {
       }
     };
     thread_local Library ft;
-    auto* metrics = new PdfFontMetricsFreetype(&ft.lib, ttf.data(), static_cast<unsigned>(ttf.size()), false, "CLWQYZ+");
-    // Identity-H encoding makes it a CIDFontType2 with a ToUnicode map, so
-    // text extracts exactly; subsetting keeps the file small.
-    font_.reset(PdfFontFactory::CreateFontObject(metrics, ePdfFont_Embedded | ePdfFont_Subsetting,
-                                                 new PdfIdentityEncoding(0, 0xffff, true), &doc.GetObjects()));
+    auto* metrics = new PdfFontMetricsFreetype(&ft.lib, subset.data(), static_cast<unsigned>(subset.size()), false);
+    // The encoding's range bounds what PoDoFo scans for the widths and the
+    // ToUnicode map; the code points used are all there is.
+    const int first = used.empty() ? 0 : static_cast<int>(*used.begin());
+    const int last = used.empty() ? 0 : static_cast<int>(std::min<char32_t>(*used.rbegin(), 0xffff));
+    font_.reset(PdfFontFactory::CreateFontObject(metrics, ePdfFont_Embedded, new PdfIdentityEncoding(first, last, true),
+                                                 &doc.GetObjects()));
     if (!font_) PODOFO_RAISE_ERROR_INFO(ePdfError_InvalidFontFile, "cannot create the CJK font");
+    name_subset(subset);
   }
   PdfFont* get() { return font_.get(); }
-  void finish() { font_->EmbedSubsetFont(); }
 
  private:
+  // A subset font's name carries a six-letter tag (ISO 32000-1 9.6.4), here
+  // from the subset's SHA-256, so readers do not take it for the full font.
+  void name_subset(const std::string& subset) {
+    const Hash256 digest = sha256(subset);
+    std::string tag;
+    for (int i = 0; i < 6; ++i) tag += static_cast<char>('A' + digest[static_cast<size_t>(i)] % 26);
+    PdfDictionary& type0 = font_->GetObject()->GetDictionary();
+    const PdfName name(tag + "+" + type0.GetKey("BaseFont")->GetName().GetName());
+    type0.AddKey("BaseFont", name);
+    auto* owner = font_->GetObject()->GetOwner();
+    PdfObject* cid = owner->GetObject(type0.GetKey("DescendantFonts")->GetArray()[0].GetReference());
+    cid->GetDictionary().AddKey("BaseFont", name);
+    owner->GetObject(cid->GetDictionary().GetKey("FontDescriptor")->GetReference())->GetDictionary().AddKey("FontName", name);
+  }
   std::unique_ptr<PdfFont> font_;
 };
 
 class PdfCanvas final : public Canvas {
  public:
-  PdfCanvas(PdfMemDocument& doc, Fonts& fonts) : doc_(doc), fonts_(fonts) {}
+  PdfCanvas(PdfMemDocument& doc, Fonts& fonts, const TtfMetrics& metrics) : doc_(doc), fonts_(fonts), metrics_(metrics) {}
   ~PdfCanvas() override { finish(); }
   void finish() {
     if (page_) p_.FinishPage();
@@ -79,11 +101,11 @@ class PdfCanvas final : public Canvas {
     p_.SetPage(page_);
     p_.SetFont(fonts_.get());
   }
+  // The same measure as the first pass, so both passes lay out alike.
   double width(const std::string& s, double size) override {
-    fonts_.get()->SetFontSize(static_cast<float>(size));
     double wd = 0;
-    for (char32_t c : utf8_decode(s)) wd += fonts_.get()->GetFontMetrics()->UnicodeCharWidth(static_cast<unsigned short>(c));
-    return wd;
+    for (char32_t c : utf8_decode(s)) wd += metrics_.advance(c);
+    return wd * size;
   }
   void text(double x, double y, const std::string& s, double size, Ink ink) override {
     fonts_.get()->SetFontSize(static_cast<float>(size));
@@ -171,6 +193,7 @@ class PdfCanvas final : public Canvas {
  private:
   PdfMemDocument& doc_;
   Fonts& fonts_;
+  const TtfMetrics& metrics_;
   PdfPage* page_ = nullptr;
   PdfPainter p_;
   std::vector<std::unique_ptr<PdfExtGState>> states_;
@@ -181,17 +204,20 @@ class PdfCanvas final : public Canvas {
 Result<std::string> render_pdf(const DocumentInput& in, const SigningIdentity& signer, UnixMillis signing_time) {
   if (!in.kind) return make_error(Errc::invalid_argument, "document without a kind");
   CL_ASSIGN(auto font_bytes, cjk_font());
+  CL_ASSIGN(const TtfMetrics* metrics, cjk_metrics());
   CL_ASSIGN(QrMatrix qr, qr_encode(in.verify_url));
   const auto& k = *in.kind;
+  // First pass: which characters the document uses, for the font subset.
+  CodePointCanvas chars(*metrics);
+  lay_out(in, qr, chars);
+  CL_ASSIGN(const std::string subset, subset_ttf(*font_bytes, chars.used()));
   try {
     PdfMemDocument doc;
-    Fonts fonts(doc, *font_bytes);
+    Fonts fonts(doc, subset, chars.used());
     {
-      PdfCanvas canvas(doc, fonts);
+      PdfCanvas canvas(doc, fonts, *metrics);
       lay_out(in, qr, canvas);
     }
-    // Embed the font subset, then sign.
-    fonts.finish();
     PdfInfo* info = doc.GetInfo();
     info->SetTitle(U(std::string(k.name) + " " + in.fields.value("number", "")));
     info->SetAuthor(U(in.authority.name));

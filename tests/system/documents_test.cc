@@ -221,6 +221,60 @@ TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
   EXPECT_TRUE(done.count("construction_enterprise") && done.count("safety_license"));
 }
 
+// A scope list longer than a page wraps and continues on 续页 pages, in PDF
+// and OFD alike, and nothing of it is lost: every item is in the extracted
+// text (the PDF's font subset is made from a first layout pass, so it must
+// hold the characters of every page).
+TEST_F(Documents, LongScopeListsContinueOnFurtherPages) {
+  if (!sh("for t in pdftotext pdfinfo pdfsig pdffonts; do command -v $t >/dev/null || echo missing; done").empty())
+    GTEST_SKIP() << "poppler-utils is needed";
+  const auto* kind = domain::find_kind("testing_institution");
+  ASSERT_NE(kind, nullptr);
+  const auto a = domain::demo_authorities()[0];
+  domain::SampleGenerator gen(11);
+  render::DocumentInput in;
+  in.kind = kind;
+  in.fields = gen.fields(*kind, a, Date{2026, 3, 2});
+  nlohmann::json scope = nlohmann::json::array();
+  for (int i = 1; i <= 70; ++i)
+    scope.push_back("第" + std::to_string(i) + "项：" +
+                    (i % 7 == 0 ? "地基基础工程检测（桩身完整性、单桩竖向抗压承载力、锚杆抗拔承载力、地基土承载力、复合地基承载力）"
+                                : "建筑材料及构配件检测（钢筋、混凝土、砂石）"));
+  in.fields["scope"] = scope;
+  in.authority = a;
+  in.certificate_id = "06H0G50KW9XN9EAZ5Z9HRVB984";
+  in.elicense = "1.2.156.3005.2.11100000000013338W101.11440000MB2C412952.06H0G50KW9XN9EAZ5Z9HRVB984.001.7";
+  in.verify_url = "https://verify.example.gov.cn/v/bbjn6N4iTGi-2QeNF463kg";
+  in.version = 3;
+  auto signer = render::document_signer(dir_.string(), a);
+  auto seal = render::seal_signer(dir_.string(), a);
+  ASSERT_TRUE(signer.ok() && seal.ok());
+
+  auto pdf = render::render_pdf(in, *signer, 1767225600000);
+  ASSERT_TRUE(pdf.ok()) << pdf.error().to_string();
+  const fs::path file = art_ / "long-scope.pdf";
+  std::ofstream(file, std::ios::binary).write(pdf->data(), static_cast<std::streamsize>(pdf->size()));
+  const std::string info = sh("pdfinfo " + file.string());
+  const auto pages_at = info.find("Pages:");
+  ASSERT_NE(pages_at, std::string::npos) << info;
+  EXPECT_GE(std::atoi(info.c_str() + pages_at + 6), 3) << info;
+  const std::string text = squash(sh("pdftotext -enc UTF-8 " + file.string() + " -"));
+  EXPECT_GT(expect_every_field(text, *kind, in.fields), 70);
+  EXPECT_NE(text.find("（续页）"), std::string::npos);
+  EXPECT_NE(sh("pdffonts " + file.string()).find("yes yes yes"), std::string::npos);
+  EXPECT_NE(sh("pdfsig " + file.string()).find("Signature is Valid."), std::string::npos);
+  sh("pdftoppm -r 60 -png " + file.string() + " " + (art_ / "long-scope").string());
+
+  auto ofd = render::render_ofd(in, *seal, 1767225600000);
+  ASSERT_TRUE(ofd.ok()) << ofd.error().to_string();
+  auto checked = render::verify_ofd(*ofd);
+  ASSERT_TRUE(checked.ok()) << checked.error().to_string();
+  EXPECT_TRUE(checked->files.count("Doc_0/Pages/Page_2/Content.xml")) << "three pages";
+  const std::string ofd_words = ofd_text(checked->files);
+  EXPECT_GT(expect_every_field(ofd_words, *kind, in.fields), 70);
+  EXPECT_NE(ofd_words.find("（续页）"), std::string::npos);
+}
+
 TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
   auto png = [](const char* hex) { return *hex_decode(hex); };
   // A 1x1 grayscale PNG, then the same with a broken zlib checksum, a broken
