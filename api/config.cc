@@ -40,7 +40,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "idle_timeout_ms", "tls_cert", "tls_key", "origin", "checkpoint_every",
                                 "checkpoint_interval_ms", "lookup_per_minute", "lookup_burst", "kafka",
                                 "kafka_prefix", "kafka_properties", "replica", "trust", "replica_group",
-                                "demo", "log_level", "access_log"};
+                                "demo", "log_level", "access_log", "verify_cache_entries"};
   for (auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || k.str() == n;
@@ -60,6 +60,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("origin", c.origin);
   num("checkpoint_every", c.checkpoint_every);
   num("checkpoint_interval_ms", c.checkpoint_interval_ms);
+  num("verify_cache_entries", c.verify_cache_entries);
   for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst}}) {
     if (!t.contains(k)) continue;
     if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
@@ -123,6 +124,9 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--checkpoint-interval-ms", c.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
   app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")->capture_default_str();
   app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
+  app2.add_option("--verify-cache-entries", c.verify_cache_entries,
+                  "Public verify answers kept rendered between changes of their certificate (0: none)")
+      ->capture_default_str();
   app2.add_option("--kafka", c.kafka, "embedded (in-process mock cluster), off, or BROKERS")->capture_default_str();
   app2.add_option("--kafka-prefix", c.kafka_prefix, "Topic prefix")->capture_default_str();
   app2.add_flag("--replica", c.replica, "Replica mode: follow a primary's Kafka topics");

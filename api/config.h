@@ -26,6 +26,7 @@ struct Config {
   int checkpoint_interval_ms = 1000;
   double lookup_per_minute = 60;
   double lookup_burst = 20;
+  size_t verify_cache_entries = 100000;  // public verify answers kept rendered (0: none)
   std::string kafka = "embedded";  // embedded | off | host:port,...
   std::string kafka_prefix = "certledger";
   std::map<std::string, std::string> kafka_properties;  // passed to librdkafka

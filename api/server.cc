@@ -51,7 +51,14 @@ std::string json_escape(std::string_view s) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, Shared shared) : stream_(std::move(stream)), s_(shared) {}
+  Session(Stream stream, Shared shared) : stream_(std::move(stream)), s_(shared) {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    client_ = ec ? "" : ep.address().to_string();
+  }
+
+  // The io_context thread this connection lives on.
+  auto executor() { return stream_.get_executor(); }
 
   void start() {
     if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
@@ -116,9 +123,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req->target = std::string(msg.target());
     for (const auto& f : msg) req->headers[std::string(f.name_string())] = std::string(f.value());
     req->body = std::move(msg.body());
-    beast::error_code ignored;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored);
-    req->client = ignored ? "" : ep.address().to_string();
+    req->client = client_;
     const bool head = req->method == "HEAD";
     ++s_.in_flight;
     if (Service::is_write(*req)) {
@@ -150,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       auto q = target.find('?');
       s_.access->info("{{\"client\":\"{}\",\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},\"bytes\":{},\"ms\":{:.3f}}}",
-                      json_escape(req_client()), json_escape(method),
+                      json_escape(client_), json_escape(method),
                       json_escape(q == std::string::npos ? target : target.substr(0, q)), json_escape(r.route),
                       r.status, res->body().size(), ms);
     }
@@ -160,12 +165,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (ec || !self->keep_alive_) return self->close();
       self->read();
     });
-  }
-
-  std::string req_client() {
-    beast::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    return ec ? "" : ep.address().to_string();
   }
 
   void close() {
@@ -185,6 +184,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Shared s_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string client_;
   bool keep_alive_ = true;
   bool first_ = true;
 };
@@ -194,7 +194,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 struct Server::Impl {
   Service& service;
   const Config& config;
-  net::io_context ioc;
+  // One single-threaded io_context per network thread (concurrency hint 1:
+  // no scheduler locking, no cross-thread wake-ups); the first also runs the
+  // acceptor and the signals, and accepted connections are dealt out round
+  // robin. A connection lives on one thread, so it needs no strand.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  net::io_context& ioc;
+  size_t next_context = 0;
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor{ioc};
   net::thread_pool workers;
@@ -205,8 +211,15 @@ struct Server::Impl {
   net::steady_timer drain_timer{ioc};
   std::chrono::steady_clock::time_point drain_deadline;
 
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<net::io_context>> v;
+    for (int i = 0; i < std::max(1, n); ++i) v.push_back(std::make_unique<net::io_context>(1));
+    return v;
+  }
+
   Impl(Service& s, const Config& c)
-      : service(s), config(c), ioc(std::max(1, c.io_threads)), workers(std::max(1, c.workers)) {
+      : service(s), config(c), contexts(make_contexts(c.io_threads)), ioc(*contexts[0]),
+        workers(std::max(1, c.workers)) {
     access = spdlog::get("access");
     if (!access) access = spdlog::default_logger();
   }
@@ -214,18 +227,20 @@ struct Server::Impl {
   Shared shared() { return Shared{service, config, workers, in_flight, draining, access}; }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    net::io_context& target = *contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec != net::error::operation_aborted && acceptor.is_open()) accept();
         return;
       }
       socket.set_option(tcp::no_delay(true), ec);
       if (tls) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared())
-            ->start();
+        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared());
+        net::post(session->executor(), [session] { session->start(); });
       } else {
-        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared())->start();
+        auto session = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared());
+        net::post(session->executor(), [session] { session->start(); });
       }
       accept();
     });
@@ -243,7 +258,7 @@ struct Server::Impl {
   void wait_drained() {
     if (in_flight.load() == 0 || std::chrono::steady_clock::now() > drain_deadline) {
       workers.join();
-      ioc.stop();
+      for (auto& c : contexts) c->stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(20));
@@ -288,8 +303,14 @@ uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); 
 
 void Server::run() {
   auto& i = *impl_;
+  // The other contexts have no work until a connection arrives: keep them
+  // running until shutdown stops them.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
-  for (int t = 1; t < std::max(1, i.config.io_threads); ++t) threads.emplace_back([&] { i.ioc.run(); });
+  for (size_t t = 1; t < i.contexts.size(); ++t) {
+    guards.push_back(net::make_work_guard(*i.contexts[t]));
+    threads.emplace_back([&i, t] { i.contexts[t]->run(); });
+  }
   i.ioc.run();
   for (auto& t : threads) t.join();
 }

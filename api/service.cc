@@ -104,7 +104,20 @@ void no_store(Response& r) { r.set("Cache-Control", "no-store"); }
 Service::Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext,
                  Clock clock)
     : ledger_(ledger), config_(config), tokens_(tokens), metrics_(metrics), ext_(std::move(ext)),
-      clock_(std::move(clock)), lookup_limiter_(config.lookup_per_minute, config.lookup_burst) {}
+      clock_(std::move(clock)), lookup_limiter_(config.lookup_per_minute, config.lookup_burst),
+      verify_cache_(std::make_shared<VerifyCache>(config.verify_cache_entries)) {
+  // The metrics may outlive this service (tests replace services).
+  metrics_.add_writer([weak = std::weak_ptr<VerifyCache>(verify_cache_)](std::string& out) {
+    auto cache = weak.lock();
+    if (!cache) return;
+    Metrics::gauge(out, "certledger_verify_cache_hits_total", "Public verify answers served from the cache",
+                   static_cast<double>(cache->hits()), "counter");
+    Metrics::gauge(out, "certledger_verify_cache_misses_total", "Public verify answers rendered from the store",
+                   static_cast<double>(cache->misses()), "counter");
+    Metrics::gauge(out, "certledger_verify_cache_entries", "Rendered verify answers held",
+                   static_cast<double>(cache->size()));
+  });
+}
 
 Result<TokenInfo> Service::authenticate(const Request& req) {
   std::string h = req.header("Authorization");
@@ -423,31 +436,78 @@ Response Service::events_feed(const Request& req) {
 
 // ---------------- public ----------------
 
+namespace {
+
+// Stand-ins rendered where the time of the answer and the log position go,
+// so a cached body can take each request's values (see VerifyCache).
+constexpr std::string_view kTimeMark = "\x01" "as_of" "\x01", kTimeMarkJson = "\\u0001as_of\\u0001";
+constexpr uint64_t kPositionMark = 9007199254740993ull;  // 2^53 + 1
+
+}  // namespace
+
 Response Service::verify(const Request& req, const std::string& token, bool html) {
   (void)req;
-  projections::Reader reader(ledger_.store());
-  auto hit = reader.by_token(token);
-  Response r;
-  if (!hit.ok()) {
+  const UnixMillis now = clock_();
+  const int32_t today = static_cast<int32_t>(china_date(now).days_since_epoch());
+  auto& store = ledger_.store();
+  auto answer = [&](std::string body) {
+    Response r = Response::text(200, std::move(body), html ? "text/html; charset=utf-8" : "application/json");
+    no_store(r);
+    r.set("Vary", "Accept");
+    return r;
+  };
+  const std::string key = (html ? "h" : "j") + token;
+  if (auto e = verify_cache_->find(key); e && e->day == today &&
+                                        store.stream_epoch(e->certificate) == e->certificate_epoch &&
+                                        store.stream_epoch(e->authority_stream) == e->authority_epoch) {
+    verify_cache_->count(true);
+    return answer(e->body.fill(format_rfc3339_ms(now), store.last_position()));
+  }
+  verify_cache_->count(false);
+
+  projections::Reader reader(store);
+  auto target = reader.token_target(token);
+  auto entry = std::make_shared<VerifyCache::Entry>();
+  Result<projections::CertView> view = make_error(Errc::not_found, "unknown token");
+  if (target.ok()) {
+    // Epochs before the view: a commit after this read makes the entry unusable.
+    entry->certificate = target->certificate;
+    entry->certificate_epoch = store.stream_epoch(entry->certificate);
+    view = reader.certificate(target->certificate);
+  }
+  if (!view.ok()) {
     // Same work as a hit, so timing does not tell tokens apart.
     projections::CertView dummy;
-    (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, clock_()});
-    r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
-             : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token", {},
-                       "未找到该二维码对应的证书");
-  } else {
-    auto authority = ledger_.authority(hit->view.state.authority);
-    VerifyContext ctx{config_.base_url(), authority ? authority->name : hit->view.state.authority,
-                      ledger_.store().last_position(), clock_()};
-    json j = verify_json(hit->view, hit->version, ctx);
-    j["document_url"] = config_.base_url() + "/v/" + token + "/document.pdf";
-    if (const auto* kind = domain::find_kind(hit->view.state.kind); kind && kind->ofd)
-      j["document_ofd_url"] = config_.base_url() + "/v/" + token + "/document.ofd";
-    r = html ? Response::text(200, verify_page(j, token), "text/html; charset=utf-8") : Response::json(200, j);
+    (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, now});
+    Response r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
+                      : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token",
+                                {}, "未找到该二维码对应的证书");
+    no_store(r);
+    r.set("Vary", "Accept");
+    return r;
   }
-  no_store(r);
-  r.set("Vary", "Accept");
-  return r;
+  entry->authority_stream = domain::authority_stream(view->state.authority);
+  entry->authority_epoch = store.stream_epoch(entry->authority_stream);
+  entry->day = today;
+  auto authority = ledger_.authority(view->state.authority);
+  const std::string authority_name = authority ? authority->name : view->state.authority;
+  auto render = [&](const std::string& time, uint64_t position) {
+    json j = verify_json(*view, target->version, VerifyContext{config_.base_url(), authority_name, position, now});
+    j["as_of"] = time;
+    j["document_url"] = config_.base_url() + "/v/" + token + "/document.pdf";
+    if (const auto* kind = domain::find_kind(view->state.kind); kind && kind->ofd)
+      j["document_ofd_url"] = config_.base_url() + "/v/" + token + "/document.ofd";
+    return html ? verify_page(j, token) : j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  if (auto body = BodyTemplate::make(render(std::string(kTimeMark), kPositionMark),
+                                     html ? kTimeMark : kTimeMarkJson, std::to_string(kPositionMark))) {
+    entry->body = std::move(*body);
+    const std::string answer_body = entry->body.fill(format_rfc3339_ms(now), store.last_position());
+    verify_cache_->put(key, std::move(entry));
+    return answer(answer_body);
+  }
+  // A field happens to contain a mark: answered, not cached.
+  return answer(render(format_rfc3339_ms(now), store.last_position()));
 }
 
 Response Service::lookup(const Request& req) {

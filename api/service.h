@@ -17,6 +17,7 @@
 
 #include "api/config.h"
 #include "api/http.h"
+#include "api/verify_cache.h"
 #include "api/metrics.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
@@ -78,6 +79,7 @@ class Service {
   Extensions ext_;
   Clock clock_;
   RateLimiter lookup_limiter_;
+  std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
 };
 
 // The OpenAPI 3.1 document (api/openapi.json, compiled in).

@@ -160,7 +160,7 @@ std::string verify_page(const json& j, const std::string& token) {
       row("证书版本", "第 " + std::to_string(c.value("version", 0)) + " 版") +
       "</dl></div>"
       "<div class=\"card foot\">实时数据　查询时间 " + html_escape(j["as_of"].get<std::string>()) +
-      "<br>账本位置 " + std::to_string(j.value("log_position", 0)) +
+      "<br>账本位置 " + std::to_string(j.value("log_position", uint64_t{0})) +
       "<br><a href=\"/v/" + html_escape(token) + "/document.pdf\">下载证书文件 (PDF)</a>　" +
       (kind && kind->ofd ? "<a href=\"/v/" + html_escape(token) + "/document.ofd\">OFD</a>　" : std::string()) +
       "<a href=\"/api/v1/verify/" + html_escape(token) + "\">JSON</a></div>"

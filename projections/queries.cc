@@ -15,14 +15,18 @@ Result<CertView> Reader::certificate(std::string_view id) const {
   return decode(*bytes);
 }
 
-Result<Reader::TokenHit> Reader::by_token(std::string_view token) const {
+Result<Reader::TokenTarget> Reader::token_target(std::string_view token) const {
   auto v = store_.get(kCfTokens, token);
   if (!v || v->size() < 5 || token == kAppliedKey) return make_error(Errc::not_found, "unknown token");
-  std::string id = v->substr(0, v->size() - 4);
   uint32_t version = 0;
   for (size_t i = v->size() - 4; i < v->size(); ++i) version = (version << 8) | uint8_t((*v)[i]);
-  CL_ASSIGN(CertView view, certificate(id));
-  return TokenHit{std::move(view), version};
+  return TokenTarget{v->substr(0, v->size() - 4), version};
+}
+
+Result<Reader::TokenHit> Reader::by_token(std::string_view token) const {
+  CL_ASSIGN(TokenTarget t, token_target(token));
+  CL_ASSIGN(CertView view, certificate(t.certificate));
+  return TokenHit{std::move(view), t.version};
 }
 
 std::vector<std::string> Reader::by_number(std::string_view kind, std::string_view number) const {

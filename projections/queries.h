@@ -23,6 +23,13 @@ class Reader {
     uint32_t version;
   };
   Result<TokenHit> by_token(std::string_view token) const;
+  // What a QR token names: (certificate id, version). Never changes once a
+  // token exists.
+  struct TokenTarget {
+    std::string certificate;
+    uint32_t version;
+  };
+  Result<TokenTarget> token_target(std::string_view token) const;
   // Certificate ids with this business number (per kind; one per authority).
   std::vector<std::string> by_number(std::string_view kind, std::string_view number) const;
   // Certificate ids of a holder (统一社会信用代码 or 身份证号), optionally of one

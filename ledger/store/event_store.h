@@ -5,12 +5,14 @@
 
 #include <rocksdb/db.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/merkle/tree.h"
@@ -51,6 +53,16 @@ class EventStore {
   uint64_t last_position() const { return last_position_.load(std::memory_order_acquire); }
   void publish_last_position(uint64_t p) { last_position_.store(p, std::memory_order_release); }
 
+  // Change counters for read-side caches: stream_epoch(s) changes after
+  // every commit that appended to stream s, before that commit is
+  // acknowledged. A cache reads the epoch before it reads what it caches and
+  // keeps the entry only while the epoch is unchanged; streams share
+  // counters by hash, so a change elsewhere can only cause a spurious miss.
+  uint64_t stream_epoch(std::string_view stream) const {
+    return epochs_[epoch_slot(stream)].load(std::memory_order_acquire);
+  }
+  void bump_stream_epoch(std::string_view stream) { epochs_[epoch_slot(stream)].fetch_add(1, std::memory_order_acq_rel); }
+
   Result<std::string> record_at(uint64_t position) const;
   // Calls fn(position, record) for positions in [from, to] in order until it
   // returns false. to = 0 means "to the end".
@@ -81,6 +93,9 @@ class EventStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs_;
   std::atomic<uint64_t> last_position_{0};
+  static constexpr size_t kEpochSlots = 1 << 14;
+  static size_t epoch_slot(std::string_view s) { return std::hash<std::string_view>{}(s) & (kEpochSlots - 1); }
+  std::array<std::atomic<uint64_t>, kEpochSlots> epochs_{};
 };
 
 // RocksDB status -> Error. Disk-full and I/O errors map to unavailable so the

@@ -284,6 +284,7 @@ void Sequencer::process(std::vector<Pending>& group) {
   }
   for (auto* c : contributors_) c->end_batch(committed);
   if (committed) {
+    for (const auto& [stream, head] : heads) store_.bump_stream_epoch(stream);
     store_.publish_last_position(pos);
     std::lock_guard lock(listeners_mu_);
     for (auto& fn : commit_listeners_) fn(pos);

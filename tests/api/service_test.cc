@@ -78,6 +78,73 @@ TEST(Service, IssueThenVerifyWithoutSockets) {
   EXPECT_EQ(f.call("GET", "/v/unknown").status, 404);
 }
 
+// Rendered verify answers are reused between changes of their certificate,
+// and never outlive one: the answer after an acknowledged revocation says
+// so, with each answer's own time and log position.
+TEST(Service, VerifyAnswersAreCachedButNeverStale) {
+  Fixture f;
+  // The ledger checks dates against the real clock; the service's clock is
+  // moved by hand. The certificate's last valid day is today (Beijing).
+  UnixMillis now = system_now_ms();
+  const Date today = china_date(now);
+  f.service = std::make_unique<Service>(*f.l.ledger, f.config, *f.tokens, f.metrics, Extensions{}, [&] { return now; });
+  domain::SampleGenerator gen(2);
+  auto fields = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], today.plus_days(-30));
+  fields["valid_until"] = today.to_string();
+  auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = nlohmann::json::parse(r.body)["certificate"]["id"];
+  const std::string url = nlohmann::json::parse(r.body)["qr_url"];
+  const std::string token = url.substr(url.rfind('/') + 1);
+  auto hits = [&] {
+    const std::string m = f.metrics.render();
+    const auto at = m.find("\ncertledger_verify_cache_hits_total ");
+    return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + 36);
+  };
+  auto verify = [&](bool html = false) {
+    auto v = f.call("GET", html ? "/v/" + token : "/api/v1/verify/" + token);
+    EXPECT_EQ(v.status, 200) << v.body;
+    return v;
+  };
+
+  auto first = nlohmann::json::parse(verify().body);
+  EXPECT_EQ(first["status"], "valid");
+  EXPECT_EQ(hits(), 0);
+  now += 1500;
+  auto second = nlohmann::json::parse(verify().body);
+  EXPECT_EQ(hits(), 1) << "the second answer comes from the cache";
+  EXPECT_EQ(second["as_of"], format_rfc3339_ms(now)) << "with its own time";
+  EXPECT_EQ(second["log_position"], f.l.ledger->store().last_position());
+  first.erase("as_of");
+  second.erase("as_of");
+  EXPECT_EQ(first, second) << "and otherwise the same answer";
+  auto page = verify(true);
+  EXPECT_NE(page.body.find(format_rfc3339_ms(now)), std::string::npos);
+  EXPECT_EQ(page.body.find('\x01'), std::string::npos);
+  EXPECT_NE(verify(true).body.find("有效"), std::string::npos);
+  EXPECT_EQ(hits(), 2) << "the page is cached too";
+
+  // Expiry is a matter of the date: the next day's answer is not the cached one.
+  const int before_midnight = hits();
+  now = today.plus_days(1).days_since_epoch() * 86400000 - 8 * 3600000 + 1000;  // 00:00:01 tomorrow in Beijing
+  EXPECT_EQ(nlohmann::json::parse(verify().body)["status"], "expired");
+  EXPECT_EQ(hits(), before_midnight) << "a new day renders again";
+  EXPECT_EQ(nlohmann::json::parse(verify().body)["status"], "expired");
+  EXPECT_EQ(hits(), before_midnight + 1);
+
+  // Another certificate's change does not matter; this one's does, at once.
+  auto other = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], today.plus_days(-20));
+  ASSERT_EQ(f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", other}}.dump(),
+                   f.approver).status, 201);
+  const uint64_t before = f.l.ledger->store().last_position();
+  r = f.call("POST", "/api/v1/certificates/" + id + "/revocation", R"({"reason":"以欺骗手段取得资质"})", f.approver);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto revoked = nlohmann::json::parse(verify().body);
+  EXPECT_EQ(revoked["status"], "revoked");
+  EXPECT_GT(revoked["log_position"].get<uint64_t>(), before);
+  EXPECT_NE(verify(true).body.find("已吊销"), std::string::npos);
+}
+
 TEST(Service, ErrorsAreProblemDetails) {
   Fixture f;
   auto r = f.call("POST", "/api/v1/certificates", "{\"kind\":", f.approver);

@@ -1,0 +1,74 @@
+// Rendered public verification answers (/v/{token} JSON and HTML), kept
+// per token between changes of their certificate, so a QR scan costs a hash
+// lookup and two string copies instead of two RocksDB reads, a view decode
+// and a JSON build.
+//
+// Never stale: an entry records the store's stream epochs of the
+// certificate and of its authority, read before the view was read, and the
+// China date its status was computed for (expiry). It is used only while
+// those are unchanged. The sequencer bumps a stream's epoch after every
+// commit to it and before acknowledging, so an answer after an
+// acknowledged revocation never comes from an older entry. The time of the
+// answer and the log position are filled in per request.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace certledger::api {
+
+// A rendered body with two holes: the time of the answer and the log
+// position, in the order they appear.
+class BodyTemplate {
+ public:
+  // Splits `rendered` at the one occurrence of each mark; nullopt if a mark
+  // is missing or occurs twice (then the answer is not cached).
+  static std::optional<BodyTemplate> make(const std::string& rendered, std::string_view time_mark,
+                                          std::string_view position_mark);
+  std::string fill(std::string_view time, uint64_t position) const;
+
+ private:
+  std::string a_, b_, c_;
+  bool time_first_ = true;
+};
+
+class VerifyCache {
+ public:
+  struct Entry {
+    std::string certificate, authority_stream;
+    uint64_t certificate_epoch = 0, authority_epoch = 0;
+    int32_t day = 0;  // China date (days since 1970-01-01) the status holds for
+    BodyTemplate body;
+  };
+  // capacity 0 disables the cache.
+  explicit VerifyCache(size_t capacity);
+  std::shared_ptr<const Entry> find(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<const Entry> entry);
+  size_t size() const;
+  // Answers served from an entry / rendered (and cached when possible).
+  void count(bool hit) { (hit ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed); }
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Shard {
+    mutable std::mutex mu;
+    // Insertion order for eviction (FIFO: a refill moves an entry to the back).
+    std::list<std::string> order;
+    std::unordered_map<std::string, std::pair<std::shared_ptr<const Entry>, std::list<std::string>::iterator>> map;
+  };
+  Shard& shard(const std::string& key);
+  std::atomic<uint64_t> hits_{0}, misses_{0};
+  size_t per_shard_;
+  std::vector<Shard> shards_;
+};
+
+}  // namespace certledger::api
