@@ -456,12 +456,13 @@ Response Service::verify(const Request& req, const std::string& token, bool html
     r.set("Vary", "Accept");
     return r;
   };
-  const std::string key = (html ? "h" : "j") + token;
-  if (auto e = verify_cache_->find(key); e && e->day == today &&
-                                        store.stream_epoch(e->certificate) == e->certificate_epoch &&
-                                        store.stream_epoch(e->authority_stream) == e->authority_epoch) {
+  auto cached = verify_cache_->find(token);
+  const bool current = cached && cached->day == today &&
+                       store.stream_epoch(cached->certificate) == cached->certificate_epoch &&
+                       store.stream_epoch(cached->authority_stream) == cached->authority_epoch;
+  if (current && cached->body(html)) {
     verify_cache_->count(true);
-    return answer(e->body.fill(format_rfc3339_ms(now), store.last_position()));
+    return answer(cached->body(html)->fill(format_rfc3339_ms(now), store.last_position()));
   }
   verify_cache_->count(false);
 
@@ -501,9 +502,13 @@ Response Service::verify(const Request& req, const std::string& token, bool html
   };
   if (auto body = BodyTemplate::make(render(std::string(kTimeMark), kPositionMark),
                                      html ? kTimeMark : kTimeMarkJson, std::to_string(kPositionMark))) {
-    entry->body = std::move(*body);
-    const std::string answer_body = entry->body.fill(format_rfc3339_ms(now), store.last_position());
-    verify_cache_->put(key, std::move(entry));
+    // Keep the other representation if it was rendered from the same state.
+    if (current && cached->certificate_epoch == entry->certificate_epoch &&
+        cached->authority_epoch == entry->authority_epoch)
+      (html ? entry->json : entry->html) = cached->body(!html);
+    (html ? entry->html : entry->json) = std::move(*body);
+    const std::string answer_body = entry->body(html)->fill(format_rfc3339_ms(now), store.last_position());
+    verify_cache_->put(token, std::move(entry));
     return answer(answer_body);
   }
   // A field happens to contain a mark: answered, not cached.

@@ -46,9 +46,11 @@ class VerifyCache {
     std::string certificate, authority_stream;
     uint64_t certificate_epoch = 0, authority_epoch = 0;
     int32_t day = 0;  // China date (days since 1970-01-01) the status holds for
-    BodyTemplate body;
+    // The two representations, each rendered when first asked for.
+    std::optional<BodyTemplate> json, html;
+    const std::optional<BodyTemplate>& body(bool page) const { return page ? html : json; }
   };
-  // capacity 0 disables the cache.
+  // capacity: tokens held (each with up to two bodies); 0 disables the cache.
   explicit VerifyCache(size_t capacity);
   std::shared_ptr<const Entry> find(const std::string& key);
   void put(const std::string& key, std::shared_ptr<const Entry> entry);
