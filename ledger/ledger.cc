@@ -629,8 +629,9 @@ Result<std::string> Ledger::put_blob(std::string_view bytes) {
   if (options_.read_only) return make_error(Errc::unavailable, "the ledger is open read-only");
   if (bytes.empty() || bytes.size() > 2 * 1024 * 1024)
     return make_error(Errc::invalid_argument, "a photo must be 1 byte to 2 MiB", "photo");
-  if (!domain::sniff_image_type(bytes))
-    return make_error(Errc::invalid_argument, "a photo must be a JPEG or PNG image", "photo");
+  // A photo that would not render is refused here, not discovered later on
+  // the document.
+  CL_TRY(domain::check_image(bytes));
   std::string ref = domain::photo_reference(bytes);
   CL_TRY(store_->put_sync(store::kCfBlobs, ref, bytes));
   return ref;

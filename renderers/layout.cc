@@ -4,8 +4,8 @@
 #include <cmath>
 #include <mutex>
 #include <unordered_map>
-#include <zlib.h>
 
+#include "ledger/domain/validate.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/utf8.h"
 #include "projections/cert_view.h"
@@ -94,52 +94,6 @@ std::vector<std::string> Canvas::wrap(const std::string& s, double size, double 
   return lines;
 }
 
-namespace {
-
-bool decodes(const std::string& b) {
-  // JPEG: start of image, and an end-of-image marker near the end (some
-  // writers pad after it).
-  if (b.size() > 4 && b.compare(0, 3, "\xff\xd8\xff") == 0)
-    return b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) != std::string::npos;
-  if (b.size() < 8 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return false;
-  auto u32 = [&](size_t at) {
-    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) | (uint32_t(uint8_t(b[at + 2])) << 8) |
-           uint8_t(b[at + 3]);
-  };
-  std::string idat;
-  uint32_t width = 0, height = 0;
-  size_t at = 8;
-  bool end = false;
-  while (at + 12 <= b.size() && !end) {
-    const uint32_t len = u32(at);
-    if (len > b.size() - at - 12) return false;
-    const std::string_view type(b.data() + at + 4, 4), data(b.data() + at + 8, len);
-    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(b.data() + at + 4), len + 4));
-    if (crc != u32(at + 8 + len)) return false;
-    if (type == "IHDR" && len >= 8) width = u32(at + 8), height = u32(at + 12);
-    if (type == "IDAT") idat.append(data);
-    end = type == "IEND";
-    at += 12 + len;
-  }
-  if (!end || width == 0 || height == 0 || idat.empty() || uint64_t{width} * height > 64u * 1024 * 1024) return false;
-  // The image data must inflate completely (its Adler-32 checks).
-  z_stream z{};
-  if (inflateInit(&z) != Z_OK) return false;
-  z.next_in = reinterpret_cast<Bytef*>(idat.data());
-  z.avail_in = static_cast<uInt>(idat.size());
-  char out[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(out);
-    z.avail_out = sizeof out;
-    rc = inflate(&z, Z_NO_FLUSH);
-  }
-  inflateEnd(&z);
-  return rc == Z_STREAM_END;
-}
-
-}  // namespace
-
 // The verdict is remembered per photo (documents of a person are rendered
 // again and again; inflating the photo each time would dominate).
 bool photo_usable(const std::string& b) {
@@ -150,7 +104,8 @@ bool photo_usable(const std::string& b) {
     std::lock_guard lock(mu);
     if (auto it = seen.find(key); it != seen.end()) return it->second;
   }
-  const bool ok = decodes(b);
+  // Photos stored before intake checked them may still be damaged.
+  const bool ok = domain::check_image(b).ok();
   std::lock_guard lock(mu);
   if (seen.size() > 4096) seen.clear();
   seen.emplace(key, ok);

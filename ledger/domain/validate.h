@@ -36,6 +36,11 @@ Status validate_text(std::string_view field, const nlohmann::json& value, size_t
 // Photo handling: the JPEG/PNG content type by magic bytes, and the
 // content-hash reference stored in the event ("sha256:<hex>").
 std::optional<std::string> sniff_image_type(std::string_view bytes);
+// Whether a photo is an image a renderer can place: a JPEG with start and
+// end markers, or a PNG with intact chunk CRCs, a header, IEND and image
+// data that inflates completely (its Adler-32 checks). The error (field
+// "photo") says what is wrong.
+Status check_image(std::string_view bytes);
 std::string photo_reference(std::string_view bytes);
 
 }  // namespace certledger::domain

@@ -7,6 +7,7 @@
 
 #include "ledger/audit.h"
 #include "ledger/crypto/jws.h"
+#include "ledger/domain/validate.h"
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
@@ -36,6 +37,36 @@ TEST(Ledger, InitialisesAndRegistersAuthorities) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Errc::already_exists);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys" / "GD-ZJT" / "k1.pem"));
+}
+
+// A photo that would not render is refused at intake with the reason, and
+// nothing is stored; a good one is stored under its SHA-256.
+TEST(Ledger, RefusesPhotosThatWouldNotRender) {
+  TempDir dir;
+  auto l = open_ledger(dir.str());
+  ASSERT_TRUE(l);
+  const std::string png = domain::SampleGenerator::sample_photo_png(3);
+  auto refused = [&](const std::string& bytes, const std::string& reason) {
+    auto r = l->put_blob(bytes);
+    ASSERT_FALSE(r.ok()) << reason;
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_EQ(r.error().field, "photo");
+    EXPECT_NE(r.error().message.find(reason), std::string::npos) << r.error().message;
+    EXPECT_FALSE(l->blob(domain::photo_reference(bytes)).has_value()) << "nothing stored";
+  };
+  std::string damaged = png;
+  damaged[damaged.size() / 2] ^= 0x40;  // inside IDAT: its CRC no longer matches
+  refused(damaged, "CRC mismatch");
+  refused(png.substr(0, png.size() - 12), "no IEND");
+  refused(png.substr(0, png.size() / 2), "cut short");
+  refused("\xff\xd8\xff\xe0 a JPEG that stops here", "end-of-image marker");
+  refused("GIF89a", "not a JPEG or PNG");
+  refused("", "1 byte to 2 MiB");
+
+  auto ok = l->put_blob(png);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(*ok, domain::photo_reference(png));
+  EXPECT_EQ(l->blob(*ok), png);
 }
 
 TEST(Ledger, ExecutesTheLifecycleAndSurvivesReopen) {
