@@ -22,6 +22,13 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// Streams bound to their io_context's own executor type (no type-erased
+// any_io_executor on every operation).
+using Executor = net::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = beast::ssl_stream<TcpStream>;
+
 struct Shared {
   Service& service;
   const Config& config;
@@ -61,7 +68,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   auto executor() { return stream_.get_executor(); }
 
   void start() {
-    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
@@ -169,7 +176,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void close() {
     beast::error_code ec;
-    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code e;
@@ -228,18 +235,17 @@ struct Server::Impl {
 
   void accept() {
     net::io_context& target = *contexts[next_context++ % contexts.size()];
-    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(target.get_executor(), [this](beast::error_code ec, Socket socket) {
       if (ec) {
         if (ec != net::error::operation_aborted && acceptor.is_open()) accept();
         return;
       }
       socket.set_option(tcp::no_delay(true), ec);
       if (tls) {
-        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls), shared());
+        auto session = std::make_shared<Session<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls), shared());
         net::post(session->executor(), [session] { session->start(); });
       } else {
-        auto session = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared());
+        auto session = std::make_shared<Session<TcpStream>>(TcpStream(std::move(socket)), shared());
         net::post(session->executor(), [session] { session->start(); });
       }
       accept();
