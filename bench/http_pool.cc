@@ -35,12 +35,8 @@ int main(int argc, char** argv) {
     ts.emplace_back([&, t] {
       domain::SampleGenerator gen(t + 100);
       for (int i; (i = next++) < n;) {
-        domain::CommandInput c;
-        c.type = domain::CommandType::issue;
-        c.kind = "testing_institution";
-        c.fields = gen.fields(*domain::find_kind(c.kind), a, Date{2026, 1, 5});
+        auto c = domain::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "bench");
         c.fields["number"] = "POOL" + std::to_string(i);
-        c.actor = {"bench", domain::Role::approver, {}};
         auto r = l->ledger->execute(a.code, c);
         if (r.ok()) {
           std::lock_guard lock(mu);

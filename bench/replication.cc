@@ -43,12 +43,8 @@ void fill(Ledger& l, int n) {
     ts.emplace_back([&, t] {
       domain::SampleGenerator gen(t);
       for (int i; (i = next++) < n;) {
-        domain::CommandInput c;
-        c.type = domain::CommandType::issue;
-        c.kind = "testing_institution";
-        c.fields = gen.fields(*domain::find_kind(c.kind), a, Date{2026, 1, 5});
+        auto c = domain::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "b");
         c.fields["number"] = "R" + std::to_string(i);
-        c.actor = {"b", domain::Role::approver, {}};
         (void)l.execute(a.code, c);
       }
     });

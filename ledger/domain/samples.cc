@@ -155,6 +155,25 @@ nlohmann::json SampleGenerator::fields(const KindDescriptor& kind, const Authori
   return f;
 }
 
+CommandInput sample_issue(SampleGenerator& gen, const KindDescriptor& kind, const AuthorityInfo& authority,
+                          Date issue_date, const std::string& operator_name) {
+  CommandInput c;
+  c.type = CommandType::issue;
+  c.kind = std::string(kind.code);
+  c.fields = gen.fields(kind, authority, issue_date);
+  c.actor = {operator_name, Role::approver, {}};
+  return c;
+}
+
+CommandInput sample_reissue(const std::string& certificate_id, const std::string& operator_name) {
+  CommandInput c;
+  c.type = CommandType::reissue;
+  c.certificate_id = certificate_id;
+  c.reason = "lost";
+  c.actor = {operator_name, Role::approver, {}};
+  return c;
+}
+
 std::vector<AuthorityInfo> demo_authorities() {
   auto with_check = [](std::string first17) { return first17 + *uscc_check_char(first17); };
   return {

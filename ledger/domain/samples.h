@@ -41,6 +41,13 @@ class SampleGenerator {
   std::mt19937_64 rng_;
 };
 
+// Commands for generated workloads (demo, tests, benchmarks), as an
+// approver named `operator_name`.
+CommandInput sample_issue(SampleGenerator& gen, const KindDescriptor& kind, const AuthorityInfo& authority,
+                          Date issue_date, const std::string& operator_name);
+// Reissue after loss (补办).
+CommandInput sample_reissue(const std::string& certificate_id, const std::string& operator_name);
+
 // The demo authorities of the four provinces in the notices (Guangdong,
 // Liaoning, Fujian, Jiangsu), with valid codes.
 std::vector<AuthorityInfo> demo_authorities();

@@ -66,25 +66,15 @@ int crash_child(const std::string& dir) {
       for (;;) {
         const auto& a = auths[(t + rng()) % auths.size()];
         if (mine.empty() || rng() % 3) {
-          domain::CommandInput c;
-          c.type = domain::CommandType::issue;
           const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
-          c.kind = std::string(kind.code);
-          c.fields = gen.fields(kind, a, china_date(system_now_ms()).plus_days(-10));
-          c.actor = {"crash", domain::Role::approver, {}};
-          auto r = ledger.execute(a.code, c);
+          auto r = ledger.execute(a.code, domain::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
           if (r.ok()) {
             report('I', r->state.id, r->position, r->event.id);
             mine.emplace_back(r->state.id, a.code);
           }
         } else {
           auto& [id, code] = mine[rng() % mine.size()];
-          domain::CommandInput c;
-          c.type = domain::CommandType::reissue;
-          c.certificate_id = id;
-          c.reason = "lost";
-          c.actor = {"crash", domain::Role::approver, {}};
-          auto r = ledger.execute(code, c);
+          auto r = ledger.execute(code, domain::sample_reissue(id, "crash"));
           if (r.ok()) report('R', id, r->position, r->event.id);
         }
       }

@@ -68,23 +68,13 @@ void workload(Ledger& l, int n, uint64_t seed) {
   for (int i = 0; i < n; ++i) {
     const auto& a = auths[rng() % auths.size()];
     if (ids.empty() || rng() % 3) {
-      domain::CommandInput c;
-      c.type = domain::CommandType::issue;
       const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
-      c.kind = std::string(kind.code);
-      c.fields = gen.fields(kind, a, china_date(system_now_ms()).plus_days(-3));
-      c.actor = {"t", domain::Role::approver, {}};
-      auto r = l.execute(a.code, c);
+      auto r = l.execute(a.code, domain::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-3), "t"));
       ASSERT_TRUE(r.ok()) << r.error().to_string();
       ids.emplace_back(r->state.id, a.code);
     } else {
       auto& [id, code] = ids[rng() % ids.size()];
-      domain::CommandInput c;
-      c.type = domain::CommandType::reissue;
-      c.certificate_id = id;
-      c.reason = "lost";
-      c.actor = {"t", domain::Role::approver, {}};
-      ASSERT_TRUE(l.execute(code, c).ok());
+      ASSERT_TRUE(l.execute(code, domain::sample_reissue(id, "t")).ok());
     }
   }
 }

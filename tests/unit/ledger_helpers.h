@@ -66,10 +66,7 @@ inline void register_demo_authorities(Ledger& l) {
 
 inline domain::CommandInput issue_command(domain::SampleGenerator& gen, const std::string& kind,
                                           const domain::AuthorityInfo& a) {
-  domain::CommandInput c;
-  c.type = domain::CommandType::issue;
-  c.kind = kind;
-  c.fields = gen.fields(*domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30));
+  auto c = domain::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "");
   c.actor = approver();
   return c;
 }
