@@ -477,7 +477,10 @@ Response Service::verify(const Request& req, const std::string& token, bool html
     view = reader.certificate(target->certificate);
   }
   if (!view.ok()) {
-    // Same work as a hit, so timing does not tell tokens apart.
+    // Same work as an uncached hit, so timing does not tell an unknown token
+    // from a real one nobody asked for lately. A cached answer is faster: it
+    // tells only that a token was asked for recently, to someone who already
+    // holds that (128-bit, unguessable) token.
     projections::CertView dummy;
     (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, now});
     Response r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
