@@ -11,7 +11,10 @@ for t in wrk nginx curl; do command -v $t >/dev/null || { echo "$t is needed (./
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat $work/nginx.pid)" 2>/dev/null; rm -rf "$work"' EXIT
 echo "# http — $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 "$bin/bench_http_pool" "$work/data" "$n" >/dev/null
-"$bin/ledgerd" --data "$work/data" --listen 127.0.0.1:0 --kafka off --no-access-log --log-level warn &
+# The verify cache is sized to hold the whole pool (as a deployment sizes it to
+# its hot set); the first pass shows the cost of filling it.
+"$bin/ledgerd" --data "$work/data" --listen 127.0.0.1:0 --kafka off --no-access-log --log-level warn \
+  --verify-cache-entries $((n + n / 2)) &
 for _ in $(seq 1 200); do [ -s "$work/data/ledgerd.addr" ] && curl -sf "http://$(cat $work/data/ledgerd.addr)/healthz" >/dev/null && break; sleep 0.05; done
 addr=$(cat "$work/data/ledgerd.addr")
 tok=$(head -1 "$work/data/tokens.txt")
