@@ -65,12 +65,6 @@ std::string issued_line(const DocumentInput& in) {
 
 std::string qr_caption(const DocumentInput& in) { return person(in) ? "实时数据，扫码验证" : "扫码查验，实时数据"; }
 
-double CodePointCanvas::width(const std::string& s, double size) {
-  double w = 0;
-  for (char32_t c : utf8_decode(s)) w += metrics_.advance(c);
-  return w * size;
-}
-
 void CodePointCanvas::record(const std::string& s) {
   for (char32_t c : utf8_decode(s)) used_.insert(c);
 }

@@ -64,7 +64,7 @@ class CodePointCanvas final : public Canvas {
   const std::set<char32_t>& used() const { return used_; }
 
   void begin_page(double, double) override {}
-  double width(const std::string& s, double size) override;
+  double width(const std::string& s, double size) override { return metrics_.width(s, size); }
   void text(double, double, const std::string& s, double, Ink) override { record(s); }
   void glyph(double, double, double, const std::string& g, double, Ink) override { record(g); }
   void stroke_rect(double, double, double, double, double, Ink) override {}

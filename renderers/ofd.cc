@@ -90,11 +90,7 @@ class OfdCanvas final : public Canvas {
     p.layer.append_attribute("ID") = next();
     p.layer.append_attribute("Type") = "Body";
   }
-  double width(const std::string& s, double size) override {
-    double w = 0;
-    for (char32_t c : utf8_decode(s)) w += metrics_.advance(c);
-    return w * size;
-  }
+  double width(const std::string& s, double size) override { return metrics_.width(s, size); }
   void text(double x, double y, const std::string& s, double size, Ink ink) override {
     const double sz = size * kMm, w = width(s, size) * kMm;
     auto o = object("ofd:TextObject", {x * kMm, Y(y) - sz, w + sz, sz * 1.3});

@@ -9,7 +9,6 @@
 #include <set>
 
 #include "ledger/util/hash.h"
-#include "ledger/util/utf8.h"
 #include "projections/cert_view.h"
 #include "renderers/assets.h"
 #include "renderers/layout.h"
@@ -102,11 +101,7 @@ class PdfCanvas final : public Canvas {
     p_.SetFont(fonts_.get());
   }
   // The same measure as the first pass, so both passes lay out alike.
-  double width(const std::string& s, double size) override {
-    double wd = 0;
-    for (char32_t c : utf8_decode(s)) wd += metrics_.advance(c);
-    return wd * size;
-  }
+  double width(const std::string& s, double size) override { return metrics_.width(s, size); }
   void text(double x, double y, const std::string& s, double size, Ink ink) override {
     fonts_.get()->SetFontSize(static_cast<float>(size));
     p_.SetFont(fonts_.get());

@@ -7,6 +7,8 @@
 #include <map>
 #include <vector>
 
+#include "ledger/util/utf8.h"
+
 namespace certledger::render {
 
 namespace {
@@ -131,6 +133,12 @@ uint16_t TtfMetrics::glyph(char32_t cp) const {
 double TtfMetrics::advance(char32_t cp) const {
   const uint16_t g = std::min<uint16_t>(glyph(cp), static_cast<uint16_t>(long_metrics_ - 1));
   return u16(hmtx_, 4 * size_t(g)) / static_cast<double>(units_per_em_);
+}
+
+double TtfMetrics::width(std::string_view utf8, double size) const {
+  double w = 0;
+  for (char32_t c : utf8_decode(utf8)) w += advance(c);
+  return w * size;
 }
 
 Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& cps) {

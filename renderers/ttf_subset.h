@@ -20,6 +20,8 @@ class TtfMetrics {
  public:
   static Result<TtfMetrics> parse(std::string_view ttf);
   double advance(char32_t cp) const;  // in em; glyph 0's for unmapped code points
+  // Advance width of a UTF-8 string at a font size (in the size's unit).
+  double width(std::string_view utf8, double size) const;
   uint16_t glyph(char32_t cp) const;
 
  private:
