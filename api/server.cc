@@ -241,13 +241,10 @@ struct Server::Impl {
         return;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      if (tls) {
-        auto session = std::make_shared<Session<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls), shared());
-        net::post(session->executor(), [session] { session->start(); });
-      } else {
-        auto session = std::make_shared<Session<TcpStream>>(TcpStream(std::move(socket)), shared());
-        net::post(session->executor(), [session] { session->start(); });
-      }
+      // A session starts on its own connection's thread.
+      auto launch = [](auto session) { net::post(session->executor(), [session] { session->start(); }); };
+      if (tls) launch(std::make_shared<Session<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls), shared()));
+      else launch(std::make_shared<Session<TcpStream>>(TcpStream(std::move(socket)), shared()));
       accept();
     });
   }

@@ -450,11 +450,14 @@ Response Service::verify(const Request& req, const std::string& token, bool html
   const UnixMillis now = clock_();
   const int32_t today = static_cast<int32_t>(china_date(now).days_since_epoch());
   auto& store = ledger_.store();
-  auto answer = [&](std::string body) {
-    Response r = Response::text(200, std::move(body), html ? "text/html; charset=utf-8" : "application/json");
+  // Every verify answer, hit or not: live (never stored) and per Accept.
+  auto live = [](Response r) {
     no_store(r);
     r.set("Vary", "Accept");
     return r;
+  };
+  auto answer = [&](std::string body) {
+    return live(Response::text(200, std::move(body), html ? "text/html; charset=utf-8" : "application/json"));
   };
   auto cached = verify_cache_->find(token);
   const bool current = cached && cached->day == today &&
@@ -483,12 +486,9 @@ Response Service::verify(const Request& req, const std::string& token, bool html
     // holds that (128-bit, unguessable) token.
     projections::CertView dummy;
     (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, now});
-    Response r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
-                      : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token",
-                                {}, "未找到该二维码对应的证书");
-    no_store(r);
-    r.set("Vary", "Accept");
-    return r;
+    return live(html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
+                     : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token",
+                               {}, "未找到该二维码对应的证书"));
   }
   entry->authority_stream = domain::authority_stream(view->state.authority);
   entry->authority_epoch = store.stream_epoch(entry->authority_stream);

@@ -206,11 +206,11 @@ void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
     if (!overflowing && y - lead * static_cast<double>(lines) < bottom && lines < 30) continuation();
     c.text(left, y, row.label + "：", size, kLabel);
     for (const auto& item : items) {
-      const double last_line = y - lead * (static_cast<double>(item.size()) - 1);
-      if (last_line < bottom) overflowing = true;
-      if (overflowing && last_line < deep) {
+      auto last_line = [&] { return y - lead * (static_cast<double>(item.size()) - 1); };
+      if (last_line() < bottom) overflowing = true;
+      if (overflowing && last_line() < deep) {
         continuation();
-        overflowing = y - lead * (static_cast<double>(item.size()) - 1) < bottom;
+        overflowing = last_line() < bottom;
       }
       for (const auto& l : item) {
         c.text(left + label_w, y, l, size, kText);
