@@ -3,7 +3,9 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
-#include <sstream>
+#include <istream>
+#include <ostream>
+#include <streambuf>
 
 #include "ledger/util/utf8.h"
 
@@ -18,6 +20,35 @@ void serialize_version(Archive& ar, VersionInfo& v) {
   ar(v.version, v.token, v.elicense, v.cause, v.reason, v.position, v.time, v.valid_until, v.fields_json);
 }
 
+// cereal archives read and write through streams; these read the stored
+// bytes in place and append to the output string, without the copies of
+// std::istringstream / std::ostringstream.
+class ReadBuffer : public std::streambuf {
+ public:
+  explicit ReadBuffer(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());  // the get area is only read
+    setg(p, p, p + bytes.size());
+  }
+};
+
+class AppendBuffer : public std::streambuf {
+ public:
+  explicit AppendBuffer(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& out_;
+};
+
 }  // namespace
 }  // namespace certledger::projections
 
@@ -31,7 +62,10 @@ void serialize(Archive& ar, certledger::projections::VersionInfo& v) {
 namespace certledger::projections {
 
 std::string encode(const CertView& v) {
-  std::ostringstream os;
+  std::string out;
+  out.reserve(1024);
+  AppendBuffer buf(out);
+  std::ostream os(&buf);
   {
     cereal::PortableBinaryOutputArchive ar(os);
     const auto& s = v.state;
@@ -40,13 +74,14 @@ std::string encode(const CertView& v) {
        s.elicense, s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
   }
-  return os.str();
+  return out;
 }
 
 Result<CertView> decode(std::string_view bytes) {
   CertView v;
   try {
-    std::istringstream is{std::string(bytes)};
+    ReadBuffer buf(bytes);
+    std::istream is(&buf);
     cereal::PortableBinaryInputArchive ar(is);
     uint32_t format = 0;
     uint8_t status = 0;

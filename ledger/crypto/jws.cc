@@ -1,5 +1,8 @@
 #include "ledger/crypto/jws.h"
 
+#include <optional>
+#include <unordered_map>
+
 #include "ledger/util/encoding.h"
 
 namespace certledger::crypto {
@@ -28,33 +31,96 @@ Result<std::string> jws_sign(const PrivateKey& key, std::string_view kid, std::s
   return out;
 }
 
-Result<JwsParts> jws_parse(std::string_view record) {
-  auto bad = [](std::string m) { return make_error(Errc::corruption, "signed record: " + m); };
-  json j = json::parse(record, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
-  if (j.size() != 3 || !j.contains("payload") || !j.contains("protected") || !j.contains("signature"))
-    return bad("must have exactly payload, protected and signature");
-  for (const char* k : {"payload", "protected", "signature"})
-    if (!j[k].is_string()) return bad(std::string(k) + " must be a string");
-  JwsParts p;
-  p.protected_b64 = j["protected"].get<std::string>();
-  p.payload_b64 = j["payload"].get<std::string>();
-  auto sig = base64url_decode(j["signature"].get<std::string>());
-  auto header_bytes = base64url_decode(p.protected_b64);
-  auto payload = base64url_decode(p.payload_b64);
-  if (!sig || !header_bytes || !payload) return bad("member is not base64url");
-  json header = json::parse(*header_bytes, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return bad("protected header is not JSON");
+namespace {
+
+Error bad_record(std::string m) { return make_error(Errc::corruption, "signed record: " + m); }
+
+// The members of the record, as JSON strings, undecoded.
+struct RawMembers {
+  std::string_view payload, protected_b64, signature;
+};
+
+// The form jws_sign writes, {"payload":"…","protected":"…","signature":"…"}
+// with nothing else, recognised without a JSON parser: base64url has neither
+// '"' nor '\\', so each value ends at the next quote and needs no unescaping
+// (the base64url decoding that follows rejects anything else). Any other
+// spelling of the same JSON takes the general path.
+std::optional<RawMembers> canonical_members(std::string_view r) {
+  auto take = [&r](std::string_view prefix, std::string_view& value) {
+    if (r.substr(0, prefix.size()) != prefix) return false;
+    r.remove_prefix(prefix.size());
+    const size_t end = r.find('"');
+    if (end == std::string_view::npos) return false;
+    value = r.substr(0, end);
+    r.remove_prefix(end);
+    return true;
+  };
+  RawMembers m;
+  if (!take("{\"payload\":\"", m.payload) || !take("\",\"protected\":\"", m.protected_b64) ||
+      !take("\",\"signature\":\"", m.signature) || r != "\"}")
+    return std::nullopt;
+  return m;
+}
+
+struct Header {
+  std::string alg, kid;
+};
+
+Result<Header> parse_header(std::string_view protected_b64) {
+  auto bytes = base64url_decode(protected_b64);
+  if (!bytes) return bad_record("member is not base64url");
+  json header = json::parse(*bytes, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) return bad_record("protected header is not JSON");
   if (!header.contains("alg") || !header["alg"].is_string() || !header.contains("kid") ||
       !header["kid"].is_string())
-    return bad("protected header needs alg and kid");
-  if (header.contains("crit")) return bad("unsupported crit header");
-  if (header.value("typ", std::string()) != kEventTyp) return bad("typ must be certledger-event+json");
-  p.alg = header["alg"].get<std::string>();
-  p.kid = header["kid"].get<std::string>();
+    return bad_record("protected header needs alg and kid");
+  if (header.contains("crit")) return bad_record("unsupported crit header");
+  if (header.value("typ", std::string()) != kEventTyp) return bad_record("typ must be certledger-event+json");
+  return Header{header["alg"].get<std::string>(), header["kid"].get<std::string>()};
+}
+
+// A log has one protected header per signing key: remember the parsed ones
+// (per thread, bounded).
+Result<Header> cached_header(std::string_view protected_b64) {
+  thread_local std::unordered_map<std::string, Header> cache;
+  if (auto it = cache.find(std::string(protected_b64)); it != cache.end()) return it->second;
+  CL_ASSIGN(Header h, parse_header(protected_b64));
+  if (cache.size() >= 256) cache.clear();
+  cache.emplace(std::string(protected_b64), h);
+  return h;
+}
+
+Result<JwsParts> assemble(std::string_view payload_b64, std::string_view protected_b64, std::string_view sig_b64) {
+  auto sig = base64url_decode(sig_b64);
+  auto payload = base64url_decode(payload_b64);
+  if (!sig || !payload) return bad_record("member is not base64url");
+  CL_ASSIGN(Header h, cached_header(protected_b64));
+  JwsParts p;
+  p.protected_b64 = protected_b64;
+  p.payload_b64 = payload_b64;
+  p.alg = std::move(h.alg);
+  p.kid = std::move(h.kid);
   p.signature = std::move(*sig);
   p.payload = std::move(*payload);
   return p;
+}
+
+}  // namespace
+
+Result<JwsParts> jws_parse(std::string_view record) {
+  if (auto m = canonical_members(record)) {
+    auto p = assemble(m->payload, m->protected_b64, m->signature);
+    if (p.ok()) return p;
+    // Fall through: the general path gives the authoritative answer.
+  }
+  json j = json::parse(record, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad_record("not a JSON object");
+  if (j.size() != 3 || !j.contains("payload") || !j.contains("protected") || !j.contains("signature"))
+    return bad_record("must have exactly payload, protected and signature");
+  for (const char* k : {"payload", "protected", "signature"})
+    if (!j[k].is_string()) return bad_record(std::string(k) + " must be a string");
+  return assemble(j["payload"].get_ref<const std::string&>(), j["protected"].get_ref<const std::string&>(),
+                  j["signature"].get_ref<const std::string&>());
 }
 
 Status jws_verify(const JwsParts& p, const PublicKey& key) {

@@ -68,9 +68,9 @@ Result<Event> parse_event(std::string_view bytes) {
   if (!t) return bad("\"time\" is not RFC 3339");
   e.time = *t;
   if (!j.contains("actor") || !j["actor"].is_object()) return bad("\"actor\" must be an object");
-  e.actor = j["actor"];
+  e.actor = std::move(j["actor"]);  // moved, not copied: j is ours
   if (!j.contains("data") || !j["data"].is_object()) return bad("\"data\" must be an object");
-  e.data = j["data"];
+  e.data = std::move(j["data"]);
   auto prev = j.find("prev");
   if (prev == j.end()) return bad("missing \"prev\"");
   if (prev->is_null()) {

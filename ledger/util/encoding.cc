@@ -24,33 +24,35 @@ std::array<int8_t, 256> reverse_table(const char* alphabet) {
   return t;
 }
 
+// Whole 3-byte groups first, into a buffer sized once; then the 1 or 2
+// bytes left over.
 std::string encode64(std::string_view in, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
+  const size_t full = in.size() / 3, rest = in.size() % 3;
+  std::string out(full * 4 + (rest == 0 ? 0 : pad ? 4 : rest + 1), '\0');
+  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
+  char* dst = out.data();
+  for (size_t i = 0; i < full; ++i, src += 3, dst += 4) {
+    const uint32_t v = (uint32_t(src[0]) << 16) | (uint32_t(src[1]) << 8) | src[2];
+    dst[0] = alphabet[(v >> 18) & 63];
+    dst[1] = alphabet[(v >> 12) & 63];
+    dst[2] = alphabet[(v >> 6) & 63];
+    dst[3] = alphabet[v & 63];
   }
-  size_t rest = in.size() - i;
-  if (rest == 1) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (pad) out += "==";
-  } else if (rest == 2) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    if (pad) out += '=';
+  if (rest) {
+    const uint32_t v = (uint32_t(src[0]) << 16) | (rest == 2 ? uint32_t(src[1]) << 8 : 0);
+    dst[0] = alphabet[(v >> 18) & 63];
+    dst[1] = alphabet[(v >> 12) & 63];
+    if (rest == 2) dst[2] = alphabet[(v >> 6) & 63];
+    if (pad) {
+      if (rest == 1) dst[2] = '=';
+      dst[3] = '=';
+    }
   }
   return out;
 }
 
+// Four characters at a time into a buffer sized once. Rejects characters
+// outside the alphabet and non-canonical text (leftover bits not zero).
 std::optional<std::string> decode64(std::string_view in, const std::array<int8_t, 256>& table,
                                     bool padded) {
   if (padded) {
@@ -61,23 +63,28 @@ std::optional<std::string> decode64(std::string_view in, const std::array<int8_t
       ++pad;
     }
   }
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = table[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
+  const size_t full = in.size() / 4, rest = in.size() % 4;
+  if (rest == 1) return std::nullopt;
+  std::string out(full * 3 + (rest ? rest - 1 : 0), '\0');
+  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
+  char* dst = out.data();
+  for (size_t i = 0; i < full; ++i, src += 4, dst += 3) {
+    const int a = table[src[0]], b = table[src[1]], c = table[src[2]], d = table[src[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+    dst[0] = static_cast<char>(v >> 16);
+    dst[1] = static_cast<char>(v >> 8);
+    dst[2] = static_cast<char>(v);
   }
-  // Canonical form: leftover bits must be zero.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (rest) {
+    const int a = table[src[0]], b = table[src[1]], c = rest == 3 ? table[src[2]] : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
+    // Canonical form: the bits after the last whole byte must be zero.
+    if ((rest == 2 && (v & 0xffff)) || (rest == 3 && (v & 0xff))) return std::nullopt;
+    dst[0] = static_cast<char>(v >> 16);
+    if (rest == 3) dst[1] = static_cast<char>(v >> 8);
+  }
   return out;
 }
 

@@ -68,6 +68,23 @@ TEST_P(EveryAlg, JwsRecordsVerifyOnlyUnchanged) {
   auto forged = jws_parse(j.dump());
   ASSERT_TRUE(forged.ok());
   EXPECT_FALSE(jws_verify(*forged, key->public_key()).ok());
+  // The same JSON spelt differently (member order, spaces, an escaped
+  // character) is the same record to a verifier; the fast reading of our
+  // own spelling and the general one must agree.
+  auto respelt = nlohmann::json::parse(*rec);
+  std::string p = respelt["payload"], h = respelt["protected"], s = respelt["signature"];
+  const std::string loose = "{ \"signature\" : \"" + s + "\", \"protected\":\"" + h + "\",\n \"payload\":\"\\u00" +
+                            hex_encode(p.substr(0, 1)) + p.substr(1) + "\" }";
+  auto same = jws_parse(loose);
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_EQ(same->payload, payload);
+  EXPECT_EQ(same->kid, parts->kid);
+  EXPECT_EQ(same->signing_input(), parts->signing_input());
+  EXPECT_TRUE(jws_verify(*same, key->public_key()).ok());
+  // Our spelling with a character outside base64url in a member is refused.
+  std::string broken = *rec;
+  broken[broken.find("\"payload\":\"") + 12] = '+';
+  EXPECT_FALSE(jws_parse(broken).ok());
   // alg confusion: the header claims another algorithm than the key's.
   auto other = PrivateKey::generate(GetParam() == KeyAlg::ed25519 ? KeyAlg::es256 : KeyAlg::ed25519);
   EXPECT_FALSE(jws_verify(*parts, other->public_key()).ok());
@@ -80,6 +97,9 @@ TEST(Jws, RejectsMalformedRecords) {
   EXPECT_FALSE(jws_parse("{}").ok());
   EXPECT_FALSE(jws_parse(R"({"payload":"e30","protected":"e30","signature":"AA","x":1})").ok());
   EXPECT_FALSE(jws_parse(R"({"payload":"e30=","protected":"e30","signature":"AA"})").ok());
+  EXPECT_FALSE(jws_parse(R"({"payload":"e30","protected":"e30","signature":"AA"}x)").ok());
+  EXPECT_FALSE(jws_parse(R"({"payload":"e30","protected":"e30","signature":"AA")").ok());
+  EXPECT_FALSE(jws_parse(R"({"payload":"e30","protected":"e30","signature":"A"})").ok());
   // Header without kid.
   std::string hdr = base64url_encode(R"({"alg":"EdDSA","typ":"certledger-event+json"})");
   EXPECT_FALSE(jws_parse(R"({"payload":"e30","protected":")" + hdr + R"(","signature":"AA"})").ok());
