@@ -1,8 +1,11 @@
 #include "ledger/ledger.h"
 
+#include <future>
+
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <future>
 
 #include "ledger/crypto/jws.h"
 #include "ledger/domain/identifiers.h"
@@ -33,6 +36,42 @@ Result<StoredEvent> decode_record(uint64_t position, std::string record) {
   s.kid = parts->kid;
   s.event = std::move(*event);
   return s;
+}
+
+Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
+                       const std::function<Status(StoredEvent&)>& fn) {
+  constexpr uint64_t kChunk = 2048;
+  using Chunk = std::vector<Result<StoredEvent>>;
+  auto load = [&store, to](uint64_t start) {
+    Chunk chunk;
+    const uint64_t end = std::min(to, start + kChunk - 1);
+    chunk.reserve(end - start + 1);
+    uint64_t expect = start;
+    auto st = store.scan(start, end, [&](uint64_t pos, std::string_view record) {
+      if (pos != expect) {
+        chunk.push_back(make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing"));
+        return false;
+      }
+      ++expect;
+      chunk.push_back(decode_record(pos, std::string(record)));
+      return chunk.back().ok();
+    });
+    if (!st.ok()) chunk.push_back(st.error());
+    else if (expect <= end && (chunk.empty() || chunk.back().ok()))
+      chunk.push_back(make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing"));
+    return chunk;
+  };
+  if (from > to) return {};
+  auto next = std::async(std::launch::async, load, from);
+  for (uint64_t start = from; start <= to; start += kChunk) {
+    Chunk current = next.get();
+    if (to - start >= kChunk) next = std::async(std::launch::async, load, start + kChunk);
+    for (auto& r : current) {
+      if (!r.ok()) return r.error();
+      CL_TRY(fn(*r));
+    }
+  }
+  return {};
 }
 
 namespace {
@@ -642,14 +681,24 @@ std::optional<std::string> Ledger::blob(std::string_view ref) const { return sto
 Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,
                                                     std::shared_ptr<const domain::Event> event,
                                                     const std::string& kid) {
-  if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
+  return submit_verified(position, record, std::move(event), kid).get();
+}
+
+std::future<Result<store::AppendResult>> Ledger::submit_verified(uint64_t position, std::string record,
+                                                                 std::shared_ptr<const domain::Event> event,
+                                                                 const std::string& kid) {
+  if (!sequencer_) {
+    std::promise<Result<store::AppendResult>> refused;
+    refused.set_value(make_error(Errc::unavailable, "the ledger is open read-only"));
+    return refused.get_future();
+  }
   store::AppendRequest req;
-  req.record = record;
+  req.record = std::move(record);
   req.event = std::move(event);
   req.kid = kid;
   req.position = position;
   req.claims = domain::event_claims(*req.event);
-  return sequencer_->append(std::move(req));
+  return sequencer_->submit(std::move(req));
 }
 
 }  // namespace certledger

@@ -64,6 +64,13 @@ struct StoredEvent {
   Hash256 hash{};
 };
 Result<StoredEvent> decode_record(uint64_t position, std::string record);
+// Hands the decoded records at positions [from, to] to fn, in order. The
+// next chunk is read and decoded (JWS, event JSON, hash) on another thread
+// while fn works through the current one. Stops at the first error (a
+// record that does not decode: corruption, naming its position) or the first
+// error fn returns.
+Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
+                       const std::function<Status(StoredEvent&)>& fn);
 
 class Ledger {
  public:
@@ -116,6 +123,11 @@ class Ledger {
   Result<store::AppendResult> append_verified(uint64_t position, const std::string& record,
                                               std::shared_ptr<const domain::Event> event,
                                               const std::string& kid);
+  // The same without waiting: records submitted in position order from one
+  // thread are committed in that order, many per sync.
+  std::future<Result<store::AppendResult>> submit_verified(uint64_t position, std::string record,
+                                                           std::shared_ptr<const domain::Event> event,
+                                                           const std::string& kid);
 
   // Content-addressed blobs (photos): stored durably before the event that
   // references them; the reference is "sha256:<hex>" of the bytes.

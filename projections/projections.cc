@@ -1,8 +1,6 @@
 #include "projections/projections.h"
 
-#include <rocksdb/utilities/write_batch_with_index.h>
-
-#include "ledger/crypto/jws.h"
+#include "ledger/ledger.h"
 #include "ledger/domain/report.h"
 #include "ledger/registry.h"
 #include "ledger/util/encoding.h"
@@ -196,55 +194,36 @@ std::vector<store::BatchContributor*> as_contributors(const std::vector<std::uni
 
 namespace {
 
+// Replays through the live apply() code, staged in memory: each key is
+// written once per stage (256 MB of staged values), not once per event, and
+// the next records are decoded on another thread meanwhile.
 Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from,
-              const Progress& progress) {
+              bool families_empty, const Progress& progress) {
   const uint64_t last = store.last_position();
   if (from > last) return {};
-  constexpr size_t kBatch = 8192;
-  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, true);
-  store::BatchWriter bw(store, wb);
-  size_t in_batch = 0;
-  auto flush = [&](bool sync) -> Status {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync;
-    auto st = store.db()->Write(wo, wb.GetWriteBatch());
-    if (!st.ok()) return store::rocks_error(st, "projection replay");
-    wb.Clear();
-    in_batch = 0;
-    return {};
-  };
-  Status err;
-  CL_TRY(store.scan(from, last, [&](uint64_t pos, std::string_view record) {
-    auto parts = crypto::jws_parse(record);
-    if (!parts.ok()) {
-      err = make_error(Errc::corruption, "position " + std::to_string(pos) + ": " + parts.error().message);
-      return false;
-    }
-    auto event = domain::parse_event(parts->payload);
-    if (!event.ok()) {
-      err = make_error(Errc::corruption, "position " + std::to_string(pos) + ": " + event.error().message);
-      return false;
-    }
-    const Hash256 h = sha256(record);
-    store::SequencedEvent se{pos, *event, record, h, parts->kid};
+  constexpr size_t kStageBytes = 256 << 20;
+  std::vector<std::string> empty;
+  if (families_empty)
+    for (auto* p : projections)
+      for (const auto& cf : p->column_families()) empty.push_back(cf);
+  store::MemoryBatch stage(store, empty);
+  store::BatchWriter bw(store, stage);
+  CL_TRY(for_each_record(store, from, last, [&](StoredEvent& e) -> Status {
+    const store::SequencedEvent se{e.position, e.event, e.record, e.hash, e.kid};
     for (auto* p : projections) {
       auto st = p->apply(se, bw);
-      if (!st.ok()) {
-        err = make_error(st.error().code, "position " + std::to_string(pos) + ": " + st.error().message);
-        return false;
-      }
+      if (!st.ok())
+        return make_error(st.error().code, "position " + std::to_string(e.position) + ": " + st.error().message);
     }
-    if (++in_batch >= kBatch) {
-      for (auto* p : projections) p->mark_applied(bw, pos);
-      err = flush(false);
-      if (!err.ok()) return false;
+    if (stage.bytes() >= kStageBytes) {
+      for (auto* p : projections) p->mark_applied(bw, e.position);
+      CL_TRY(stage.flush(false));
     }
-    if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
-    return true;
+    if (progress && (e.position % 4096 == 0 || e.position == last)) progress(e.position, last);
+    return {};
   }));
-  CL_TRY(err);
   for (auto* p : projections) p->mark_applied(bw, last);
-  return flush(true);
+  return stage.flush(true);
 }
 
 }  // namespace
@@ -254,7 +233,7 @@ Status catch_up(store::EventStore& store, const std::vector<Projection*>& projec
   // Projections may be at different positions; bring each up separately.
   for (auto* p : projections) {
     const uint64_t applied = p->applied_position(store);
-    if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, progress));
+    if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, false, progress));
   }
   return {};
 }
@@ -263,7 +242,7 @@ Status rebuild(store::EventStore& store, const std::vector<Projection*>& project
                const Progress& progress) {
   for (auto* p : projections)
     for (const auto& cf : p->column_families()) CL_TRY(store.reset_column_family(cf));
-  return replay(store, projections, 1, progress);
+  return replay(store, projections, 1, true, progress);
 }
 
 }  // namespace certledger::projections

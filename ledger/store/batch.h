@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/domain/event.h"
@@ -27,11 +28,45 @@ struct SequencedEvent {
   std::string_view kid;         // key that signed it
 };
 
-// Reads see the batch's own writes first (earlier events of the same group),
-// then the database.
+// Replay's staging (rebuild, catch-up): the latest value of every key
+// written, in memory, so that a key many events write (a counter, a
+// certificate's view) reaches RocksDB once, and reads of staged keys never
+// touch RocksDB. Families listed as empty (just reset) are not read from
+// RocksDB at all until the first flush.
+class MemoryBatch {
+ public:
+  MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families);
+  std::optional<std::string> get(std::string_view cf, std::string_view key) const;
+  void put(std::string_view cf, std::string_view key, std::string_view value);
+  void del(std::string_view cf, std::string_view key);
+  size_t bytes() const { return bytes_; }  // roughly what the staged entries hold
+  // Writes everything staged (per family in key order, in chunks) and
+  // empties the stage; the last chunk is synced if `sync`.
+  Status flush(bool sync);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  struct Family {
+    std::string name;
+    bool db_empty = false;
+    std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> entries;
+  };
+  Family& family(std::string_view cf);
+  const Family* find_family(std::string_view cf) const;
+  EventStore& store_;
+  std::vector<Family> families_;
+  size_t bytes_ = 0;
+};
+
+// Reads see the batch's own writes first (earlier events of the same group,
+// or everything staged by a replay), then the database.
 class BatchWriter {
  public:
-  BatchWriter(EventStore& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  BatchWriter(EventStore& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(&batch) {}
+  BatchWriter(EventStore& store, MemoryBatch& batch) : store_(store), memory_(&batch) {}
   std::optional<std::string> get(std::string_view cf, std::string_view key) const;
   void put(std::string_view cf, std::string_view key, std::string_view value);
   void del(std::string_view cf, std::string_view key);
@@ -39,7 +74,8 @@ class BatchWriter {
 
  private:
   EventStore& store_;
-  rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::WriteBatchWithIndex* batch_ = nullptr;
+  MemoryBatch* memory_ = nullptr;
 };
 
 class BatchContributor {

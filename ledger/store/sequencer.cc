@@ -8,23 +8,6 @@
 
 namespace certledger::store {
 
-std::optional<std::string> BatchWriter::get(std::string_view cf, std::string_view key) const {
-  std::string value;
-  auto st = batch_.GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.cf(cf),
-                                     rocksdb::Slice(key.data(), key.size()), &value);
-  if (!st.ok()) return std::nullopt;
-  return value;
-}
-
-void BatchWriter::put(std::string_view cf, std::string_view key, std::string_view value) {
-  batch_.Put(store_.cf(cf), rocksdb::Slice(key.data(), key.size()),
-             rocksdb::Slice(value.data(), value.size()));
-}
-
-void BatchWriter::del(std::string_view cf, std::string_view key) {
-  batch_.Delete(store_.cf(cf), rocksdb::Slice(key.data(), key.size()));
-}
-
 namespace {
 
 std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), 32}; }

@@ -91,22 +91,55 @@ void Follower::on_event(const rd_kafka_message_t* m) {
   }
 }
 
+// Verifies the records that are next in position order and hands them to
+// the sequencer together, then waits for them: one group commit (one sync)
+// for everything a poll round brought, not one per record.
 void Follower::apply_ready() {
-  while (!stats_.halted) {
-    auto it = pending_.find(stats_.applied + 1);
-    if (it == pending_.end()) break;
-    const uint64_t pos = it->first;
-    auto st = auditor_.add_record(pos, it->second.record);
-    if (!st.ok()) return halt("verification failed: " + st.error().message);
-    auto se = decode_record(pos, it->second.record);
-    if (!se.ok()) return halt(se.error().message);
-    auto r = ledger_.append_verified(pos, it->second.record,
-                                     std::make_shared<const domain::Event>(se->event), se->kid);
-    if (!r.ok()) return halt("cannot apply position " + std::to_string(pos) + ": " + r.error().message);
-    commit_[it->second.partition] = it->second.offset + 1;
-    stats_.applied = pos;
-    pending_.erase(it);
+  struct Submitted {
+    uint64_t position;
+    int32_t partition;
+    int64_t offset;
+    std::future<Result<store::AppendResult>> done;
+  };
+  constexpr size_t kMaxInFlight = 4096;
+  std::string failure;
+  while (!stats_.halted && failure.empty()) {
+    std::vector<Submitted> submitted;
+    for (uint64_t next = stats_.applied + 1; submitted.size() < kMaxInFlight; ++next) {
+      auto it = pending_.find(next);
+      if (it == pending_.end()) break;
+      auto st = auditor_.add_record(next, it->second.record);
+      if (!st.ok()) {
+        failure = "verification failed: " + st.error().message;
+        break;
+      }
+      auto se = decode_record(next, it->second.record);
+      if (!se.ok()) {
+        failure = se.error().message;
+        break;
+      }
+      submitted.push_back({next, it->second.partition, it->second.offset,
+                           ledger_.submit_verified(next, std::move(it->second.record),
+                                                   std::make_shared<const domain::Event>(std::move(se->event)),
+                                                   se->kid)});
+      pending_.erase(it);
+    }
+    if (submitted.empty()) break;
+    // Everything verified before a failure is still applied, in order.
+    for (auto& s : submitted) {
+      auto r = s.done.get();
+      if (!failure.empty() && s.position > stats_.applied + 1) continue;
+      if (!r.ok()) {
+        if (failure.empty() || s.position <= stats_.applied + 1)
+          failure = "cannot apply position " + std::to_string(s.position) + ": " + r.error().message;
+        continue;
+      }
+      if (s.position != stats_.applied + 1) continue;
+      commit_[s.partition] = s.offset + 1;
+      stats_.applied = s.position;
+    }
   }
+  if (!failure.empty()) halt(failure);
   stats_.buffered = pending_.size();
   cv_.notify_all();
 }
@@ -134,20 +167,29 @@ void Follower::check_checkpoints() {
 void Follower::run() {
   auto last_commit = std::chrono::steady_clock::now();
   while (!stopping_) {
+    // Wait for a message, then take whatever else is already there (up to
+    // a bound) before applying: records that arrive together are committed
+    // together.
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
+    if (!m) continue;
     {
       std::lock_guard lock(mu_);
-      if (m && !m->err && !stats_.halted) {
-        const std::string topic = rd_kafka_topic_name(m->rkt);
-        if (topic == options_.kafka.events_topic()) on_event(m);
-        else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+      for (int taken = 0; m; ++taken) {
+        if (!m->err && !stats_.halted) {
+          const std::string_view topic = rd_kafka_topic_name(m->rkt);
+          if (topic == options_.kafka.events_topic()) on_event(m);
+          else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+        } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          spdlog::warn("replica consumer: {}", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+        m = taken < 4096 ? rd_kafka_consumer_poll(consumer_.get(), 0) : nullptr;
+      }
+      if (!stats_.halted) {
         apply_ready();
         check_checkpoints();
-      } else if (m && m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        spdlog::warn("replica consumer: {}", rd_kafka_message_errstr(m));
       }
     }
-    if (m) rd_kafka_message_destroy(m);
     auto now = std::chrono::steady_clock::now();
     if (now - last_commit > std::chrono::seconds(1)) {
       std::lock_guard lock(mu_);

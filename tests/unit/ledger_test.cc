@@ -417,3 +417,50 @@ TEST_F(Tamper, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
 
 }  // namespace
 }  // namespace certledger
+
+namespace certledger {
+namespace {
+
+using namespace certledger::testing;
+
+// Replay's in-memory stage: reads its own writes, falls through to RocksDB
+// only where it must, and leaves RocksDB with exactly the last values.
+TEST(MemoryBatch, StagesLastValuesAndFallsThroughAfterAFlush) {
+  TempDir dir;
+  store::StoreOptions o;
+  o.path = (dir.path() / "db").string();
+  o.extra_column_families = {"p_a", "p_b"};
+  auto s = store::EventStore::open(o);
+  ASSERT_TRUE(s.ok());
+  store::EventStore& db = **s;
+  ASSERT_TRUE(db.put_sync("p_b", "old", "on disk").ok());
+  {
+    // p_a was just reset: never read from RocksDB; p_b is read through.
+    store::MemoryBatch stage(db, {"p_a"});
+    store::BatchWriter w(db, stage);
+    EXPECT_EQ(w.get("p_b", "old"), std::optional<std::string>("on disk"));
+    for (int i = 0; i < 100; ++i) w.put("p_a", "counter", std::to_string(i));
+    w.put("p_a", "gone", "x");
+    w.del("p_a", "gone");
+    w.del("p_b", "old");
+    EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("99"));
+    EXPECT_FALSE(w.get("p_a", "gone").has_value());
+    EXPECT_FALSE(w.get("p_b", "old").has_value());  // the staged delete hides the disk value
+    EXPECT_FALSE(db.get("p_a", "counter").has_value());  // nothing written before the flush
+    ASSERT_TRUE(stage.flush(false).ok());
+    EXPECT_EQ(stage.bytes(), 0u);
+    EXPECT_EQ(db.get("p_a", "counter"), std::optional<std::string>("99"));
+    EXPECT_FALSE(db.get("p_a", "gone").has_value());
+    EXPECT_FALSE(db.get("p_b", "old").has_value());
+    // After a flush p_a is no longer known empty: reads go to RocksDB.
+    EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("99"));
+    w.put("p_a", "counter", "100");
+    w.del("p_a", "counter");
+    EXPECT_FALSE(w.get("p_a", "counter").has_value());
+    ASSERT_TRUE(stage.flush(true).ok());
+    EXPECT_FALSE(db.get("p_a", "counter").has_value());
+  }
+}
+
+}  // namespace
+}  // namespace certledger
