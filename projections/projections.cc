@@ -195,13 +195,15 @@ std::vector<store::BatchContributor*> as_contributors(const std::vector<std::uni
 namespace {
 
 // Replays through the live apply() code, staged in memory: each key is
-// written once per stage (256 MB of staged values), not once per event, and
-// the next records are decoded on another thread meanwhile.
+// written once per stage (128 MB of staged values), not once per event, and
+// the next records are decoded on another thread meanwhile. Each stage is
+// written atomically with the projections' applied positions, so an
+// interrupted replay leaves them at a consistent position.
 Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from,
               bool families_empty, const Progress& progress) {
   const uint64_t last = store.last_position();
   if (from > last) return {};
-  constexpr size_t kStageBytes = 256 << 20;
+  constexpr size_t kStageBytes = 128 << 20;
   std::vector<std::string> empty;
   if (families_empty)
     for (auto* p : projections)

@@ -82,16 +82,10 @@ void MemoryBatch::del(std::string_view cf, std::string_view key) {
 }
 
 Status MemoryBatch::flush(bool sync) {
-  constexpr size_t kChunk = 16 << 20;
-  rocksdb::WriteBatch batch;
-  auto write = [&](bool last) -> Status {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync && last;
-    auto st = store_.db()->Write(wo, &batch);
-    if (!st.ok()) return rocks_error(st, "projection replay");
-    batch.Clear();
-    return {};
-  };
+  // One WriteBatch, so a stage lands whole or not at all: with the applied
+  // positions staged alongside, an interrupted replay leaves projections
+  // exactly at some position, from which catch-up continues.
+  rocksdb::WriteBatch batch(static_cast<size_t>(bytes_));
   for (auto& f : families_) {
     auto* handle = store_.cf(f.name);
     // Key order: the memtable takes sorted inserts fastest.
@@ -102,13 +96,18 @@ Status MemoryBatch::flush(bool sync) {
     for (const auto* e : sorted) {
       if (e->second) batch.Put(handle, e->first, *e->second);
       else batch.Delete(handle, e->first);
-      if (batch.GetDataSize() >= kChunk) CL_TRY(write(false));
     }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  auto st = store_.db()->Write(wo, &batch);
+  if (!st.ok()) return rocks_error(st, "projection replay");
+  for (auto& f : families_) {
     f.entries.clear();
     f.db_empty = false;
   }
   bytes_ = 0;
-  return write(true);
+  return {};
 }
 
 }  // namespace certledger::store

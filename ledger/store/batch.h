@@ -40,8 +40,9 @@ class MemoryBatch {
   void put(std::string_view cf, std::string_view key, std::string_view value);
   void del(std::string_view cf, std::string_view key);
   size_t bytes() const { return bytes_; }  // roughly what the staged entries hold
-  // Writes everything staged (per family in key order, in chunks) and
-  // empties the stage; the last chunk is synced if `sync`.
+  // Writes everything staged as one atomic WriteBatch (per family in key
+  // order) and empties the stage. On failure nothing is written and the
+  // stage is kept.
   Status flush(bool sync);
 
  private:

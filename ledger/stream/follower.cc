@@ -171,7 +171,11 @@ void Follower::run() {
     // a bound) before applying: records that arrive together are committed
     // together.
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
-    if (!m) continue;
+    if (!m) {
+      std::lock_guard lock(mu_);
+      watch_gap();
+      continue;
+    }
     {
       std::lock_guard lock(mu_);
       for (int taken = 0; m; ++taken) {
@@ -188,6 +192,7 @@ void Follower::run() {
       if (!stats_.halted) {
         apply_ready();
         check_checkpoints();
+        watch_gap();
       }
     }
     auto now = std::chrono::steady_clock::now();
@@ -204,6 +209,29 @@ void Follower::run() {
     }
   }
   rd_kafka_consumer_close(consumer_.get());
+}
+
+// Later positions waiting for one that does not come is what a topic whose
+// retention dropped old records looks like (librdkafka's embedded mock
+// cluster keeps ~5 MB per partition): say so loudly instead of waiting in
+// silence. Nothing is applied past the gap either way.
+void Follower::watch_gap() {
+  const bool gap = !pending_.empty() && pending_.begin()->first > stats_.applied + 1;
+  if (!gap) {
+    gap_since_.reset();
+    if (!stats_.halted) stats_.error.clear();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!gap_since_) gap_since_ = now;
+  if (now - *gap_since_ > std::chrono::seconds(10) && stats_.error.empty()) {
+    stats_.error = "position " + std::to_string(stats_.applied + 1) + " has not arrived while " +
+                   std::to_string(pending_.size()) + " later records wait (from position " +
+                   std::to_string(pending_.begin()->first) +
+                   "); the topic may no longer hold it (retention) — seed this replica from a backup or a "
+                   "cluster that keeps the whole log";
+    spdlog::error("replica stalled: {}", stats_.error);
+  }
 }
 
 FollowerStats Follower::stats() const {

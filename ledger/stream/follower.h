@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,7 +37,7 @@ struct FollowerStats {
   uint64_t duplicates = 0;
   uint64_t checkpoints = 0;    // verified checkpoints
   bool halted = false;
-  std::string error;           // why it halted
+  std::string error;           // why it halted, or why it is stalled (a missing position)
 };
 
 class Follower {
@@ -74,6 +75,9 @@ class Follower {
   std::map<uint64_t, std::string> pending_checkpoints_;  // size -> note
   std::map<int32_t, int64_t> commit_;                    // events partition -> next offset to commit
   FollowerStats stats_;
+  // Since when the next position has been missing while later ones wait.
+  std::optional<std::chrono::steady_clock::time_point> gap_since_;
+  void watch_gap();
 };
 
 }  // namespace certledger::stream
