@@ -25,7 +25,7 @@ Status Auditor::expect_checkpoint(uint64_t size, std::string note) {
   return {};
 }
 
-Status Auditor::add_record(uint64_t position, std::string_view record) {
+Status Auditor::add_record(uint64_t position, std::string_view record, Accepted* accepted) {
   if (failure_) return make_error(Errc::corruption, "audit already failed");
   if (position != range_.size() + 1)
     return fail(range_.size() + 1, "missing event: next record is at position " +
@@ -91,6 +91,7 @@ Status Auditor::add_record(uint64_t position, std::string_view record) {
     ++summary_.checkpoints;
     pending_checkpoints_.erase(cp);
   }
+  if (accepted) *accepted = Accepted{std::move(*event), std::move(parts->kid)};
   return {};
 }
 
@@ -121,11 +122,11 @@ Result<AuditSummary> audit_store(const store::EventStore& store,
   const uint64_t last = store.last_position();
   Status st;
   CL_TRY(store.scan(1, 0, [&](uint64_t pos, std::string_view record) {
-    st = a.add_record(pos, record);
+    Auditor::Accepted accepted;
+    st = a.add_record(pos, record, &accepted);
     if (!st.ok()) return false;
     // The stream index must point back at this position.
-    auto parts = crypto::jws_parse(record);
-    auto e = domain::parse_event(parts->payload);
+    const domain::Event* e = &accepted.event;
     auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
     if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
       st = make_error(Errc::corruption, "position " + std::to_string(pos) +

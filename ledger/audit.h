@@ -42,8 +42,14 @@ class Auditor {
   // Checkpoints to check when the tree reaches their size. Add them before
   // the records they cover.
   Status expect_checkpoint(uint64_t size, std::string note);
-  // The next record; position must be last + 1.
-  Status add_record(uint64_t position, std::string_view record);
+  // What a record that passed holds, for callers that go on to apply it.
+  struct Accepted {
+    domain::Event event;
+    std::string kid;
+  };
+  // The next record; position must be last + 1. If it passes and `accepted`
+  // is given, the parsed event and its key id are moved there.
+  Status add_record(uint64_t position, std::string_view record, Accepted* accepted = nullptr);
   // Optionally called with each Merkle node the store holds, to compare.
   using NodeCheck = std::function<Status(merkle::NodeId, const Hash256&)>;
   void set_node_check(NodeCheck fn) { node_check_ = std::move(fn); }

@@ -1,7 +1,5 @@
 #include "ledger/ledger.h"
 
-#include <future>
-
 #include <rocksdb/db.h>
 
 #include <algorithm>

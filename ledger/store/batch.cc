@@ -72,13 +72,21 @@ void MemoryBatch::put(std::string_view cf, std::string_view key, std::string_vie
 void MemoryBatch::del(std::string_view cf, std::string_view key) {
   Family& f = family(cf);
   auto it = f.entries.find(key);
+  if (it != f.entries.end()) bytes_ -= it->second ? it->second->size() : 0;
   if (f.db_empty) {
     // Nothing below to hide: forget the key.
-    if (it != f.entries.end()) f.entries.erase(it);
+    if (it != f.entries.end()) {
+      bytes_ -= key.size() + 64;
+      f.entries.erase(it);
+    }
     return;
   }
-  if (it == f.entries.end()) f.entries.emplace(std::string(key), std::nullopt);
-  else it->second.reset();
+  if (it == f.entries.end()) {
+    f.entries.emplace(std::string(key), std::nullopt);
+    bytes_ += key.size() + 64;
+  } else {
+    it->second.reset();
+  }
 }
 
 Status MemoryBatch::flush(bool sync) {

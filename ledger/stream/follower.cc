@@ -108,33 +108,31 @@ void Follower::apply_ready() {
     for (uint64_t next = stats_.applied + 1; submitted.size() < kMaxInFlight; ++next) {
       auto it = pending_.find(next);
       if (it == pending_.end()) break;
-      auto st = auditor_.add_record(next, it->second.record);
+      Auditor::Accepted accepted;  // the auditor's parse, not a second one
+      auto st = auditor_.add_record(next, it->second.record, &accepted);
       if (!st.ok()) {
         failure = "verification failed: " + st.error().message;
         break;
       }
-      auto se = decode_record(next, it->second.record);
-      if (!se.ok()) {
-        failure = se.error().message;
-        break;
-      }
       submitted.push_back({next, it->second.partition, it->second.offset,
                            ledger_.submit_verified(next, std::move(it->second.record),
-                                                   std::make_shared<const domain::Event>(std::move(se->event)),
-                                                   se->kid)});
+                                                   std::make_shared<const domain::Event>(std::move(accepted.event)),
+                                                   accepted.kid)});
       pending_.erase(it);
     }
     if (submitted.empty()) break;
-    // Everything verified before a failure is still applied, in order.
+    // Positions are consecutive from applied + 1: everything up to the
+    // first append that failed is applied, in order (and an append failure
+    // comes before any verification failure found further on).
+    bool refused = false;
     for (auto& s : submitted) {
-      auto r = s.done.get();
-      if (!failure.empty() && s.position > stats_.applied + 1) continue;
+      auto r = s.done.get();  // every one is waited for
+      if (refused) continue;
       if (!r.ok()) {
-        if (failure.empty() || s.position <= stats_.applied + 1)
-          failure = "cannot apply position " + std::to_string(s.position) + ": " + r.error().message;
+        failure = "cannot apply position " + std::to_string(s.position) + ": " + r.error().message;
+        refused = true;
         continue;
       }
-      if (s.position != stats_.applied + 1) continue;
       commit_[s.partition] = s.offset + 1;
       stats_.applied = s.position;
     }
