@@ -44,7 +44,7 @@ void fill(Ledger& l, int n) {
       domain::SampleGenerator gen(t);
       for (int i; (i = next++) < n;) {
         auto c = domain::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "b");
-        c.fields["number"] = "R" + std::to_string(i);
+        c.fields["number"] = std::string("R").append(std::to_string(i));
         (void)l.execute(a.code, c);
       }
     });
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   stream::RelayOptions ro;
   ro.kafka.bootstrap = (*cluster)->bootstrap();
   ro.origin = p.ledger->origin();
-  ro.status_of = [&](const StoredEvent& e) { return ops::status_message(*p.ledger, e); };
+  ro.status_of = [&](const RecordEnvelope& e) { return ops::status_message(*p.ledger, e); };
   auto relay = stream::Relay::start(p.ledger->store(), ro);
   (*relay)->wait_for(warm, std::chrono::minutes(10));
   auto t0 = std::chrono::steady_clock::now();

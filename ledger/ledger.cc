@@ -36,6 +36,20 @@ Result<StoredEvent> decode_record(uint64_t position, std::string record) {
   return s;
 }
 
+Result<RecordEnvelope> decode_envelope(uint64_t position, std::string_view record) {
+  auto parts = crypto::jws_parse(record);
+  if (!parts.ok())
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + parts.error().message);
+  auto event = domain::parse_event_envelope(parts->payload);
+  if (!event.ok())
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + event.error().message);
+  RecordEnvelope r;
+  r.position = position;
+  r.kid = std::move(parts->kid);
+  r.event = std::move(*event);
+  return r;
+}
+
 Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
                        const std::function<Status(StoredEvent&)>& fn) {
   constexpr uint64_t kChunk = 2048;

@@ -64,6 +64,15 @@ struct StoredEvent {
   Hash256 hash{};
 };
 Result<StoredEvent> decode_record(uint64_t position, std::string record);
+// What a router needs from a record without interpreting it: the key id and
+// the event's envelope (domain::parse_event_envelope). No hash, no copy of
+// the record, no JSON tree.
+struct RecordEnvelope {
+  uint64_t position = 0;
+  std::string kid;
+  domain::EventEnvelope event;
+};
+Result<RecordEnvelope> decode_envelope(uint64_t position, std::string_view record);
 // Hands the decoded records at positions [from, to] to fn, in order. The
 // next chunk is read and decoded (JWS, event JSON, hash) on another thread
 // while fn works through the current one. Stops at the first error (a

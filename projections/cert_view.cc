@@ -77,29 +77,52 @@ std::string encode(const CertView& v) {
   return out;
 }
 
+namespace {
+
+// The leading members, shared by decode and decode_head.
+template <class Archive>
+Status read_head(Archive& ar, domain::CertificateState& s, std::string& fields) {
+  uint32_t format = 0;
+  uint8_t status = 0;
+  ar(format);
+  if (format != kCertViewFormat)
+    return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
+  ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense, s.stream_version, s.last_hash,
+     s.status_reason, s.status_time, s.suspended_until);
+  s.exists = true;
+  s.status = static_cast<domain::CertStatus>(status);
+  return {};
+}
+
+}  // namespace
+
 Result<CertView> decode(std::string_view bytes) {
   CertView v;
   try {
     ReadBuffer buf(bytes);
     std::istream is(&buf);
     cereal::PortableBinaryInputArchive ar(is);
-    uint32_t format = 0;
-    uint8_t status = 0;
     std::string fields;
-    auto& s = v.state;
-    ar(format);
-    if (format != kCertViewFormat)
-      return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
-    ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense,
-       s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
+    CL_TRY(read_head(ar, v.state, fields));
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
-    s.exists = true;
-    s.status = static_cast<domain::CertStatus>(status);
-    s.fields = json::parse(fields);
+    v.state.fields = json::parse(fields);
   } catch (const std::exception& e) {
     return make_error(Errc::corruption, std::string("certificate view: ") + e.what());
   }
   return v;
+}
+
+Result<ViewHead> decode_head(std::string_view bytes) {
+  ViewHead h;
+  try {
+    ReadBuffer buf(bytes);
+    std::istream is(&buf);
+    cereal::PortableBinaryInputArchive ar(is);
+    CL_TRY(read_head(ar, h.state, h.fields_json));
+  } catch (const std::exception& e) {
+    return make_error(Errc::corruption, std::string("certificate view: ") + e.what());
+  }
+  return h;
 }
 
 Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string_view record_hash) {

@@ -51,6 +51,14 @@ Status apply(CertView& view, const domain::Event& e, uint64_t position,
 
 std::string encode(const CertView& v);
 Result<CertView> decode(std::string_view bytes);
+// The stored view's leading part only: the state with its fields left as
+// JSON text (state.fields stays empty) and no version history. For readers
+// that need the status, not the document (the Kafka status topic).
+struct ViewHead {
+  domain::CertificateState state;
+  std::string fields_json;
+};
+Result<ViewHead> decode_head(std::string_view bytes);
 
 // What the public sees for a token or a number. Priority when several hold:
 // withdrawn/revoked/cancelled > suspended > superseded > expired > valid.

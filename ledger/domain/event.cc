@@ -1,5 +1,7 @@
 #include "ledger/domain/event.h"
 
+#include "ledger/util/json_scan.h"
+
 namespace certledger::domain {
 
 using nlohmann::json;
@@ -83,6 +85,67 @@ Result<Event> parse_event(std::string_view bytes) {
     e.prev = prev->get<std::string>();
   }
   return e;
+}
+
+namespace {
+
+Result<EventEnvelope> envelope_of_full_parse(std::string_view bytes) {
+  CL_ASSIGN(Event e, parse_event(bytes));
+  EventEnvelope env;
+  env.v = e.v;
+  env.type = std::move(e.type);
+  env.stream = std::move(e.stream);
+  env.authority = std::move(e.authority);
+  env.kind = std::move(e.kind);
+  env.seq = e.seq;
+  env.time = e.time;
+  return env;
+}
+
+}  // namespace
+
+Result<EventEnvelope> parse_event_envelope(std::string_view bytes) {
+  EventEnvelope env;
+  std::string_view v, seq, time;
+  bool have_type = false, have_stream = false, have_authority = false, need_full_parse = false;
+  std::string wrong_type;
+  const bool well_formed = scan_json_object(bytes, [&](const JsonMember& m) {
+    if (m.key_escaped || m.escaped) {
+      need_full_parse = true;  // the raw text is not the value: let the strict parser say
+      return;
+    }
+    std::string* target = nullptr;
+    bool* seen = nullptr;
+    if (m.key == "type") target = &env.type, seen = &have_type;
+    else if (m.key == "stream") target = &env.stream, seen = &have_stream;
+    else if (m.key == "authority") target = &env.authority, seen = &have_authority;
+    else if (m.key == "kind") target = &env.kind;
+    else if (m.key == "v") v = m.kind == JsonMember::Kind::scalar ? m.raw : "x";
+    else if (m.key == "seq") seq = m.kind == JsonMember::Kind::scalar ? m.raw : "x";
+    else if (m.key == "time") time = m.kind == JsonMember::Kind::string ? m.raw : "x";
+    if (!target) return;
+    if (m.kind != JsonMember::Kind::string) wrong_type = m.key;
+    *target = std::string(m.raw);
+    if (seen) *seen = true;
+  });
+  if (!well_formed) return bad("not a JSON object");
+  if (need_full_parse) return envelope_of_full_parse(bytes);
+  if (!wrong_type.empty()) return bad("\"" + wrong_type + "\" must be a string");
+  auto version = json_uint(v);
+  if (!version) return bad("missing format version \"v\"");
+  if (*version != kEventFormatVersion) return bad("unsupported format version " + std::string(v));
+  env.v = static_cast<int>(*version);
+  if (!have_type) return bad("missing \"type\"");
+  if (!have_stream) return bad("missing \"stream\"");
+  if (!have_authority) return bad("missing \"authority\"");
+  auto n = json_uint(seq);
+  if (!n || *n == 0) return bad("\"seq\" must be a positive integer");
+  env.seq = *n;
+  if (time.empty()) return bad("missing \"time\"");
+  auto t = parse_rfc3339(time);
+  if (!t) return bad("\"time\" is not RFC 3339");
+  env.time = *t;
+  return env;
 }
 
 bool is_certificate_id(std::string_view s) {

@@ -35,6 +35,21 @@ std::string serialize_event(const Event& e);
 // unknown envelope members.
 Result<Event> parse_event(std::string_view json_bytes);
 
+// The envelope members a router needs (v, type, stream, seq, authority, kind,
+// time), read by JsonObjectScanner (ledger/util/json_scan.h) without building
+// a JSON tree: the envelope members' types are checked, nested values (actor,
+// data) only for structure. For readers that pass records on (the Kafka
+// relay), not for deciding what a record means: that is parse_event, which
+// the verifying readers use. A member with an escape in it is handed to
+// parse_event, so the two always agree on the values.
+struct EventEnvelope {
+  int v = kEventFormatVersion;
+  std::string type, stream, authority, kind;
+  uint64_t seq = 0;
+  UnixMillis time = 0;
+};
+Result<EventEnvelope> parse_event_envelope(std::string_view json_bytes);
+
 // Stream ids.
 bool is_certificate_id(std::string_view s);  // 26 Crockford base32 characters
 std::string authority_stream(std::string_view authority_code);

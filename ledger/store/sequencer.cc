@@ -1,4 +1,5 @@
 #include "ledger/store/sequencer.h"
+#include "ledger/util/thread.h"
 
 #include <map>
 
@@ -34,7 +35,10 @@ Sequencer::Sequencer(EventStore& store, SequencerOptions options,
   if (range_.size() != store_.last_position()) stats_.healthy = false;  // refuse to write
   if (auto cp = store_.latest_checkpoint()) last_checkpoint_size_ = cp->first;
   last_checkpoint_time_ = options_.clock();
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    name_this_thread("cl:sequencer");
+    run();
+  });
 }
 
 Sequencer::~Sequencer() { stop(); }

@@ -1,4 +1,5 @@
 #include "ledger/stream/follower.h"
+#include "ledger/util/thread.h"
 
 #include <spdlog/spdlog.h>
 
@@ -59,7 +60,10 @@ Result<std::unique_ptr<Follower>> Follower::start(Ledger& ledger, FollowerOption
   auto e = rd_kafka_subscribe(f->consumer_.get(), topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return make_error(Errc::unavailable, std::string("Kafka subscribe: ") + rd_kafka_err2str(e));
-  f->thread_ = std::thread([p = f.get()] { p->run(); });
+  f->thread_ = std::thread([p = f.get()] {
+    name_this_thread("cl:replica");
+    p->run();
+  });
   return f;
 }
 

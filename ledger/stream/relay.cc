@@ -1,4 +1,5 @@
 #include "ledger/stream/relay.h"
+#include "ledger/util/thread.h"
 
 #include <spdlog/spdlog.h>
 
@@ -25,7 +26,10 @@ Result<std::unique_ptr<Relay>> Relay::start(store::EventStore& store, RelayOptio
   r->persisted_ = r->cursor_;
   r->next_ = r->cursor_ + 1;
   CL_TRY(r->make_producer());
-  r->thread_ = std::thread([p = r.get()] { p->run(); });
+  r->thread_ = std::thread([p = r.get()] {
+    name_this_thread("cl:relay");
+    p->run();
+  });
   return r;
 }
 
@@ -65,15 +69,17 @@ void Relay::on_delivery(const rd_kafka_message_t* m) {
     --inflight_;
     if (m->err) return;
     ++delivered_;
-    if (pos == cursor_ + 1) {
-      cursor_ = pos;
-      while (!delivered_ahead_.empty() && *delivered_ahead_.begin() == cursor_ + 1) {
+    if (pos <= cursor_) return;  // a duplicate report after a restart
+    // delivered_ahead_[i] says whether cursor_ + 1 + i is confirmed.
+    const uint64_t i = pos - cursor_ - 1;
+    if (i >= delivered_ahead_.size()) delivered_ahead_.resize(i + 1, false);
+    delivered_ahead_[i] = true;
+    if (delivered_ahead_.front()) {
+      while (!delivered_ahead_.empty() && delivered_ahead_.front()) {
+        delivered_ahead_.pop_front();
         ++cursor_;
-        delivered_ahead_.erase(delivered_ahead_.begin());
       }
       cv_.notify_all();
-    } else if (pos > cursor_) {
-      delivered_ahead_.insert(pos);
     }
   } else if (kind == kTopicCheckpoint) {
     cp_inflight_ = 0;
@@ -118,7 +124,7 @@ void Relay::send_more() {
   const uint64_t to = std::min<uint64_t>(last, from + room - 1);
   uint64_t sent_until = from - 1;
   (void)store_.scan(from, to, [&](uint64_t pos, std::string_view record) {
-    auto se = decode_record(pos, std::string(record));
+    auto se = decode_envelope(pos, record);
     if (!se.ok()) {
       std::lock_guard lock(mu_);
       last_error_ = se.error().message;
@@ -254,7 +260,7 @@ RelayStats Relay::stats() const {
   s.lag_events = s.last_position > s.cursor ? s.last_position - s.cursor : 0;
   if (s.lag_events > 0) {
     if (auto rec = store_.record_at(s.cursor + 1); rec.ok()) {
-      if (auto se = decode_record(s.cursor + 1, std::move(*rec)); se.ok())
+      if (auto se = decode_envelope(s.cursor + 1, *rec); se.ok())
         s.lag_seconds = std::max(0.0, (system_now_ms() - se->event.time) / 1000.0);
     }
   }

@@ -14,12 +14,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -37,7 +37,7 @@ struct RelayOptions {
   size_t window = 20000;  // records produced but not yet confirmed
   // The latest public status of a certificate (JSON), for the status topic;
   // nullopt: no status message for this event.
-  std::function<std::optional<std::string>(const StoredEvent&)> status_of;
+  std::function<std::optional<std::string>(const RecordEnvelope&)> status_of;
   bool reset_cursor = false;  // republish everything (an empty embedded cluster)
   std::string origin;
 };
@@ -86,7 +86,7 @@ class Relay {
   // Relay-thread state (stats readers take mu_).
   uint64_t cursor_ = 0, persisted_ = 0, next_ = 1;
   uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
-  std::set<uint64_t> delivered_ahead_;  // confirmed beyond the cursor
+  std::deque<bool> delivered_ahead_;  // [i]: position cursor_ + 1 + i confirmed
   size_t inflight_ = 0;
   bool restart_ = false;
   uint64_t delivered_ = 0, errors_ = 0;

@@ -6,32 +6,63 @@
 #include <fstream>
 
 #include "ops/common/setup.h"
+#include "ledger/util/json_scan.h"
 #include "projections/queries.h"
 
 namespace certledger::ops {
 
 using nlohmann::json;
 
-std::optional<std::string> status_message(const Ledger& ledger, const StoredEvent& e) {
-  if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
-  // The state right after this event (not "now"): replaying the relay gives
-  // the same messages. The live view is that state when this event is the
-  // certificate's latest (the usual case); otherwise fold up to it.
-  auto v = projections::Reader(ledger.store()).certificate(e.event.stream);
-  if (!v.ok() || v->last_position != e.position) v = projections::view_at_position(ledger, e.event.stream, e.position);
-  if (!v.ok()) return std::nullopt;
-  const auto& s = v->state;
+namespace {
+
+// number and valid_until from a certificate's fields JSON: read by the
+// scanner when both are plain strings, by the full parser otherwise.
+std::pair<std::string, std::string> number_and_valid_until(std::string_view fields_json) {
+  std::string number, valid_until;
+  bool plain = true;
+  const bool ok = scan_json_object(fields_json, [&](const JsonMember& m) {
+    std::string* out = m.key == "number" ? &number : m.key == "valid_until" ? &valid_until : nullptr;
+    if (m.key_escaped || (out && (m.kind != JsonMember::Kind::string || m.escaped))) plain = false;
+    else if (out) *out = std::string(m.raw);
+  });
+  if (ok && plain) return {number, valid_until};
+  json f = json::parse(fields_json, nullptr, false);
+  if (!f.is_object()) return {};
+  return {f.value("number", ""), f.value("valid_until", "")};
+}
+
+std::string status_json(const domain::CertificateState& s, const std::string& number, const std::string& valid_until,
+                        uint64_t position, UnixMillis time) {
   json j = {{"certificate", s.id},
             {"kind", s.kind},
             {"authority", s.authority},
-            {"number", s.fields.value("number", "")},
+            {"number", number},
             {"status", domain::status_name(s.status)},
             {"version", s.doc_version},
-            {"valid_until", s.fields.value("valid_until", "")},
-            {"position", e.position},
-            {"time", format_rfc3339_ms(e.event.time)}};
+            {"valid_until", valid_until},
+            {"position", position},
+            {"time", format_rfc3339_ms(time)}};
   if (s.status != domain::CertStatus::active) j["reason"] = s.status_reason;
   return j.dump();
+}
+
+}  // namespace
+
+std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e) {
+  if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
+  // The state right after this event (not "now"): replaying the relay gives
+  // the same messages. The stored view is that state when this event is the
+  // certificate's latest (the usual case: its stream version is this
+  // event's); then only the view's head is read. Otherwise fold up to it.
+  auto head = projections::Reader(ledger.store()).certificate_head(e.event.stream);
+  if (head.ok() && head->state.stream_version == e.event.seq) {
+    auto [number, valid_until] = number_and_valid_until(head->fields_json);
+    return status_json(head->state, number, valid_until, e.position, e.event.time);
+  }
+  auto v = projections::view_at_position(ledger, e.event.stream, e.position);
+  if (!v.ok()) return std::nullopt;
+  return status_json(v->state, v->state.fields.value("number", ""), v->state.fields.value("valid_until", ""),
+                     e.position, e.event.time);
 }
 
 json KafkaRuntime::status() const {
@@ -112,7 +143,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Con
   ro.kafka = k;
   ro.origin = ledger.origin();
   ro.reset_cursor = rt->cluster != nullptr;  // a new embedded cluster starts empty
-  ro.status_of = [&ledger](const StoredEvent& e) { return status_message(ledger, e); };
+  ro.status_of = [&ledger](const RecordEnvelope& e) { return status_message(ledger, e); };
   CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
   stream::Relay* relay = rt->relay.get();
   ledger.add_commit_listener([relay](uint64_t) { relay->notify(); });

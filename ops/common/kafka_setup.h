@@ -27,7 +27,7 @@ struct KafkaRuntime {
 
 // The latest public status of the event's certificate, as the status topic
 // carries it (doc/kafka_topics.md).
-std::optional<std::string> status_message(const Ledger& ledger, const StoredEvent& e);
+std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e);
 
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& config);
 

@@ -23,6 +23,7 @@
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
+#include "projections/queries.h"
 
 namespace certledger {
 namespace {
@@ -61,7 +62,9 @@ ops::OpenLedger open(const fs::path& dir, bool replica = false) {
 void workload(Ledger& l, int n, uint64_t seed) {
   const auto auths = domain::demo_authorities();
   for (const auto& a : auths)
-    if (!l.authority(a.code)) ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
+    if (!l.authority(a.code)) {
+      ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
+    }
   std::mt19937_64 rng(seed);
   domain::SampleGenerator gen(seed);
   std::vector<std::pair<std::string, std::string>> ids;
@@ -98,7 +101,7 @@ std::unique_ptr<stream::Relay> relay_for(Ledger& l, const std::string& bootstrap
   stream::RelayOptions ro;
   ro.kafka = kafka_config(bootstrap);
   ro.origin = l.origin();
-  ro.status_of = [&l](const StoredEvent& e) { return ops::status_message(l, e); };
+  ro.status_of = [&l](const RecordEnvelope& e) { return ops::status_message(l, e); };
   auto r = stream::Relay::start(l.store(), ro);
   EXPECT_TRUE(r.ok());
   stream::Relay* p = r->get();
@@ -163,6 +166,78 @@ TEST(Kafka, RelayDeliversEveryRecordUnchangedReadableByKcat) {
   std::string status = run("kcat -b '" + c->bootstrap() + "' -t certledger.status -C -e -q 2>/dev/null");
   EXPECT_NE(status.find("\"status\":\"active\""), std::string::npos);
   relay.reset();
+  l.ledger.reset();
+  fs::remove_all(dir);
+}
+
+// The status topic's message for each event is the certificate's state right
+// after that event: read from the stored view's head when the event is the
+// certificate's latest, folded from the log when it is not. Both paths are
+// checked against the fold.
+TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
+  auto dir = temp("status");
+  auto l = open(dir);
+  workload(*l.ledger, 40, 11);
+  // Status changes, with reasons, on some of the certificates.
+  std::vector<std::pair<std::string, std::string>> certs;  // id, authority
+  store::EventStore& st = l.ledger->store();
+  for (uint64_t p = 1; p <= st.last_position(); ++p) {
+    auto e = decode_envelope(p, *st.record_at(p));
+    ASSERT_TRUE(e.ok());
+    if (e->event.type == "certificate.issued") certs.emplace_back(e->event.stream, e->event.authority);
+  }
+  ASSERT_GE(certs.size(), 6u);
+  auto change = [&](size_t i, domain::CommandType t, const char* reason) {
+    domain::CommandInput c;
+    c.type = t;
+    c.certificate_id = certs[i].first;
+    c.reason = reason;
+    c.actor = {"t", domain::Role::approver, {}};
+    auto r = l.ledger->execute(certs[i].second, c);
+    return r.ok() ? std::string() : r.error().to_string();
+  };
+  EXPECT_EQ(change(0, domain::CommandType::cancel, "企业申请注销"), "");
+  EXPECT_EQ(change(1, domain::CommandType::revoke, "以欺骗手段取得 \"资质\""), "");  // a reason with quotes
+  EXPECT_EQ(change(2, domain::CommandType::withdraw, "依法撤回"), "");
+
+  size_t fast = 0, folded = 0, certificate_events = 0;
+  for (uint64_t p = 1; p <= st.last_position(); ++p) {
+    auto e = decode_envelope(p, *st.record_at(p));
+    ASSERT_TRUE(e.ok());
+    auto msg = ops::status_message(*l.ledger, *e);
+    if (!domain::command_of_event_type(e->event.type)) {
+      EXPECT_FALSE(msg) << p;
+      continue;
+    }
+    ++certificate_events;
+    ASSERT_TRUE(msg) << p;
+    auto want = projections::view_at_position(*l.ledger, e->event.stream, p);
+    ASSERT_TRUE(want.ok());
+    const auto& s = want->state;
+    auto j = nlohmann::json::parse(*msg);
+    EXPECT_EQ(j["certificate"], e->event.stream);
+    EXPECT_EQ(j["kind"], s.kind);
+    EXPECT_EQ(j["authority"], s.authority);
+    EXPECT_EQ(j["number"], s.fields.value("number", ""));
+    EXPECT_EQ(j["valid_until"], s.fields.value("valid_until", ""));
+    EXPECT_EQ(j["status"], domain::status_name(s.status)) << p;
+    EXPECT_EQ(j["version"], s.doc_version) << p;
+    EXPECT_EQ(j["position"], p);
+    EXPECT_EQ(j["time"], format_rfc3339_ms(e->event.time));
+    if (s.status == domain::CertStatus::active) {
+      EXPECT_FALSE(j.contains("reason"));
+    } else {
+      EXPECT_EQ(j["reason"], s.status_reason);
+    }
+    auto now = projections::Reader(st).certificate(e->event.stream);
+    (now->last_position == p ? fast : folded)++;
+  }
+  EXPECT_GE(certificate_events, 40u);
+  EXPECT_GE(fast, 6u);
+  EXPECT_GE(folded, 3u);
+  auto revoked = nlohmann::json::parse(*ops::status_message(*l.ledger, *decode_envelope(st.last_position() - 1, *st.record_at(st.last_position() - 1))));
+  EXPECT_EQ(revoked["status"], "revoked");
+  EXPECT_EQ(revoked["reason"], "以欺骗手段取得 \"资质\"");
   l.ledger.reset();
   fs::remove_all(dir);
 }

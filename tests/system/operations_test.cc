@@ -57,7 +57,9 @@ ops::OpenLedger open(const fs::path& dir) {
 
 void authorities(Ledger& l) {
   for (const auto& a : domain::demo_authorities())
-    if (!l.authority(a.code)) ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "ops").ok());
+    if (!l.authority(a.code)) {
+      ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "ops").ok());
+    }
 }
 
 TEST(Operations, ImportSampleFilesRejectsBadRowsAndReRunsAppendNothing) {
@@ -212,7 +214,7 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   stream::RelayOptions ro;
   ro.kafka.bootstrap = (*c)->bootstrap();
   ro.origin = l.ledger->origin();
-  ro.status_of = [&](const StoredEvent& e) { return ops::status_message(*l.ledger, e); };
+  ro.status_of = [&](const RecordEnvelope& e) { return ops::status_message(*l.ledger, e); };
   auto relay = stream::Relay::start(l.ledger->store(), ro);
   ASSERT_TRUE(relay.ok());
   auto lines = ops::run_demo(*l.ledger, "https://v.example", 3);

@@ -250,6 +250,92 @@ TEST(Event, SerializeParseRoundTripAndStrictness) {
   EXPECT_FALSE(parse_event("{not json").ok());
 }
 
+TEST(Event, EnvelopeAgreesWithTheStrictParse) {
+  Event e;
+  e.id = "0190f3a2-0000-7000-8000-000000000000";
+  e.type = "certificate.changed";
+  e.stream = "01JD3Q7ZK5ABCDEFGHJKMNPQRS";
+  e.seq = 7;
+  e.authority = "GD-ZJT";
+  e.kind = "design";
+  e.actor = {{"operator", "a"}, {"role", "approver"}, {"trail", json::array({{{"step", "clerk"}, {"opinion", "ok"}}})}};
+  e.time = 1732350000123;
+  // Nested values full of what could end a naive scan: brackets and quotes
+  // inside strings, escapes, members named like envelope members.
+  e.data = {{"fields", {{"holder_name", "广州\"}某]公司\\"}, {"type", "x"}, {"seq", 99}}},
+            {"list", json::array({json::array({1, 2}), json::object(), "]}", nullptr, true, -1.5e3})}};
+  e.prev = std::string(64, 'a');
+  const std::string bytes = serialize_event(e);
+
+  auto same = [](const Result<EventEnvelope>& env, const Event& full) {
+    ASSERT_TRUE(env.ok()) << env.error().message;
+    EXPECT_EQ(env->v, full.v);
+    EXPECT_EQ(env->type, full.type);
+    EXPECT_EQ(env->stream, full.stream);
+    EXPECT_EQ(env->authority, full.authority);
+    EXPECT_EQ(env->kind, full.kind);
+    EXPECT_EQ(env->seq, full.seq);
+    EXPECT_EQ(env->time, full.time);
+  };
+  same(parse_event_envelope(bytes), e);
+  same(parse_event_envelope(json::parse(bytes).dump(2)), e);  // any whitespace
+  // An escape in an envelope string: the strict parse decides, same answer.
+  std::string escaped = bytes;
+  escaped.replace(escaped.find("\"certificate.changed\""), 21, "\"certificate.\\u0063hanged\"");
+  same(parse_event_envelope(escaped), e);
+  // The Harness's events for every kind: the envelope reads what parse_event reads.
+  testing::Harness h;
+  for (const auto& k : all_kinds()) {
+    CertificateState s;
+    auto cmd = h.issue_cmd(k, Date{2026, 3, 1});
+    auto d = h.run(s, cmd, testing::at(Date{2026, 3, 1}));
+    ASSERT_TRUE(d.ok()) << k.code;
+    Event ev;
+    ev.id = "0190f3a2-0000-7000-8000-000000000001";
+    ev.type = d->type;
+    ev.stream = cmd.certificate_id;
+    ev.seq = 1;
+    ev.authority = h.authority.code;
+    ev.kind = std::string(k.code);
+    ev.actor = d->actor;
+    ev.time = testing::at(Date{2026, 3, 1});
+    ev.data = d->data;
+    same(parse_event_envelope(serialize_event(ev)), ev);
+  }
+
+  // Errors, each with a message, never a crash or a wrong answer.
+  auto bad = [](std::string_view text) {
+    auto r = parse_event_envelope(text);
+    EXPECT_FALSE(r.ok()) << text;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, Errc::corruption);
+    }
+  };
+  bad("");
+  bad("[1,2]");
+  bad("{not json");
+  bad(bytes.substr(0, bytes.size() - 1));             // unterminated object
+  bad(bytes + "x");                                   // trailing bytes
+  bad(bytes.substr(0, bytes.find("\"list\"") + 10));   // cut inside a nested value
+  bad(std::string(bytes).replace(bytes.find("[[1,2]"), 1, "{"));  // mismatched brackets
+  bad(std::string(bytes).replace(bytes.find("\"ok\""), 4, "\"o\nk\""));  // raw control character
+  auto mutate = [&](const char* key, json v) {
+    json j = json::parse(bytes);
+    if (v.is_discarded()) j.erase(key); else j[key] = v;
+    return j.dump();
+  };
+  bad(mutate("v", 2));
+  bad(mutate("v", "1"));
+  bad(mutate("seq", 0));
+  bad(mutate("seq", -3));
+  bad(mutate("seq", 1.5));
+  bad(mutate("time", "yesterday"));
+  bad(mutate("type", 5));
+  for (const char* k : {"v", "type", "stream", "seq", "authority", "time"})
+    bad(mutate(k, json(json::value_t::discarded)));
+  EXPECT_TRUE(parse_event_envelope(mutate("kind", json(json::value_t::discarded))).ok());
+}
+
 TEST(Event, StreamIdentifiers) {
   EXPECT_TRUE(is_certificate_id(new_certificate_id(1732350000123)));
   EXPECT_FALSE(is_certificate_id("01JD3Q7ZK5ABCDEFGHJKMNPQRI"));  // I is not Crockford

@@ -1,0 +1,115 @@
+#include "ledger/util/json_scan.h"
+
+#include <charconv>
+#include <string>
+
+namespace certledger {
+
+void JsonObjectScanner::ws() {
+  while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+}
+
+bool JsonObjectScanner::eat(char c) {
+  ws();
+  if (i_ < s_.size() && s_[i_] == c) return ++i_, true;
+  return false;
+}
+
+char JsonObjectScanner::peek() {
+  ws();
+  return i_ < s_.size() ? s_[i_] : '\0';
+}
+
+bool JsonObjectScanner::string(std::string_view& out, bool& escaped) {
+  if (!eat('"')) return false;
+  const size_t start = i_;
+  escaped = false;
+  while (i_ < s_.size()) {
+    const auto c = static_cast<unsigned char>(s_[i_]);
+    if (c == '"') {
+      out = s_.substr(start, i_ - start);
+      ++i_;
+      return true;
+    }
+    if (c == '\\') {
+      escaped = true;
+      ++i_;  // the escaped character, whatever it is, cannot end the string
+    } else if (c < 0x20) {
+      return false;  // control characters must be escaped
+    }
+    ++i_;
+  }
+  return false;  // unterminated
+}
+
+bool JsonObjectScanner::skip_nested() {
+  std::string owed;  // closing brackets still owed, innermost last
+  do {
+    ws();
+    if (i_ >= s_.size()) return false;
+    const char c = s_[i_];
+    if (c == '"') {
+      std::string_view ignored;
+      bool esc;
+      if (!string(ignored, esc)) return false;
+    } else if (c == '{' || c == '[') {
+      owed.push_back(c == '{' ? '}' : ']');
+      ++i_;
+    } else if (c == '}' || c == ']') {
+      if (owed.empty() || owed.back() != c) return false;
+      owed.pop_back();
+      ++i_;
+    } else {
+      ++i_;  // scalars, commas, colons: not checked inside nested values
+    }
+  } while (!owed.empty());
+  return true;
+}
+
+std::optional<JsonMember> JsonObjectScanner::next() {
+  if (failed_ || state_ == State::done) return std::nullopt;
+  if (state_ == State::start) {
+    if (!eat('{')) return fail(), std::nullopt;
+    state_ = State::members;
+    if (eat('}')) {
+      state_ = State::done;
+      ws();
+      if (i_ != s_.size()) fail();
+      return std::nullopt;
+    }
+  }
+  JsonMember m;
+  if (peek() != '"' || !string(m.key, m.key_escaped) || !eat(':')) return fail(), std::nullopt;
+  const char c = peek();
+  if (c == '"') {
+    m.kind = JsonMember::Kind::string;
+    if (!string(m.raw, m.escaped)) return fail(), std::nullopt;
+  } else if (c == '{' || c == '[') {
+    m.kind = JsonMember::Kind::nested;
+    if (!skip_nested()) return fail(), std::nullopt;
+  } else {
+    m.kind = JsonMember::Kind::scalar;
+    const size_t start = i_;
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+           s_[i_] != '\t' && s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '"')
+      ++i_;
+    if (i_ == start) return fail(), std::nullopt;
+    m.raw = s_.substr(start, i_ - start);
+  }
+  if (eat(',')) return m;
+  if (!eat('}')) return fail(), std::nullopt;
+  state_ = State::done;
+  ws();
+  if (i_ != s_.size()) return fail(), std::nullopt;
+  return m;
+}
+
+std::optional<uint64_t> json_uint(std::string_view t) {
+  if (t.empty() || (t.size() > 1 && t[0] == '0')) return std::nullopt;
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace certledger
