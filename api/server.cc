@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/util/thread.h"
+
 namespace certledger::api {
 
 namespace net = boost::asio;
@@ -312,7 +314,10 @@ void Server::run() {
   std::vector<std::thread> threads;
   for (size_t t = 1; t < i.contexts.size(); ++t) {
     guards.push_back(net::make_work_guard(*i.contexts[t]));
-    threads.emplace_back([&i, t] { i.contexts[t]->run(); });
+    threads.emplace_back([&i, t] {
+      name_this_thread("cl:http" + std::to_string(t));
+      i.contexts[t]->run();
+    });
   }
   i.ioc.run();
   for (auto& t : threads) t.join();

@@ -1,11 +1,11 @@
 #include "ledger/store/sequencer.h"
-#include "ledger/util/thread.h"
 
 #include <map>
 
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/thread.h"
 
 namespace certledger::store {
 

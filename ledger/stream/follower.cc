@@ -1,11 +1,11 @@
 #include "ledger/stream/follower.h"
-#include "ledger/util/thread.h"
 
 #include <spdlog/spdlog.h>
 
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/thread.h"
 
 namespace certledger::stream {
 

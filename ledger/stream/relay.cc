@@ -1,10 +1,10 @@
 #include "ledger/stream/relay.h"
-#include "ledger/util/thread.h"
 
 #include <spdlog/spdlog.h>
 
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/thread.h"
 
 namespace certledger::stream {
 
