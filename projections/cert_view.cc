@@ -7,6 +7,7 @@
 #include <ostream>
 #include <streambuf>
 
+#include "ledger/util/json_scan.h"
 #include "ledger/util/utf8.h"
 
 namespace certledger::projections {
@@ -77,52 +78,63 @@ std::string encode(const CertView& v) {
   return out;
 }
 
-namespace {
-
-// The leading members, shared by decode and decode_head.
-template <class Archive>
-Status read_head(Archive& ar, domain::CertificateState& s, std::string& fields) {
-  uint32_t format = 0;
-  uint8_t status = 0;
-  ar(format);
-  if (format != kCertViewFormat)
-    return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
-  ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense, s.stream_version, s.last_hash,
-     s.status_reason, s.status_time, s.suspended_until);
-  s.exists = true;
-  s.status = static_cast<domain::CertStatus>(status);
-  return {};
-}
-
-}  // namespace
-
 Result<CertView> decode(std::string_view bytes) {
   CertView v;
   try {
     ReadBuffer buf(bytes);
     std::istream is(&buf);
     cereal::PortableBinaryInputArchive ar(is);
+    uint32_t format = 0;
+    uint8_t status = 0;
     std::string fields;
-    CL_TRY(read_head(ar, v.state, fields));
+    auto& s = v.state;
+    ar(format);
+    if (format != kCertViewFormat)
+      return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
+    ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense,
+       s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
-    v.state.fields = json::parse(fields);
+    s.exists = true;
+    s.status = static_cast<domain::CertStatus>(status);
+    s.fields = json::parse(fields);
   } catch (const std::exception& e) {
     return make_error(Errc::corruption, std::string("certificate view: ") + e.what());
   }
   return v;
 }
 
-Result<ViewHead> decode_head(std::string_view bytes) {
-  ViewHead h;
-  try {
-    ReadBuffer buf(bytes);
-    std::istream is(&buf);
-    cereal::PortableBinaryInputArchive ar(is);
-    CL_TRY(read_head(ar, h.state, h.fields_json));
-  } catch (const std::exception& e) {
-    return make_error(Errc::corruption, std::string("certificate view: ") + e.what());
+std::string status_message(const domain::CertificateState& s, uint64_t position, UnixMillis time) {
+  auto field = [&](const char* name) -> std::string_view {
+    auto it = s.fields.find(name);
+    return it != s.fields.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                                   : std::string_view();
+  };
+  std::string m;
+  m.reserve(320);
+  m += "{\"authority\":";
+  json_append_string(m, s.authority);
+  m += ",\"certificate\":";
+  json_append_string(m, s.id);
+  m += ",\"kind\":";
+  json_append_string(m, s.kind);
+  m += ",\"number\":";
+  json_append_string(m, field("number"));
+  m += ",\"position\":";
+  m += std::to_string(position);
+  if (s.status != domain::CertStatus::active) {
+    m += ",\"reason\":";
+    json_append_string(m, s.status_reason);
   }
-  return h;
+  m += ",\"status\":";
+  json_append_string(m, domain::status_name(s.status));
+  m += ",\"time\":";
+  json_append_string(m, format_rfc3339_ms(time));
+  m += ",\"valid_until\":";
+  json_append_string(m, field("valid_until"));
+  m += ",\"version\":";
+  m += std::to_string(s.doc_version);
+  m += '}';
+  return m;
 }
 
 Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string_view record_hash) {

@@ -51,14 +51,11 @@ Status apply(CertView& view, const domain::Event& e, uint64_t position,
 
 std::string encode(const CertView& v);
 Result<CertView> decode(std::string_view bytes);
-// The stored view's leading part only: the state with its fields left as
-// JSON text (state.fields stays empty) and no version history. For readers
-// that need the status, not the document (the Kafka status topic).
-struct ViewHead {
-  domain::CertificateState state;
-  std::string fields_json;
-};
-Result<ViewHead> decode_head(std::string_view bytes);
+// The message of the <prefix>.status Kafka topic for the certificate
+// event at `position`: the certificate's public status right after it
+// (doc/kafka_topics.md). JSON, members in lexicographic order; "reason" only
+// when the status is not active.
+std::string status_message(const domain::CertificateState& s, uint64_t position, UnixMillis time);
 
 // What the public sees for a token or a number. Priority when several hold:
 // withdrawn/revoked/cancelled > suspended > superseded > expired > valid.

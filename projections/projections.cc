@@ -64,6 +64,7 @@ Status CertificatesProjection::apply(const store::SequencedEvent& se, store::Bat
     const uint32_t old_version = view.state.doc_version;
     CL_TRY(projections::apply(view, e, se.position, hash_hex(se.record_hash)));
     w.put(kCfCerts, e.stream, encode(view));
+    w.put(kCfStatusFeed, be64(se.position), status_message(view.state, se.position, e.time));
     if (view.state.doc_version != old_version)
       w.put(kCfTokens, view.state.token, token_value(e.stream, view.state.doc_version));
     if (old_version == 0) {

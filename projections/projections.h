@@ -22,6 +22,10 @@ inline constexpr const char* kCfNumbers = "p_numbers";  // kind 0 number 0 autho
 inline constexpr const char* kCfHolders = "p_holders";  // sha256(holder) id -> authority
 inline constexpr const char* kCfStats = "p_stats";      // counters (doc/storage_format.md)
 inline constexpr const char* kCfReports = "p_reports";  // report code -> report view (JSON)
+// be64 position of a certificate event -> the <prefix>.status message for it
+// (status_message): the Kafka relay reads it in log order instead of
+// folding each certificate's state again.
+inline constexpr const char* kCfStatusFeed = "p_status";
 inline constexpr std::string_view kAppliedKey = "\xff" "applied";  // be64 position
 
 class Projection : public store::BatchContributor {
@@ -36,7 +40,7 @@ class CertificatesProjection : public Projection {
  public:
   std::string name() const override { return "certificates"; }
   std::vector<std::string> column_families() const override {
-    return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders};
+    return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders, kCfStatusFeed};
   }
   Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
 };

@@ -15,12 +15,6 @@ Result<CertView> Reader::certificate(std::string_view id) const {
   return decode(*bytes);
 }
 
-Result<ViewHead> Reader::certificate_head(std::string_view id) const {
-  auto bytes = store_.get(kCfCerts, id);
-  if (!bytes || id == kAppliedKey) return make_error(Errc::not_found, "no certificate " + std::string(id));
-  return decode_head(*bytes);
-}
-
 Result<Reader::TokenTarget> Reader::token_target(std::string_view token) const {
   auto v = store_.get(kCfTokens, token);
   if (!v || v->size() < 5 || token == kAppliedKey) return make_error(Errc::not_found, "unknown token");

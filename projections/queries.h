@@ -18,8 +18,6 @@ class Reader {
   explicit Reader(const store::EventStore& store) : store_(store) {}
 
   Result<CertView> certificate(std::string_view id) const;
-  // The state without the fields parsed or the version history (decode_head).
-  Result<ViewHead> certificate_head(std::string_view id) const;
   struct TokenHit {
     CertView view;
     uint32_t version;

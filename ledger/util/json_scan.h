@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace certledger {
@@ -55,6 +56,11 @@ bool scan_json_object(std::string_view text, F&& fn) {
   while (auto m = sc.next()) fn(*m);
   return sc.ok();
 }
+
+// Appends s as a JSON string (quotes included), escaping '"', '\\' and
+// control characters; UTF-8 passes through unchanged (as nlohmann's dump
+// does). REQUIRES: s is valid UTF-8.
+void json_append_string(std::string& out, std::string_view s);
 
 // An unsigned JSON integer token (no sign, fraction, exponent or leading zero).
 std::optional<uint64_t> json_uint(std::string_view token);

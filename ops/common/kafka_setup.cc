@@ -5,64 +5,25 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ledger/util/encoding.h"
 #include "ops/common/setup.h"
-#include "ledger/util/json_scan.h"
+#include "projections/projections.h"
 #include "projections/queries.h"
 
 namespace certledger::ops {
 
 using nlohmann::json;
 
-namespace {
-
-// number and valid_until from a certificate's fields JSON: read by the
-// scanner when both are plain strings, by the full parser otherwise.
-std::pair<std::string, std::string> number_and_valid_until(std::string_view fields_json) {
-  std::string number, valid_until;
-  bool plain = true;
-  const bool ok = scan_json_object(fields_json, [&](const JsonMember& m) {
-    std::string* out = m.key == "number" ? &number : m.key == "valid_until" ? &valid_until : nullptr;
-    if (m.key_escaped || (out && (m.kind != JsonMember::Kind::string || m.escaped))) plain = false;
-    else if (out) *out = std::string(m.raw);
-  });
-  if (ok && plain) return {number, valid_until};
-  json f = json::parse(fields_json, nullptr, false);
-  if (!f.is_object()) return {};
-  return {f.value("number", ""), f.value("valid_until", "")};
-}
-
-std::string status_json(const domain::CertificateState& s, const std::string& number, const std::string& valid_until,
-                        uint64_t position, UnixMillis time) {
-  json j = {{"certificate", s.id},
-            {"kind", s.kind},
-            {"authority", s.authority},
-            {"number", number},
-            {"status", domain::status_name(s.status)},
-            {"version", s.doc_version},
-            {"valid_until", valid_until},
-            {"position", position},
-            {"time", format_rfc3339_ms(time)}};
-  if (s.status != domain::CertStatus::active) j["reason"] = s.status_reason;
-  return j.dump();
-}
-
-}  // namespace
-
 std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e) {
   if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
-  // The state right after this event (not "now"): replaying the relay gives
-  // the same messages. The stored view is that state when this event is the
-  // certificate's latest (the usual case: its stream version is this
-  // event's); then only the view's head is read. Otherwise fold up to it.
-  auto head = projections::Reader(ledger.store()).certificate_head(e.event.stream);
-  if (head.ok() && head->state.stream_version == e.event.seq) {
-    auto [number, valid_until] = number_and_valid_until(head->fields_json);
-    return status_json(head->state, number, valid_until, e.position, e.event.time);
-  }
+  // The certificates projection wrote the message with the event (same
+  // batch). A data dir from before the status feed existed has none for its
+  // older positions (`ledgerctl rebuild` fills them in): fold the
+  // certificate up to this event instead.
+  if (auto m = ledger.store().get(projections::kCfStatusFeed, be64(e.position))) return std::move(*m);
   auto v = projections::view_at_position(ledger, e.event.stream, e.position);
   if (!v.ok()) return std::nullopt;
-  return status_json(v->state, v->state.fields.value("number", ""), v->state.fields.value("valid_until", ""),
-                     e.position, e.event.time);
+  return projections::status_message(v->state, e.position, e.event.time);
 }
 
 json KafkaRuntime::status() const {

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 #include "ledger/util/time.h"
 #include "ledger/util/utf8.h"
@@ -29,6 +32,43 @@ TEST(Encoding, Base64UrlRoundTripAndStrictness) {
   EXPECT_FALSE(hex_decode("0g").has_value());
   EXPECT_EQ(get_be64(be64(0x0102030405060708ull)), 0x0102030405060708ull);
   EXPECT_LT(be64(255), be64(256));  // big-endian keys sort numerically
+}
+
+TEST(Json, WrittenStringsMatchNlohmannAndScanBack) {
+  std::string all_controls;
+  for (int c = 0; c < 0x20; ++c) all_controls += static_cast<char>(c);
+  for (std::string s : {std::string(), std::string("plain"), std::string("粤建安C(2026)0001234"),
+                        std::string("quote \" backslash \\ slash / tab \t"), all_controls,
+                        std::string("\x7f del and é"), std::string(1, '\0')}) {
+    std::string out;
+    json_append_string(out, s);
+    EXPECT_EQ(out, nlohmann::json(s).dump()) << s;
+    EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), s);
+    // The scanner finds it again, flagged when it holds an escape.
+    auto obj = "{\"k\":" + out + ",\"n\":[{\"x\":\"]\"}],\"z\":-1.5e3}";
+    std::string_view raw;
+    bool escaped = true;
+    std::vector<std::string> keys;
+    EXPECT_TRUE(scan_json_object(obj, [&](const JsonMember& m) {
+      keys.emplace_back(m.key);
+      if (m.key == "k") raw = m.raw, escaped = m.escaped;
+    }));
+    EXPECT_EQ(keys, (std::vector<std::string>{"k", "n", "z"}));
+    EXPECT_EQ(escaped, out.find('\\') != std::string::npos);
+    if (!escaped) {
+      EXPECT_EQ(raw, s);
+    }
+  }
+  for (const char* bad : {"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":[}", "{\"a\":\"x}", "{} x", "[]"})
+    EXPECT_FALSE(scan_json_object(bad, [](const JsonMember&) {})) << bad;
+  EXPECT_TRUE(scan_json_object(" { } ", [](const JsonMember&) {}));
+  EXPECT_EQ(json_uint("0"), 0u);
+  EXPECT_EQ(json_uint("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(json_uint("18446744073709551616"));
+  EXPECT_FALSE(json_uint("01"));
+  EXPECT_FALSE(json_uint("-1"));
+  EXPECT_FALSE(json_uint("1.0"));
+  EXPECT_FALSE(json_uint(""));
 }
 
 TEST(Hash, Sha256KnownAnswers) {
