@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   stream::RelayOptions ro;
   ro.kafka.bootstrap = (*cluster)->bootstrap();
   ro.origin = p.ledger->origin();
-  ro.status_of = [&](const RecordEnvelope& e) { return ops::status_message(*p.ledger, e); };
+  ops::use_status_feed(ro, *p.ledger);
   auto relay = stream::Relay::start(p.ledger->store(), ro);
   (*relay)->wait_for(warm, std::chrono::minutes(10));
   auto t0 = std::chrono::steady_clock::now();

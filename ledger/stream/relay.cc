@@ -17,6 +17,8 @@ constexpr uint64_t kTopicMask = 3ull << 62;
 }  // namespace
 
 Result<std::unique_ptr<Relay>> Relay::start(store::EventStore& store, RelayOptions options) {
+  if (!options.status_family.empty() && !store.cf(options.status_family))
+    return make_error(Errc::invalid_argument, "relay: no column family " + options.status_family);
   std::unique_ptr<Relay> r(new Relay(store, std::move(options)));
   if (!r->options_.reset_cursor) {
     if (auto v = store.get(store::kCfMeta, kMetaRelayCursor); v && v->size() == 8) r->cursor_ = get_be64(*v);
@@ -122,7 +124,24 @@ void Relay::send_more() {
     from = next_;
   }
   const uint64_t to = std::min<uint64_t>(last, from + room - 1);
-  uint64_t sent_until = from - 1;
+  // The status feed, walked beside the events. Both iterators are made after
+  // `last` was read, and a position's event and status are written in one
+  // batch, so every event scanned has its status visible here.
+  std::unique_ptr<rocksdb::Iterator> status_it;
+  std::string status_lower = be64(from), status_upper = be64(to + 1);
+  rocksdb::Slice status_upper_slice(status_upper);
+  if (!options_.status_family.empty()) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = 1 << 20;
+    ro.iterate_upper_bound = &status_upper_slice;
+    status_it.reset(store_.db()->NewIterator(ro, store_.cf(options_.status_family)));
+    status_it->Seek(status_lower);
+  }
+  auto status_key = [&] {
+    auto k = status_it->key();
+    return k.size() == 8 ? get_be64(k.ToStringView()) : UINT64_MAX;
+  };
   (void)store_.scan(from, to, [&](uint64_t pos, std::string_view record) {
     auto se = decode_envelope(pos, record);
     if (!se.ok()) {
@@ -153,18 +172,23 @@ void Relay::send_more() {
       ++inflight_;
       next_ = pos + 1;
     }
-    sent_until = pos;
-    if (options_.status_of) {
-      if (auto status = options_.status_of(*se)) {
-        rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.status_topic().c_str()),
-                          RD_KAFKA_V_KEY(se->event.stream.data(), se->event.stream.size()),
-                          RD_KAFKA_V_VALUE(status->data(), status->size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicStatus)), RD_KAFKA_V_END);
-      }
+    // This position's status message: from the feed, else the fallback.
+    std::string_view status;
+    std::optional<std::string> fallback;
+    while (status_it && status_it->Valid() && status_key() < pos) status_it->Next();
+    if (status_it && status_it->Valid() && status_key() == pos) {
+      status = status_it->value().ToStringView();
+    } else if (options_.status_of && (fallback = options_.status_of(*se))) {
+      status = *fallback;
     }
+    if (!status.empty())
+      rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.status_topic().c_str()),
+                        RD_KAFKA_V_KEY(se->event.stream.data(), se->event.stream.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(status.data()), status.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicStatus)), RD_KAFKA_V_END);
     return true;
   });
-  (void)sent_until;
 }
 
 void Relay::send_checkpoints() {

@@ -35,8 +35,13 @@ inline constexpr const char* kMetaRelayCheckpointCursor = "relay_checkpoint_curs
 struct RelayOptions {
   KafkaConfig kafka;
   size_t window = 20000;  // records produced but not yet confirmed
-  // The latest public status of a certificate (JSON), for the status topic;
-  // nullopt: no status message for this event.
+  // The status topic's messages: a column family keyed by be64(position)
+  // whose value, where present, is produced to <prefix>.status keyed by the
+  // event's stream (the projections' status feed). Read in log order beside
+  // the events. Empty: none.
+  std::string status_family;
+  // For positions the family has no value for (a data dir written before it
+  // existed): the message, or nullopt for none. May be empty.
   std::function<std::optional<std::string>(const RecordEnvelope&)> status_of;
   bool reset_cursor = false;  // republish everything (an empty embedded cluster)
   std::string origin;

@@ -26,6 +26,11 @@ std::optional<std::string> status_message(const Ledger& ledger, const RecordEnve
   return projections::status_message(v->state, e.position, e.event.time);
 }
 
+void use_status_feed(stream::RelayOptions& options, const Ledger& ledger) {
+  options.status_family = projections::kCfStatusFeed;
+  options.status_of = [&ledger](const RecordEnvelope& e) { return status_message(ledger, e); };
+}
+
 json KafkaRuntime::status() const {
   json j = {{"bootstrap", bootstrap}, {"embedded", cluster != nullptr}};
   if (relay) {
@@ -104,7 +109,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Con
   ro.kafka = k;
   ro.origin = ledger.origin();
   ro.reset_cursor = rt->cluster != nullptr;  // a new embedded cluster starts empty
-  ro.status_of = [&ledger](const RecordEnvelope& e) { return status_message(ledger, e); };
+  use_status_feed(ro, ledger);
   CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
   stream::Relay* relay = rt->relay.get();
   ledger.add_commit_listener([relay](uint64_t) { relay->notify(); });

@@ -102,7 +102,7 @@ std::unique_ptr<stream::Relay> relay_for(Ledger& l, const std::string& bootstrap
   stream::RelayOptions ro;
   ro.kafka = kafka_config(bootstrap);
   ro.origin = l.origin();
-  ro.status_of = [&l](const RecordEnvelope& e) { return ops::status_message(l, e); };
+  ops::use_status_feed(ro, l);
   auto r = stream::Relay::start(l.store(), ro);
   EXPECT_TRUE(r.ok());
   stream::Relay* p = r->get();
@@ -163,9 +163,34 @@ TEST(Kafka, RelayDeliversEveryRecordUnchangedReadableByKcat) {
   auto st = relay->stats();
   EXPECT_EQ(st.lag_events, 0u);
   EXPECT_EQ(st.errors, 0u);
-  // Status topic: one message per certificate event, JSON.
-  std::string status = run("kcat -b '" + c->bootstrap() + "' -t certledger.status -C -e -q 2>/dev/null");
-  EXPECT_NE(status.find("\"status\":\"active\""), std::string::npos);
+  // Status topic: one message per certificate event, keyed by its
+  // certificate, exactly the status feed's message for that position.
+  std::istringstream status(
+      run("kcat -b '" + c->bootstrap() + "' -t certledger.status -C -e -q -f '%k %s\\n' 2>/dev/null"));
+  std::map<uint64_t, std::pair<std::string, std::string>> by_position;  // key, message
+  for (std::string line; std::getline(status, line);) {
+    const auto space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    auto j = nlohmann::json::parse(line.substr(space + 1));
+    by_position[j["position"].get<uint64_t>()] = {line.substr(0, space), line.substr(space + 1)};
+  }
+  size_t certificate_events = 0;
+  store::EventStore& log = l.ledger->store();
+  for (uint64_t p = 1; p <= log.last_position(); ++p) {
+    auto e = decode_envelope(p, *log.record_at(p));
+    ASSERT_TRUE(e.ok());
+    auto want = ops::status_message(*l.ledger, *e);
+    if (!want) {
+      EXPECT_EQ(by_position.count(p), 0u) << p;
+      continue;
+    }
+    ++certificate_events;
+    ASSERT_EQ(by_position.count(p), 1u) << p;
+    EXPECT_EQ(by_position[p].first, e->event.stream);
+    EXPECT_EQ(by_position[p].second, *want);
+  }
+  EXPECT_GE(certificate_events, 300u);
+  EXPECT_EQ(by_position.size(), certificate_events);
   relay.reset();
   l.ledger.reset();
   fs::remove_all(dir);

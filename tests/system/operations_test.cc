@@ -214,7 +214,7 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   stream::RelayOptions ro;
   ro.kafka.bootstrap = (*c)->bootstrap();
   ro.origin = l.ledger->origin();
-  ro.status_of = [&](const RecordEnvelope& e) { return ops::status_message(*l.ledger, e); };
+  ops::use_status_feed(ro, *l.ledger);
   auto relay = stream::Relay::start(l.ledger->store(), ro);
   ASSERT_TRUE(relay.ok());
   auto lines = ops::run_demo(*l.ledger, "https://v.example", 3);
