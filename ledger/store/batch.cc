@@ -1,6 +1,7 @@
 #include "ledger/store/batch.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "ledger/store/event_store.h"
 
@@ -10,24 +11,112 @@ namespace {
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
+// The family id GroupBatch::map_key put in front of the key.
+uint32_t family_id(std::string_view map_key) {
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id = id << 8 | static_cast<uint8_t>(map_key[i]);
+  return id;
+}
+
 }  // namespace
 
 std::optional<std::string> BatchWriter::get(std::string_view cf, std::string_view key) const {
   if (memory_) return memory_->get(cf, key);
   std::string value;
-  auto st = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.cf(cf), slice(key), &value);
-  if (!st.ok()) return std::nullopt;
-  return value;
+  switch (group_->find(cf, key, &value)) {
+    case GroupBatch::Lookup::found: return value;
+    case GroupBatch::Lookup::deleted: return std::nullopt;
+    case GroupBatch::Lookup::absent: break;
+  }
+  return store_.get(cf, key);
 }
 
 void BatchWriter::put(std::string_view cf, std::string_view key, std::string_view value) {
   if (memory_) return memory_->put(cf, key, value);
-  batch_->Put(store_.cf(cf), slice(key), slice(value));
+  group_->put(cf, key, value);
 }
 
 void BatchWriter::del(std::string_view cf, std::string_view key) {
   if (memory_) return memory_->del(cf, key);
-  batch_->Delete(store_.cf(cf), slice(key));
+  group_->del(cf, key);
+}
+
+std::string GroupBatch::map_key(std::string_view cf, std::string_view key) const {
+  rocksdb::ColumnFamilyHandle* h = store_.cf(cf);
+  const uint32_t id = h ? h->GetID() : UINT32_MAX;
+  std::string k(4 + key.size(), '\0');
+  for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(id >> (24 - 8 * i));
+  std::memcpy(k.data() + 4, key.data(), key.size());
+  return k;
+}
+
+GroupBatch::Lookup GroupBatch::find(std::string_view cf, std::string_view key, std::string* value) const {
+  const std::string k = map_key(cf, key);
+  for (const GroupBatch* g = this; g; g = g->below_) {
+    auto it = g->last_.find(k);
+    if (it == g->last_.end()) continue;
+    if (!it->second) return Lookup::deleted;
+    *value = *it->second;
+    return Lookup::found;
+  }
+  return Lookup::absent;
+}
+
+void GroupBatch::record(std::string_view cf, std::string_view key, std::optional<std::string> value) {
+  std::string k = map_key(cf, key);
+  auto it = last_.find(k);
+  if (saving_) {
+    if (it == last_.end()) undo_.emplace_back(k, std::nullopt);
+    else undo_.emplace_back(k, it->second);
+  }
+  if (it == last_.end()) last_.emplace(std::move(k), std::move(value));
+  else it->second = std::move(value);
+}
+
+void GroupBatch::put(std::string_view cf, std::string_view key, std::string_view value) {
+  record(cf, key, std::string(value));
+}
+
+void GroupBatch::del(std::string_view cf, std::string_view key) { record(cf, key, std::nullopt); }
+
+void GroupBatch::set_save_point() {
+  saving_ = true;
+  undo_.clear();
+}
+
+void GroupBatch::rollback_to_save_point() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    if (it->second) last_[it->first] = std::move(*it->second);
+    else last_.erase(it->first);
+  }
+  undo_.clear();
+  saving_ = false;
+}
+
+void GroupBatch::pop_save_point() {
+  undo_.clear();
+  saving_ = false;
+}
+
+void GroupBatch::seal() {
+  std::vector<const Map::value_type*> sorted;
+  sorted.reserve(last_.size());
+  for (const auto& e : last_) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  batch_.Clear();
+  std::string cf_name;
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  uint32_t handle_id = UINT32_MAX;
+  for (const auto* e : sorted) {
+    const uint32_t id = family_id(e->first);
+    if (id != handle_id) {
+      handle = store_.cf_by_id(id);
+      handle_id = id;
+    }
+    const rocksdb::Slice key(e->first.data() + 4, e->first.size() - 4);
+    if (e->second) batch_.Put(handle, key, slice(*e->second));
+    else batch_.Delete(handle, key);
+  }
 }
 
 MemoryBatch::MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families) : store_(store) {

@@ -4,7 +4,7 @@
 // projections/ implements it, ledgerd wires the two together.
 #pragma once
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <optional>
 #include <string>
@@ -62,11 +62,62 @@ class MemoryBatch {
   size_t bytes_ = 0;
 };
 
+// One sequencer group's writes: the last value each key got, read by the
+// group's own later events and, while the group is being written, by the
+// next group, which is built on top of it (`below`). seal() turns it into
+// the WriteBatch that is committed: one entry per key, in key order per
+// family (a counter many events bump is written once, and the memtable
+// takes sorted inserts fastest). Only one save point at a time (the
+// sequencer's, around one event).
+class GroupBatch {
+ public:
+  explicit GroupBatch(EventStore& store, const GroupBatch* below = nullptr) : store_(store), below_(below) {}
+  GroupBatch(const GroupBatch&) = delete;
+  GroupBatch& operator=(const GroupBatch&) = delete;
+
+  enum class Lookup { absent, found, deleted };
+  // This group's last write of the key, else the group below's.
+  Lookup find(std::string_view cf, std::string_view key, std::string* value) const;
+  void put(std::string_view cf, std::string_view key, std::string_view value);
+  void del(std::string_view cf, std::string_view key);
+  // Once the group below is in RocksDB, reads go straight there.
+  void drop_below() { below_ = nullptr; }
+
+  void set_save_point();
+  void rollback_to_save_point();
+  void pop_save_point();
+  // Builds batch() from what was staged; reads keep working.
+  void seal();
+  rocksdb::WriteBatch& batch() { return batch_; }
+  size_t keys() const { return last_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  // be32(cf id) + key -> value, nullopt = deleted
+  using Map = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
+  // cf id + key, in scratch_; the family's handle
+  std::string map_key(std::string_view cf, std::string_view key) const;
+  void record(std::string_view cf, std::string_view key, std::optional<std::string> value);
+
+  EventStore& store_;
+  const GroupBatch* below_;
+  rocksdb::WriteBatch batch_;
+  Map last_;
+  bool saving_ = false;
+  // Since the save point: each touched key and what it held before (outer
+  // nullopt: no entry).
+  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
+};
+
 // Reads see the batch's own writes first (earlier events of the same group,
-// or everything staged by a replay), then the database.
+// the group being written before it, or everything staged by a replay),
+// then the database.
 class BatchWriter {
  public:
-  BatchWriter(EventStore& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(&batch) {}
+  BatchWriter(EventStore& store, GroupBatch& batch) : store_(store), group_(&batch) {}
   BatchWriter(EventStore& store, MemoryBatch& batch) : store_(store), memory_(&batch) {}
   std::optional<std::string> get(std::string_view cf, std::string_view key) const;
   void put(std::string_view cf, std::string_view key, std::string_view value);
@@ -75,7 +126,7 @@ class BatchWriter {
 
  private:
   EventStore& store_;
-  rocksdb::WriteBatchWithIndex* batch_ = nullptr;
+  GroupBatch* group_ = nullptr;
   MemoryBatch* memory_ = nullptr;
 };
 
@@ -87,17 +138,25 @@ class BatchContributor {
   // Adds the event's effect. An error rejects that event (nothing of it is
   // written) and is returned to its submitter.
   virtual Status apply(const SequencedEvent& e, BatchWriter& w) = 0;
-  // Group hooks, all on the writer thread. After apply() succeeded for an
-  // event, a later contributor may still reject it: event_rolled_back()
-  // then undoes this contributor's in-memory staging for that event.
+  // Group hooks. begin_batch(), apply(), event_rolled_back() and
+  // before_commit() run on the writer thread; groups are pipelined, so they
+  // may run for group N+1 while group N is still being written. After
+  // apply() succeeded for an event, a later contributor may still reject
+  // it: event_rolled_back() then undoes this contributor's in-memory
+  // staging for that event.
   virtual void begin_batch() {}
-  // Called once per group, after every apply() and before the write, with
-  // the group's last position (e.g. to record how far a projection got).
+  // Called once per group that appends anything, after every apply() and
+  // before the write, with the group's last position (e.g. to record how
+  // far a projection got).
   virtual void before_commit(BatchWriter& w, uint64_t last_position) {
     (void)w;
     (void)last_position;
   }
   virtual void event_rolled_back() {}
+  // Once per group, in group order, before its submitters are answered:
+  // committed = durable; false = nothing of it was written (nothing to
+  // write, a failed write, or the group before it failed). It may run on
+  // the committing thread while a later group's apply() runs.
   virtual void end_batch(bool committed) { (void)committed; }
 };
 

@@ -1,6 +1,5 @@
 #include "ledger/store/sequencer.h"
 
-#include <map>
 
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
@@ -24,6 +23,17 @@ Error conflict(std::string m) { return make_error(Errc::conflict, std::move(m));
 
 }  // namespace
 
+struct Sequencer::Group {
+  std::vector<Pending> pending;
+  std::vector<std::optional<Result<AppendResult>>> results;
+  std::unique_ptr<GroupBatch> batch;
+  std::vector<std::string> streams;  // appended to (their epochs are bumped)
+  uint64_t last_position = 0;        // after this group
+  merkle::CompactRange range;        // after this group
+  size_t appended = 0;
+  bool committed = false;  // set by the committer
+};
+
 Sequencer::Sequencer(EventStore& store, SequencerOptions options,
                      std::vector<BatchContributor*> contributors)
     : store_(store), options_(std::move(options)), contributors_(std::move(contributors)) {
@@ -35,6 +45,10 @@ Sequencer::Sequencer(EventStore& store, SequencerOptions options,
   if (range_.size() != store_.last_position()) stats_.healthy = false;  // refuse to write
   if (auto cp = store_.latest_checkpoint()) last_checkpoint_size_ = cp->first;
   last_checkpoint_time_ = options_.clock();
+  committer_ = std::thread([this] {
+    name_this_thread("cl:commit");
+    commit_loop();
+  });
   writer_ = std::thread([this] {
     name_this_thread("cl:sequencer");
     run();
@@ -51,7 +65,13 @@ void Sequencer::stop() {
   }
   cv_.notify_all();
   if (writer_.joinable()) {
-    writer_.join();
+    writer_.join();  // it waits for the group in flight
+    {
+      std::lock_guard lock(mu_);
+      committer_stop_ = true;
+    }
+    commit_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();
     // A clean shutdown seals what was written with a checkpoint.
     if (options_.log_key && healthy()) (void)checkpoint_now();
   }
@@ -90,19 +110,50 @@ bool Sequencer::healthy() const {
 }
 
 void Sequencer::run() {
+  std::unique_ptr<Group> inflight;  // handed to the committer, not yet answered
   for (;;) {
-    std::vector<Pending> group;
+    std::vector<Pending> taken;
+    bool inflight_done = false;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(std::max(10, options_.checkpoint_interval_ms)),
-                   [&] { return stopping_ || !queue_.empty(); });
-      while (!queue_.empty() && group.size() < options_.max_batch) {
-        group.push_back(std::move(queue_.front()));
+                   [&] { return stopping_ || !queue_.empty() || (inflight && done_); });
+      while (!queue_.empty() && taken.size() < options_.max_batch) {
+        taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (group.empty() && stopping_) break;
+      inflight_done = inflight && done_;
+      if (taken.empty() && stopping_ && !inflight) break;
     }
-    if (!group.empty()) process(group);
+    if (taken.empty()) {
+      if (inflight && (inflight_done || stopping_)) {
+        wait_done(*inflight);
+        inflight.reset();
+      }
+      maybe_checkpoint();
+      continue;
+    }
+    std::unique_ptr<Group> g = build(std::move(taken), inflight.get());
+    std::optional<Error> why;
+    if (!g) continue;  // answered already (the store refuses writes)
+    if (inflight) {
+      wait_done(*inflight);
+      if (!inflight->committed)
+        why = make_error(Errc::unavailable, "not written: the group before it failed to commit");
+      g->batch->drop_below();
+      inflight.reset();
+    }
+    if (g->appended == 0 || why) {
+      finish_unwritten(*g, why);
+    } else {
+      {
+        std::lock_guard lock(mu_);
+        to_commit_ = g.get();
+        done_ = false;
+      }
+      commit_cv_.notify_one();
+      inflight = std::move(g);
+    }
     maybe_checkpoint();
   }
   // Drain: anything still queued at shutdown is refused, never half-done.
@@ -111,88 +162,164 @@ void Sequencer::run() {
   queue_.clear();
 }
 
-void Sequencer::process(std::vector<Pending>& group) {
-  std::vector<std::optional<Result<AppendResult>>> results(group.size());
-  auto fail_all = [&](const Error& e) {
-    for (auto& p : group) p.promise.set_value(e);
-    std::lock_guard lock(state_mu_);
-    stats_.rejected += group.size();
-  };
+void Sequencer::wait_done(Group& g) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return done_ && to_commit_ == nullptr; });
+  (void)g;
+}
 
-  if (!healthy()) {
-    // Try to recover from a background error (e.g. the disk had no space),
-    // then reload what is durable before accepting anything.
-    auto st = store_.db()->Resume();
-    auto last = store_.get(kCfMeta, kMetaLastPosition);
-    auto enc = store_.get(kCfMeta, kMetaCompactRange);
-    uint64_t last_pos = last && last->size() == 8 ? get_be64(*last) : 0;
-    auto r = enc ? merkle::CompactRange::decode(*enc) : Result<merkle::CompactRange>(merkle::CompactRange());
-    if (!st.ok() || !r.ok() || r->size() != last_pos) {
-      fail_all(make_error(Errc::unavailable, "the store is not accepting writes: " +
-                                                 (st.ok() ? std::string("Merkle state mismatch")
-                                                          : st.ToString())));
-      return;
+void Sequencer::finish_unwritten(Group& g, const std::optional<Error>& why) {
+  for (auto* c : contributors_) c->end_batch(false);
+  size_t rejected = 0;
+  for (size_t i = 0; i < g.pending.size(); ++i) {
+    Result<AppendResult>& r = *g.results[i];
+    if (why && r.ok()) r = *why;
+    if (!r.ok()) ++rejected;
+    g.pending[i].promise.set_value(std::move(r));
+  }
+  std::lock_guard lock(state_mu_);
+  stats_.rejected += rejected;
+}
+
+void Sequencer::commit_loop() {
+  for (;;) {
+    Group* g;
+    {
+      std::unique_lock lock(mu_);
+      commit_cv_.wait(lock, [&] { return committer_stop_ || to_commit_ != nullptr; });
+      if (!to_commit_) return;
+      g = to_commit_;
     }
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    const auto t_write = std::chrono::steady_clock::now();
+    auto st = store_.db()->Write(w, &g->batch->batch());
+    const auto t_done = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(state_mu_);
+      stats_.write_seconds += std::chrono::duration<double>(t_done - t_write).count();
+      if (!st.ok()) {
+        stats_.healthy = false;
+      } else {
+        range_ = g->range;
+        stats_.appended += g->appended;
+        stats_.batches += 1;
+        stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, g->appended);
+      }
+    }
+    g->committed = st.ok();
+    for (auto* c : contributors_) c->end_batch(g->committed);
+    size_t rejected = 0;
+    if (g->committed) {
+      for (const auto& stream : g->streams) store_.bump_stream_epoch(stream);
+      store_.publish_last_position(g->last_position);
+      std::lock_guard lock(listeners_mu_);
+      for (auto& fn : commit_listeners_) fn(g->last_position);
+    } else {
+      Error e = rocks_error(st, "commit");
+      e.code = Errc::unavailable;
+      for (auto& r : g->results)
+        if (r && r->ok()) r = e;
+    }
+    for (size_t i = 0; i < g->pending.size(); ++i) {
+      if (!g->results[i]->ok()) ++rejected;
+      g->pending[i].promise.set_value(std::move(*g->results[i]));
+    }
+    {
+      std::lock_guard lock(state_mu_);
+      stats_.rejected += rejected;
+    }
+    {
+      std::lock_guard lock(mu_);
+      to_commit_ = nullptr;
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+}
+
+bool Sequencer::recover() {
+  // Try to recover from a background error (e.g. the disk had no space),
+  // then reload what is durable before accepting anything.
+  auto st = store_.db()->Resume();
+  auto last = store_.get(kCfMeta, kMetaLastPosition);
+  auto enc = store_.get(kCfMeta, kMetaCompactRange);
+  uint64_t last_pos = last && last->size() == 8 ? get_be64(*last) : 0;
+  auto r = enc ? merkle::CompactRange::decode(*enc) : Result<merkle::CompactRange>(merkle::CompactRange());
+  if (!st.ok() || !r.ok() || r->size() != last_pos) {
+    last_recovery_error_ = st.ok() ? std::string("Merkle state mismatch") : st.ToString();
+    return false;
+  }
+  std::lock_guard lock(state_mu_);
+  range_ = *r;
+  store_.publish_last_position(last_pos);
+  stats_.healthy = true;
+  return true;
+}
+
+std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending, Group* below) {
+  if (!below && !healthy() && !recover()) {
+    const Error e = make_error(Errc::unavailable, "the store is not accepting writes: " + last_recovery_error_);
+    for (auto& p : pending) p.promise.set_value(e);
     std::lock_guard lock(state_mu_);
-    range_ = *r;
-    store_.publish_last_position(last_pos);
-    stats_.healthy = true;
+    stats_.rejected += pending.size();
+    return nullptr;
   }
 
   const auto t_build = std::chrono::steady_clock::now();
-  rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  BatchWriter bw(store_, wb);
-  uint64_t pos = store_.last_position();
-  merkle::CompactRange range = compact_range();
-  std::map<std::string, StreamHead, std::less<>> heads;
-  std::map<std::string, std::string, std::less<>> claims;
-  size_t appended = 0;
+  auto g = std::make_unique<Group>();
+  g->pending = std::move(pending);
+  g->results.resize(g->pending.size());
+  g->batch = std::make_unique<GroupBatch>(store_, below ? below->batch.get() : nullptr);
+  BatchWriter bw(store_, *g->batch);
+  uint64_t pos = below ? below->last_position : store_.last_position();
+  merkle::CompactRange range = below ? below->range : compact_range();
   for (auto* c : contributors_) c->begin_batch();
-  bool committed = false;
 
-  for (size_t i = 0; i < group.size(); ++i) {
-    const AppendRequest& r = group[i].request;
+  for (size_t i = 0; i < g->pending.size(); ++i) {
+    const AppendRequest& r = g->pending[i].request;
+    auto& result = g->results[i];
     const domain::Event& e = *r.event;
     std::string idem;
     if (!r.idempotency_key.empty()) {
       idem = idempotency_key(r.idempotency_scope, r.idempotency_key);
       if (auto v = bw.get(kCfIdempotency, idem); v && v->size() == 48) {
         if (std::memcmp(v->data() + 16, r.request_hash.data(), 32) != 0) {
-          results[i] = make_error(Errc::conflict,
-                                  "Idempotency-Key \"" + r.idempotency_key +
-                                      "\" was already used for a different request",
-                                  "Idempotency-Key");
+          result = make_error(Errc::conflict,
+                              "Idempotency-Key \"" + r.idempotency_key +
+                                  "\" was already used for a different request",
+                              "Idempotency-Key");
         } else {
-          results[i] = AppendResult{get_be64(*v), get_be64(std::string_view(*v).substr(8)), true};
+          // Answered after the group in flight (which may hold the
+          // original) is durable: groups are answered in order.
+          result = AppendResult{get_be64(*v), get_be64(std::string_view(*v).substr(8)), true};
         }
         continue;
       }
     }
     if (r.position && *r.position != pos + 1) {
-      results[i] = make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
-                                                    " but the next position is " +
-                                                    std::to_string(pos + 1));
+      result = make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
+                                                " but the next position is " + std::to_string(pos + 1));
       continue;
     }
-    auto hit = heads.find(e.stream);
-    StreamHead head = hit != heads.end() ? hit->second : store_.head(e.stream);
+    StreamHead head;
+    if (auto v = bw.get(kCfHeads, e.stream))
+      if (auto h = StreamHead::decode(*v)) head = *h;
     if (e.seq != head.version + 1) {
-      results[i] = conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
-                            "; the event expects version " + std::to_string(e.seq - 1));
+      result = conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
+                        "; the event expects version " + std::to_string(e.seq - 1));
       continue;
     }
     if ((head.version == 0 && !e.prev.empty()) ||
         (head.version > 0 && e.prev != hex_encode(view(head.hash)))) {
-      results[i] = conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
+      result = conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
       continue;
     }
     bool claim_taken = false;
     for (const auto& c : r.claims) {
-      auto cit = claims.find(c);
-      std::optional<std::string> owner =
-          cit != claims.end() ? std::optional<std::string>(cit->second) : bw.get(kCfClaims, c);
+      std::optional<std::string> owner = bw.get(kCfClaims, c);
       if (owner && *owner != e.stream) {
-        results[i] = make_error(Errc::already_exists, "\"" + c + "\" is already taken by " + *owner);
+        result = make_error(Errc::already_exists, "\"" + c + "\" is already taken by " + *owner);
         claim_taken = true;
         break;
       }
@@ -201,7 +328,7 @@ void Sequencer::process(std::vector<Pending>& group) {
 
     const Hash256 record_hash = sha256(r.record);
     const merkle::CompactRange saved_range = range;
-    wb.SetSavePoint();
+    g->batch->set_save_point();
     ++pos;
     bw.put(kCfEvents, event_key(pos), r.record);
     bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
@@ -222,67 +349,29 @@ void Sequencer::process(std::vector<Pending>& group) {
     }
     if (!contributed.ok()) {
       for (size_t k = 0; k < applied; ++k) contributors_[k]->event_rolled_back();
-      wb.RollbackToSavePoint();
+      g->batch->rollback_to_save_point();
       range = saved_range;
       --pos;
-      results[i] = contributed.error();
+      result = contributed.error();
       continue;
     }
-    wb.PopSavePoint();
-    heads[e.stream] = next;
-    for (const auto& c : r.claims) claims[c] = e.stream;
-    results[i] = AppendResult{pos, e.seq, false};
-    ++appended;
+    g->batch->pop_save_point();
+    g->streams.push_back(e.stream);
+    result = AppendResult{pos, e.seq, false};
+    ++g->appended;
   }
 
-  if (appended > 0) {
+  if (g->appended > 0) {
     for (auto* c : contributors_) c->before_commit(bw, pos);
     bw.put(kCfMeta, kMetaLastPosition, be64(pos));
     bw.put(kCfMeta, kMetaCompactRange, range.encode());
-    rocksdb::WriteOptions w;
-    w.sync = true;
-    const auto t_write = std::chrono::steady_clock::now();
-    auto st = store_.db()->Write(w, wb.GetWriteBatch());
-    const auto t_done = std::chrono::steady_clock::now();
-    {
-      std::lock_guard lock(state_mu_);
-      stats_.build_seconds += std::chrono::duration<double>(t_write - t_build).count();
-      stats_.write_seconds += std::chrono::duration<double>(t_done - t_write).count();
-    }
-    if (!st.ok()) {
-      {
-        std::lock_guard lock(state_mu_);
-        stats_.healthy = false;
-      }
-      Error e = rocks_error(st, "commit");
-      e.code = Errc::unavailable;
-      for (auto& r : results)
-        if (r && r->ok()) r = e;
-    } else {
-      {
-        std::lock_guard lock(state_mu_);
-        range_ = range;
-        stats_.appended += appended;
-        stats_.batches += 1;
-        stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, appended);
-      }
-      committed = true;
-    }
   }
-  for (auto* c : contributors_) c->end_batch(committed);
-  if (committed) {
-    for (const auto& [stream, head] : heads) store_.bump_stream_epoch(stream);
-    store_.publish_last_position(pos);
-    std::lock_guard lock(listeners_mu_);
-    for (auto& fn : commit_listeners_) fn(pos);
-  }
-  size_t rejected = 0;
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (!results[i]->ok()) ++rejected;
-    group[i].promise.set_value(std::move(*results[i]));
-  }
+  g->batch->seal();
+  g->last_position = pos;
+  g->range = std::move(range);
   std::lock_guard lock(state_mu_);
-  stats_.rejected += rejected;
+  stats_.build_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_build).count();
+  return g;
 }
 
 Status Sequencer::write_checkpoint_locked(uint64_t size, const Hash256& root) {

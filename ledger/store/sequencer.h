@@ -2,10 +2,18 @@
 // thread takes everything queued (up to max_batch), checks each against the
 // stream heads, idempotency keys and unique claims, assigns dense global
 // positions, extends the Merkle tree, lets the batch contributors add their
-// writes, and commits the group as ONE RocksDB WriteBatch with sync = true.
-// Submitters are answered only after that sync. A failed write fails the
-// whole group and leaves memory untouched; the writer then refuses appends
-// (unavailable) until the store accepts writes again.
+// writes, and hands the group to the committer thread, which writes it as
+// ONE RocksDB WriteBatch with sync = true. Submitters are answered only
+// after that sync.
+//
+// The two threads form a pipeline: while group N is being written, the
+// writer builds group N+1 on top of it (its reads see N's writes through
+// N's GroupBatch), and hands it over once N is durable. So at most one
+// group is in flight, groups are written and acknowledged in order, and a
+// group is built on exactly the state its predecessors leave. A failed
+// write fails its group and the group built on it, leaves memory
+// untouched, and the writer then refuses appends (unavailable) until the
+// store accepts writes again.
 #pragma once
 
 #include <condition_variable>
@@ -60,8 +68,8 @@ struct SequencerStats {
   uint64_t rejected = 0;
   uint64_t checkpoints = 0;
   uint64_t largest_batch = 0;
-  double build_seconds = 0;  // time spent checking and building batches
-  double write_seconds = 0;  // time spent in the synced write
+  double build_seconds = 0;  // writer thread: checking and building groups
+  double write_seconds = 0;  // committer thread: the synced writes
   bool healthy = true;
 };
 
@@ -78,8 +86,8 @@ class Sequencer {
   Result<AppendResult> append(AppendRequest request);
   std::future<Result<AppendResult>> submit(AppendRequest request);
 
-  // Called on the writer thread after each durable commit with the new last
-  // position.
+  // Called on the committer thread after each durable commit with the new
+  // last position, before the group's submitters are answered.
   void on_commit(std::function<void(uint64_t)> fn) {
     std::lock_guard lock(listeners_mu_);
     commit_listeners_.push_back(std::move(fn));
@@ -96,8 +104,15 @@ class Sequencer {
     AppendRequest request;
     std::promise<Result<AppendResult>> promise;
   };
+  struct Group;
   void run();
-  void process(std::vector<Pending>& group);
+  void commit_loop();
+  // Checks and stages a group on top of `below` (the group in flight, or null).
+  std::unique_ptr<Group> build(std::vector<Pending> pending, Group* below);
+  // Answers a group that will not be written; `why` replaces its successes.
+  void finish_unwritten(Group& g, const std::optional<Error>& why);
+  void wait_done(Group& g);
+  bool recover();
   Status write_checkpoint_locked(uint64_t size, const Hash256& root);
   void maybe_checkpoint();
 
@@ -111,6 +126,14 @@ class Sequencer {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  // Writer -> committer hand-over (under mu_). The writer owns the group;
+  // the committer sets done_ when it has answered it.
+  std::condition_variable commit_cv_;
+  Group* to_commit_ = nullptr;
+  bool done_ = false;
+  bool committer_stop_ = false;
+  std::thread committer_;
+  std::string last_recovery_error_;  // writer thread
 
   // Writer-thread state (guarded by state_mu_ for readers of stats/range).
   mutable std::mutex state_mu_;
