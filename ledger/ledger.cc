@@ -212,6 +212,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   store::StoreOptions so;
   so.path = (data / "db").string();
   so.read_only = l->options_.read_only;
+  so.env = l->options_.env;
   for (auto* c : l->options_.contributors)
     for (const auto& cf : c->column_families()) so.extra_column_families.push_back(cf);
   CL_ASSIGN(l->store_, store::EventStore::open(so));

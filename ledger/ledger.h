@@ -38,6 +38,7 @@ struct LedgerOptions {
   // Runs after the store opens and before the writer starts (e.g. bringing
   // projections up to the log's last position).
   std::function<Status(store::EventStore&)> before_start;
+  rocksdb::Env* env = nullptr;                  // StoreOptions::env
 };
 
 struct Outcome {

@@ -73,6 +73,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
   options.max_background_jobs = 2;
   options.keep_log_file_num = 5;
   options.max_total_wal_size = 256 << 20;
+  if (opt.env) options.env = opt.env;
   auto cache = rocksdb::NewLRUCache(opt.block_cache_mb << 20);
 
   std::vector<std::string> names = core_families();

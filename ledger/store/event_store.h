@@ -35,6 +35,8 @@ struct StoreOptions {
   bool read_only = false;
   size_t block_cache_mb = 128;
   std::vector<std::string> extra_column_families;  // projections' families
+  // Not owned; null = the default. Tests pass one whose files fail on demand.
+  rocksdb::Env* env = nullptr;
 };
 
 class EventStore {

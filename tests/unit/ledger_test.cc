@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "ledger/audit.h"
@@ -414,7 +418,6 @@ TEST_F(Tamper, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
     }
   });
 }
-
 }  // namespace
 }  // namespace certledger
 
@@ -460,6 +463,164 @@ TEST(MemoryBatch, StagesLastValuesAndFallsThroughAfterAFlush) {
     ASSERT_TRUE(stage.flush(true).ok());
     EXPECT_FALSE(db.get("p_a", "counter").has_value());
   }
+}
+
+// A sequencer group's stage: reads its own writes and the group below it
+// (the one being written), undoes one event back to its save point, and
+// seals into one entry per key.
+TEST(GroupBatch, ReadsThroughTheGroupBelowAndRollsBackOneEvent) {
+  TempDir dir;
+  store::StoreOptions o;
+  o.path = (dir.path() / "db").string();
+  o.extra_column_families = {"p_a"};
+  auto s = store::EventStore::open(o);
+  ASSERT_TRUE(s.ok());
+  store::EventStore& db = **s;
+  ASSERT_TRUE(db.put_sync("p_a", "disk", "on disk").ok());
+  ASSERT_TRUE(db.put_sync("p_a", "hidden", "on disk").ok());
+  store::GroupBatch first(db);
+  {
+    store::BatchWriter w(db, first);
+    for (int i = 0; i < 50; ++i) w.put("p_a", "counter", std::to_string(i));
+    w.del("p_a", "hidden");
+    first.seal();
+    EXPECT_EQ(first.batch().Count(), 2u);  // one entry per key
+  }
+  store::GroupBatch second(db, &first);
+  store::BatchWriter w(db, second);
+  EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("49"));  // from the group below
+  EXPECT_FALSE(w.get("p_a", "hidden").has_value());                     // its delete hides the disk
+  EXPECT_EQ(w.get("p_a", "disk"), std::optional<std::string>("on disk"));
+  w.put("p_a", "counter", "50");
+  second.set_save_point();
+  w.put("p_a", "counter", "51");
+  w.put("p_a", "new", "x");
+  w.del("p_a", "disk");
+  second.rollback_to_save_point();  // the event is refused: as if it never ran
+  EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("50"));
+  EXPECT_FALSE(w.get("p_a", "new").has_value());
+  EXPECT_EQ(w.get("p_a", "disk"), std::optional<std::string>("on disk"));
+  second.set_save_point();
+  w.put("p_a", "kept", "y");
+  second.pop_save_point();
+  // The group below is durable now: reads go to RocksDB.
+  ASSERT_TRUE(db.db()->Write(rocksdb::WriteOptions(), &first.batch()).ok());
+  second.drop_below();
+  EXPECT_FALSE(w.get("p_a", "hidden").has_value());
+  second.seal();
+  EXPECT_EQ(second.batch().Count(), 2u);
+  ASSERT_TRUE(db.db()->Write(rocksdb::WriteOptions(), &second.batch()).ok());
+  EXPECT_EQ(db.get("p_a", "counter"), std::optional<std::string>("50"));
+  EXPECT_EQ(db.get("p_a", "kept"), std::optional<std::string>("y"));
+  EXPECT_FALSE(db.get("p_a", "new").has_value());
+  EXPECT_FALSE(db.get("p_a", "hidden").has_value());
+  EXPECT_EQ(db.get("p_a", "disk"), std::optional<std::string>("on disk"));
+}
+
+// A file system whose write-ahead-log appends fail while `full` is set, as
+// on a full disk.
+class FullDiskFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FullDiskFs(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(std::move(base)) {}
+  const char* Name() const override { return "FullDiskFs"; }
+  std::atomic<bool> full{false};
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* d) override {
+    auto st = target()->NewWritableFile(f, o, r, d);
+    if (st.ok() && f.ends_with(".log")) *r = std::make_unique<File>(std::move(*r), full);
+    return st;
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, std::atomic<bool>& full)
+        : FSWritableFileOwnerWrapper(std::move(f)), full_(full) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* d) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("injected: the disk is full");
+      return target()->Append(data, o, d);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* d) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("injected: the disk is full");
+      return target()->Append(data, o, v, d);
+    }
+
+   private:
+    std::atomic<bool>& full_;
+  };
+};
+
+// The disk fills while many submitters are mid-stream, with groups in the
+// writer's pipeline: every command answered ok is in the log at the
+// position it was given, every other one is refused as unavailable and is
+// not in the log (nor is anything built on top of a failed group), the
+// ledger keeps refusing while the disk is full, and after a restart the
+// log is whole and takes new commands.
+TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
+  TempDir dir;
+  auto fs = std::make_shared<FullDiskFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  const auto a = domain::demo_authorities()[0];
+  std::vector<std::pair<uint64_t, std::string>> acked;  // position, record
+  uint64_t refused = 0;
+  {
+    auto o = test_options(dir.str());
+    o.env = env.get();
+    auto l = open_ledger(dir.str(), o);
+    ASSERT_TRUE(l);
+    register_demo_authorities(*l);
+    std::mutex mu;
+    std::atomic<int> answered{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t)
+      threads.emplace_back([&, t] {
+        domain::SampleGenerator gen(500 + t);
+        for (int i = 0; i < 25; ++i) {
+          auto r = l->execute(a.code, issue_command(gen, "testing_institution", a));
+          std::lock_guard lock(mu);
+          if (r.ok()) {
+            acked.emplace_back(r->position, r->record);
+          } else {
+            EXPECT_EQ(r.error().code, Errc::unavailable) << r.error().to_string();
+            ++refused;
+          }
+          if (++answered == 120) fs->full = true;  // mid-stream, others in flight
+        }
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_GE(acked.size(), 120u);
+    EXPECT_GT(refused, 0u);
+    EXPECT_EQ(acked.size() + refused, 400u);
+    EXPECT_FALSE(l->sequencer()->healthy());
+    // Still full: fail closed, nothing written.
+    const uint64_t last = l->store().last_position();
+    domain::SampleGenerator gen(900);
+    auto again = l->execute(a.code, issue_command(gen, "testing_institution", a));
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, Errc::unavailable);
+    EXPECT_EQ(l->store().last_position(), last);
+    fs->full = false;
+  }
+  auto l = open_ledger(dir.str());
+  ASSERT_TRUE(l);
+  // Registry events (9) + exactly the acknowledged ones, dense.
+  EXPECT_EQ(l->store().last_position(), 9u + acked.size());
+  for (const auto& [pos, record] : acked) {
+    auto stored = l->store().record_at(pos);
+    ASSERT_TRUE(stored.ok()) << pos;
+    EXPECT_EQ(*stored, record) << "position " << pos;
+  }
+  auto audit = audit_store(l->store());
+  ASSERT_TRUE(audit.ok()) << audit.error().message;
+  EXPECT_EQ(audit->certificates, acked.size());
+  domain::SampleGenerator gen(901);
+  auto after = l->execute(a.code, issue_command(gen, "testing_institution", a));
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(after->position, 10u + acked.size());
 }
 
 }  // namespace
