@@ -127,7 +127,7 @@ void Sequencer::run() {
     }
     if (taken.empty()) {
       if (inflight && (inflight_done || stopping_)) {
-        wait_done(*inflight);
+        wait_done();
         inflight.reset();
       }
       maybe_checkpoint();
@@ -137,14 +137,14 @@ void Sequencer::run() {
     std::optional<Error> why;
     if (!g) continue;  // answered already (the store refuses writes)
     if (inflight) {
-      wait_done(*inflight);
+      wait_done();
       if (!inflight->committed)
         why = make_error(Errc::unavailable, "not written: the group before it failed to commit");
       g->batch->drop_below();
       inflight.reset();
     }
     if (g->appended == 0 || why) {
-      finish_unwritten(*g, why);
+      finish(*g, false, why);
     } else {
       {
         std::lock_guard lock(mu_);
@@ -162,14 +162,19 @@ void Sequencer::run() {
   queue_.clear();
 }
 
-void Sequencer::wait_done(Group& g) {
+void Sequencer::wait_done() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return done_ && to_commit_ == nullptr; });
-  (void)g;
 }
 
-void Sequencer::finish_unwritten(Group& g, const std::optional<Error>& why) {
-  for (auto* c : contributors_) c->end_batch(false);
+void Sequencer::finish(Group& g, bool committed, const std::optional<Error>& why) {
+  for (auto* c : contributors_) c->end_batch(committed);
+  if (committed) {
+    for (const auto& stream : g.streams) store_.bump_stream_epoch(stream);
+    store_.publish_last_position(g.last_position);
+    std::lock_guard lock(listeners_mu_);
+    for (auto& fn : commit_listeners_) fn(g.last_position);
+  }
   size_t rejected = 0;
   for (size_t i = 0; i < g.pending.size(); ++i) {
     Result<AppendResult>& r = *g.results[i];
@@ -208,27 +213,12 @@ void Sequencer::commit_loop() {
       }
     }
     g->committed = st.ok();
-    for (auto* c : contributors_) c->end_batch(g->committed);
-    size_t rejected = 0;
-    if (g->committed) {
-      for (const auto& stream : g->streams) store_.bump_stream_epoch(stream);
-      store_.publish_last_position(g->last_position);
-      std::lock_guard lock(listeners_mu_);
-      for (auto& fn : commit_listeners_) fn(g->last_position);
-    } else {
-      Error e = rocks_error(st, "commit");
-      e.code = Errc::unavailable;
-      for (auto& r : g->results)
-        if (r && r->ok()) r = e;
+    std::optional<Error> failed;
+    if (!st.ok()) {
+      failed = rocks_error(st, "commit");
+      failed->code = Errc::unavailable;
     }
-    for (size_t i = 0; i < g->pending.size(); ++i) {
-      if (!g->results[i]->ok()) ++rejected;
-      g->pending[i].promise.set_value(std::move(*g->results[i]));
-    }
-    {
-      std::lock_guard lock(state_mu_);
-      stats_.rejected += rejected;
-    }
+    finish(*g, g->committed, failed);
     {
       std::lock_guard lock(mu_);
       to_commit_ = nullptr;

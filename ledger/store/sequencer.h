@@ -109,9 +109,11 @@ class Sequencer {
   void commit_loop();
   // Checks and stages a group on top of `below` (the group in flight, or null).
   std::unique_ptr<Group> build(std::vector<Pending> pending, Group* below);
-  // Answers a group that will not be written; `why` replaces its successes.
-  void finish_unwritten(Group& g, const std::optional<Error>& why);
-  void wait_done(Group& g);
+  // Ends a group for the contributors, publishes it if committed, and
+  // answers its submitters; `why` replaces the successes of a group that
+  // was not written.
+  void finish(Group& g, bool committed, const std::optional<Error>& why);
+  void wait_done();  // for the committer to answer the group in flight
   bool recover();
   Status write_checkpoint_locked(uint64_t size, const Hash256& root);
   void maybe_checkpoint();
