@@ -630,7 +630,8 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     kid = registry_.active_kid(code);
   }
   if (!kid) return make_error(Errc::rule_violation, "authority " + code + " has no active signing key");
-  const Hash256 request_hash = command_hash(cmd);
+  // What an Idempotency-Key promises; without a key nothing reads it.
+  const Hash256 request_hash = opts.idempotency_key.empty() ? Hash256{} : command_hash(cmd);
   const std::string scope = opts.idempotency_scope.empty() ? code : opts.idempotency_scope;
   if (!opts.idempotency_key.empty()) {
     if (auto v = store_->get(store::kCfIdempotency, store::idempotency_key(scope, opts.idempotency_key));
@@ -644,7 +645,10 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     }
   }
   const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;
-  if (creates && cmd.certificate_id.empty()) cmd.certificate_id = new_certificate_id(options_.clock());
+  // A generated id (random, never used) has no stream to read; one the
+  // caller chose might.
+  const bool fresh_id = creates && cmd.certificate_id.empty();
+  if (fresh_id) cmd.certificate_id = new_certificate_id(options_.clock());
   if (!creates && !domain::is_certificate_id(cmd.certificate_id))
     return make_error(Errc::not_found, "no certificate " + cmd.certificate_id);
 
@@ -653,7 +657,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     // A fresh id has no events yet; a retry (or a reused id) reads the stream.
     domain::CertificateState state;
     state.id = cmd.certificate_id;
-    if (!creates || attempt > 0 || store_->head(cmd.certificate_id).version > 0) {
+    if (!creates || attempt > 0 || (!fresh_id && store_->head(cmd.certificate_id).version > 0)) {
       CL_ASSIGN(state, load(cmd.certificate_id));
     }
     if (opts.expected_version && state.stream_version != *opts.expected_version)

@@ -52,8 +52,13 @@ rocksdb::ColumnFamilyOptions family_options(const std::string& name,
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
   t.filter_policy.reset();
-  if (name != kCfEvents && name != kCfMerkle && name != kCfCheckpoints)
+  if (name != kCfEvents && name != kCfMerkle && name != kCfCheckpoints) {
     t.filter_policy = std::shared_ptr<const rocksdb::FilterPolicy>(rocksdb::NewBloomFilterPolicy(10));
+    // Point lookups that mostly miss (a new certificate's head, claims,
+    // view, holder entries) skip the memtable's skiplist too.
+    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_whole_key_filtering = true;
+  }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   // Hashes and signatures do not compress.
   if (name == kCfMerkle || name == kCfHeads || name == kCfIdempotency)

@@ -1,7 +1,9 @@
 #include "ledger/util/random.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -23,8 +25,18 @@ std::string uuid_v7_bytes(int64_t unix_ms) {
 
 std::string random_bytes(size_t n) {
   std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");
+  // The calling thread's own public DRBG, the one RAND_bytes() draws from.
+  // RAND_bytes() itself first takes a process-wide write lock (OpenSSL 3.0's
+  // RAND_get_rand_method), which many submitters contend for.
+  EVP_RAND_CTX* drbg = RAND_get0_public(nullptr);
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  for (size_t done = 0; done < n;) {
+    const size_t chunk = std::min<size_t>(n - done, 4096);
+    if (!drbg || EVP_RAND_generate(drbg, p + done, chunk, 0, 0, nullptr, 0) != 1) {
+      if (RAND_bytes(p + done, static_cast<int>(chunk)) != 1) throw std::runtime_error("RAND_bytes failed");
+    }
+    done += chunk;
+  }
   return out;
 }
 
