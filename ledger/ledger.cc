@@ -681,7 +681,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     e.prev = state.last_hash;
     ExecOptions o = opts;
     o.idempotency_scope = scope;
-    auto r = sign_and_append(e, *kid, std::move(d.unique_claims), o, request_hash);
+    auto r = sign_and_append(std::move(e), *kid, std::move(d.unique_claims), o, request_hash);
     if (r.ok()) {
       if (!r->replayed) {
         r->state = std::move(state);
