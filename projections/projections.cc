@@ -1,5 +1,7 @@
 #include "projections/projections.h"
 
+#include <future>
+
 #include "ledger/ledger.h"
 #include "ledger/domain/report.h"
 #include "ledger/registry.h"
@@ -196,21 +198,31 @@ std::vector<store::BatchContributor*> as_contributors(const std::vector<std::uni
 namespace {
 
 // Replays through the live apply() code, staged in memory: each key is
-// written once per stage (128 MB of staged values), not once per event, and
-// the next records are decoded on another thread meanwhile. Each stage is
-// written atomically with the projections' applied positions, so an
-// interrupted replay leaves them at a consistent position.
+// written once per stage (stage_bytes of staged values), not once per
+// event, and the next records are decoded on another thread meanwhile.
+// Each stage is written atomically with the projections' applied
+// positions, so an interrupted replay leaves them at a consistent position.
 Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from,
-              bool families_empty, const Progress& progress) {
+              bool families_empty, const Progress& progress, size_t stage_bytes) {
   const uint64_t last = store.last_position();
   if (from > last) return {};
-  constexpr size_t kStageBytes = 128 << 20;
   std::vector<std::string> empty;
   if (families_empty)
     for (auto* p : projections)
       for (const auto& cf : p->column_families()) empty.push_back(cf);
   store::MemoryBatch stage(store, empty);
   store::BatchWriter bw(store, stage);
+  // A full stage is written on another thread while the next one fills
+  // (reading through it); stages still reach RocksDB one at a time, in order.
+  std::unique_ptr<store::MemoryBatch> flushing;
+  std::future<Status> flushed;
+  auto settle = [&]() -> Status {
+    if (!flushing) return {};
+    CL_TRY(flushed.get());
+    stage.drop_below();
+    flushing.reset();
+    return {};
+  };
   CL_TRY(for_each_record(store, from, last, [&](StoredEvent& e) -> Status {
     const store::SequencedEvent se{e.position, e.event, e.record, e.hash, e.kid};
     for (auto* p : projections) {
@@ -218,13 +230,16 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
       if (!st.ok())
         return make_error(st.error().code, "position " + std::to_string(e.position) + ": " + st.error().message);
     }
-    if (stage.bytes() >= kStageBytes) {
+    if (stage.bytes() >= stage_bytes) {
       for (auto* p : projections) p->mark_applied(bw, e.position);
-      CL_TRY(stage.flush(false));
+      CL_TRY(settle());
+      flushing = stage.split();
+      flushed = std::async(std::launch::async, [f = flushing.get()] { return f->write(false); });
     }
     if (progress && (e.position % 4096 == 0 || e.position == last)) progress(e.position, last);
     return {};
   }));
+  CL_TRY(settle());
   for (auto* p : projections) p->mark_applied(bw, last);
   return stage.flush(true);
 }
@@ -232,20 +247,21 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
 }  // namespace
 
 Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
-                const Progress& progress) {
+                const Progress& progress, size_t stage_bytes) {
   // Projections may be at different positions; bring each up separately.
   for (auto* p : projections) {
     const uint64_t applied = p->applied_position(store);
-    if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, false, progress));
+    if (applied < store.last_position())
+      CL_TRY(replay(store, {p}, applied + 1, false, progress, stage_bytes));
   }
   return {};
 }
 
 Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
-               const Progress& progress) {
+               const Progress& progress, size_t stage_bytes) {
   for (auto* p : projections)
     for (const auto& cf : p->column_families()) CL_TRY(store.reset_column_family(cf));
-  return replay(store, projections, 1, true, progress);
+  return replay(store, projections, 1, true, progress, stage_bytes);
 }
 
 }  // namespace certledger::projections

@@ -70,13 +70,17 @@ std::vector<store::BatchContributor*> as_contributors(const std::vector<std::uni
 std::string holder_key(std::string_view holder_id);
 
 using Progress = std::function<void(uint64_t done, uint64_t total)>;
+// Replays stage their writes in memory and write a stage (atomically, with
+// the applied positions) once it holds this many bytes, while the next
+// one fills.
+inline constexpr size_t kReplayStageBytes = 128 << 20;
 // Replays positions (applied, last] into the projections (no reset).
 // REQUIRES: no concurrent writer.
 Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
-                const Progress& progress = {});
+                const Progress& progress = {}, size_t stage_bytes = kReplayStageBytes);
 // Drops the projections' families and replays the whole log.
 // REQUIRES: no concurrent writer or reader of these families.
 Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
-               const Progress& progress = {});
+               const Progress& progress = {}, size_t stage_bytes = kReplayStageBytes);
 
 }  // namespace certledger::projections

@@ -138,11 +138,33 @@ const MemoryBatch::Family* MemoryBatch::find_family(std::string_view cf) const {
 
 std::optional<std::string> MemoryBatch::get(std::string_view cf, std::string_view key) const {
   const Family* f = find_family(cf);
-  if (f) {
+  if (f)
     if (auto it = f->entries.find(key); it != f->entries.end()) return it->second;
-    if (f->db_empty) return std::nullopt;
-  }
+  if (below_)
+    if (const Family* b = below_->find_family(cf))
+      if (auto it = b->entries.find(key); it != b->entries.end()) return it->second;
+  if (f && f->db_empty) return std::nullopt;
   return store_.get(cf, key);
+}
+
+std::unique_ptr<MemoryBatch> MemoryBatch::split() {
+  auto out = std::make_unique<MemoryBatch>(store_, std::vector<std::string>{});
+  out->families_.reserve(families_.size());
+  for (auto& f : families_) {
+    const size_t n = f.entries.size();
+    out->families_.push_back(Family{f.name, f.db_empty, std::move(f.entries)});
+    f.entries = {};
+    f.entries.reserve(n);  // the next stage is likely as big: no rehashing on the way
+  }
+  out->bytes_ = bytes_;
+  bytes_ = 0;
+  below_ = out.get();
+  return out;
+}
+
+void MemoryBatch::drop_below() {
+  below_ = nullptr;
+  for (auto& f : families_) f.db_empty = false;
 }
 
 void MemoryBatch::put(std::string_view cf, std::string_view key, std::string_view value) {
@@ -162,7 +184,7 @@ void MemoryBatch::del(std::string_view cf, std::string_view key) {
   Family& f = family(cf);
   auto it = f.entries.find(key);
   if (it != f.entries.end()) bytes_ -= it->second ? it->second->size() : 0;
-  if (f.db_empty) {
+  if (f.db_empty && !below_) {
     // Nothing below to hide: forget the key.
     if (it != f.entries.end()) {
       bytes_ -= key.size() + 64;
@@ -179,11 +201,21 @@ void MemoryBatch::del(std::string_view cf, std::string_view key) {
 }
 
 Status MemoryBatch::flush(bool sync) {
+  CL_TRY(write(sync));
+  for (auto& f : families_) {
+    f.entries.clear();
+    f.db_empty = false;
+  }
+  bytes_ = 0;
+  return {};
+}
+
+Status MemoryBatch::write(bool sync) const {
   // One WriteBatch, so a stage lands whole or not at all: with the applied
   // positions staged alongside, an interrupted replay leaves projections
   // exactly at some position, from which catch-up continues.
   rocksdb::WriteBatch batch(static_cast<size_t>(bytes_));
-  for (auto& f : families_) {
+  for (const auto& f : families_) {
     auto* handle = store_.cf(f.name);
     // Key order: the memtable takes sorted inserts fastest.
     std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted;
@@ -199,11 +231,6 @@ Status MemoryBatch::flush(bool sync) {
   wo.sync = sync;
   auto st = store_.db()->Write(wo, &batch);
   if (!st.ok()) return rocks_error(st, "projection replay");
-  for (auto& f : families_) {
-    f.entries.clear();
-    f.db_empty = false;
-  }
-  bytes_ = 0;
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ struct SequencedEvent {
 // certificate's view) reaches RocksDB once, and reads of staged keys never
 // touch RocksDB. Families listed as empty (just reset) are not read from
 // RocksDB at all until the first flush.
+//
+// A full stage can be split off and flushed on another thread while the
+// replay goes on staging: the new stage reads through the one being
+// flushed until drop_below() (after that flush succeeded).
 class MemoryBatch {
  public:
   MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families);
@@ -44,6 +49,14 @@ class MemoryBatch {
   // order) and empties the stage. On failure nothing is written and the
   // stage is kept.
   Status flush(bool sync);
+  // Writes the stage like flush() but keeps it (const: a stage above may
+  // be reading it meanwhile).
+  Status write(bool sync) const;
+  // Moves everything staged into a new stage, to be written, that this one
+  // reads through. REQUIRES: nothing below already.
+  std::unique_ptr<MemoryBatch> split();
+  // The stage below is in RocksDB now: read there.
+  void drop_below();
 
  private:
   struct Hash {
@@ -60,6 +73,7 @@ class MemoryBatch {
   EventStore& store_;
   std::vector<Family> families_;
   size_t bytes_ = 0;
+  const MemoryBatch* below_ = nullptr;
 };
 
 // One sequencer group's writes: the last value each key got, read by the
