@@ -35,9 +35,9 @@ struct SequencedEvent {
 // touch RocksDB. Families listed as empty (just reset) are not read from
 // RocksDB at all until the first flush.
 //
-// A full stage can be split off and flushed on another thread while the
+// A full stage can be split off and written on another thread while the
 // replay goes on staging: the new stage reads through the one being
-// flushed until drop_below() (after that flush succeeded).
+// written until drop_below() (after that write succeeded).
 class MemoryBatch {
  public:
   MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families);
@@ -103,7 +103,6 @@ class GroupBatch {
   // Builds batch() from what was staged; reads keep working.
   void seal();
   rocksdb::WriteBatch& batch() { return batch_; }
-  size_t keys() const { return last_.size(); }
 
  private:
   struct Hash {
@@ -112,7 +111,7 @@ class GroupBatch {
   };
   // be32(cf id) + key -> value, nullopt = deleted
   using Map = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
-  // cf id + key, in scratch_; the family's handle
+  // be32(the family's id) + key
   std::string map_key(std::string_view cf, std::string_view key) const;
   void record(std::string_view cf, std::string_view key, std::optional<std::string> value);
 
