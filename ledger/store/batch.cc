@@ -1,7 +1,6 @@
 #include "ledger/store/batch.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "ledger/store/event_store.h"
 
@@ -11,11 +10,17 @@ namespace {
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
-// The family id GroupBatch::map_key put in front of the key.
-uint32_t family_id(std::string_view map_key) {
-  uint32_t id = 0;
-  for (int i = 0; i < 4; ++i) id = id << 8 | static_cast<uint8_t>(map_key[i]);
-  return id;
+// Appends a family's staged writes in key order: the memtable takes sorted
+// inserts fastest.
+void append_in_key_order(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* handle, const StagedMap& entries) {
+  std::vector<const StagedMap::value_type*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& e : entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* e : sorted) {
+    if (e->second) batch.Put(handle, e->first, *e->second);
+    else batch.Delete(handle, e->first);
+  }
 }
 
 }  // namespace
@@ -41,20 +46,27 @@ void BatchWriter::del(std::string_view cf, std::string_view key) {
   group_->del(cf, key);
 }
 
-std::string GroupBatch::map_key(std::string_view cf, std::string_view key) const {
+GroupBatch::Family& GroupBatch::family(std::string_view cf) {
   rocksdb::ColumnFamilyHandle* h = store_.cf(cf);
-  const uint32_t id = h ? h->GetID() : UINT32_MAX;
-  std::string k(4 + key.size(), '\0');
-  for (int i = 0; i < 4; ++i) k[i] = static_cast<char>(id >> (24 - 8 * i));
-  std::memcpy(k.data() + 4, key.data(), key.size());
-  return k;
+  for (auto& f : families_)
+    if (f.handle == h) return f;
+  families_.push_back(Family{h, {}});
+  return families_.back();
+}
+
+const StagedMap* GroupBatch::find_family(rocksdb::ColumnFamilyHandle* handle) const {
+  for (const auto& f : families_)
+    if (f.handle == handle) return &f.last;
+  return nullptr;
 }
 
 GroupBatch::Lookup GroupBatch::find(std::string_view cf, std::string_view key, std::string* value) const {
-  const std::string k = map_key(cf, key);
+  rocksdb::ColumnFamilyHandle* h = store_.cf(cf);
   for (const GroupBatch* g = this; g; g = g->below_) {
-    auto it = g->last_.find(k);
-    if (it == g->last_.end()) continue;
+    const StagedMap* m = g->find_family(h);
+    if (!m) continue;
+    auto it = m->find(key);
+    if (it == m->end()) continue;
     if (!it->second) return Lookup::deleted;
     *value = *it->second;
     return Lookup::found;
@@ -63,13 +75,13 @@ GroupBatch::Lookup GroupBatch::find(std::string_view cf, std::string_view key, s
 }
 
 void GroupBatch::record(std::string_view cf, std::string_view key, std::optional<std::string> value) {
-  std::string k = map_key(cf, key);
-  auto it = last_.find(k);
+  StagedMap& m = family(cf).last;
+  auto it = m.find(key);
   if (saving_) {
-    if (it == last_.end()) undo_.emplace_back(k, std::nullopt);
-    else undo_.emplace_back(k, it->second);
+    if (it == m.end()) undo_.push_back(Undo{&m, std::string(key), std::nullopt});
+    else undo_.push_back(Undo{&m, std::string(key), it->second});
   }
-  if (it == last_.end()) last_.emplace(std::move(k), std::move(value));
+  if (it == m.end()) m.emplace(std::string(key), std::move(value));
   else it->second = std::move(value);
 }
 
@@ -86,8 +98,8 @@ void GroupBatch::set_save_point() {
 
 void GroupBatch::rollback_to_save_point() {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-    if (it->second) last_[it->first] = std::move(*it->second);
-    else last_.erase(it->first);
+    if (it->before) (*it->map)[it->key] = std::move(*it->before);
+    else it->map->erase(it->key);
   }
   undo_.clear();
   saving_ = false;
@@ -99,24 +111,8 @@ void GroupBatch::pop_save_point() {
 }
 
 void GroupBatch::seal() {
-  std::vector<const Map::value_type*> sorted;
-  sorted.reserve(last_.size());
-  for (const auto& e : last_) sorted.push_back(&e);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
   batch_.Clear();
-  std::string cf_name;
-  rocksdb::ColumnFamilyHandle* handle = nullptr;
-  uint32_t handle_id = UINT32_MAX;
-  for (const auto* e : sorted) {
-    const uint32_t id = family_id(e->first);
-    if (id != handle_id) {
-      handle = store_.cf_by_id(id);
-      handle_id = id;
-    }
-    const rocksdb::Slice key(e->first.data() + 4, e->first.size() - 4);
-    if (e->second) batch_.Put(handle, key, slice(*e->second));
-    else batch_.Delete(handle, key);
-  }
+  for (const auto& f : families_) append_in_key_order(batch_, f.handle, f.last);
 }
 
 MemoryBatch::MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families) : store_(store) {
@@ -215,18 +211,7 @@ Status MemoryBatch::write(bool sync) const {
   // positions staged alongside, an interrupted replay leaves projections
   // exactly at some position, from which catch-up continues.
   rocksdb::WriteBatch batch(static_cast<size_t>(bytes_));
-  for (const auto& f : families_) {
-    auto* handle = store_.cf(f.name);
-    // Key order: the memtable takes sorted inserts fastest.
-    std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted;
-    sorted.reserve(f.entries.size());
-    for (const auto& e : f.entries) sorted.push_back(&e);
-    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    for (const auto* e : sorted) {
-      if (e->second) batch.Put(handle, e->first, *e->second);
-      else batch.Delete(handle, e->first);
-    }
-  }
+  for (const auto& f : families_) append_in_key_order(batch, store_.cf(f.name), f.entries);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto st = store_.db()->Write(wo, &batch);

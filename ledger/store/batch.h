@@ -6,6 +6,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,14 @@ struct SequencedEvent {
   const Hash256& record_hash;   // SHA-256(record)
   std::string_view kid;         // key that signed it
 };
+
+// Staged writes of one column family: key -> last value (nullopt = deleted),
+// looked up by string_view.
+struct StagedHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+using StagedMap = std::unordered_map<std::string, std::optional<std::string>, StagedHash, std::equal_to<>>;
 
 // Replay's staging (rebuild, catch-up): the latest value of every key
 // written, in memory, so that a key many events write (a counter, a
@@ -59,14 +68,10 @@ class MemoryBatch {
   void drop_below();
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
   struct Family {
     std::string name;
     bool db_empty = false;
-    std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> entries;
+    StagedMap entries;
   };
   Family& family(std::string_view cf);
   const Family* find_family(std::string_view cf) const;
@@ -105,24 +110,27 @@ class GroupBatch {
   rocksdb::WriteBatch& batch() { return batch_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  struct Family {
+    rocksdb::ColumnFamilyHandle* handle;
+    StagedMap last;
   };
-  // be32(cf id) + key -> value, nullopt = deleted
-  using Map = std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>>;
-  // be32(the family's id) + key
-  std::string map_key(std::string_view cf, std::string_view key) const;
+  Family& family(std::string_view cf);
+  const StagedMap* find_family(rocksdb::ColumnFamilyHandle* handle) const;
   void record(std::string_view cf, std::string_view key, std::optional<std::string> value);
 
   EventStore& store_;
   const GroupBatch* below_;
   rocksdb::WriteBatch batch_;
-  Map last_;
+  std::deque<Family> families_;  // a deque: undo_ points into it while it grows
   bool saving_ = false;
-  // Since the save point: each touched key and what it held before (outer
-  // nullopt: no entry).
-  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
+  // Since the save point: each touched key, its family's map, and what it
+  // held before (outer nullopt: no entry).
+  struct Undo {
+    StagedMap* map;
+    std::string key;
+    std::optional<std::optional<std::string>> before;
+  };
+  std::vector<Undo> undo_;
 };
 
 // Reads see the batch's own writes first (earlier events of the same group,

@@ -119,12 +119,6 @@ EventStore::~EventStore() {
   }
 }
 
-rocksdb::ColumnFamilyHandle* EventStore::cf_by_id(uint32_t id) const {
-  for (const auto& [name, h] : cfs_)
-    if (h->GetID() == id) return h;
-  return nullptr;
-}
-
 rocksdb::ColumnFamilyHandle* EventStore::cf(std::string_view name) const {
   auto it = cfs_.find(name);
   return it == cfs_.end() ? nullptr : it->second;

@@ -49,7 +49,6 @@ class EventStore {
   rocksdb::DB* db() const { return db_.get(); }
   // nullptr if no such family was opened.
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
-  rocksdb::ColumnFamilyHandle* cf_by_id(uint32_t id) const;
   const std::string& path() const { return path_; }
 
   // The last durable position (0 when empty). Published after each commit.

@@ -205,6 +205,8 @@ void Sequencer::commit_loop() {
       stats_.write_seconds += std::chrono::duration<double>(t_done - t_write).count();
       if (!st.ok()) {
         stats_.healthy = false;
+        write_failed_ = true;
+        write_error_ = st.ToString();
       } else {
         range_ = g->range;
         stats_.appended += g->appended;
@@ -229,8 +231,16 @@ void Sequencer::commit_loop() {
 }
 
 bool Sequencer::recover() {
-  // Try to recover from a background error (e.g. the disk had no space),
-  // then reload what is durable before accepting anything.
+  // After a failed commit the writer stays closed until a restart: RocksDB
+  // 7.8 keeps the WAL writer that saw the error, and the next write after a
+  // successful Resume() trips its "previous error" assertion (an abort in
+  // Debian's build). A restart recovers from the WAL and a fresh log file.
+  if (write_failed_) {
+    last_recovery_error_ = "a write failed (" + write_error_ + "); restart ledgerd once the cause is fixed";
+    return false;
+  }
+  // Otherwise (the stored Merkle state disagreed at open) try again, and
+  // reload what is durable before accepting anything.
   auto st = store_.db()->Resume();
   auto last = store_.get(kCfMeta, kMetaLastPosition);
   auto enc = store_.get(kCfMeta, kMetaCompactRange);

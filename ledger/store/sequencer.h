@@ -136,6 +136,9 @@ class Sequencer {
   bool committer_stop_ = false;
   std::thread committer_;
   std::string last_recovery_error_;  // writer thread
+  // Set by the committer under state_mu_; read by the writer after wait_done.
+  bool write_failed_ = false;
+  std::string write_error_;
 
   // Writer-thread state (guarded by state_mu_ for readers of stats/range).
   mutable std::mutex state_mu_;

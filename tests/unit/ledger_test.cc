@@ -603,7 +603,14 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error().code, Errc::unavailable);
     EXPECT_EQ(l->store().last_position(), last);
+    // Space again: still closed until a restart (the WAL writer that saw the
+    // error is not used again).
     fs->full = false;
+    auto freed = l->execute(a.code, issue_command(gen, "testing_institution", a));
+    ASSERT_FALSE(freed.ok());
+    EXPECT_EQ(freed.error().code, Errc::unavailable);
+    EXPECT_NE(freed.error().message.find("restart"), std::string::npos) << freed.error().message;
+    EXPECT_EQ(l->store().last_position(), last);
   }
   auto l = open_ledger(dir.str());
   ASSERT_TRUE(l);
