@@ -7,10 +7,17 @@ namespace certledger::api {
 
 using nlohmann::json;
 
+namespace {
+// Header names are ASCII tokens: no locale lookup per character.
+constexpr unsigned char ascii_lower(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u + 32) : u;
+}
+}  // namespace
+
 bool CaseLess::operator()(const std::string& a, const std::string& b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
-  });
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
 }
 
 std::string url_decode(std::string_view s) {
@@ -27,6 +34,81 @@ std::string url_decode(std::string_view s) {
       out += s[i];
     }
   }
+  return out;
+}
+
+namespace {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
+bool header_safe(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+}  // namespace
+
+std::string serialize_head(const Response& r, bool keep_alive) {
+  const int status = r.status >= 100 && r.status <= 999 ? r.status : 500;
+  size_t size = 96;
+  for (const auto& [k, v] : r.headers) size += k.size() + v.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += reason_phrase(status);
+  out += "\r\nServer: certledger\r\n";
+  for (const auto& [k, v] : r.headers) {
+    if (k.empty() || !header_safe(k) || !header_safe(v) || same_name(k, "Content-Length") ||
+        same_name(k, "Connection") || same_name(k, "Server") || same_name(k, "Transfer-Encoding"))
+      continue;
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  out += "Content-Length: ";
+  out += std::to_string(r.body.size());
+  out += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+  return out;
+}
+
+std::string serialize(const Response& r, bool keep_alive, bool head) {
+  std::string out = serialize_head(r, keep_alive);
+  if (!head) out += r.body;
   return out;
 }
 

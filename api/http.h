@@ -54,4 +54,14 @@ Response problem_from(const Error& e);
 
 std::string url_decode(std::string_view s);
 
+// The response as HTTP/1.1 bytes: status line, "Server: certledger", its
+// headers, Content-Length, "Connection: close" unless keep_alive, and the
+// body (none for HEAD; Content-Length is then the GET body's). Header names
+// or values with CR, LF or NUL are dropped (no response splitting);
+// Content-Length and Connection set by the handler are ignored.
+std::string serialize(const Response& r, bool keep_alive, bool head);
+// The same without the body: the server sends it and the body as two
+// buffers of one write, so the body is not copied.
+std::string serialize_head(const Response& r, bool keep_alive);
+
 }  // namespace certledger::api

@@ -139,37 +139,33 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       net::post(s_.workers, [self = this->shared_from_this(), req, start, head] {
         Response r = self->s_.service.handle(*req);
         net::post(self->stream_.get_executor(), [self, req, r = std::move(r), start, head]() mutable {
-          if (head) r.body.clear();
-          self->write(std::move(r), req->method, req->target, start);
+          self->write(std::move(r), req->method, req->target, start, head);
         });
       });
     } else {
-      Response r = s_.service.handle(*req);
-      if (head) r.body.clear();
-      write(std::move(r), req->method, req->target, start);
+      write(s_.service.handle(*req), req->method, req->target, start, head);
     }
   }
 
+  // The response goes out as bytes: the head serialized by
+  // api::serialize_head and the body, two buffers of one send.
   void write(Response r, const std::string& method, const std::string& target,
-             std::chrono::steady_clock::time_point start) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(r.status));
-    res->set(http::field::server, "certledger");
-    for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = std::move(r.body);
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
+             std::chrono::steady_clock::time_point start, bool head = false) {
+    struct Out {
+      std::string head, body;
+    };
+    auto bytes = std::make_shared<Out>(Out{serialize_head(r, keep_alive_), head ? std::string() : std::move(r.body)});
     if (s_.config.access_log && !method.empty()) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       auto q = target.find('?');
       s_.access->info("{{\"client\":\"{}\",\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},\"bytes\":{},\"ms\":{:.3f}}}",
                       json_escape(client_), json_escape(method),
                       json_escape(q == std::string::npos ? target : target.substr(0, q)), json_escape(r.route),
-                      r.status, res->body().size(), ms);
+                      r.status, bytes->body.size(), ms);
     }
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res, counted = !method.empty()](beast::error_code ec, size_t) {
+    const std::array<net::const_buffer, 2> buffers{net::buffer(bytes->head), net::buffer(bytes->body)};
+    net::async_write(stream_, buffers, [self = this->shared_from_this(), bytes, counted = !method.empty()](beast::error_code ec, size_t) {
       if (counted) --self->s_.in_flight;
       if (ec || !self->keep_alive_) return self->close();
       self->read();

@@ -472,6 +472,7 @@ Response Service::verify(const Request& req, const std::string& token, bool html
   projections::Reader reader(store);
   auto target = reader.token_target(token);
   auto entry = std::make_shared<VerifyCache::Entry>();
+  entry->token = token;
   Result<projections::CertView> view = make_error(Errc::not_found, "unknown token");
   if (target.ok()) {
     // Epochs before the view: a commit after this read makes the entry unusable.
@@ -511,7 +512,7 @@ Response Service::verify(const Request& req, const std::string& token, bool html
       (html ? entry->json : entry->html) = cached->body(!html);
     (html ? entry->html : entry->json) = std::move(*body);
     const std::string answer_body = entry->body(html)->fill(format_rfc3339_ms(now), store.last_position());
-    verify_cache_->put(token, std::move(entry));
+    verify_cache_->put(std::move(entry));
     return answer(answer_body);
   }
   // A field happens to contain a mark: answered, not cached.

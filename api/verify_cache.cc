@@ -42,23 +42,27 @@ constexpr size_t kShards = 16;
 
 VerifyCache::VerifyCache(size_t capacity) : per_shard_((capacity + kShards - 1) / kShards), shards_(kShards) {}
 
-VerifyCache::Shard& VerifyCache::shard(const std::string& key) {
-  return shards_[std::hash<std::string>{}(key) % kShards];
+uint64_t VerifyCache::hash(std::string_view token) {
+  static_assert(sizeof(size_t) == 8);
+  return std::hash<std::string_view>{}(token);
 }
 
-std::shared_ptr<const VerifyCache::Entry> VerifyCache::find(const std::string& key) {
+std::shared_ptr<const VerifyCache::Entry> VerifyCache::find(std::string_view token) const {
   if (per_shard_ == 0) return nullptr;
-  Shard& s = shard(key);
+  const uint64_t h = hash(token);
+  Shard& s = shard(h);
   std::lock_guard lock(s.mu);
-  auto it = s.map.find(key);
-  return it == s.map.end() ? nullptr : it->second.first;
+  auto it = s.map.find(h);
+  if (it == s.map.end() || it->second.first->token != token) return nullptr;
+  return it->second.first;
 }
 
-void VerifyCache::put(const std::string& key, std::shared_ptr<const Entry> entry) {
-  if (per_shard_ == 0) return;
-  Shard& s = shard(key);
+void VerifyCache::put(std::shared_ptr<const Entry> entry) {
+  if (per_shard_ == 0 || !entry) return;
+  const uint64_t h = hash(entry->token);
+  Shard& s = shard(h);
   std::lock_guard lock(s.mu);
-  if (auto it = s.map.find(key); it != s.map.end()) {
+  if (auto it = s.map.find(h); it != s.map.end()) {
     s.order.erase(it->second.second);
     s.map.erase(it);
   }
@@ -66,8 +70,8 @@ void VerifyCache::put(const std::string& key, std::shared_ptr<const Entry> entry
     s.map.erase(s.order.front());
     s.order.pop_front();
   }
-  s.order.push_back(key);
-  s.map.emplace(key, std::make_pair(std::move(entry), std::prev(s.order.end())));
+  s.order.push_back(h);
+  s.map.emplace(h, std::make_pair(std::move(entry), std::prev(s.order.end())));
 }
 
 size_t VerifyCache::size() const {

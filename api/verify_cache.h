@@ -43,6 +43,7 @@ class BodyTemplate {
 class VerifyCache {
  public:
   struct Entry {
+    std::string token;  // the key
     std::string certificate, authority_stream;
     uint64_t certificate_epoch = 0, authority_epoch = 0;
     int32_t day = 0;  // China date (days since 1970-01-01) the status holds for
@@ -52,8 +53,9 @@ class VerifyCache {
   };
   // capacity: tokens held (each with up to two bodies); 0 disables the cache.
   explicit VerifyCache(size_t capacity);
-  std::shared_ptr<const Entry> find(const std::string& key);
-  void put(const std::string& key, std::shared_ptr<const Entry> entry);
+  std::shared_ptr<const Entry> find(std::string_view token) const;
+  // Keyed by entry->token; replaces an entry for the same token.
+  void put(std::shared_ptr<const Entry> entry);
   size_t size() const;
   // Answers served from an entry / rendered (and cached when possible).
   void count(bool hit) { (hit ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed); }
@@ -61,16 +63,22 @@ class VerifyCache {
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
+  // Indexed by the token's 64-bit hash, not the token: a lookup touches
+  // the table and the entry (which holds the token, compared on a hash
+  // match), not a separately allocated key. Two tokens with the same hash
+  // share a slot: the later put replaces the earlier entry (a miss, never
+  // a wrong answer).
   struct Shard {
     mutable std::mutex mu;
     // Insertion order for eviction (FIFO: a refill moves an entry to the back).
-    std::list<std::string> order;
-    std::unordered_map<std::string, std::pair<std::shared_ptr<const Entry>, std::list<std::string>::iterator>> map;
+    std::list<uint64_t> order;
+    std::unordered_map<uint64_t, std::pair<std::shared_ptr<const Entry>, std::list<uint64_t>::iterator>> map;
   };
-  Shard& shard(const std::string& key);
+  static uint64_t hash(std::string_view token);
+  Shard& shard(uint64_t h) const { return shards_[h >> 60]; }  // the top 4 bits: 16 shards
   std::atomic<uint64_t> hits_{0}, misses_{0};
   size_t per_shard_;
-  std::vector<Shard> shards_;
+  mutable std::vector<Shard> shards_;
 };
 
 }  // namespace certledger::api

@@ -1,0 +1,98 @@
+// api::serialize: the bytes the server sends for a Response.
+#include <gtest/gtest.h>
+
+#include "api/http.h"
+
+using namespace certledger::api;
+
+TEST(Serialize, StatusLineHeadersLengthAndBody) {
+  Response r = Response::text(201, "{\"a\":1}", "application/json");
+  r.set("Location", "/api/v1/certificates/x");
+  EXPECT_EQ(serialize(r, true, false),
+            "HTTP/1.1 201 Created\r\nServer: certledger\r\nContent-Type: application/json\r\n"
+            "Location: /api/v1/certificates/x\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+}
+
+TEST(Serialize, CloseAndHead) {
+  Response r = Response::text(404, "missing");
+  EXPECT_EQ(serialize(r, false, false),
+            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 7\r\nConnection: close\r\n\r\nmissing");
+  // HEAD: the GET answer's length, no body.
+  EXPECT_EQ(serialize(r, true, true),
+            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: 7\r\n\r\n");
+}
+
+TEST(Serialize, DropsHeadersThatCouldSplitTheResponseAndOnesItOwns) {
+  Response r = Response::text(200, "x");
+  r.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: s=1");
+  r.headers.emplace_back(std::string("X-Nul\0", 6), "v");
+  r.headers.emplace_back("content-length", "999");
+  r.headers.emplace_back("Connection", "keep-alive");
+  r.headers.emplace_back("Retry-After", "3");
+  const std::string out = serialize(r, true, false);
+  EXPECT_EQ(out.find("Set-Cookie"), std::string::npos);
+  EXPECT_EQ(out.find("X-Nul"), std::string::npos);
+  EXPECT_EQ(out.find("999"), std::string::npos);
+  EXPECT_EQ(out.find("Connection"), std::string::npos);
+  EXPECT_NE(out.find("Retry-After: 3\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Content-Length: 1\r\n\r\nx"), std::string::npos);
+}
+
+TEST(Serialize, UnknownAndInvalidStatus) {
+  Response r = Response::text(299, "");
+  EXPECT_EQ(serialize(r, true, false).substr(0, 17), "HTTP/1.1 299 \r\nSe");
+  r.status = 42;
+  EXPECT_EQ(serialize(r, true, false).substr(0, 25), "HTTP/1.1 500 Internal Ser");
+}
+
+// ---- VerifyCache and BodyTemplate ----
+#include "api/verify_cache.h"
+
+namespace {
+std::shared_ptr<VerifyCache::Entry> entry(std::string token, uint64_t epoch = 1) {
+  auto e = std::make_shared<VerifyCache::Entry>();
+  e->token = std::move(token);
+  e->certificate_epoch = epoch;
+  return e;
+}
+}  // namespace
+
+TEST(VerifyCache, FindsWhatWasPutAndNothingElse) {
+  VerifyCache c(1000);
+  c.put(entry("tokA"));
+  c.put(entry("tokB", 7));
+  ASSERT_TRUE(c.find("tokB"));
+  EXPECT_EQ(c.find("tokB")->certificate_epoch, 7u);
+  EXPECT_EQ(c.find("tokA")->token, "tokA");
+  EXPECT_FALSE(c.find("tokC"));
+  EXPECT_FALSE(c.find("tokA "));
+  c.put(entry("tokB", 8));  // a refill replaces
+  EXPECT_EQ(c.find("tokB")->certificate_epoch, 8u);
+  EXPECT_EQ(c.size(), 2u);
+}
+
+TEST(VerifyCache, StaysWithinCapacityEvictingTheOldest) {
+  VerifyCache c(16 * 4);  // 4 per shard
+  for (int i = 0; i < 5000; ++i) c.put(entry(std::string("t").append(std::to_string(i))));
+  EXPECT_LE(c.size(), 64u);
+  EXPECT_GE(c.size(), 60u);
+  EXPECT_TRUE(c.find("t4999"));
+  EXPECT_FALSE(c.find("t0"));
+  VerifyCache off(0);
+  off.put(entry("x"));
+  EXPECT_FALSE(off.find("x"));
+  EXPECT_EQ(off.size(), 0u);
+}
+
+TEST(BodyTemplate, FillsBothHolesInEitherOrder) {
+  auto b = BodyTemplate::make("{\"as_of\":\"@T@\",\"position\":99}", "@T@", "99");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->fill("2026-12-02T00:00:00Z", 123456), "{\"as_of\":\"2026-12-02T00:00:00Z\",\"position\":123456}");
+  auto r = BodyTemplate::make("p=99;t=@T@.", "@T@", "99");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->fill("now", 5), "p=5;t=now.");
+  EXPECT_FALSE(BodyTemplate::make("@T@ @T@ 99", "@T@", "99"));  // a mark twice: not cacheable
+  EXPECT_FALSE(BodyTemplate::make("no marks", "@T@", "99"));
+}
