@@ -461,8 +461,8 @@ Response Service::verify(const Request& req, const std::string& token, bool html
   };
   auto cached = verify_cache_->find(token);
   const bool current = cached && cached->day == today &&
-                       store.stream_epoch(cached->certificate) == cached->certificate_epoch &&
-                       store.stream_epoch(cached->authority_stream) == cached->authority_epoch;
+                       store.epoch_at(cached->certificate_slot) == cached->certificate_epoch &&
+                       store.epoch_at(cached->authority_slot) == cached->authority_epoch;
   if (current && cached->body(html)) {
     verify_cache_->count(true);
     return answer(cached->body(html)->fill(format_rfc3339_ms(now), store.last_position()));
@@ -472,12 +472,12 @@ Response Service::verify(const Request& req, const std::string& token, bool html
   projections::Reader reader(store);
   auto target = reader.token_target(token);
   auto entry = std::make_shared<VerifyCache::Entry>();
-  entry->token = token;
+  const bool cacheable = entry->set_token(token);
   Result<projections::CertView> view = make_error(Errc::not_found, "unknown token");
   if (target.ok()) {
     // Epochs before the view: a commit after this read makes the entry unusable.
-    entry->certificate = target->certificate;
-    entry->certificate_epoch = store.stream_epoch(entry->certificate);
+    entry->certificate_slot = store::EventStore::epoch_slot(target->certificate);
+    entry->certificate_epoch = store.epoch_at(entry->certificate_slot);
     view = reader.certificate(target->certificate);
   }
   if (!view.ok()) {
@@ -491,8 +491,8 @@ Response Service::verify(const Request& req, const std::string& token, bool html
                      : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token",
                                {}, "未找到该二维码对应的证书"));
   }
-  entry->authority_stream = domain::authority_stream(view->state.authority);
-  entry->authority_epoch = store.stream_epoch(entry->authority_stream);
+  entry->authority_slot = store::EventStore::epoch_slot(domain::authority_stream(view->state.authority));
+  entry->authority_epoch = store.epoch_at(entry->authority_slot);
   entry->day = today;
   auto authority = ledger_.authority(view->state.authority);
   const std::string authority_name = authority ? authority->name : view->state.authority;
@@ -512,7 +512,7 @@ Response Service::verify(const Request& req, const std::string& token, bool html
       (html ? entry->json : entry->html) = cached->body(!html);
     (html ? entry->html : entry->json) = std::move(*body);
     const std::string answer_body = entry->body(html)->fill(format_rfc3339_ms(now), store.last_position());
-    verify_cache_->put(std::move(entry));
+    if (cacheable) verify_cache_->put(std::move(entry));
     return answer(answer_body);
   }
   // A field happens to contain a mark: answered, not cached.

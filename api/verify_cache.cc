@@ -40,11 +40,63 @@ namespace {
 constexpr size_t kShards = 16;
 }
 
-VerifyCache::VerifyCache(size_t capacity) : per_shard_((capacity + kShards - 1) / kShards), shards_(kShards) {}
+bool VerifyCache::Entry::set_token(std::string_view t) {
+  if (t.size() > kMaxToken) return false;
+  std::copy(t.begin(), t.end(), token_bytes.begin());
+  token_size = static_cast<uint8_t>(t.size());
+  return true;
+}
+
+VerifyCache::VerifyCache(size_t capacity) : per_shard_((capacity + kShards - 1) / kShards), shards_(kShards) {
+  if (per_shard_ == 0) return;
+  size_t n = 8;
+  while (n < 2 * per_shard_) n <<= 1;
+  for (auto& s : shards_) s.slots.resize(n);
+}
 
 uint64_t VerifyCache::hash(std::string_view token) {
   static_assert(sizeof(size_t) == 8);
-  return std::hash<std::string_view>{}(token);
+  const uint64_t h = std::hash<std::string_view>{}(token);
+  return h ? h : 1;  // 0 marks a free slot
+}
+
+size_t VerifyCache::Shard::probe(uint64_t h, std::string_view token) const {
+  const size_t mask = slots.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask)
+    if (slots[i].hash == 0 || (slots[i].hash == h && slots[i].entry->token() == token)) return i;
+}
+
+// Backward-shift deletion: later members of the run move up so every
+// entry stays reachable from its home slot without tombstones.
+void VerifyCache::Shard::erase(size_t i) {
+  const size_t mask = slots.size() - 1;
+  slots[i] = Slot{};
+  --count;
+  for (size_t j = (i + 1) & mask; slots[j].hash != 0; j = (j + 1) & mask) {
+    const size_t home = slots[j].hash & mask;
+    // Slot j may move to the hole at i if its home is not in (i, j].
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots[i] = std::move(slots[j]);
+      slots[j] = Slot{};
+      i = j;
+    }
+  }
+}
+
+// The slot holding exactly this entry, by pointer (a stale record's entry
+// may be gone: it is compared, never read).
+size_t VerifyCache::Shard::holding(uint64_t h, const Entry* e) const {
+  const size_t mask = slots.size() - 1;
+  for (size_t k = h & mask; slots[k].hash != 0; k = (k + 1) & mask)
+    if (slots[k].entry.get() == e) return k;
+  return slots.size();
+}
+
+void VerifyCache::Shard::compact_order() {
+  std::deque<std::pair<uint64_t, const Entry*>> live;
+  for (const auto& [h, e] : order)
+    if (holding(h, e) != slots.size()) live.emplace_back(h, e);
+  order.swap(live);
 }
 
 std::shared_ptr<const VerifyCache::Entry> VerifyCache::find(std::string_view token) const {
@@ -52,33 +104,36 @@ std::shared_ptr<const VerifyCache::Entry> VerifyCache::find(std::string_view tok
   const uint64_t h = hash(token);
   Shard& s = shard(h);
   std::lock_guard lock(s.mu);
-  auto it = s.map.find(h);
-  if (it == s.map.end() || it->second.first->token != token) return nullptr;
-  return it->second.first;
+  const Slot& slot = s.slots[s.probe(h, token)];
+  return slot.hash ? slot.entry : nullptr;
 }
 
 void VerifyCache::put(std::shared_ptr<const Entry> entry) {
   if (per_shard_ == 0 || !entry) return;
-  const uint64_t h = hash(entry->token);
+  const uint64_t h = hash(entry->token());
   Shard& s = shard(h);
   std::lock_guard lock(s.mu);
-  if (auto it = s.map.find(h); it != s.map.end()) {
-    s.order.erase(it->second.second);
-    s.map.erase(it);
+  size_t i = s.probe(h, entry->token());
+  if (s.slots[i].hash == 0) {
+    // Make room: drop the oldest live entries, skipping stale records.
+    while (s.count >= per_shard_ && !s.order.empty()) {
+      auto [oh, oe] = s.order.front();
+      s.order.pop_front();
+      if (size_t k = s.holding(oh, oe); k != s.slots.size()) s.erase(k);
+    }
+    i = s.probe(h, entry->token());
+    ++s.count;
   }
-  while (s.map.size() >= per_shard_ && !s.order.empty()) {
-    s.map.erase(s.order.front());
-    s.order.pop_front();
-  }
-  s.order.push_back(h);
-  s.map.emplace(h, std::make_pair(std::move(entry), std::prev(s.order.end())));
+  s.order.emplace_back(h, entry.get());
+  s.slots[i] = Slot{h, std::move(entry)};
+  if (s.order.size() > 2 * per_shard_ + 16) s.compact_order();
 }
 
 size_t VerifyCache::size() const {
   size_t n = 0;
   for (const auto& s : shards_) {
     std::lock_guard lock(s.mu);
-    n += s.map.size();
+    n += s.count;
   }
   return n;
 }

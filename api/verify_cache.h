@@ -14,13 +14,13 @@
 
 #include <atomic>
 #include <cstdint>
-#include <list>
+#include <array>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace certledger::api {
@@ -42,19 +42,29 @@ class BodyTemplate {
 
 class VerifyCache {
  public:
+  // Tokens longer than this are not cached (generated ones are 22 bytes).
+  static constexpr size_t kMaxToken = 32;
   struct Entry {
-    std::string token;  // the key
-    std::string certificate, authority_stream;
+    // The key, held inline so comparing it touches no other memory.
+    std::array<char, kMaxToken> token_bytes{};
+    uint8_t token_size = 0;
+    // EventStore::epoch_slot of the certificate's and the authority's
+    // streams, and their epochs when the view was read.
+    size_t certificate_slot = 0, authority_slot = 0;
     uint64_t certificate_epoch = 0, authority_epoch = 0;
     int32_t day = 0;  // China date (days since 1970-01-01) the status holds for
     // The two representations, each rendered when first asked for.
     std::optional<BodyTemplate> json, html;
+
+    std::string_view token() const { return {token_bytes.data(), token_size}; }
+    bool set_token(std::string_view t);  // false if longer than kMaxToken
     const std::optional<BodyTemplate>& body(bool page) const { return page ? html : json; }
   };
   // capacity: tokens held (each with up to two bodies); 0 disables the cache.
   explicit VerifyCache(size_t capacity);
   std::shared_ptr<const Entry> find(std::string_view token) const;
-  // Keyed by entry->token; replaces an entry for the same token.
+  // Keyed by entry->token(); replaces an entry for the same token. The
+  // oldest entry of the shard makes room (FIFO; a refill counts as new).
   void put(std::shared_ptr<const Entry> entry);
   size_t size() const;
   // Answers served from an entry / rendered (and cached when possible).
@@ -63,16 +73,23 @@ class VerifyCache {
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
-  // Indexed by the token's 64-bit hash, not the token: a lookup touches
-  // the table and the entry (which holds the token, compared on a hash
-  // match), not a separately allocated key. Two tokens with the same hash
-  // share a slot: the later put replaces the earlier entry (a miss, never
-  // a wrong answer).
+  // Open addressing with linear probing over (hash, entry) slots, at most
+  // half full: a hit reads one slot and the entry. Hash 0 marks a free slot.
+  struct Slot {
+    uint64_t hash = 0;
+    std::shared_ptr<const Entry> entry;
+  };
   struct Shard {
     mutable std::mutex mu;
-    // Insertion order for eviction (FIFO: a refill moves an entry to the back).
-    std::list<uint64_t> order;
-    std::unordered_map<uint64_t, std::pair<std::shared_ptr<const Entry>, std::list<uint64_t>::iterator>> map;
+    std::vector<Slot> slots;  // a power of two
+    size_t count = 0;
+    // Insertion order: (hash, entry) per put; a record whose slot now holds
+    // another entry is stale and skipped.
+    std::deque<std::pair<uint64_t, const Entry*>> order;
+    size_t probe(uint64_t h, std::string_view token) const;  // its slot, or the free slot ending its run
+    size_t holding(uint64_t h, const Entry* e) const;  // slots.size() if none
+    void erase(size_t i);
+    void compact_order();
   };
   static uint64_t hash(std::string_view token);
   Shard& shard(uint64_t h) const { return shards_[h >> 60]; }  // the top 4 bits: 16 shards

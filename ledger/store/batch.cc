@@ -8,8 +8,6 @@ namespace certledger::store {
 
 namespace {
 
-rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
-
 // Appends a family's staged writes in key order: the memtable takes sorted
 // inserts fastest.
 void append_in_key_order(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* handle, const StagedMap& entries) {

@@ -64,6 +64,10 @@ class EventStore {
     return epochs_[epoch_slot(stream)].load(std::memory_order_acquire);
   }
   void bump_stream_epoch(std::string_view stream) { epochs_[epoch_slot(stream)].fetch_add(1, std::memory_order_acq_rel); }
+  // The counter a stream uses, for a cache that keeps it instead of the
+  // stream's name: epoch_at(epoch_slot(s)) == stream_epoch(s).
+  static size_t epoch_slot(std::string_view s) { return std::hash<std::string_view>{}(s) & (kEpochSlots - 1); }
+  uint64_t epoch_at(size_t slot) const { return epochs_[slot].load(std::memory_order_acquire); }
 
   Result<std::string> record_at(uint64_t position) const;
   // Calls fn(position, record) for positions in [from, to] in order until it
@@ -96,7 +100,6 @@ class EventStore {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs_;
   std::atomic<uint64_t> last_position_{0};
   static constexpr size_t kEpochSlots = 1 << 14;
-  static size_t epoch_slot(std::string_view s) { return std::hash<std::string_view>{}(s) & (kEpochSlots - 1); }
   std::array<std::atomic<uint64_t>, kEpochSlots> epochs_{};
 };
 
