@@ -106,17 +106,22 @@ int main(int argc, char** argv) {
   // exactly the rebuilt families' keys and values (read back from them, in
   // key order, 4 MB batches, no WAL) into a fresh store with the same
   // family options, until flushed. No decoding, no apply, no hashing.
+  std::vector<std::string> families;
+  for (auto* p : ps)
+    for (const auto& cf : p->column_families()) families.push_back(cf);
+  // A fresh store with the projection families, opened as ledgerd opens them.
+  auto open_copy = [&](const char* name) {
+    store::StoreOptions so;
+    so.path = (dir / name).string();
+    so.extra_column_families = families;
+    auto copy = store::EventStore::open(so);
+    if (!copy.ok()) std::exit(3);
+    return std::move(*copy);
+  };
   double output_rate = 0;
   uint64_t out_keys = 0, out_bytes = 0;
   {
-    std::vector<std::string> families;
-    for (auto* p : ps)
-      for (const auto& cf : p->column_families()) families.push_back(cf);
-    store::StoreOptions so;
-    so.path = (dir / "output-copy").string();
-    so.extra_column_families = families;
-    auto copy = store::EventStore::open(so);
-    if (!copy.ok()) return 3;
+    auto copy = open_copy("output-copy");
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
     auto t3 = std::chrono::steady_clock::now();
@@ -124,19 +129,19 @@ int main(int argc, char** argv) {
       std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
       rocksdb::WriteBatch wb;
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        wb.Put((*copy)->cf(name), it->key(), it->value());
+        wb.Put(copy->cf(name), it->key(), it->value());
         ++out_keys;
         out_bytes += it->key().size() + it->value().size();
         if (wb.GetDataSize() >= (4u << 20)) {
-          if (!(*copy)->db()->Write(wo, &wb).ok()) return 3;
+          if (!copy->db()->Write(wo, &wb).ok()) return 3;
           wb.Clear();
         }
       }
-      if (!(*copy)->db()->Write(wo, &wb).ok()) return 3;
+      if (!copy->db()->Write(wo, &wb).ok()) return 3;
     }
     std::vector<rocksdb::ColumnFamilyHandle*> hs;
-    for (const auto& name : families) hs.push_back((*copy)->cf(name));
-    if (!(*copy)->db()->Flush(rocksdb::FlushOptions(), hs).ok()) return 3;
+    for (const auto& name : families) hs.push_back(copy->cf(name));
+    if (!copy->db()->Flush(rocksdb::FlushOptions(), hs).ok()) return 3;
     output_rate = events / std::chrono::duration<double>(std::chrono::steady_clock::now() - t3).count();
   }
   std::filesystem::remove_all(dir / "output-copy");
@@ -144,18 +149,11 @@ int main(int argc, char** argv) {
   // built with SstFileWriter (the families' own options) and ingested.
   double sst_rate = 0;
   {
-    std::vector<std::string> families;
-    for (auto* p : ps)
-      for (const auto& cf : p->column_families()) families.push_back(cf);
-    store::StoreOptions so;
-    so.path = (dir / "output-sst").string();
-    so.extra_column_families = families;
-    auto copy = store::EventStore::open(so);
-    if (!copy.ok()) return 3;
+    auto copy = open_copy("output-sst");
     auto t4 = std::chrono::steady_clock::now();
     for (const auto& name : families) {
-      rocksdb::Options fo((*copy)->db()->GetDBOptions(), (*copy)->db()->GetOptions((*copy)->cf(name)));
-      rocksdb::SstFileWriter w(rocksdb::EnvOptions(), fo, (*copy)->cf(name));
+      rocksdb::Options fo(copy->db()->GetDBOptions(), copy->db()->GetOptions(copy->cf(name)));
+      rocksdb::SstFileWriter w(rocksdb::EnvOptions(), fo, copy->cf(name));
       const std::string file = (dir / ("output-" + name + ".sst")).string();
       if (!w.Open(file).ok()) return 3;
       std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
@@ -166,7 +164,7 @@ int main(int argc, char** argv) {
       if (!w.Finish().ok()) return 3;
       rocksdb::IngestExternalFileOptions io;
       io.move_files = true;
-      if (!(*copy)->db()->IngestExternalFile((*copy)->cf(name), {file}, io).ok()) return 3;
+      if (!copy->db()->IngestExternalFile(copy->cf(name), {file}, io).ok()) return 3;
     }
     sst_rate = events / std::chrono::duration<double>(std::chrono::steady_clock::now() - t4).count();
   }
