@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ostream>  // Boost 1.74's status.hpp uses it without including it
+
+#include <boost/beast/http/status.hpp>
 
 namespace certledger::api {
 
@@ -39,36 +42,13 @@ std::string url_decode(std::string_view s) {
 
 namespace {
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
+// Beast's phrases, as its serializer wrote them before; none for a code it
+// does not know.
+std::string_view reason_phrase(int status) {
+  const auto st = boost::beast::http::int_to_status(static_cast<unsigned>(status));
+  if (st == boost::beast::http::status::unknown) return {};
+  const auto r = boost::beast::http::obsolete_reason(st);
+  return {r.data(), r.size()};
 }
 
 bool header_safe(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
@@ -140,7 +120,7 @@ std::string Request::header(const std::string& name) const {
 
 void Response::set(std::string name, std::string value) {
   for (auto& [k, v] : headers)
-    if (CaseLess{}(k, name) == false && CaseLess{}(name, k) == false) {
+    if (same_name(k, name)) {
       v = std::move(value);
       return;
     }
@@ -149,7 +129,7 @@ void Response::set(std::string name, std::string value) {
 
 std::string Response::header(const std::string& name) const {
   for (const auto& [k, v] : headers)
-    if (!CaseLess{}(k, name) && !CaseLess{}(name, k)) return v;
+    if (same_name(k, name)) return v;
   return {};
 }
 

@@ -58,7 +58,8 @@ std::string url_decode(std::string_view s);
 // headers, Content-Length, "Connection: close" unless keep_alive, and the
 // body (none for HEAD; Content-Length is then the GET body's). Header names
 // or values with CR, LF or NUL are dropped (no response splitting);
-// Content-Length and Connection set by the handler are ignored.
+// Content-Length, Connection, Server and Transfer-Encoding set by the
+// handler are ignored. The reason phrase is Beast's.
 std::string serialize(const Response& r, bool keep_alive, bool head);
 // The same without the body: the server sends it and the body as two
 // buffers of one write, so the body is not copied.
