@@ -2,14 +2,20 @@
 // (decide, build, sign on the submitter's thread, group commit with
 // sync = true, projections in the same batch), with 1..64 concurrent
 // submitters. Reference: `openssl speed` sign rate x cores, same run.
-// Also: the cost the projections add (same run, without them).
+// Also: the cost the projections add (same run, without them), and floors
+// under any write path that signs and durably stores what ours stores
+// (below, `floor`).
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "bench/common.h"
+#include "ledger/crypto/jws.h"
 #include "ledger/domain/samples.h"
 #include "ledger/ledger.h"
+#include "ledger/store/keys.h"
 #include "projections/projections.h"
 
 using namespace certledger;
@@ -23,7 +29,39 @@ struct Run {
   double build_us_per_event = 0, write_ms_per_batch = 0;
 };
 
-Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double seconds) {
+// What a run left in its store, for the floors: the signing input of every
+// record, and every key and value of the families the write path fills.
+struct Written {
+  std::vector<std::string> families;
+  std::vector<std::string> signing_inputs;  // one per event, in position order
+  // Per family, its keys and values in key order.
+  std::vector<std::vector<std::pair<std::string, std::string>>> pairs;
+  uint64_t bytes = 0, keys = 0;
+};
+
+Written read_back(const store::EventStore& store, const std::vector<std::string>& families) {
+  Written w;
+  w.families = families;
+  for (const auto& name : families) {
+    auto& out = w.pairs.emplace_back();
+    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+      w.bytes += it->key().size() + it->value().size();
+      ++w.keys;
+    }
+  }
+  (void)store.scan(1, 0, [&](uint64_t, std::string_view record) {
+    auto parts = crypto::jws_parse(record);
+    if (!parts.ok()) std::exit(3);
+    w.signing_inputs.push_back(parts->signing_input());
+    return true;
+  });
+  return w;
+}
+
+Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double seconds,
+           Written* written = nullptr) {
   auto dir = bench::temp_dir("ingest");
   auto projections = projections::standard_projections();
   LedgerOptions o;
@@ -86,19 +124,156 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   Run r{events / secs, events, double(stats.appended - start_stats.appended) / batches,
         (stats.build_seconds - start_stats.build_seconds) * 1e6 / double(std::max<uint64_t>(1, events)),
         (stats.write_seconds - start_stats.write_seconds) * 1e3 / batches};
+  if (written) {
+    std::vector<std::string> families = {store::kCfEvents, store::kCfStreams, store::kCfHeads, store::kCfClaims,
+                                         store::kCfMerkle, store::kCfMeta};
+    for (const auto& p : projections)
+      for (const auto& cf : p->column_families()) families.push_back(cf);
+    *written = read_back((*l)->store(), families);
+  }
   l->reset();
   std::filesystem::remove_all(dir);
   return r;
+}
+
+// Floors under any write path that signs each event and stores durably
+// what ours stores, measured on the bytes a real run wrote (`w`):
+//  - sign: `submitters` threads sign the run's own signing inputs with a
+//    key of the same algorithm (PrivateKey::sign, as the ledger signs), and
+//    nothing else;
+//  - store: one writer thread group-commits the run's keys and values into a
+//    fresh store with the same families and options (WriteBatch, sync =
+//    true), each event's share handed over by a submitter that waits for
+//    its sync, as the sequencer's submitters do;
+//  - both: each submitter signs, then hands its event over and waits.
+// Each event carries 1/N of every family's keys and values, in key order:
+// no decoding, deciding, JSON, hashing, reads or projection logic, and keys
+// rewritten during the run (stream heads, counters, meta) are written once.
+// So each figure is an upper bound on what that step allows.
+struct Floors {
+  double sign = 0, store = 0, both = 0;
+  double records = 0;  // sign + synced group commit of the signed records alone
+};
+
+// Stores the first `families` of w.families (0: nothing, 1: the signed
+// records alone, w.families.size(): everything).
+double floor_run(const Written& w, crypto::KeyAlg alg, int submitters, bool sign, size_t families,
+                 const std::filesystem::path& dir) {
+  const size_t n = w.signing_inputs.size();
+  const bool store_it = families > 0;
+  auto key = crypto::PrivateKey::generate(alg);
+  if (!key.ok()) std::exit(3);
+  std::unique_ptr<store::EventStore> copy;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  if (store_it) {
+    store::StoreOptions so;
+    so.path = dir.string();
+    so.extra_column_families = w.families;  // the core ones are opened once
+    auto s = store::EventStore::open(so);
+    if (!s.ok()) std::exit(3);
+    copy = std::move(*s);
+    for (const auto& name : w.families) cfs.push_back(copy->cf(name));
+  }
+  // Group commit: submitters queue an event index and wait for the sync
+  // that holds it.
+  std::mutex mu;
+  std::condition_variable queued, synced;
+  std::vector<size_t> queue;
+  uint64_t groups_taken = 0, groups_done = 0;  // what is queued now goes into group groups_taken + 1
+  bool stop_writer = false;
+  std::thread writer;
+  if (store_it)
+    writer = std::thread([&] {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      for (;;) {
+        std::vector<size_t> group;
+        {
+          std::unique_lock lock(mu);
+          queued.wait(lock, [&] { return stop_writer || !queue.empty(); });
+          if (queue.empty()) return;
+          group.swap(queue);
+          ++groups_taken;
+        }
+        rocksdb::WriteBatch wb;
+        for (size_t i : group)
+          for (size_t f = 0; f < families; ++f) {
+            const auto& pairs = w.pairs[f];
+            for (size_t k = i * pairs.size() / n; k < (i + 1) * pairs.size() / n; ++k)
+              wb.Put(cfs[f], pairs[k].first, pairs[k].second);
+          }
+        if (!copy->db()->Write(wo, &wb).ok()) std::exit(3);
+        {
+          std::lock_guard lock(mu);
+          ++groups_done;
+        }
+        synced.notify_all();
+      }
+    });
+  std::atomic<size_t> next{0};
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < submitters; ++t)
+    threads.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        if (sign && !key->sign(w.signing_inputs[i]).ok()) std::exit(3);
+        if (!store_it) continue;
+        std::unique_lock lock(mu);
+        queue.push_back(i);
+        const uint64_t group = groups_taken + 1;
+        queued.notify_one();
+        synced.wait(lock, [&] { return groups_done >= group; });
+      }
+    });
+  for (auto& th : threads) th.join();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (store_it) {
+    {
+      std::lock_guard lock(mu);
+      stop_writer = true;
+    }
+    queued.notify_one();
+    writer.join();
+  }
+  copy.reset();
+  std::filesystem::remove_all(dir);
+  return n / secs;
+}
+
+Floors floors(const Written& w, crypto::KeyAlg alg, int submitters) {
+  auto dir = bench::temp_dir("ingest-floor");
+  Floors f;
+  const size_t all = w.families.size();
+  f.sign = floor_run(w, alg, submitters, true, 0, dir);
+  f.store = floor_run(w, alg, submitters, false, all, dir);
+  f.both = floor_run(w, alg, submitters, true, all, dir);
+  f.records = floor_run(w, alg, submitters, true, 1, dir);
+  return f;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 4.0;
-  if (argc > 2) {  // one configuration, for profiling: bench_ingest SECONDS SUBMITTERS [noproj]
-    Run r = ingest(crypto::KeyAlg::ed25519, std::atoi(argv[2]), argc <= 3, seconds);
+  if (argc > 2) {  // one configuration, for profiling: bench_ingest SECONDS SUBMITTERS [noproj|floors]
+    const std::string mode = argc > 3 ? argv[3] : "";
+    Written w;
+    Run r = ingest(crypto::KeyAlg::ed25519, std::atoi(argv[2]), mode != "noproj", seconds,
+                   mode == "floors" ? &w : nullptr);
     std::printf("%.0f events/s, avg group commit %.1f, writer: build %.1f us/event, synced write %.2f ms/batch\n",
                 r.events_per_second, r.avg_batch, r.build_us_per_event, r.write_ms_per_batch);
+    if (mode == "floors") {
+      Floors f = floors(w, crypto::KeyAlg::ed25519, std::atoi(argv[2]));
+      std::printf("floors: sign %.0f, store %.0f, sign + store %.0f, sign + store records only %.0f events/s "
+                  "(%.1f keys, %.0f bytes per event)\n",
+                  f.sign, f.store, f.both, f.records, double(w.keys) / w.signing_inputs.size(),
+                  double(w.bytes) / w.signing_inputs.size());
+      for (size_t i = 0; i < w.families.size(); ++i) {
+        uint64_t b = 0;
+        for (const auto& [k, v] : w.pairs[i]) b += k.size() + v.size();
+        std::printf("  %-12s %8zu keys %10llu bytes\n", w.families[i].c_str(), w.pairs[i].size(), (unsigned long long)b);
+      }
+    }
     return 0;
   }
   const unsigned cores = std::thread::hardware_concurrency();
@@ -113,8 +288,9 @@ int main(int argc, char** argv) {
     const double limit = per_core * cores;
     std::printf("\n## %s: openssl speed %.0f sign/s per core x %u cores = %.0f/s\n", alg.marker, per_core,
                 cores, limit);
+    Written written;
     for (int submitters : {1, 2, 4, 16, 64}) {
-      Run r = ingest(alg.alg, submitters, true, seconds);
+      Run r = ingest(alg.alg, submitters, true, seconds, submitters == 64 ? &written : nullptr);
       char what[96];
       std::snprintf(what, sizeof what, "%s durable events/s, %2d submitters", alg.marker, submitters);
       char ref[64];
@@ -123,6 +299,17 @@ int main(int argc, char** argv) {
       std::printf("%44s avg group commit %.1f events; writer builds %.1f us/event, synced write %.2f ms/batch\n", "",
                   r.avg_batch, r.build_us_per_event, r.write_ms_per_batch);
     }
+    // Floors on the 64-submitter run's own bytes (see Floors).
+    std::printf("%s floors, 64 submitters, on the %zu events of that run (%.1f keys, %.0f bytes per event):\n",
+                alg.marker, written.signing_inputs.size(), double(written.keys) / written.signing_inputs.size(),
+                double(written.bytes) / written.signing_inputs.size());
+    Floors f = floors(written, alg.alg, 64);
+    char ref[64];
+    std::snprintf(ref, sizeof ref, "openssl %s sign/s x %u", alg.marker, cores);
+    bench::print_ratio("floor: signing alone", f.sign, "events/s", ref, limit);
+    bench::print_ratio("floor: synced group commit alone", f.store, "events/s", ref, limit);
+    bench::print_ratio("floor: sign + synced group commit", f.both, "events/s", ref, limit, 0.7);
+    bench::print_ratio("floor: same, signed records alone", f.records, "events/s", ref, limit, 0.7);
   }
   std::printf("\n## cost of projections (Ed25519, 64 submitters)\n");
   Run with = ingest(crypto::KeyAlg::ed25519, 64, true, seconds);
