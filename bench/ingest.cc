@@ -4,7 +4,7 @@
 // submitters. Reference: `openssl speed` sign rate x cores, same run.
 // Also: the cost the projections add (same run, without them), and floors
 // under any write path that signs and durably stores what ours stores
-// (below, `floor`).
+// (see Floors below).
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -76,7 +76,7 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   }
   auto a = domain::demo_authorities()[0];
   (void)(*l)->register_authority(a, alg, "bench");
-  // Each submitter makes its next command just before it executes it (~8 µs,
+  // Each submitter makes its next command just before it executes it (~8 µs here,
   // about what parsing a request body costs a server thread), so the
   // command is in the cache; no set-up before the clock and no cap on the
   // run's length. (A/B against hundreds of thousands of commands made
