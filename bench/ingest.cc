@@ -34,22 +34,36 @@ struct Run {
 struct Written {
   std::vector<std::string> families;
   std::vector<std::string> signing_inputs;  // one per event, in position order
-  // Per family, its keys and values in key order.
+  // Per family, its keys and values in key order, and their bytes.
   std::vector<std::vector<std::pair<std::string, std::string>>> pairs;
+  std::vector<uint64_t> family_bytes;
   uint64_t bytes = 0, keys = 0;
 };
+
+// "N events (K keys, B bytes per event)", and with by_family a line per family.
+void print_written(const Written& w, bool by_family) {
+  const double n = double(w.signing_inputs.size());
+  std::printf("%zu events (%.1f keys, %.0f bytes per event)\n", w.signing_inputs.size(), double(w.keys) / n,
+              double(w.bytes) / n);
+  if (!by_family) return;
+  for (size_t i = 0; i < w.families.size(); ++i)
+    std::printf("  %-12s %8zu keys %10llu bytes\n", w.families[i].c_str(), w.pairs[i].size(),
+                (unsigned long long)w.family_bytes[i]);
+}
 
 Written read_back(const store::EventStore& store, const std::vector<std::string>& families) {
   Written w;
   w.families = families;
   for (const auto& name : families) {
     auto& out = w.pairs.emplace_back();
+    uint64_t& bytes = w.family_bytes.emplace_back(0);
     std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       out.emplace_back(it->key().ToString(), it->value().ToString());
-      w.bytes += it->key().size() + it->value().size();
-      ++w.keys;
+      bytes += it->key().size() + it->value().size();
     }
+    w.bytes += bytes;
+    w.keys += out.size();
   }
   (void)store.scan(1, 0, [&](uint64_t, std::string_view record) {
     auto parts = crypto::jws_parse(record);
@@ -263,15 +277,9 @@ int main(int argc, char** argv) {
                 r.events_per_second, r.avg_batch, r.build_us_per_event, r.write_ms_per_batch);
     if (mode == "floors") {
       Floors f = floors(w, crypto::KeyAlg::ed25519, std::atoi(argv[2]));
-      std::printf("floors: sign %.0f, store %.0f, sign + store %.0f, sign + store records only %.0f events/s "
-                  "(%.1f keys, %.0f bytes per event)\n",
-                  f.sign, f.store, f.both, f.records, double(w.keys) / w.signing_inputs.size(),
-                  double(w.bytes) / w.signing_inputs.size());
-      for (size_t i = 0; i < w.families.size(); ++i) {
-        uint64_t b = 0;
-        for (const auto& [k, v] : w.pairs[i]) b += k.size() + v.size();
-        std::printf("  %-12s %8zu keys %10llu bytes\n", w.families[i].c_str(), w.pairs[i].size(), (unsigned long long)b);
-      }
+      std::printf("floors: sign %.0f, store %.0f, sign + store %.0f, sign + store records only %.0f events/s on ",
+                  f.sign, f.store, f.both, f.records);
+      print_written(w, true);
     }
     return 0;
   }
@@ -299,9 +307,8 @@ int main(int argc, char** argv) {
                   r.avg_batch, r.build_us_per_event, r.write_ms_per_batch);
     }
     // Floors on the 64-submitter run's own bytes (see Floors).
-    std::printf("%s floors, 64 submitters, on the %zu events of that run (%.1f keys, %.0f bytes per event):\n",
-                alg.marker, written.signing_inputs.size(), double(written.keys) / written.signing_inputs.size(),
-                double(written.bytes) / written.signing_inputs.size());
+    std::printf("%s floors, 64 submitters, on that run's ", alg.marker);
+    print_written(written, false);
     Floors f = floors(written, alg.alg, 64);
     char ref[64];
     std::snprintf(ref, sizeof ref, "openssl %s sign/s x %u", alg.marker, cores);
