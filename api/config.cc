@@ -40,7 +40,9 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "idle_timeout_ms", "tls_cert", "tls_key", "origin", "checkpoint_every",
                                 "checkpoint_interval_ms", "lookup_per_minute", "lookup_burst", "kafka",
                                 "kafka_prefix", "kafka_properties", "replica", "trust", "replica_group",
-                                "demo", "log_level", "access_log", "verify_cache_entries"};
+                                "demo", "log_level", "access_log", "verify_cache_entries", "max_connections",
+                                "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
+                                "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root"};
   for (auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || k.str() == n;
@@ -55,13 +57,20 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   num("header_timeout_ms", c.header_timeout_ms);
   num("read_timeout_ms", c.read_timeout_ms);
   num("idle_timeout_ms", c.idle_timeout_ms);
+  num("max_connections", c.max_connections);
+  num("max_connections_per_client", c.max_connections_per_client);
+  num("replica_max_staleness_ms", c.replica_max_staleness_ms);
+  num("checkpoint_heartbeat_ms", c.checkpoint_heartbeat_ms);
+  str("backup_root", c.backup_root);
   str("tls_cert", c.tls_cert);
   str("tls_key", c.tls_key);
   str("origin", c.origin);
   num("checkpoint_every", c.checkpoint_every);
   num("checkpoint_interval_ms", c.checkpoint_interval_ms);
   num("verify_cache_entries", c.verify_cache_entries);
-  for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst}}) {
+  for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst},
+                        std::pair{"holder_lookups_per_minute", &c.holder_lookups_per_minute},
+                        std::pair{"holder_lookup_burst", &c.holder_lookup_burst}}) {
     if (!t.contains(k)) continue;
     if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
     else wrong(k, "a positive number");
@@ -117,6 +126,9 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--header-timeout-ms", c.header_timeout_ms, "Time to receive request headers")->capture_default_str();
   app2.add_option("--read-timeout-ms", c.read_timeout_ms, "Time to receive a whole request")->capture_default_str();
   app2.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
+  app2.add_option("--max-connections", c.max_connections, "Open connections in all")->capture_default_str();
+  app2.add_option("--max-connections-per-client", c.max_connections_per_client,
+                  "Open connections from one client address")->capture_default_str();
   app2.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
   app2.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert");
   app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
@@ -124,6 +136,9 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--checkpoint-interval-ms", c.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
   app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")->capture_default_str();
   app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
+  app2.add_option("--holder-lookups-per-minute", c.holder_lookups_per_minute,
+                  "Holder lookups (?holder=) per token per minute")->capture_default_str();
+  app2.add_option("--holder-lookup-burst", c.holder_lookup_burst, "Holder lookup burst")->capture_default_str();
   app2.add_option("--verify-cache-entries", c.verify_cache_entries,
                   "Public verify answers kept rendered between changes of their certificate (0: none)")
       ->capture_default_str();
@@ -132,6 +147,14 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_flag("--replica", c.replica, "Replica mode: follow a primary's Kafka topics");
   app2.add_option("--trust", c.trust_file, "Replica: trust file with the primaries' log keys");
   app2.add_option("--replica-group", c.replica_group, "Replica: Kafka consumer group")->capture_default_str();
+  app2.add_option("--replica-max-staleness-ms", c.replica_max_staleness_ms,
+                  "Replica: answer 503 for public status once the newest checkpoint caught up with is older")
+      ->capture_default_str();
+  app2.add_option("--checkpoint-heartbeat-ms", c.checkpoint_heartbeat_ms,
+                  "Republish the latest checkpoint this often while idle (replica freshness)")
+      ->capture_default_str();
+  app2.add_option("--backup-root", c.backup_root,
+                  "Directory POST /api/v1/admin/backup writes new backups under (empty: off)");
   app2.add_flag("--demo", c.demo, "Fill an empty data dir with demo data at start");
   app2.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app2.add_flag("--access-log,!--no-access-log", c.access_log, "One JSON line per request");
@@ -147,6 +170,12 @@ Result<Config> parse_config(int argc, char** argv) {
     return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
   if (c.tls_cert.empty() != c.tls_key.empty())
     return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together");
+  if (c.lookup_per_minute <= 0 || c.lookup_burst <= 0 || c.holder_lookups_per_minute <= 0 || c.holder_lookup_burst <= 0)
+    return make_error(Errc::invalid_argument, "rate limits must be positive");
+  if (c.max_connections <= 0 || c.max_connections_per_client <= 0)
+    return make_error(Errc::invalid_argument, "connection limits must be positive");
+  if (c.replica && c.kafka == "off")
+    return make_error(Errc::invalid_argument, "--replica follows its primary over Kafka: --kafka off is not possible");
   if (c.replica && c.trust_file.empty())
     return make_error(Errc::invalid_argument, "--replica needs --trust FILE");
   return c;

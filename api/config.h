@@ -20,12 +20,16 @@ struct Config {
   int header_timeout_ms = 10000;
   int read_timeout_ms = 30000;
   int idle_timeout_ms = 60000;
+  int max_connections = 10000;           // open connections in all (more are closed at accept)
+  int max_connections_per_client = 256;  // ... and from one client address
   std::string tls_cert, tls_key;
   std::string origin = "certledger.local/log";
   uint64_t checkpoint_every = 1000;
   int checkpoint_interval_ms = 1000;
   double lookup_per_minute = 60;
   double lookup_burst = 20;
+  double holder_lookups_per_minute = 120;  // authority holder lookups, per token
+  double holder_lookup_burst = 30;
   size_t verify_cache_entries = 100000;  // public verify answers kept rendered (0: none)
   std::string kafka = "embedded";  // embedded | off | host:port,...
   std::string kafka_prefix = "certledger";
@@ -33,11 +37,21 @@ struct Config {
   bool replica = false;
   std::string trust_file;
   std::string replica_group = "certledger-replica";
+  // A replica answers public status with 503 (and /readyz not ready) once the
+  // newest checkpoint it has caught up with arrived longer ago than this.
+  int replica_max_staleness_ms = 60000;
+  // The primary republishes its latest checkpoint this often when nothing
+  // new was signed, so replicas can tell an idle primary from a lost one.
+  int checkpoint_heartbeat_ms = 10000;
+  // Where POST /api/v1/admin/backup may write (one new directory per backup
+  // under it). Empty: backups over HTTP are off.
+  std::string backup_root;
   bool demo = false;                // fill an empty data dir with demo data at start
   std::string log_level = "info";
   bool access_log = true;
 
-  std::string base_url() const { return public_base_url.empty() ? "http://" + listen : public_base_url; }
+  std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
+  std::string base_url() const { return public_base_url.empty() ? scheme() + "://" + listen : public_base_url; }
 };
 
 // Parses argv (and the --config file it names). On --help, prints and

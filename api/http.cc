@@ -70,7 +70,7 @@ std::string serialize_head(const Response& r, bool keep_alive) {
   out += std::to_string(status);
   out += ' ';
   out += reason_phrase(status);
-  out += "\r\nServer: certledger\r\n";
+  out += "\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\n";
   for (const auto& [k, v] : r.headers) {
     if (k.empty() || !header_safe(k) || !header_safe(v) || same_name(k, "Content-Length") ||
         same_name(k, "Connection") || same_name(k, "Server") || same_name(k, "Transfer-Encoding"))
@@ -90,6 +90,51 @@ std::string serialize(const Response& r, bool keep_alive, bool head) {
   std::string out = serialize_head(r, keep_alive);
   if (!head) out += r.body;
   return out;
+}
+
+std::optional<Response> framing_problem(bool has_te, std::string_view te, bool has_content_length) {
+  if (!has_te) return std::nullopt;
+  if (has_content_length)
+    return problem(400, "bad-request", "Malformed HTTP request",
+                   "a request may not have both Transfer-Encoding and Content-Length");
+  std::vector<std::string> codings;
+  size_t start = 0;
+  while (start <= te.size()) {
+    size_t comma = te.find(',', start);
+    if (comma == std::string_view::npos) comma = te.size();
+    std::string_view t = te.substr(start, comma - start);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    std::string lower;
+    for (char c : t) lower += static_cast<char>(ascii_lower(c));
+    if (!lower.empty()) codings.push_back(lower);
+    start = comma + 1;
+  }
+  if (codings.empty() || codings.back() != "chunked")
+    return problem(400, "bad-request", "Malformed HTTP request", "Transfer-Encoding must end in chunked (RFC 9112 §6.3)");
+  if (codings.size() > 1)
+    return problem(501, "not-implemented", "Transfer coding not supported",
+                   "only the chunked transfer coding is supported");
+  return std::nullopt;
+}
+
+Result<Request> make_request(std::string method, std::string target,
+                             const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                             std::string client) {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  for (const auto& [name, value] : headers) {
+    auto [it, fresh] = r.headers.emplace(name, value);
+    if (fresh) continue;
+    for (const char* single : {"Authorization", "Host", "Idempotency-Key", "If-Match"})
+      if (same_name(name, single))
+        return make_error(Errc::invalid_argument, "the " + std::string(single) + " header is given twice", single);
+    it->second += ", " + value;  // a list header sent in pieces (RFC 9110 §5.3)
+  }
+  r.body = std::move(body);
+  r.client = std::move(client);
+  return r;
 }
 
 std::string Request::path() const {

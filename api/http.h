@@ -54,7 +54,24 @@ Response problem_from(const Error& e);
 
 std::string url_decode(std::string_view s);
 
-// The response as HTTP/1.1 bytes: status line, "Server: certledger", its
+// How a request's body is delimited (RFC 9112 §6): the answer to send and
+// close for a request whose body cannot be delimited safely, else nullopt.
+// A Transfer-Encoding must end in chunked (400 otherwise: the body would be
+// read as the next request), chunked is the only coding taken (501 for
+// others before it), and it may not come with a Content-Length (400).
+// `transfer_encoding` is every Transfer-Encoding value joined with commas;
+// `has_te` whether there was one at all.
+std::optional<Response> framing_problem(bool has_te, std::string_view transfer_encoding, bool has_content_length);
+
+// A request from its parts. Headers that must be single (Authorization,
+// Host, Idempotency-Key, If-Match) given twice are an error
+// (invalid_argument): which one counts would be a guess.
+Result<Request> make_request(std::string method, std::string target,
+                             const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                             std::string client);
+
+// The response as HTTP/1.1 bytes: status line, "Server: certledger",
+// "X-Content-Type-Options: nosniff" (no browser guesses another type), its
 // headers, Content-Length, "Connection: close" unless keep_alive, and the
 // body (none for HEAD; Content-Length is then the GET body's). Header names
 // or values with CR, LF or NUL are dropped (no response splitting);

@@ -4,9 +4,23 @@
 
 namespace certledger::api {
 
+namespace {
+
+// Methods are label values: a client sending made-up methods must not be
+// able to make up series.
+const std::string& method_label(const std::string& method) {
+  static const std::string known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  static const std::string other = "other";
+  for (const auto& k : known)
+    if (method == k) return k;
+  return other;
+}
+
+}  // namespace
+
 void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{route, method, status}];
+  ++requests_[{route, method_label(method), status}];
   Histogram& h = latency_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];

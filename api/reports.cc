@@ -3,6 +3,9 @@
 #include "api/views.h"
 #include "ledger/domain/kinds.h"
 #include "ledger/domain/report.h"
+#include "ledger/domain/validate.h"
+#include "ledger/util/encoding.h"
+#include "ledger/util/hash.h"
 #include "ledger/util/utf8.h"
 #include "projections/queries.h"
 
@@ -39,6 +42,19 @@ json report_json(const json& view, const std::string& base) {
   return j;
 }
 
+// The report page's one script: the SHA-256 of a file the user picks,
+// computed in the browser. The page's CSP allows exactly this script.
+constexpr std::string_view kHashFileScript =
+    "document.getElementById('f').onchange=async e=>{const b=await e.target.files[0].arrayBuffer();"
+    "const d=await crypto.subtle.digest('SHA-256',b);document.getElementById('h').value="
+    "[...new Uint8Array(d)].map(x=>x.toString(16).padStart(2,'0')).join('');};";
+
+const std::string& report_page_csp() {
+  static const std::string csp = std::string(kPageCsp) + "; script-src 'sha256-" +
+                                 base64_encode(hash_bytes(sha256(kHashFileScript))) + "'";
+  return csp;
+}
+
 std::string esc(const json& v) { return html_escape(v.is_string() ? v.get<std::string>() : v.dump()); }
 
 }  // namespace
@@ -48,12 +64,11 @@ Response Service::create_report(const Request& req) {
   if (!who.ok()) return problem_from(who.error());
   if (who->role != domain::Role::institution)
     return problem_from(make_error(Errc::forbidden, "reports are registered with a testing institution's token"));
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return bad("the body must be a JSON object");
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (it.key() != "fields") return bad("unknown member \"" + it.key() + "\"", it.key());
-  if (!body.contains("fields") || !body["fields"].is_object())
-    return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
+  auto parsed = parse_body(req, {"fields"});
+  if (!parsed.ok()) return bad(parsed.error().message, parsed.error().field);
+  json& body = *parsed;
+  if (!body.contains("fields")) return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
+  if (auto shape = domain::check_field_shapes(body["fields"], "fields"); !shape.ok()) return problem_from(shape.error());
   ExecOptions o;
   o.idempotency_key = req.header("Idempotency-Key");
   auto out = ledger_.register_report(who->subject, body["fields"], who->operator_id, o);
@@ -71,9 +86,10 @@ Response Service::create_report(const Request& req) {
 Response Service::withdraw_report(const Request& req, const std::string& code) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("reason") || !body["reason"].is_string())
-    return bad("send {\"reason\": \"...\"}", "reason");
+  auto parsed = parse_body(req, {"reason"});
+  if (!parsed.ok()) return bad(parsed.error().message, parsed.error().field);
+  json& body = *parsed;
+  if (!body.contains("reason") || !body["reason"].is_string()) return bad("send {\"reason\": \"...\"}", "reason");
   auto c = domain::parse_report_code(code);
   if (!c.ok()) return problem_from(c.error());
   const bool institution = who->role == domain::Role::institution;
@@ -99,6 +115,7 @@ Response Service::get_report(const Request& req, const std::string& code) {
 }
 
 Response Service::public_report(const Request& req, const std::string& code_text, bool html) {
+  if (auto stale = stale_reason()) return not_live(*stale, html);
   auto c = domain::parse_report_code(code_text);
   std::optional<json> view;
   if (c.ok())
@@ -154,11 +171,10 @@ Response Service::public_report(const Request& req, const std::string& code_text
         "<div class=\"card\"><form method=\"get\"><label>核对报告文件：选择文件，或粘贴其 SHA-256</label>"
         "<input type=\"file\" id=\"f\"><input name=\"sha256\" id=\"h\" placeholder=\"64 位十六进制\"><button>核对</button></form></div>"
         "<div class=\"card\" style=\"font-size:13px;color:#555\">实时数据　查询时间 " + esc(j["as_of"]) + "</div>"
-        "<script>document.getElementById('f').onchange=async e=>{const b=await e.target.files[0].arrayBuffer();"
-        "const d=await crypto.subtle.digest('SHA-256',b);document.getElementById('h').value="
-        "[...new Uint8Array(d)].map(x=>x.toString(16).padStart(2,'0')).join('');};</script>"
+        "<script>" + std::string(kHashFileScript) + "</script>"
         "</main></body></html>";
     r = Response::text(200, html_body, "text/html; charset=utf-8");
+    r.set("Content-Security-Policy", report_page_csp());
   }
   r.set("Cache-Control", "no-store");
   return r;

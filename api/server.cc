@@ -10,6 +10,8 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ledger/util/thread.h"
@@ -30,6 +32,46 @@ using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using TcpStream = beast::basic_stream<tcp, Executor>;
 using TlsStream = beast::ssl_stream<TcpStream>;
+
+// Open connections, in all and per client address. A connection holds a
+// Slot for its life; accept() refuses one it cannot get.
+class Connections {
+ public:
+  Connections(int max_total, int max_per_client) : max_total_(max_total), max_per_client_(max_per_client) {}
+  class Slot {
+   public:
+    Slot(Connections* c, std::string client) : c_(c), client_(std::move(client)) {}
+    Slot(Slot&& o) noexcept : c_(std::exchange(o.c_, nullptr)), client_(std::move(o.client_)) {}
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (c_) c_->release(client_);
+    }
+
+   private:
+    Connections* c_;
+    std::string client_;
+  };
+  std::optional<Slot> take(const std::string& client) {
+    std::lock_guard lock(mu_);
+    if (total_ >= max_total_) return std::nullopt;
+    int& n = per_client_[client];
+    if (n >= max_per_client_) return std::nullopt;
+    ++n;
+    ++total_;
+    return Slot(this, client);
+  }
+
+ private:
+  void release(const std::string& client) {
+    std::lock_guard lock(mu_);
+    --total_;
+    if (auto it = per_client_.find(client); it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
+  }
+  const int max_total_, max_per_client_;
+  std::mutex mu_;
+  int total_ = 0;
+  std::unordered_map<std::string, int> per_client_;
+};
 
 struct Shared {
   Service& service;
@@ -60,11 +102,8 @@ std::string json_escape(std::string_view s) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, Shared shared) : stream_(std::move(stream)), s_(shared) {
-    beast::error_code ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-    client_ = ec ? "" : ep.address().to_string();
-  }
+  Session(Stream stream, Shared shared, std::string client, Connections::Slot slot)
+      : stream_(std::move(stream)), s_(shared), client_(std::move(client)), slot_(std::move(slot)) {}
 
   // The io_context thread this connection lives on.
   auto executor() { return stream_.get_executor(); }
@@ -82,14 +121,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
+  // Between keep-alive requests the connection may idle for the idle
+  // timeout; once a request's first byte is there, its headers must arrive
+  // within the header timeout, as on a new connection.
   void read() {
     parser_.emplace();
     parser_->body_limit(s_.config.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    // Idle keep-alive and header arrival share one deadline.
-    beast::get_lowest_layer(stream_).expires_after(
-        std::chrono::milliseconds(first_ ? s_.config.header_timeout_ms : s_.config.idle_timeout_ms));
-    first_ = false;
+    if (first_ || buffer_.size() > 0) {
+      first_ = false;
+      return read_header();
+    }
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->fail_or_close(ec);
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+  }
+
+  void read_header() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               self->on_header(ec);
@@ -98,6 +150,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_header(beast::error_code ec) {
     if (ec) return fail_or_close(ec);
+    const auto& h = parser_->get();
+    std::string te;
+    bool has_te = false;
+    for (const auto& f : h)
+      if (f.name() == http::field::transfer_encoding) {
+        te += (has_te ? "," : "") + std::string(f.value());
+        has_te = true;
+      }
+    if (auto bad = framing_problem(has_te, te, h.find(http::field::content_length) != h.end())) {
+      keep_alive_ = false;
+      return write(std::move(*bad), "", "", std::chrono::steady_clock::now());
+    }
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       self->on_read(ec);
@@ -127,12 +191,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto start = std::chrono::steady_clock::now();
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive() && !s_.draining.load();
-    auto req = std::make_shared<Request>();
-    req->method = std::string(msg.method_string());
-    req->target = std::string(msg.target());
-    for (const auto& f : msg) req->headers[std::string(f.name_string())] = std::string(f.value());
-    req->body = std::move(msg.body());
-    req->client = client_;
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& f : msg) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    auto made = make_request(std::string(msg.method_string()), std::string(msg.target()), headers,
+                             std::move(msg.body()), client_);
+    if (!made.ok()) {
+      keep_alive_ = false;
+      return write(problem(400, "bad-request", "Malformed HTTP request", made.error().message, made.error().field), "",
+                   "", std::chrono::steady_clock::now());
+    }
+    auto req = std::make_shared<Request>(std::move(*made));
     const bool head = req->method == "HEAD";
     ++s_.in_flight;
     if (Service::is_write(*req)) {
@@ -190,6 +258,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string client_;
+  Connections::Slot slot_;
   bool keep_alive_ = true;
   bool first_ = true;
 };
@@ -199,6 +268,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 struct Server::Impl {
   Service& service;
   const Config& config;
+  // Before the contexts: sessions still queued in them release their slots
+  // when the contexts are destroyed.
+  Connections connections;
   // One single-threaded io_context per network thread (concurrency hint 1:
   // no scheduler locking, no cross-thread wake-ups); the first also runs the
   // acceptor and the signals, and accepted connections are dealt out round
@@ -223,8 +295,8 @@ struct Server::Impl {
   }
 
   Impl(Service& s, const Config& c)
-      : service(s), config(c), contexts(make_contexts(c.io_threads)), ioc(*contexts[0]),
-        workers(std::max(1, c.workers)) {
+      : service(s), config(c), connections(c.max_connections, c.max_connections_per_client),
+        contexts(make_contexts(c.io_threads)), ioc(*contexts[0]), workers(std::max(1, c.workers)) {
     access = spdlog::get("access");
     if (!access) access = spdlog::default_logger();
   }
@@ -238,11 +310,22 @@ struct Server::Impl {
         if (ec != net::error::operation_aborted && acceptor.is_open()) accept();
         return;
       }
+      auto ep = socket.remote_endpoint(ec);
+      std::string client = ec ? "" : ep.address().to_string();
+      auto slot = connections.take(client);
+      if (!slot) {  // over the limits: closed at once, before any read
+        socket.close(ec);
+        return accept();
+      }
       socket.set_option(tcp::no_delay(true), ec);
       // A session starts on its own connection's thread.
       auto launch = [](auto session) { net::post(session->executor(), [session] { session->start(); }); };
-      if (tls) launch(std::make_shared<Session<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls), shared()));
-      else launch(std::make_shared<Session<TcpStream>>(TcpStream(std::move(socket)), shared()));
+      if (tls)
+        launch(std::make_shared<Session<TlsStream>>(TlsStream(TcpStream(std::move(socket)), *tls), shared(),
+                                                    std::move(client), std::move(*slot)));
+      else
+        launch(std::make_shared<Session<TcpStream>>(TcpStream(std::move(socket)), shared(), std::move(client),
+                                                    std::move(*slot)));
       accept();
     });
   }

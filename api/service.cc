@@ -9,6 +9,7 @@
 #include "ledger/merkle/tree.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/json.h"
 #include "ledger/util/utf8.h"
 #include "projections/queries.h"
 
@@ -36,18 +37,6 @@ Response bad_request(std::string detail, std::string field = {}) {
   return problem(400, "bad-request", "Malformed request", std::move(detail), std::move(field), "请求格式错误");
 }
 
-// The body as a JSON object with only `allowed` members.
-Result<json> parse_body(const Request& req, const std::set<std::string>& allowed) {
-  if (req.body.empty()) return make_error(Errc::invalid_argument, "the request needs a JSON body");
-  if (!is_valid_utf8(req.body)) return make_error(Errc::invalid_argument, "the body is not valid UTF-8");
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) return make_error(Errc::invalid_argument, "the body is not valid JSON");
-  if (!j.is_object()) return make_error(Errc::invalid_argument, "the body must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!allowed.count(it.key()))
-      return make_error(Errc::invalid_argument, "unknown member \"" + it.key() + "\"", it.key());
-  return j;
-}
 
 Result<std::string> string_member(const json& j, const char* name, bool required) {
   auto it = j.find(name);
@@ -88,10 +77,22 @@ Response error_response(const Error& e) {
   return problem_from(e);
 }
 
-std::optional<uint64_t> parse_u64(const std::string& s) {
-  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::stoull(s);
+std::optional<uint64_t> parse_u64(std::string_view s) { return parse_decimal(s); }
+
+}  // namespace
+
+Result<json> parse_body(const Request& req, const std::set<std::string>& allowed) {
+  if (req.body.empty()) return make_error(Errc::invalid_argument, "the request needs a JSON body");
+  if (!is_valid_utf8(req.body)) return make_error(Errc::invalid_argument, "the body is not valid UTF-8");
+  CL_ASSIGN(json j, parse_json(req.body, "the body"));
+  if (!j.is_object()) return make_error(Errc::invalid_argument, "the body must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!allowed.count(it.key()))
+      return make_error(Errc::invalid_argument, "unknown member \"" + it.key() + "\"", it.key());
+  return j;
 }
+
+namespace {
 
 Response not_found_json(std::string detail) {
   return problem(404, "not-found", "Not found", std::move(detail), {}, "未找到");
@@ -105,6 +106,7 @@ Service::Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metri
                  Clock clock)
     : ledger_(ledger), config_(config), tokens_(tokens), metrics_(metrics), ext_(std::move(ext)),
       clock_(std::move(clock)), lookup_limiter_(config.lookup_per_minute, config.lookup_burst),
+      holder_limiter_(config.holder_lookups_per_minute, config.holder_lookup_burst),
       verify_cache_(std::make_shared<VerifyCache>(config.verify_cache_entries)) {
   // The metrics may outlive this service (tests replace services).
   metrics_.add_writer([weak = std::weak_ptr<VerifyCache>(verify_cache_)](std::string& out) {
@@ -123,7 +125,18 @@ Result<TokenInfo> Service::authenticate(const Request& req) {
   std::string h = req.header("Authorization");
   if (h.size() < 8 || !(h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0))
     return make_error(Errc::unauthenticated, "send Authorization: Bearer <token>");
-  return tokens_.authenticate(std::string_view(h).substr(7));
+  CL_ASSIGN(TokenInfo who, tokens_.authenticate(std::string_view(h).substr(7)));
+  // An institution's tokens live as long as its qualification: a
+  // cancelled, revoked or withdrawn certificate stops them all.
+  if (who.role == domain::Role::institution) {
+    auto cert = projections::Reader(ledger_.store()).certificate(who.subject);
+    if (!cert.ok()) return make_error(Errc::unauthenticated, "this token's institution holds no certificate");
+    if (domain::is_terminal(cert->state.status))
+      return make_error(Errc::unauthenticated, std::string("this token's institution certificate is ") +
+                                                   domain::status_name(cert->state.status) +
+                                                   ": its tokens no longer work");
+  }
+  return who;
 }
 
 Response Service::handle(const Request& req) {
@@ -136,6 +149,8 @@ Response Service::handle(const Request& req) {
     r.route = r.route.empty() ? "error" : r.route;
   }
   if (r.route.empty()) r.route = "unmatched";
+  if (r.header("Content-Type").rfind("text/html", 0) == 0 && r.header("Content-Security-Policy").empty())
+    r.set("Content-Security-Policy", kPageCsp);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.observe(r.route, req.method, r.status, secs);
   return r;
@@ -188,8 +203,8 @@ Response Service::route(const Request& req) {
                   "/api/v1/reports/{code}/check");
   }
   if (path == "/api/v1/stats") return with(get ? stats_json(req) : method_not_allowed("/api/v1/stats", "GET"), "/api/v1/stats");
-  if (path == "/healthz") return with(health(false), "/healthz");
-  if (path == "/readyz") return with(health(true), "/readyz");
+  if (path == "/healthz") return with(health(req, false), "/healthz");
+  if (path == "/readyz") return with(health(req, true), "/readyz");
   if (path == "/metrics") {
     Response r = Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     return with(r, "/metrics");
@@ -244,6 +259,72 @@ Response Service::route(const Request& req) {
 
 // ---------------- authorities ----------------
 
+namespace {
+
+// The token may make some certificate command (reviewer or approver), so a
+// body is worth reading; every other role is refused before it is.
+Status may_command(const TokenInfo& who) {
+  if (who.log_wide || !domain::role_satisfies(who.role, domain::Role::reviewer))
+    return make_error(Errc::forbidden, std::string("the ") + domain::role_name(who.role) +
+                                           " role makes no certificate commands");
+  return {};
+}
+
+Status may_command(const TokenInfo& who, CommandType type) {
+  if (!domain::role_satisfies(who.role, domain::required_role(type)))
+    return make_error(Errc::forbidden, std::string(domain::command_name(type)) + " needs the " +
+                                           domain::role_name(domain::required_role(type)) + " role, not " +
+                                           domain::role_name(who.role));
+  return {};
+}
+
+// If-Match (RFC 9110 §13.1.1) is compared strongly: a weak tag never matches.
+// "*" asks only that the certificate exists, which every command on one does.
+Result<std::optional<uint64_t>> if_match_version(const Request& req) {
+  const std::string h = req.header("If-Match");
+  if (h.empty() || h == "*") return std::optional<uint64_t>();
+  if (h.rfind("W/", 0) == 0)
+    return make_error(Errc::precondition_failed, "If-Match compares strongly: a weak entity tag never matches", "If-Match");
+  if (h.size() >= 2 && h.front() == '"' && h.back() == '"')
+    if (auto n = parse_decimal(std::string_view(h).substr(1, h.size() - 2))) return std::optional<uint64_t>(*n);
+  return make_error(Errc::invalid_argument, "If-Match must be one entity tag, the certificate's version, e.g. \"3\"",
+                    "If-Match");
+}
+
+// Idempotency-Key and If-Match of a command.
+Result<ExecOptions> command_options(const Request& req) {
+  ExecOptions o;
+  o.idempotency_key = req.header("Idempotency-Key");
+  if (o.idempotency_key.size() > ExecOptions::kMaxIdempotencyKey)
+    return make_error(Errc::invalid_argument,
+                      "Idempotency-Key is longer than " + std::to_string(ExecOptions::kMaxIdempotencyKey) + " bytes",
+                      "Idempotency-Key");
+  CL_ASSIGN(o.expected_version, if_match_version(req));
+  return o;
+}
+
+Response options_error(const Error& e) {
+  return e.code == Errc::invalid_argument ? bad_request(e.message, e.field) : problem_from(e);
+}
+
+}  // namespace
+
+Service::Sight Service::sight(const TokenInfo& who, const projections::CertView& v) const {
+  if (who.role == domain::Role::institution) return who.subject == v.state.id ? Sight::masked : Sight::none;
+  return !who.log_wide && who.authority == v.state.authority ? Sight::full : Sight::none;
+}
+
+Result<projections::CertView> Service::readable(const TokenInfo& who, const std::string& id, Sight& sight_out) const {
+  auto v = projections::Reader(ledger_.store()).certificate(id);
+  if (!v.ok()) return make_error(Errc::not_found, "no certificate " + id);
+  sight_out = sight(who, *v);
+  if (sight_out == Sight::none)
+    return make_error(Errc::forbidden, who.role == domain::Role::institution
+                                           ? "an institution's token reads only its own certificate"
+                                           : "certificate " + id + " belongs to another authority");
+  return v;
+}
+
 Response Service::command_outcome(const Outcome& out) {
   const std::string base = config_.base_url();
   auto view = projections::Reader(ledger_.store()).certificate(out.state.id);
@@ -264,6 +345,9 @@ Response Service::command_outcome(const Outcome& out) {
 Response Service::create_certificate(const Request& req) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
+  if (auto st = may_command(*who); !st.ok()) return problem_from(st.error());
+  auto opts = command_options(req);
+  if (!opts.ok()) return options_error(opts.error());
   auto body = parse_body(req, {"kind", "fields", "operation", "decision", "approval"});
   if (!body.ok()) return error_response(bad_body(body.error()));
   domain::CommandInput c;
@@ -272,24 +356,25 @@ Response Service::create_certificate(const Request& req) {
   if (op->empty() || *op == "issue") c.type = CommandType::issue;
   else if (*op == "convert") c.type = CommandType::convert;
   else return problem_from(make_error(Errc::invalid_argument, "operation must be issue or convert", "operation"));
+  if (auto st = may_command(*who, c.type); !st.ok()) return problem_from(st.error());
   auto kind = string_member(*body, "kind", true);
   if (!kind.ok()) return error_response(kind.error());
   c.kind = *kind;
-  if (!body->contains("fields") || !(*body)["fields"].is_object())
+  if (!body->contains("fields"))
     return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
-  c.fields = (*body)["fields"];
-  // A photo may arrive inline as a data URL; store it and reference it by hash.
+  if (auto st = domain::check_field_shapes((*body)["fields"], "fields"); !st.ok()) return problem_from(st.error());
+  c.fields = std::move((*body)["fields"]);
+  // A photo may arrive inline as a data URL: checked, stored as this
+  // authority's, and referenced by hash.
   if (auto ph = c.fields.find("photo"); ph != c.fields.end() && ph->is_string()) {
-    const std::string s = ph->get<std::string>();
+    const std::string& s = ph->get_ref<const std::string&>();
     const std::string prefix = "base64,";
     if (s.rfind("data:", 0) == 0 && s.find(prefix) != std::string::npos) {
-      auto bytes = base64_decode(s.substr(s.find(prefix) + prefix.size()));
+      auto bytes = base64_decode(std::string_view(s).substr(s.find(prefix) + prefix.size()));
       if (!bytes) return problem_from(make_error(Errc::invalid_argument, "photo data URL is not base64", "photo"));
-      auto ref = ledger_.put_blob(*bytes);
+      auto ref = ledger_.put_blob(who->authority, *bytes);
       if (!ref.ok()) return problem_from(ref.error());
-      c.fields["photo"] = *ref;
-    } else if (s.rfind("sha256:", 0) == 0 && !ledger_.blob(s)) {
-      return problem_from(make_error(Errc::invalid_argument, "no uploaded photo " + s, "photo"));
+      *ph = *ref;
     }
   }
   auto decision = string_member(*body, "decision", false);
@@ -298,11 +383,7 @@ Response Service::create_certificate(const Request& req) {
   auto trail = approval_trail(*body);
   if (!trail.ok()) return error_response(trail.error());
   c.actor = {who->operator_id, who->role, *trail};
-  ExecOptions o;
-  o.idempotency_key = req.header("Idempotency-Key");
-  if (o.idempotency_key.size() > 200)
-    return problem_from(make_error(Errc::invalid_argument, "Idempotency-Key is longer than 200", "Idempotency-Key"));
-  auto out = ledger_.execute(who->authority, std::move(c), o);
+  auto out = ledger_.execute(who->authority, std::move(c), *opts);
   if (!out.ok()) return problem_from(out.error());
   return command_outcome(*out);
 }
@@ -318,6 +399,10 @@ Response Service::certificate_command(const Request& req, const std::string& id,
   if (it == ops.end()) return not_found_json("no operation \"" + op + "\"");
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
+  if (auto st = may_command(*who); !st.ok()) return problem_from(st.error());
+  if (auto st = may_command(*who, it->second); !st.ok()) return problem_from(st.error());
+  auto opts = command_options(req);
+  if (!opts.ok()) return options_error(opts.error());
   std::set<std::string> allowed = {"reason", "decision", "approval"};
   if (it->second == CommandType::amend) allowed.insert("changes");
   if (it->second == CommandType::renew || it->second == CommandType::review) {
@@ -337,22 +422,16 @@ Response Service::certificate_command(const Request& req, const std::string& id,
     if (!v.ok()) return error_response(v.error());
     *target = *v;
   }
-  if (c.type == CommandType::amend) c.changes = body->value("changes", json());
+  if (c.type == CommandType::amend) {
+    if (!body->contains("changes"))
+      return problem_from(make_error(Errc::invalid_argument, "changes must be a non-empty object of field -> new value", "changes"));
+    if (auto st = domain::check_field_shapes((*body)["changes"], "changes"); !st.ok()) return problem_from(st.error());
+    c.changes = std::move((*body)["changes"]);
+  }
   auto trail = approval_trail(*body);
   if (!trail.ok()) return error_response(trail.error());
   c.actor = {who->operator_id, who->role, *trail};
-  ExecOptions o;
-  o.idempotency_key = req.header("Idempotency-Key");
-  std::string if_match = req.header("If-Match");
-  if (!if_match.empty()) {
-    std::string v = if_match;
-    if (v.rfind("W/", 0) == 0) v = v.substr(2);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    auto n = parse_u64(v);
-    if (!n) return bad_request("If-Match must be the certificate's version, e.g. \"3\"", "If-Match");
-    o.expected_version = *n;
-  }
-  auto out = ledger_.execute(who->authority, std::move(c), o);
+  auto out = ledger_.execute(who->authority, std::move(c), *opts);
   if (!out.ok()) return problem_from(out.error());
   return command_outcome(*out);
 }
@@ -360,11 +439,10 @@ Response Service::certificate_command(const Request& req, const std::string& id,
 Response Service::get_certificate(const Request& req, const std::string& id) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
-  projections::Reader reader(ledger_.store());
-  auto current = reader.certificate(id);
-  if (!current.ok()) return not_found_json("no certificate " + id);
-  if (current->state.authority != who->authority)
-    return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+  Sight seen = Sight::none;
+  auto current = readable(*who, id, seen);
+  if (!current.ok()) return current.error().code == Errc::not_found ? not_found_json(current.error().message)
+                                                                     : problem_from(current.error());
   Result<projections::CertView> v = *current;
   if (auto at = req.query("at"); at && !at->empty()) {
     if (auto d = parse_date(*at)) v = projections::view_at_date(ledger_, id, *d);
@@ -372,7 +450,7 @@ Response Service::get_certificate(const Request& req, const std::string& id) {
     else return bad_request("at must be a log position or a date YYYY-MM-DD", "at");
     if (!v.ok()) return problem_from(v.error());
   }
-  Response r = Response::json(200, authority_view(*v, config_.base_url()));
+  Response r = Response::json(200, authority_view(*v, config_.base_url(), seen == Sight::masked));
   r.set("ETag", "\"" + std::to_string(v->state.stream_version) + "\"");
   no_store(r);
   return r;
@@ -381,23 +459,37 @@ Response Service::get_certificate(const Request& req, const std::string& id) {
 Response Service::certificate_events(const Request& req, const std::string& id) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
-  auto view = projections::Reader(ledger_.store()).certificate(id);
-  if (!view.ok()) return not_found_json("no certificate " + id);
-  if (view->state.authority != who->authority)
-    return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+  Sight seen = Sight::none;
+  auto view = readable(*who, id, seen);
+  if (!view.ok()) return view.error().code == Errc::not_found ? not_found_json(view.error().message)
+                                                               : problem_from(view.error());
+  // The records hold every field unmasked: only the authority's staff.
+  if (seen != Sight::full)
+    return problem_from(make_error(Errc::forbidden, "the signed records are for the issuing authority's staff"));
   auto events = ledger_.stream_events(id);
   if (!events.ok()) return problem_from(events.error());
   json arr = json::array();
   for (const auto& e : *events)
     arr.push_back({{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.record)}});
-  return Response::json(200, {{"certificate", id}, {"events", arr}});
+  Response r = Response::json(200, {{"certificate", id}, {"events", arr}});
+  no_store(r);
+  return r;
 }
 
 Response Service::list_certificates(const Request& req) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
+  if (who->role == domain::Role::institution || who->log_wide)
+    return problem_from(make_error(Errc::forbidden, "holder lookups are for the issuing authority's staff"));
   auto holder = req.query("holder");
   if (!holder || holder->empty()) return bad_request("holder (统一社会信用代码 or 身份证号) is required", "holder");
+  // Each answer tells whether a number holds a certificate: bounded per token.
+  if (int wait = holder_limiter_.take(who->id)) {
+    Response r = problem(429, "rate-limited", "Too many holder lookups", "try again in " + std::to_string(wait) + "s",
+                         {}, "查询过于频繁，请稍后再试");
+    r.set("Retry-After", std::to_string(wait));
+    return r;
+  }
   std::string kind = req.query("kind").value_or("");
   projections::Reader reader(ledger_.store());
   json items = json::array();
@@ -405,7 +497,9 @@ Response Service::list_certificates(const Request& req) {
     auto v = reader.certificate(id);
     if (v.ok()) items.push_back(authority_view(*v, config_.base_url()));
   }
-  return Response::json(200, {{"holder", *holder}, {"certificates", items}});
+  Response r = Response::json(200, {{"holder", *holder}, {"certificates", items}});
+  no_store(r);
+  return r;
 }
 
 Response Service::events_feed(const Request& req) {
@@ -424,14 +518,40 @@ Response Service::events_feed(const Request& req) {
     if (!n || *n == 0 || *n > 1000) return bad_request("limit must be 1-1000", "limit");
     limit = *n;
   }
+  // A log-wide token reads every record. An authority's auditor or admin
+  // reads its own authority's records and the log's own (keys, origin);
+  // the scan stops after kScanWindow positions so a sparse authority costs
+  // a bounded amount per page, and next_after says where to go on.
+  constexpr uint64_t kScanWindow = 10000;
+  const uint64_t last = ledger_.store().last_position();
+  const uint64_t scan_to = who->log_wide ? after + limit : std::min(after + kScanWindow, std::max(last, after));
   json arr = json::array();
-  auto st = ledger_.store().scan(after + 1, after + limit, [&](uint64_t pos, std::string_view rec) {
+  uint64_t next = after;
+  Status bad;
+  auto st = ledger_.store().scan(after + 1, scan_to, [&](uint64_t pos, std::string_view rec) {
+    if (!who->log_wide) {
+      auto env = decode_envelope(pos, rec);
+      if (!env.ok()) {
+        bad = env.error();
+        return false;
+      }
+      const std::string& a = env->event.authority;
+      if (a != who->authority && a != kLogAuthority) {
+        next = pos;
+        return true;
+      }
+    }
     arr.push_back({{"position", pos}, {"record", json::parse(rec)}});
-    return true;
+    next = pos;
+    return arr.size() < limit;
   });
   if (!st.ok()) return problem_from(st.error());
-  uint64_t next = arr.empty() ? after : arr.back()["position"].get<uint64_t>();
-  return Response::json(200, {{"events", arr}, {"next_after", next}, {"last_position", ledger_.store().last_position()}});
+  if (!bad.ok()) return problem_from(bad.error());
+  if (!who->log_wide && arr.size() < limit) next = std::max(next, std::min(scan_to, last));
+  Response r = Response::json(200, {{"events", arr}, {"next_after", next}, {"last_position", last},
+                                    {"scope", who->log_wide ? "log" : who->authority}});
+  no_store(r);
+  return r;
 }
 
 // ---------------- public ----------------
@@ -447,6 +567,9 @@ constexpr uint64_t kPositionMark = 9007199254740993ull;  // 2^53 + 1
 
 Response Service::verify(const Request& req, const std::string& token, bool html) {
   (void)req;
+  // A replica that cannot vouch for being current says so instead of
+  // showing what it last knew as live.
+  if (auto stale = stale_reason()) return not_live(*stale, html);
   const UnixMillis now = clock_();
   const int32_t today = static_cast<int32_t>(china_date(now).days_since_epoch());
   auto& store = ledger_.store();
@@ -526,6 +649,7 @@ Response Service::lookup(const Request& req) {
     r.set("Retry-After", std::to_string(wait));
     return r;
   }
+  if (auto stale = stale_reason()) return not_live(*stale, false);
   auto kind = req.query("kind"), number = req.query("number");
   if (!kind || kind->empty()) return bad_request("kind is required", "kind");
   if (!number || number->empty()) return bad_request("number is required", "number");
@@ -598,8 +722,9 @@ Response Service::document(const Request& req, const std::string& id, std::optio
   if (!ext_.render_document) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
   std::string cert = id;
   uint32_t version = 0;
-  const bool masked = token.has_value();
+  bool masked = token.has_value();
   if (token) {
+    if (auto stale = stale_reason()) return not_live(*stale, false);
     auto hit = projections::Reader(ledger_.store()).by_token(*token);
     if (!hit.ok()) return not_found_json("unknown token");
     cert = hit->view.state.id;
@@ -607,10 +732,10 @@ Response Service::document(const Request& req, const std::string& id, std::optio
   } else {
     auto who = authenticate(req);
     if (!who.ok()) return problem_from(who.error());
-    auto v = projections::Reader(ledger_.store()).certificate(id);
-    if (!v.ok()) return not_found_json("no certificate " + id);
-    if (v->state.authority != who->authority)
-      return problem_from(make_error(Errc::forbidden, "certificate " + id + " belongs to another authority"));
+    Sight seen = Sight::none;
+    auto v = readable(*who, id, seen);
+    if (!v.ok()) return v.error().code == Errc::not_found ? not_found_json(v.error().message) : problem_from(v.error());
+    masked = seen == Sight::masked;
     version = v->state.doc_version;
     if (auto q = req.query("version")) {
       auto n = parse_u64(*q);
@@ -626,15 +751,42 @@ Response Service::document(const Request& req, const std::string& id, std::optio
   return r;
 }
 
-Response Service::health(bool ready) {
+Response Service::health(const Request& req, bool ready) {
   if (!ready) return Response::json(200, {{"status", "up"}});
   auto* seq = ledger_.sequencer();
-  json j = {{"store", "open"}, {"writer", seq && seq->healthy() ? "healthy" : "failed"},
-            {"last_position", ledger_.store().last_position()}};
-  if (ext_.ready_details) j["details"] = ext_.ready_details();
-  const bool ok = seq && seq->healthy();
-  j["status"] = ok ? "ready" : "not ready";
-  return Response::json(ok ? 200 : 503, j);
+  const auto stale = stale_reason();
+  const bool ok = seq && seq->healthy() && !stale;
+  json j = {{"status", ok ? "ready" : "not ready"}};
+  // Broker addresses and error texts are for operators: with an admin or
+  // auditor token (or on /metrics), not for everyone.
+  if (!req.header("Authorization").empty()) {
+    auto who = authenticate(req);
+    if (!who.ok()) return problem_from(who.error());
+    if (who->role != domain::Role::admin && who->role != domain::Role::auditor)
+      return problem_from(make_error(Errc::forbidden, "readiness details need the admin or auditor role"));
+    j["store"] = "open";
+    j["writer"] = seq && seq->healthy() ? "healthy" : "failed";
+    j["last_position"] = ledger_.store().last_position();
+    if (stale) j["stale"] = *stale;
+    if (ext_.ready_details) j["details"] = ext_.ready_details();
+  }
+  Response r = Response::json(ok ? 200 : 503, j);
+  no_store(r);
+  return r;
+}
+
+std::optional<std::string> Service::stale_reason() const {
+  return ext_.stale_reason ? ext_.stale_reason() : std::nullopt;
+}
+
+Response Service::not_live(const std::string& why, bool html) const {
+  Response r = html ? Response::text(503, stale_page(), "text/html; charset=utf-8")
+                    : problem(503, "status-unconfirmed", "Live status cannot be confirmed",
+                              "this server cannot confirm the live status right now: " + why,
+                              {}, "暂时无法确认实时状态");
+  r.set("Retry-After", "30");
+  no_store(r);
+  return r;
 }
 
 }  // namespace certledger::api

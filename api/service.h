@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "api/config.h"
@@ -21,6 +22,7 @@
 #include "api/metrics.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
+#include "projections/cert_view.h"
 
 namespace certledger::api {
 
@@ -34,6 +36,11 @@ struct Extensions {
   std::vector<std::function<std::optional<Response>(const Request&)>> routes;
   // Readiness details beyond the store (e.g. Kafka relay health).
   std::function<nlohmann::json()> ready_details;
+  // Why the public status this server holds cannot be presented as live
+  // now (a replica that halted or fell behind); nullopt when it can. Public
+  // status answers are then 503 and /readyz is not ready. Called per public
+  // request: must be cheap and thread-safe.
+  std::function<std::optional<std::string>()> stale_reason;
 };
 
 class Service {
@@ -62,7 +69,15 @@ class Service {
   Response consistency_proof(const Request& req);
   Response document(const Request& req, const std::string& id, std::optional<std::string> token,
                     const std::string& format);
-  Response health(bool ready);
+  Response health(const Request& req, bool ready);
+  std::optional<std::string> stale_reason() const;
+  Response not_live(const std::string& why, bool html) const;
+  // What a token may see of a certificate: its authority's staff all of it,
+  // the institution that holds it the public copy, anyone else nothing.
+  enum class Sight { none, masked, full };
+  Sight sight(const TokenInfo& who, const projections::CertView& v) const;
+  // The certificate if the token may see it (not_found, forbidden).
+  Result<projections::CertView> readable(const TokenInfo& who, const std::string& id, Sight& sight) const;
   // Test reports and statistics (api/reports.cc).
   Response create_report(const Request& req);
   Response withdraw_report(const Request& req, const std::string& code);
@@ -79,8 +94,13 @@ class Service {
   Extensions ext_;
   Clock clock_;
   RateLimiter lookup_limiter_;
+  RateLimiter holder_limiter_;  // holder lookups, per token
   std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
 };
+
+// A request body that must be a JSON object (UTF-8, nesting capped) with
+// only `allowed` members. invalid_argument says what is wrong.
+Result<nlohmann::json> parse_body(const Request& req, const std::set<std::string>& allowed);
 
 // The OpenAPI 3.1 document (api/openapi.json, compiled in).
 const std::string& openapi_document();

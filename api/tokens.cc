@@ -15,6 +15,7 @@
 
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json.h"
 #include "ledger/util/random.h"
 #include "ledger/util/time.h"
 
@@ -29,9 +30,14 @@ Result<std::vector<TokenInfo>> TokenStore::load() const {
   if (!in) return out;  // no file: no tokens
   std::stringstream ss;
   ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("tokens")) return make_error(Errc::corruption, path_ + " is not a token file");
-  for (const auto& t : j["tokens"]) {
+  auto parsed = parse_json(ss.str(), path_);
+  if (!parsed.ok() || !parsed->is_object() || !parsed->contains("tokens") || !(*parsed)["tokens"].is_array())
+    return make_error(Errc::corruption, path_ + " is not a token file");
+  for (const auto& t : (*parsed)["tokens"]) {
+    if (!t.is_object()) return make_error(Errc::corruption, path_ + ": a token entry is not an object");
+    for (const char* k : {"id", "hash", "authority", "role", "operator", "subject", "created", "revoked", "scope"})
+      if (t.contains(k) && !t[k].is_string())
+        return make_error(Errc::corruption, path_ + ": \"" + std::string(k) + "\" must be a string");
     TokenInfo i;
     i.id = t.value("id", "");
     i.hash = t.value("hash", "");
@@ -43,6 +49,9 @@ Result<std::vector<TokenInfo>> TokenStore::load() const {
     i.subject = t.value("subject", "");
     i.created = t.value("created", "");
     i.revoked = t.value("revoked", "");
+    i.log_wide = t.value("scope", "") == "log";
+    if (i.log_wide != i.authority.empty())
+      return make_error(Errc::corruption, path_ + ": token " + i.id + " needs an authority or scope \"log\", not both");
     out.push_back(std::move(i));
   }
   return out;
@@ -50,10 +59,12 @@ Result<std::vector<TokenInfo>> TokenStore::load() const {
 
 Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
   json arr = json::array();
-  for (const auto& t : tokens)
+  for (const auto& t : tokens) {
     arr.push_back({{"id", t.id}, {"hash", t.hash}, {"authority", t.authority},
                    {"role", domain::role_name(t.role)}, {"operator", t.operator_id}, {"subject", t.subject},
                    {"created", t.created}, {"revoked", t.revoked}});
+    if (t.log_wide) arr.back()["scope"] = "log";
+  }
   std::string text = json{{"tokens", arr}}.dump(2) + "\n";
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -65,9 +76,14 @@ Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
 }
 
 Result<std::string> TokenStore::create(const std::string& authority, domain::Role role,
-                                       const std::string& operator_id, const std::string& subject) {
+                                       const std::string& operator_id, const std::string& subject, bool log_wide) {
   if ((role == domain::Role::institution) == subject.empty())
     return make_error(Errc::invalid_argument, "institution tokens, and only they, name the institution's certificate");
+  if (log_wide && role != domain::Role::auditor && role != domain::Role::admin)
+    return make_error(Errc::invalid_argument, "only auditor and admin tokens can be log-wide");
+  if (log_wide != authority.empty())
+    return make_error(Errc::invalid_argument, "a token names one authority, or is log-wide and names none");
+  if (operator_id.empty()) return make_error(Errc::invalid_argument, "a token names its operator");
   std::lock_guard lock(mu_);
   CL_ASSIGN(auto tokens, load());
   TokenInfo t;
@@ -78,6 +94,7 @@ Result<std::string> TokenStore::create(const std::string& authority, domain::Rol
   t.role = role;
   t.operator_id = operator_id;
   t.subject = subject;
+  t.log_wide = log_wide;
   t.created = format_rfc3339_ms(system_now_ms());
   tokens.push_back(t);
   CL_TRY(save(tokens));

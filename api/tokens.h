@@ -1,5 +1,8 @@
 // API bearer tokens. Each token is bound to one authority and one role and
-// names its operator (who is recorded in events). Only SHA-256 hashes are
+// names its operator (who is recorded in events). A log-wide token (auditor
+// or admin only, granted on purpose with `ledgerctl token create --log-wide`)
+// is bound to no authority: it reads the whole audit feed and may take
+// backups; it acts on no certificate. Only SHA-256 hashes are
 // stored, in <data>/tokens.json (written atomically by `ledgerctl token`);
 // ledgerd rereads the file when it changes, so tokens can be created and
 // revoked while it runs.
@@ -27,6 +30,7 @@ struct TokenInfo {
   domain::Role role = domain::Role::clerk;
   std::string operator_id;
   std::string subject;  // institution role: the institution's certificate id
+  bool log_wide = false;  // auditor/admin of the whole log (authority empty)
   std::string created;
   std::string revoked;  // RFC 3339 or empty
 };
@@ -37,7 +41,7 @@ class TokenStore {
 
   // Creation and revocation (ledgerctl). Returns the token text, shown once.
   Result<std::string> create(const std::string& authority, domain::Role role, const std::string& operator_id,
-                             const std::string& subject = {});
+                             const std::string& subject = {}, bool log_wide = false);
   Status revoke(const std::string& id);
   Result<std::vector<TokenInfo>> list() const;
 

@@ -22,7 +22,7 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-json authority_view(const projections::CertView& v, const std::string& base) {
+json authority_view(const projections::CertView& v, const std::string& base, bool masked) {
   json versions = json::array();
   for (const auto& x : v.versions)
     versions.push_back({{"version", x.version}, {"cause", x.cause}, {"reason", x.reason},
@@ -51,7 +51,9 @@ json authority_view(const projections::CertView& v, const std::string& base) {
   }
   if (!s.suspended_until.empty()) j["suspended_until"] = s.suspended_until;
   if (!v.source.empty()) j["source"] = v.source;
-  if (auto k = domain::find_kind(s.kind)) j["kind_name"] = k->name;
+  const auto* kind = domain::find_kind(s.kind);
+  if (kind) j["kind_name"] = kind->name;
+  if (masked) j["fields"] = kind ? projections::public_fields(*kind, s.fields) : json::object();
   return j;
 }
 
@@ -166,6 +168,16 @@ std::string verify_page(const json& j, const std::string& token) {
       "<a href=\"/api/v1/verify/" + html_escape(token) + "\">JSON</a></div>"
       "</main></body></html>";
   return html;
+}
+
+std::string stale_page() {
+  return std::string("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                     "<title>暂时无法确认实时状态</title><style>") +
+         kStyle +
+         "</style></head><body><main><div class=\"banner suspended\"><div class=\"word\">暂时无法确认</div>"
+         "<div class=\"sub\">本服务器暂时无法确认证书的实时状态，请稍后再试，或到发证机关的查询平台核验。"
+         "此页面不代表证书有效或无效。</div></div></main></body></html>";
 }
 
 std::string not_found_page() {

@@ -10,8 +10,9 @@
 
 namespace certledger::api {
 
-// Everything, for the certificate's own authority.
-nlohmann::json authority_view(const projections::CertView& v, const std::string& base_url);
+// Everything, for the certificate's own authority; with `masked`, the
+// fields as the public copy shows them (for the institution that holds it).
+nlohmann::json authority_view(const projections::CertView& v, const std::string& base_url, bool masked = false);
 
 struct VerifyContext {
   std::string base_url;
@@ -24,6 +25,13 @@ nlohmann::json verify_json(const projections::CertView& v, uint32_t version, con
 // The phone page for the same answer (inline CSS, no external assets).
 std::string verify_page(const nlohmann::json& verify, const std::string& token);
 std::string not_found_page();
+// For a server that cannot confirm the live status now (a stale replica).
+std::string stale_page();
+// The Content-Security-Policy of every HTML page: no script, no external
+// resource, inline styles only (the pages carry their CSS inline).
+inline constexpr const char* kPageCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'";
 std::string html_escape(std::string_view s);
 
 }  // namespace certledger::api

@@ -90,6 +90,7 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   }
   auto a = domain::demo_authorities()[0];
   (void)(*l)->register_authority(a, alg, "bench");
+  (void)(*l)->put_blob(a.code, domain::SampleGenerator::sample_photo_png(0));
   // Each submitter makes its next command just before it executes it (~8 µs here,
   // about what parsing a request body costs a server thread), so the
   // command is in the cache; no set-up before the clock and no cap on the

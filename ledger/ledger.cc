@@ -165,6 +165,14 @@ class RegistryGate : public store::BatchContributor {
   std::deque<std::optional<Registry>> pending_;  // one per group begun, not yet ended
 };
 
+Status check_idempotency_key(const std::string& key) {
+  if (key.size() > ExecOptions::kMaxIdempotencyKey)
+    return make_error(Errc::invalid_argument,
+                      "Idempotency-Key is longer than " + std::to_string(ExecOptions::kMaxIdempotencyKey) + " bytes",
+                      "Idempotency-Key");
+  return {};
+}
+
 Hash256 command_hash(const domain::CommandInput& c) {
   const bool creates = c.type == domain::CommandType::issue || c.type == domain::CommandType::convert;
   json j = {{"type", domain::command_name(c.type)},
@@ -203,11 +211,20 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   if (!fs::exists(data / "db")) {
     if (!l->options_.create || l->options_.read_only)
       return make_error(Errc::not_found, "no ledger in " + data.string() + " (run ledgerctl init)");
+    const bool new_dir = !fs::exists(data);
     fs::create_directories(data / "db", ec);
     if (ec) return make_error(Errc::io_error, "cannot create " + data.string() + ": " + ec.message());
+    if (new_dir) fs::permissions(data, fs::perms::owner_all, ec);
   }
-  fs::create_directories(data / "keys", ec);
-  fs::permissions(data / "keys", fs::perms::owner_all, ec);
+  // The store holds personal data, keys/ the private keys: owner only, so
+  // no file in them is reachable by others whatever mode it was created with.
+  if (!l->options_.read_only) {
+    fs::create_directories(data / "keys", ec);
+    for (const char* d : {"db", "keys"}) {
+      fs::permissions(data / d, fs::perms::owner_all, ec);
+      if (ec) return make_error(Errc::io_error, "cannot restrict " + (data / d).string() + ": " + ec.message());
+    }
+  }
 
   store::StoreOptions so;
   so.path = (data / "db").string();
@@ -351,6 +368,7 @@ Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& 
                                         std::vector<std::string> claims, const ExecOptions& opts,
                                         const Hash256& request_hash) {
   if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
+  CL_TRY(check_idempotency_key(opts.idempotency_key));
   CL_ASSIGN(auto key, private_key(kid));
   const std::string payload = domain::serialize_event(event);
   CL_ASSIGN(std::string record, crypto::jws_sign(*key, kid, payload));
@@ -624,6 +642,21 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     return make_error(Errc::unavailable, "this ledger does not accept commands (read-only or replica)");
   auto auth = authority(code);
   if (!auth) return make_error(Errc::not_found, "no authority " + code);
+  // The role first: an idempotent replay answers only someone who may make
+  // the command, and nothing below is worth doing for anyone else.
+  if (!domain::role_satisfies(cmd.actor.role, domain::required_role(cmd.type)))
+    return make_error(Errc::forbidden, std::string(domain::command_name(cmd.type)) + " needs the " +
+                                           domain::role_name(domain::required_role(cmd.type)) + " role, not " +
+                                           domain::role_name(cmd.actor.role));
+  CL_TRY(check_idempotency_key(opts.idempotency_key));
+  // A photo is a blob this authority uploaded, never another's.
+  const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;
+  if (const json& f = creates ? cmd.fields : cmd.changes; f.is_object())
+    if (auto ph = f.find("photo"); ph != f.end() && ph->is_string() &&
+                                   ph->get_ref<const std::string&>().rfind("sha256:", 0) == 0 &&
+                                   !blob_owned_by(code, ph->get_ref<const std::string&>()))
+      return make_error(Errc::invalid_argument, "no photo " + ph->get<std::string>() + " was uploaded by " + code,
+                        "photo");
   std::optional<std::string> kid;
   {
     std::shared_lock lock(registry_mu_);
@@ -644,7 +677,6 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
       return replay_outcome(get_be64(*v));
     }
   }
-  const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;
   // A generated id (random, never used) has no stream to read; one the
   // caller chose might.
   const bool fresh_id = creates && cmd.certificate_id.empty();
@@ -718,19 +750,25 @@ void Ledger::add_commit_listener(std::function<void(uint64_t)> fn) {
   listeners_.push_back(std::move(fn));
 }
 
-Result<std::string> Ledger::put_blob(std::string_view bytes) {
+Result<std::string> Ledger::put_blob(const std::string& authority, std::string_view bytes) {
   if (options_.read_only) return make_error(Errc::unavailable, "the ledger is open read-only");
+  if (!this->authority(authority)) return make_error(Errc::not_found, "no authority " + authority);
   if (bytes.empty() || bytes.size() > 2 * 1024 * 1024)
     return make_error(Errc::invalid_argument, "a photo must be 1 byte to 2 MiB", "photo");
   // A photo that would not render is refused here, not discovered later on
   // the document.
   CL_TRY(domain::check_image(bytes));
   std::string ref = domain::photo_reference(bytes);
-  CL_TRY(store_->put_sync(store::kCfBlobs, ref, bytes));
+  if (!store_->get(store::kCfBlobs, ref)) CL_TRY(store_->put_sync(store::kCfBlobs, ref, bytes));
+  CL_TRY(store_->put_sync(store::kCfBlobs, store::blob_owner_key(ref, authority), ""));
   return ref;
 }
 
 std::optional<std::string> Ledger::blob(std::string_view ref) const { return store_->get(store::kCfBlobs, ref); }
+
+bool Ledger::blob_owned_by(const std::string& authority, std::string_view ref) const {
+  return store_->get(store::kCfBlobs, store::blob_owner_key(ref, authority)).has_value();
+}
 
 Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,
                                                     std::shared_ptr<const domain::Event> event,

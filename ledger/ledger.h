@@ -51,6 +51,7 @@ struct Outcome {
 };
 
 struct ExecOptions {
+  static constexpr size_t kMaxIdempotencyKey = 200;  // bytes; longer keys are refused
   std::string idempotency_key;                  // empty: none
   std::optional<uint64_t> expected_version;     // If-Match: the stream version
   std::string idempotency_scope;                // defaults to the authority code
@@ -140,9 +141,13 @@ class Ledger {
                                                            const std::string& kid);
 
   // Content-addressed blobs (photos): stored durably before the event that
-  // references them; the reference is "sha256:<hex>" of the bytes.
-  Result<std::string> put_blob(std::string_view bytes);
+  // references them; the reference is "sha256:<hex>" of the bytes. Each is
+  // owned by the authorities that uploaded it: a command may reference only
+  // its own authority's blobs. The bytes are checked first (check_image):
+  // nothing that would not render is stored.
+  Result<std::string> put_blob(const std::string& authority, std::string_view bytes);
   std::optional<std::string> blob(std::string_view ref) const;
+  bool blob_owned_by(const std::string& authority, std::string_view ref) const;
 
   // Called on the writer thread after each durable commit with the last
   // position. Thread-safe to add at any time.

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "ledger/util/encoding.h"
+#include "ledger/util/json.h"
 
 namespace certledger::crypto {
 
@@ -69,8 +70,9 @@ struct Header {
 Result<Header> parse_header(std::string_view protected_b64) {
   auto bytes = base64url_decode(protected_b64);
   if (!bytes) return bad_record("member is not base64url");
-  json header = json::parse(*bytes, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return bad_record("protected header is not JSON");
+  auto parsed = parse_json(*bytes, "the protected header");
+  if (!parsed.ok() || !parsed->is_object()) return bad_record("protected header is not a JSON object");
+  const json& header = *parsed;
   if (!header.contains("alg") || !header["alg"].is_string() || !header.contains("kid") ||
       !header["kid"].is_string())
     return bad_record("protected header needs alg and kid");
@@ -113,8 +115,10 @@ Result<JwsParts> jws_parse(std::string_view record) {
     if (p.ok()) return p;
     // Fall through: the general path gives the authoritative answer.
   }
-  json j = json::parse(record, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad_record("not a JSON object");
+  auto parsed = parse_json(record, "the record");
+  if (!parsed.ok()) return bad_record(parsed.error().message);
+  json& j = *parsed;
+  if (!j.is_object()) return bad_record("not a JSON object");
   if (j.size() != 3 || !j.contains("payload") || !j.contains("protected") || !j.contains("signature"))
     return bad_record("must have exactly payload, protected and signature");
   for (const char* k : {"payload", "protected", "signature"})

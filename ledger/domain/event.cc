@@ -1,5 +1,6 @@
 #include "ledger/domain/event.h"
 
+#include "ledger/util/json.h"
 #include "ledger/util/json_scan.h"
 
 namespace certledger::domain {
@@ -36,8 +37,10 @@ bool is_lower_hex(std::string_view s) {
 }  // namespace
 
 Result<Event> parse_event(std::string_view bytes) {
-  json j = json::parse(bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  auto parsed = parse_json(bytes, "the event");
+  if (!parsed.ok()) return bad(parsed.error().message);
+  json j = std::move(*parsed);
+  if (!j.is_object()) return bad("not a JSON object");
   static const char* known[] = {"v", "id", "type", "stream", "seq", "authority",
                                 "kind", "actor", "time", "data", "prev"};
   for (auto it = j.begin(); it != j.end(); ++it) {

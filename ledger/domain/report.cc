@@ -96,6 +96,12 @@ Result<json> report_registration(const json& fields, const CertificateState& the
   CL_TRY(validate_record(test_report_descriptor(), fields, today));
   if (!now.exists || now.kind != "testing_institution")
     return make_error(Errc::forbidden, "only a testing institution with a 建设工程质量检测机构资质证书 registers reports");
+  // A cancelled, revoked or withdrawn qualification ends registration, for
+  // tests of any date: nothing can be backdated into the time it was valid.
+  if (is_terminal(now.status))
+    return make_error(Errc::forbidden, std::string("the institution's certificate is ") + status_name(now.status) +
+                                           (now.status_reason.empty() ? "" : " (" + now.status_reason + ")") +
+                                           ": it registers no more reports");
   const Date test_date = *parse_date(fields.at("test_date").get<std::string>());
   auto refuse = [&](std::string why) {
     return make_error(Errc::rule_violation, "on the test date " + test_date.to_string() + " " + why, "test_date");

@@ -2,9 +2,14 @@
 
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
+#include <jpeglib.h>
+
 #include "ledger/domain/identifiers.h"
+#include "ledger/domain/image.h"
 
 namespace certledger::domain {
 namespace {
@@ -143,7 +148,7 @@ nlohmann::json SampleGenerator::fields(const KindDescriptor& kind, const Authori
   } else {
     f["name"] = person_name();
     f["id_number"] = id_number(area.substr(0, 4) + "02");
-    f["photo"] = photo_ref.empty() ? "sha256:" + std::string(64, 'a') : photo_ref;
+    f["photo"] = photo_ref.empty() ? default_photo_reference() : photo_ref;
     if (kind.field("gender")) f["gender"] = next(2) ? "男" : "女";
     if (kind.code == "staff_training") f["post"] = pick(rng_, kStaffPosts);
     if (kind.code == "special_operation") f["post"] = pick(rng_, kOperationPosts);
@@ -213,6 +218,44 @@ void chunk(std::string& png, const char* type, const std::string& data) {
 }
 
 }  // namespace
+
+const std::string& SampleGenerator::default_photo_reference() {
+  static const std::string ref = photo_reference(sample_photo_png(0));
+  return ref;
+}
+
+std::string SampleGenerator::sample_photo_jpeg(uint32_t variant, int w, int h) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);  // the defaults exit on error: our own fixed inputs cannot fail
+  jpeg_create_compress(&c);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &out, &size);
+  c.image_width = static_cast<JDIMENSION>(w);
+  c.image_height = static_cast<JDIMENSION>(h);
+  c.input_components = 1;
+  c.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 85, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::string row(static_cast<size_t>(w), '\0');
+  while (c.next_scanline < c.image_height) {
+    const int y = static_cast<int>(c.next_scanline) * 128 / h;
+    for (int x = 0; x < w; ++x) {
+      const int px = x * 96 / w, dx = px - 48, dy = y - 48, sx = px - 48, sy = y - 150;
+      const bool person = dx * dx + dy * dy * 4 / 5 < 22 * 22 || (sx * sx + sy * sy / 2 < 60 * 60 && y > 80);
+      row[static_cast<size_t>(x)] = static_cast<char>(person ? 70 + (variant % 7) * 8 : 225 + (variant % 5) * 6);
+    }
+    JSAMPROW r = reinterpret_cast<JSAMPROW>(row.data());
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::string jpeg(reinterpret_cast<const char*>(out), size);
+  std::free(out);
+  return jpeg;
+}
 
 std::string SampleGenerator::sample_photo_png(uint32_t variant) {
   // 96x128 greyscale: a head-and-shoulders silhouette. Stored (uncompressed)

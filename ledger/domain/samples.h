@@ -31,6 +31,11 @@ class SampleGenerator {
                         const std::string& photo_ref = {});
   // A small valid PNG (grey silhouette on a light background), for photos.
   static std::string sample_photo_png(uint32_t variant);
+  // The photo fields() names when given none: sample_photo_png(0), which a
+  // workload uploads (Ledger::put_blob) for each authority it issues with.
+  static const std::string& default_photo_reference();
+  // The same silhouette as a baseline JPEG (libjpeg), width x height.
+  static std::string sample_photo_jpeg(uint32_t variant, int width = 96, int height = 128);
 
   uint32_t next(uint32_t bound) { return std::uniform_int_distribution<uint32_t>(0, bound - 1)(rng_); }
   std::mt19937_64& rng() { return rng_; }

@@ -1,7 +1,5 @@
 #include "ledger/domain/validate.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <regex>
 #include <set>
@@ -107,6 +105,20 @@ Status validate_text(std::string_view field, const json& value, size_t max_chars
   }
   if (!value.is_string()) return field_error(field, std::string(field) + " must be a string");
   return check_text(field, field, value.get_ref<const std::string&>(), max_chars);
+}
+
+Status check_field_shapes(const json& fields, std::string_view member) {
+  const std::string m(member);
+  if (!fields.is_object()) return field_error(member, m + " must be an object");
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (it->is_object())
+      return field_error(it.key(), m + "." + it.key() + " must be a string or a list of strings");
+    if (it->is_array())
+      for (const auto& x : *it)
+        if (x.is_structured())
+          return field_error(it.key(), m + "." + it.key() + " must be a list of strings, not of lists or objects");
+  }
+  return {};
 }
 
 Status validate_value(const FieldSpec& spec, const json& v, std::optional<Date> today) {
@@ -256,62 +268,5 @@ Status validate_record(const RecordDescriptor& record, const json& fields, Date 
   if (*d > today) return field_error("test_date", "检测日期 (test_date) is in the future");
   return {};
 }
-
-std::optional<std::string> sniff_image_type(std::string_view b) {
-  if (b.size() >= 3 && b.substr(0, 3) == "\xff\xd8\xff") return "image/jpeg";
-  if (b.size() >= 8 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) return "image/png";
-  return std::nullopt;
-}
-
-Status check_image(std::string_view b) {
-  auto bad = [](const std::string& m) { return make_error(Errc::invalid_argument, "photo: " + m, "photo"); };
-  const auto type = sniff_image_type(b);
-  if (!type) return bad("not a JPEG or PNG image");
-  if (*type == "image/jpeg") {
-    // Some writers pad after the end-of-image marker.
-    if (b.find("\xff\xd9", b.size() > 64 ? b.size() - 64 : 0) == std::string_view::npos)
-      return bad("the JPEG has no end-of-image marker (cut short?)");
-    return {};
-  }
-  auto u32 = [&](size_t at) {
-    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) |
-           (uint32_t(uint8_t(b[at + 2])) << 8) | uint8_t(b[at + 3]);
-  };
-  std::string idat;
-  uint32_t width = 0, height = 0;
-  size_t at = 8;
-  bool end = false;
-  while (at + 12 <= b.size() && !end) {
-    const uint32_t len = u32(at);
-    if (len > b.size() - at - 12) return bad("a PNG chunk runs past the end of the file (cut short?)");
-    const std::string_view chunk = b.substr(at + 4, 4), data = b.substr(at + 8, len);
-    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(b.data() + at + 4), len + 4));
-    if (crc != u32(at + 8 + len)) return bad("PNG chunk " + std::string(chunk) + " is damaged (CRC mismatch)");
-    if (chunk == "IHDR" && len >= 8) width = u32(at + 8), height = u32(at + 12);
-    if (chunk == "IDAT") idat.append(data);
-    end = chunk == "IEND";
-    at += 12 + len;
-  }
-  if (!end) return bad("the PNG has no IEND chunk (cut short?)");
-  if (width == 0 || height == 0) return bad("the PNG has no image header");
-  if (uint64_t{width} * height > 64u * 1024 * 1024) return bad("the PNG is larger than 64 megapixels");
-  if (idat.empty()) return bad("the PNG has no image data");
-  z_stream z{};
-  if (inflateInit(&z) != Z_OK) return make_error(Errc::internal, "zlib: cannot initialise");
-  z.next_in = reinterpret_cast<Bytef*>(idat.data());
-  z.avail_in = static_cast<uInt>(idat.size());
-  char out[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(out);
-    z.avail_out = sizeof out;
-    rc = inflate(&z, Z_NO_FLUSH);
-  }
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END) return bad("the PNG image data is damaged (does not inflate)");
-  return {};
-}
-
-std::string photo_reference(std::string_view bytes) { return "sha256:" + hash_hex(sha256(bytes)); }
 
 }  // namespace certledger::domain

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/domain/image.h"
 #include "ledger/domain/kinds.h"
 #include "ledger/util/result.h"
 #include "ledger/util/time.h"
@@ -21,6 +22,12 @@ Status validate_value(const FieldSpec& spec, const nlohmann::json& value,
 // The business number (证书编号) against the kind's number format.
 Status validate_number(const KindDescriptor& kind, std::string_view number);
 
+// The shape a field set (an issue's `fields`, an amendment's `changes`) must
+// have before anything copies, hashes or validates it: an object whose
+// values are scalars or lists of scalars. Cheap and flat; the descriptor's
+// checks come later. The error names `member`.
+Status check_field_shapes(const nlohmann::json& fields, std::string_view member);
+
 // A complete field set for issue/convert: an object, no unknown fields, every
 // required field present and valid, cross-field rules (valid_from <=
 // valid_until, issue_date not in the future).
@@ -32,15 +39,5 @@ Status validate_record(const RecordDescriptor& record, const nlohmann::json& fie
 // Free text outside the descriptor (reasons, decisions, operator names).
 Status validate_text(std::string_view field, const nlohmann::json& value, size_t max_chars,
                      bool required = true);
-
-// Photo handling: the JPEG/PNG content type by magic bytes, and the
-// content-hash reference stored in the event ("sha256:<hex>").
-std::optional<std::string> sniff_image_type(std::string_view bytes);
-// Whether a photo is an image a renderer can place: a JPEG with start and
-// end markers, or a PNG with intact chunk CRCs, a header, IEND and image
-// data that inflates completely (its Adler-32 checks). The error (field
-// "photo") says what is wrong.
-Status check_image(std::string_view bytes);
-std::string photo_reference(std::string_view bytes);
 
 }  // namespace certledger::domain

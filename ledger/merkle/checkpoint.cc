@@ -90,11 +90,11 @@ Result<Checkpoint> parse_checkpoint_body(std::string_view note) {
   Checkpoint c;
   c.origin = std::string(lines[0]);
   if (c.origin.empty()) return bad("empty origin");
+  // A decimal uint64 without leading zeros (C2SP tlog-checkpoint).
   const auto& sz = lines[1];
-  if (sz.empty() || sz.size() > 20 || (sz.size() > 1 && sz[0] == '0')) return bad("bad tree size");
-  for (char ch : sz)
-    if (ch < '0' || ch > '9') return bad("bad tree size");
-  c.size = std::stoull(std::string(sz));
+  auto size = parse_decimal(sz, 20);
+  if (!size || (sz.size() > 1 && sz[0] == '0')) return bad("bad tree size");
+  c.size = *size;
   auto root = base64_decode(lines[2]);
   if (!root || root->size() != 32) return bad("root hash is not 32 bytes of base64");
   std::memcpy(c.root.data(), root->data(), 32);
@@ -107,8 +107,10 @@ Result<Checkpoint> parse_checkpoint_body(std::string_view note) {
 
 Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name,
                                    const crypto::PublicKey& key) {
-  CL_ASSIGN(Checkpoint c, parse_checkpoint_body(note));
+  // The signature is checked over the body's bytes before the body is read:
+  // nothing in an unsigned note is interpreted.
   auto sep = note.find("\n\n");
+  if (sep == std::string_view::npos) return bad("no blank line before the signatures");
   std::string_view body = note.substr(0, sep + 1);
   if (note.back() != '\n') return bad("note must end with a newline");
   uint32_t want = note_key_hash(key_name, key);
@@ -124,7 +126,7 @@ Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_n
                   (uint32_t(uint8_t((*blob)[2])) << 8) | uint8_t((*blob)[3]);
     if (kh != want) continue;
     if (!key.verify(body, blob->substr(4)).ok()) return bad("signature of " + std::string(key_name) + " does not verify");
-    return c;
+    return parse_checkpoint_body(note);
   }
   return bad("no signature by " + std::string(key_name));
 }

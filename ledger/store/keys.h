@@ -20,7 +20,7 @@ inline constexpr const char* kCfIdempotency = "idempotency";  // scope 0x00 key 
 inline constexpr const char* kCfClaims = "claims";            // claim -> stream
 inline constexpr const char* kCfMerkle = "merkle";            // u8 level be64(index) -> hash32
 inline constexpr const char* kCfCheckpoints = "checkpoints";  // be64(size) -> signed note
-inline constexpr const char* kCfBlobs = "blobs";              // "sha256:<hex>" -> bytes (photos)
+inline constexpr const char* kCfBlobs = "blobs";              // "sha256:<hex>" -> bytes (photos); owners
 
 // Keys in the meta column family.
 inline constexpr const char* kMetaLastPosition = "last_position";  // be64
@@ -43,6 +43,13 @@ inline std::string stream_prefix(std::string_view stream) {
 inline std::string merkle_key(merkle::NodeId id) {
   std::string k(1, static_cast<char>(id.level));
   put_be64(k, id.index);
+  return k;
+}
+// In the blobs family beside the blob: an authority that uploaded it (empty value).
+inline std::string blob_owner_key(std::string_view ref, std::string_view authority) {
+  std::string k(ref);
+  k += '\0';
+  k += authority;
   return k;
 }
 inline std::string idempotency_key(std::string_view scope, std::string_view key) {

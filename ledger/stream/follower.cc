@@ -21,9 +21,7 @@ std::optional<std::string> header(const rd_kafka_message_t* m, const char* name)
 }
 
 std::optional<uint64_t> to_u64(const std::optional<std::string>& s) {
-  if (!s || s->empty() || s->size() > 19 || s->find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoull(*s);
+  return s ? parse_decimal(*s) : std::nullopt;
 }
 
 }  // namespace
@@ -72,6 +70,7 @@ Follower::~Follower() { stop(); }
 void Follower::halt(std::string why) {
   spdlog::critical("replica HALTED, nothing more is applied: {}", why);
   stats_.halted = true;
+  halted_.store(true, std::memory_order_release);
   stats_.error = std::move(why);
 }
 
@@ -150,19 +149,53 @@ void Follower::on_checkpoint(const rd_kafka_message_t* m) {
   std::string note(static_cast<const char*>(m->payload), m->len);
   auto c = merkle::open_checkpoint(note, options_.origin, options_.log_key);
   if (!c.ok()) return halt("checkpoint rejected: " + c.error().message);
-  pending_checkpoints_[c->size] = note;
+  // A republished checkpoint (the primary's heartbeat) is checked again:
+  // its arrival is what says the primary still stands behind this size.
+  pending_checkpoints_[c->size] = {std::move(note), std::chrono::steady_clock::now()};
+  stats_.newest_checkpoint = std::max(stats_.newest_checkpoint, c->size);
 }
 
 void Follower::check_checkpoints() {
   while (!stats_.halted && !pending_checkpoints_.empty() && pending_checkpoints_.begin()->first <= stats_.applied) {
-    auto [size, note] = *pending_checkpoints_.begin();
-    pending_checkpoints_.erase(pending_checkpoints_.begin());
-    auto c = merkle::open_checkpoint(note, options_.origin, options_.log_key);
+    auto node = pending_checkpoints_.extract(pending_checkpoints_.begin());
+    const uint64_t size = node.key();
+    const PendingCheckpoint& p = node.mapped();
+    auto c = merkle::open_checkpoint(p.note, options_.origin, options_.log_key);
     auto root = merkle::subtree_root(0, size, ledger_.store().node_source());
-    if (!root.ok() || *root != c->root)
+    if (!c.ok() || !root.ok() || *root != c->root)
       return halt("checkpoint of size " + std::to_string(size) + " does not match the records received");
-    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_sync(store::kCfCheckpoints, be64(size), note);
+    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_sync(store::kCfCheckpoints, be64(size), p.note);
     ++stats_.checkpoints;
+    if (!stats_.caught_up_at || p.arrived > *stats_.caught_up_at) {
+      stats_.caught_up_at = p.arrived;
+      caught_up_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(p.arrived.time_since_epoch()).count(),
+                          std::memory_order_release);
+    }
+  }
+}
+
+std::optional<std::string> Follower::stale_for(std::chrono::milliseconds bound) const {
+  // Atomics, not mu_: the follower holds mu_ while a group commits, and
+  // public reads must not wait for that.
+  if (halted_.load(std::memory_order_acquire)) return std::string("the replica halted on a record or checkpoint it could not verify");
+  const int64_t at = caught_up_ns_.load(std::memory_order_acquire);
+  if (at == 0) return std::string("no checkpoint of the primary confirmed since this replica started");
+  const auto age = std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(at);
+  if (age > bound)
+    return "the newest checkpoint of the primary this replica has caught up with arrived " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) + " s ago";
+  return std::nullopt;
+}
+
+// Everything a message can throw (allocation, a library's exception) halts
+// the follower with the reason; the process goes on serving (as stale).
+void Follower::on_message(const rd_kafka_message_t* m) {
+  try {
+    const std::string_view topic = rd_kafka_topic_name(m->rkt);
+    if (topic == options_.kafka.events_topic()) on_event(m);
+    else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+  } catch (const std::exception& e) {
+    halt(std::string("error while handling a message: ") + e.what());
   }
 }
 
@@ -182,9 +215,7 @@ void Follower::run() {
       std::lock_guard lock(mu_);
       for (int taken = 0; m; ++taken) {
         if (!m->err && !stats_.halted) {
-          const std::string_view topic = rd_kafka_topic_name(m->rkt);
-          if (topic == options_.kafka.events_topic()) on_event(m);
-          else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+          on_message(m);
         } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           spdlog::warn("replica consumer: {}", rd_kafka_message_errstr(m));
         }
@@ -192,8 +223,12 @@ void Follower::run() {
         m = taken < 4096 ? rd_kafka_consumer_poll(consumer_.get(), 0) : nullptr;
       }
       if (!stats_.halted) {
-        apply_ready();
-        check_checkpoints();
+        try {
+          apply_ready();
+          check_checkpoints();
+        } catch (const std::exception& e) {
+          halt(std::string("error while applying: ") + e.what());
+        }
         watch_gap();
       }
     }

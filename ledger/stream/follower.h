@@ -7,7 +7,16 @@
 // the trusted log key's signature and match the root the replica computed.
 // A record or checkpoint that fails verification halts the follower with a
 // loud error: nothing unverified is ever applied or served. Duplicates (same
-// position) are dropped after a byte-for-byte comparison.
+// position) are dropped after a byte-for-byte comparison. Nothing read from
+// Kafka is interpreted before its signature is checked, numbers in headers
+// are bounded, and an exception while handling a message halts the follower
+// (it never takes the process down).
+//
+// Freshness: the follower notes when each checkpoint arrived. Its data is
+// as new as the newest checkpoint whose records it has all applied; the
+// primary republishes its latest checkpoint while idle (RelayOptions::
+// heartbeat_ms), so a replica that stops hearing from its primary, or
+// falls behind it, sees that age grow (stale_for).
 #pragma once
 
 #include <atomic>
@@ -36,8 +45,12 @@ struct FollowerStats {
   uint64_t buffered = 0;       // records received ahead of a gap
   uint64_t duplicates = 0;
   uint64_t checkpoints = 0;    // verified checkpoints
+  uint64_t newest_checkpoint = 0;  // size of the newest verified checkpoint received
   bool halted = false;
   std::string error;           // why it halted, or why it is stalled (a missing position)
+  // When the newest checkpoint whose records are all applied arrived; empty
+  // before the first since start.
+  std::optional<std::chrono::steady_clock::time_point> caught_up_at;
 };
 
 class Follower {
@@ -46,6 +59,10 @@ class Follower {
   static Result<std::unique_ptr<Follower>> start(Ledger& ledger, FollowerOptions options);
   ~Follower();
   FollowerStats stats() const;
+  // Why this replica's data cannot be presented as live now: halted, no
+  // checkpoint caught up with since start, or the newest one caught up with
+  // arrived longer than `bound` ago. nullopt when it is current.
+  std::optional<std::string> stale_for(std::chrono::milliseconds bound) const;
   bool wait_for(uint64_t position, std::chrono::milliseconds timeout) const;
   void stop();
 
@@ -54,6 +71,7 @@ class Follower {
   void run();
   void on_event(const rd_kafka_message_t* m);
   void on_checkpoint(const rd_kafka_message_t* m);
+  void on_message(const rd_kafka_message_t* m);
   void apply_ready();
   void check_checkpoints();
   void halt(std::string why);
@@ -72,9 +90,15 @@ class Follower {
     int64_t offset;
   };
   std::map<uint64_t, Pending> pending_;                  // position -> record not yet applied
-  std::map<uint64_t, std::string> pending_checkpoints_;  // size -> note
+  struct PendingCheckpoint {
+    std::string note;
+    std::chrono::steady_clock::time_point arrived;
+  };
+  std::map<uint64_t, PendingCheckpoint> pending_checkpoints_;  // size -> note
   std::map<int32_t, int64_t> commit_;                    // events partition -> next offset to commit
   FollowerStats stats_;
+  std::atomic<bool> halted_{false};      // stats_.halted, readable without mu_
+  std::atomic<int64_t> caught_up_ns_{0};  // stats_.caught_up_at (steady clock), 0: none
   // Since when the next position has been missing while later ones wait.
   std::optional<std::chrono::steady_clock::time_point> gap_since_;
   void watch_gap();

@@ -202,23 +202,34 @@ void Relay::send_checkpoints() {
   // A checkpoint goes out after the records it covers are confirmed.
   for (auto& [size, note] : store_.checkpoints(cp_cursor + 1)) {
     if (size > cursor) break;
-    const std::string s = std::to_string(size);
-    rd_kafka_headers_t* h = rd_kafka_headers_new(2);
-    rd_kafka_header_add(h, "tree_size", -1, s.data(), static_cast<ssize_t>(s.size()));
-    rd_kafka_header_add(h, "origin", -1, options_.origin.data(), static_cast<ssize_t>(options_.origin.size()));
-    auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.checkpoints_topic().c_str()),
-                                 RD_KAFKA_V_KEY(options_.origin.data(), options_.origin.size()),
-                                 RD_KAFKA_V_VALUE(note.data(), note.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_HEADERS(h),
-                                 RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(size | kTopicCheckpoint)), RD_KAFKA_V_END);
-    if (err) {
-      rd_kafka_headers_destroy(h);
-      return;
-    }
-    std::lock_guard lock(mu_);
-    cp_inflight_ = size;
+    produce_checkpoint(size, note);
     return;  // one at a time, in order
   }
+  // Nothing new: the latest again now and then, so a follower can tell an
+  // idle primary from one it has lost (doc/kafka_topics.md).
+  const auto now = std::chrono::steady_clock::now();
+  if (options_.heartbeat_ms > 0 && cp_cursor > 0 &&
+      now - last_checkpoint_sent_ >= std::chrono::milliseconds(options_.heartbeat_ms))
+    if (auto note = store_.checkpoint_at(cp_cursor)) produce_checkpoint(cp_cursor, *note);
+}
+
+void Relay::produce_checkpoint(uint64_t size, const std::string& note) {
+  const std::string s = std::to_string(size);
+  rd_kafka_headers_t* h = rd_kafka_headers_new(2);
+  rd_kafka_header_add(h, "tree_size", -1, s.data(), static_cast<ssize_t>(s.size()));
+  rd_kafka_header_add(h, "origin", -1, options_.origin.data(), static_cast<ssize_t>(options_.origin.size()));
+  auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.checkpoints_topic().c_str()),
+                               RD_KAFKA_V_KEY(options_.origin.data(), options_.origin.size()),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(note.data()), note.size()),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(size | kTopicCheckpoint)), RD_KAFKA_V_END);
+  if (err) {
+    rd_kafka_headers_destroy(h);
+    return;
+  }
+  last_checkpoint_sent_ = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  cp_inflight_ = size;
 }
 
 void Relay::run() {

@@ -44,6 +44,9 @@ struct RelayOptions {
   // existed): the message, or nullopt for none. May be empty.
   std::function<std::optional<std::string>(const RecordEnvelope&)> status_of;
   bool reset_cursor = false;  // republish everything (an empty embedded cluster)
+  // While no new checkpoint is due, the latest is produced again this often
+  // (0: never), so followers can tell an idle primary from a lost one.
+  int heartbeat_ms = 10000;
   std::string origin;
 };
 
@@ -76,6 +79,7 @@ class Relay {
   void run();
   void send_more();
   void send_checkpoints();
+  void produce_checkpoint(uint64_t size, const std::string& note);
   void on_delivery(const rd_kafka_message_t* m);
   static void delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
   void persist_cursor();
@@ -91,6 +95,7 @@ class Relay {
   // Relay-thread state (stats readers take mu_).
   uint64_t cursor_ = 0, persisted_ = 0, next_ = 1;
   uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_sent_{};  // relay thread only
   std::deque<bool> delivered_ahead_;  // [i]: position cursor_ + 1 + i confirmed
   size_t inflight_ = 0;
   bool restart_ = false;

@@ -1,6 +1,7 @@
 #include "ledger/util/encoding.h"
 
 #include <array>
+#include <charconv>
 
 namespace certledger {
 namespace {
@@ -157,6 +158,16 @@ std::string be64(uint64_t v) {
   s.reserve(8);
   put_be64(s, v);
   return s;
+}
+
+std::optional<uint64_t> parse_decimal(std::string_view text, size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return std::nullopt;
+  for (char c : text)
+    if (c < '0' || c > '9') return std::nullopt;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;  // out of range
+  return v;
 }
 
 }  // namespace certledger

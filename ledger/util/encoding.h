@@ -19,6 +19,12 @@ std::string base64url_encode(std::string_view bytes);
 // Strict: rejects padding, whitespace and non-canonical trailing bits.
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// An unsigned decimal of 1 to max_digits ASCII digits (no sign, space or
+// other character) that fits in 64 bits; nullopt otherwise. Every number that
+// arrives as text (query parameters, Kafka headers, checkpoint sizes) is read
+// with this: nothing that throws, nothing that wraps.
+std::optional<uint64_t> parse_decimal(std::string_view text, size_t max_digits = 19);
+
 // Crockford base32 (0-9 A-Z without I L O U), upper case, no padding.
 std::string base32_crockford(std::string_view bytes);
 

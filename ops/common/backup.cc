@@ -24,8 +24,11 @@ Status copy_tree(const fs::path& from, const fs::path& to) {
 
 Result<nlohmann::json> backup_data_dir(Ledger& ledger, const std::string& data_dir, const std::string& to) {
   std::error_code ec;
-  fs::create_directories(fs::path(to), ec);
-  fs::permissions(fs::path(to), fs::perms::owner_all, ec);
+  if (!fs::exists(to, ec)) {
+    fs::create_directories(fs::path(to), ec);
+    if (ec) return make_error(Errc::io_error, "cannot create " + to + ": " + ec.message());
+    fs::permissions(fs::path(to), fs::perms::owner_all, ec);
+  }
   // Keys first: a backup must never hold records signed by a key it lacks.
   CL_TRY(copy_tree(fs::path(data_dir) / "keys", fs::path(to) / "keys"));
   if (fs::exists(fs::path(data_dir) / "tokens.json"))
@@ -34,6 +37,28 @@ Result<nlohmann::json> backup_data_dir(Ledger& ledger, const std::string& data_d
   CL_ASSIGN(auto s, store::backup_store(ledger.store(), (fs::path(to) / "rocksdb").string()));
   return nlohmann::json{{"backup_id", s.backup_id}, {"bytes", s.bytes}, {"files", s.files},
                         {"last_position_at_start", s.last_position}, {"to", to}};
+}
+
+Result<nlohmann::json> backup_under(Ledger& ledger, const std::string& data_dir, const std::string& root,
+                                    const std::string& name) {
+  const bool plain = !name.empty() && name.size() <= 100 && name != "." && name != ".." &&
+                     name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                         std::string::npos;
+  if (!plain)
+    return make_error(Errc::invalid_argument,
+                      "a backup is named by one path component of letters, digits, '.', '_' and '-' (at most 100)", "to");
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    fs::create_directories(root, ec);
+    if (ec) return make_error(Errc::io_error, "cannot create the backup root " + root + ": " + ec.message());
+    fs::permissions(root, fs::perms::owner_all, ec);
+  }
+  const fs::path to = fs::path(root) / name;
+  if (fs::exists(to, ec) && (!fs::is_directory(to, ec) || !fs::is_empty(to, ec)))
+    return make_error(Errc::already_exists, "backup " + name + " exists already: choose a new name", "to");
+  CL_ASSIGN(auto out, backup_data_dir(ledger, data_dir, to.string()));
+  out["to"] = name;
+  return out;
 }
 
 Result<AuditSummary> restore_data_dir(const std::string& from, const std::string& data_dir) {

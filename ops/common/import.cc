@@ -5,8 +5,10 @@
 #include <sstream>
 
 #include "ledger/domain/kinds.h"
+#include "ledger/domain/validate.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json.h"
 #include "ledger/util/utf8.h"
 
 namespace certledger::ops {
@@ -131,12 +133,20 @@ Result<std::vector<ImportRow>> read_import_file(const std::string& path, const s
       if (trim(line).empty()) continue;
       ImportRow r;
       r.line = n;
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) r.error = "not a JSON object";
-      else {
-        r.kind = j.value("kind", default_kind);
-        if (!j.contains("fields") || !j["fields"].is_object()) r.error = "needs a \"fields\" object";
-        else r.fields = j["fields"];
+      auto j = parse_json(line, "the row");
+      if (!j.ok()) {
+        r.error = j.error().message;
+      } else if (!j->is_object()) {
+        r.error = "not a JSON object";
+      } else if (j->contains("kind") && !(*j)["kind"].is_string()) {
+        r.error = "\"kind\" must be a string";
+      } else if (!j->contains("fields")) {
+        r.error = "needs a \"fields\" object";
+      } else if (auto shape = domain::check_field_shapes((*j)["fields"], "fields"); !shape.ok()) {
+        r.error = shape.error().message;
+      } else {
+        r.kind = j->value("kind", default_kind);
+        r.fields = std::move((*j)["fields"]);
       }
       rows.push_back(std::move(r));
     }
@@ -216,7 +226,7 @@ Result<ImportReport> import_file(Ledger& ledger, const std::string& path, const 
         bytes = is.str();
       }
       if (!bytes.empty()) {
-        auto ref = ledger.put_blob(bytes);
+        auto ref = ledger.put_blob(o.authority, bytes);
         if (!ref.ok()) {
           reject("photo: " + ref.error().message);
           continue;

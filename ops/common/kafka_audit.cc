@@ -7,6 +7,8 @@
 #include "ledger/audit.h"
 #include "ledger/domain/certificate.h"
 #include "ledger/ledger.h"
+#include "ledger/util/encoding.h"
+#include "ledger/util/json.h"
 
 namespace certledger::ops {
 
@@ -68,12 +70,13 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   Status bad;
   CL_TRY(read_topic(k, k.events_topic(), [&](const rd_kafka_message_t* m) {
     auto pos = header(m, "position");
-    if (!pos || pos->empty() || pos->find_first_not_of("0123456789") != std::string::npos) {
-      bad = make_error(Errc::corruption, "events message without a position header");
+    auto position = pos ? parse_decimal(*pos) : std::nullopt;
+    if (!position) {
+      bad = make_error(Errc::corruption, "events message without a valid position header");
       return;
     }
     std::string rec(static_cast<const char*>(m->payload), m->len);
-    auto [it, fresh] = records.emplace(std::stoull(*pos), rec);
+    auto [it, fresh] = records.emplace(*position, rec);
     if (!fresh) {
       ++duplicates;
       if (it->second != rec) bad = make_error(Errc::corruption, "position " + *pos + " appears with different bytes");
@@ -86,8 +89,8 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   }));
   std::unordered_map<std::string, json> status;
   CL_TRY(read_topic(k, k.status_topic(), [&](const rd_kafka_message_t* m) {
-    json j = json::parse(std::string(static_cast<const char*>(m->payload), m->len), nullptr, false);
-    if (!j.is_discarded() && m->key) status[std::string(static_cast<const char*>(m->key), m->key_len)] = j;
+    auto j = parse_json(std::string_view(static_cast<const char*>(m->payload), m->len), "a status message");
+    if (j.ok() && j->is_object() && m->key) status[std::string(static_cast<const char*>(m->key), m->key_len)] = std::move(*j);
   }));
 
   Auditor auditor(log_key);
@@ -118,7 +121,11 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     auto it = status.find(id);
     if (it == status.end()) return make_error(Errc::corruption, "no status message for certificate " + id);
     const json& j = it->second;
-    if (j.value("status", "") != domain::status_name(s.status) || j.value("version", 0u) != s.doc_version)
+    const auto status_it = j.find("status"), version_it = j.find("version");
+    const bool agrees = status_it != j.end() && status_it->is_string() &&
+                        *status_it == domain::status_name(s.status) && version_it != j.end() &&
+                        version_it->is_number_unsigned() && version_it->get<uint64_t>() == s.doc_version;
+    if (!agrees)
       return make_error(Errc::corruption, "status topic disagrees with the events for certificate " + id + ": " +
                                               j.dump() + " vs " + domain::status_name(s.status) + " v" +
                                               std::to_string(s.doc_version));

@@ -41,12 +41,17 @@ json KafkaRuntime::status() const {
   if (follower) {
     auto s = follower->stats();
     j["replica"] = {{"applied", s.applied}, {"buffered", s.buffered}, {"checkpoints", s.checkpoints},
-                    {"halted", s.halted}, {"error", s.error}};
+                    {"newest_checkpoint", s.newest_checkpoint}, {"halted", s.halted}, {"error", s.error}};
+    if (s.caught_up_at)
+      j["replica"]["caught_up_seconds_ago"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *s.caught_up_at).count();
   }
   return j;
 }
 
-bool KafkaRuntime::ready() const { return !follower || !follower->stats().halted; }
+std::optional<std::string> KafkaRuntime::stale_reason() const {
+  return follower ? follower->stale_for(max_staleness) : std::nullopt;
+}
 
 void KafkaRuntime::add_metrics(api::Metrics& m) const {
   m.add_writer([this](std::string& out) {
@@ -62,6 +67,8 @@ void KafkaRuntime::add_metrics(api::Metrics& m) const {
       api::Metrics::gauge(out, "certledger_replica_applied_position", "Last verified and applied position.", double(s.applied));
       api::Metrics::gauge(out, "certledger_replica_buffered", "Records received ahead of a gap.", double(s.buffered));
       api::Metrics::gauge(out, "certledger_replica_halted", "1 if verification failed and the replica stopped.", s.halted ? 1 : 0);
+      api::Metrics::gauge(out, "certledger_replica_stale", "1 if public status answers are refused as not live.",
+                          follower->stale_for(max_staleness) ? 1 : 0);
     }
   });
 }
@@ -76,6 +83,7 @@ void KafkaRuntime::stop() {
 
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& c) {
   auto rt = std::make_unique<KafkaRuntime>();
+  rt->max_staleness = std::chrono::milliseconds(c.replica_max_staleness_ms);
   if (c.kafka == "off") return rt;
   stream::KafkaConfig k;
   k.prefix = c.kafka_prefix;
@@ -109,6 +117,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Con
   ro.kafka = k;
   ro.origin = ledger.origin();
   ro.reset_cursor = rt->cluster != nullptr;  // a new embedded cluster starts empty
+  ro.heartbeat_ms = c.checkpoint_heartbeat_ms;
   use_status_feed(ro, ledger);
   CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
   stream::Relay* relay = rt->relay.get();

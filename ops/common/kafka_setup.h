@@ -20,7 +20,10 @@ struct KafkaRuntime {
   std::unique_ptr<stream::Follower> follower;
   std::string bootstrap;
   nlohmann::json status() const;
-  bool ready() const;
+  // A replica's reason not to present its data as live (Follower::stale_for
+  // with the configured bound); nullopt on a primary or a current replica.
+  std::optional<std::string> stale_reason() const;
+  std::chrono::milliseconds max_staleness{60000};
   void add_metrics(api::Metrics& m) const;
   void stop();
 };

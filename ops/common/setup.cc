@@ -7,6 +7,7 @@
 #include "ledger/merkle/checkpoint.h"
 #include "projections/queries.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json.h"
 #include <random>
 #include <rocksdb/db.h>
 
@@ -49,11 +50,15 @@ Result<std::vector<TrustedLog>> read_trust_file(const std::string& path) {
   if (!in) return make_error(Errc::io_error, "cannot read trust file " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("logs") || !j["logs"].is_array())
-    return make_error(Errc::invalid_argument, path + ": expected {\"logs\": [{\"origin\", \"log_key\"}]}");
+  const Error shape = make_error(Errc::invalid_argument, path + ": expected {\"logs\": [{\"origin\", \"log_key\"}]}");
+  auto j = parse_json(ss.str(), path);
+  if (!j.ok()) return make_error(Errc::invalid_argument, j.error().message);
+  if (!j->is_object() || !j->contains("logs") || !(*j)["logs"].is_array()) return shape;
   std::vector<TrustedLog> out;
-  for (const auto& l : j["logs"]) {
+  for (const auto& l : (*j)["logs"]) {
+    if (!l.is_object() || !l.contains("origin") || !l["origin"].is_string() || !l.contains("log_key") ||
+        !l["log_key"].is_string())
+      return shape;
     auto vkey = merkle::parse_note_verifier_key(l.value("log_key", ""));
     if (!vkey.ok()) return make_error(Errc::invalid_argument, path + ": " + vkey.error().message);
     if (vkey->first != l.value("origin", ""))
@@ -111,7 +116,7 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
       c.kind = std::string(kind.code);
       std::string photo;
       if (kind.field("photo")) {
-        CL_ASSIGN(photo, ledger.put_blob(domain::SampleGenerator::sample_photo_png(n)));
+        CL_ASSIGN(photo, ledger.put_blob(a.code, domain::SampleGenerator::sample_photo_png(n)));
       }
       c.fields = gen.fields(kind, a, today.plus_days(-400 + n * 3), photo);
       CL_ASSIGN(Outcome issued, exec(a.code, c));

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -29,6 +31,8 @@ int fail(const Context& ctx, const Error& e) {
 
 int main(int argc, char** argv) {
   using namespace certledger::ctl;
+  // Data dirs, exports and backups hold personal data and private keys.
+  ::umask(077);
   CLI::App app{"ledgerctl - offline tools for a certledger data dir\n"
                "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 I/O error."};
   app.require_subcommand(1);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ledger/audit.h"
+#include "ledger/util/json.h"
 #include "ops/common/backup.h"
 #include "ops/common/import.h"
 #include "ops/common/kafka_audit.h"
@@ -52,9 +53,10 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
     std::string line;
     while (std::getline(cin, line)) {
       if (line.empty()) continue;
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded()) return make_error(Errc::corruption, checkpoints + ": not JSONL");
-      CL_TRY(a.expect_checkpoint(j.value("tree_size", 0ull), j.value("checkpoint", "")));
+      auto j = parse_json(line, checkpoints);
+      if (!j.ok() || !j->is_object() || !(*j)["tree_size"].is_number_unsigned() || !(*j)["checkpoint"].is_string())
+        return make_error(Errc::corruption, checkpoints + ": each line must be {\"tree_size\": N, \"checkpoint\": \"...\"}");
+      CL_TRY(a.expect_checkpoint((*j)["tree_size"].get<uint64_t>(), (*j)["checkpoint"].get<std::string>()));
     }
   }
   std::ifstream in(file);

@@ -5,6 +5,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -71,6 +73,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   api::Config config = *cfg;
+  // The data dir holds personal data and private keys: nothing this process
+  // creates is readable by others, whatever the umask it was started with.
+  ::umask(077);
   setup_logging(config);
 
   ops::OpenOptions oo;
@@ -108,25 +113,34 @@ int main(int argc, char** argv) {
       CL_ASSIGN(auto fmt, render::DocumentService::parse_format(format));
       return documents->render(id, version, masked, fmt);
     };
+  ext.stale_reason = [k = kafka->get()] { return k->stale_reason(); };
   api::Service* service_ptr = nullptr;
-  // POST /api/v1/admin/backup {"to": DIR}: an online backup while serving.
+  // POST /api/v1/admin/backup {"to": NAME}: an online backup while serving,
+  // into a new directory NAME under the configured backup root. A backup
+  // holds every authority's keys and the token file: log-wide admins only.
   ext.routes.push_back([&](const api::Request& req) -> std::optional<api::Response> {
     if (req.path() != "/api/v1/admin/backup") return std::nullopt;
     api::Response r;
     auto who = service_ptr->authenticate(req);
-    if (!who.ok()) r = api::problem_from(who.error());
-    else if (who->role != domain::Role::admin)
-      r = api::problem_from(make_error(Errc::forbidden, "backups need the admin role"));
-    else if (req.method != "POST")
+    if (req.method != "POST") {
       r = api::problem(405, "method-not-allowed", "Method not allowed", "use POST");
-    else {
-      auto body = nlohmann::json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.contains("to") || !body["to"].is_string())
-        r = api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"/backup/dir\"}", "to");
-      else if (auto out = ops::backup_data_dir(ledger, config.data_dir, body["to"].get<std::string>()); !out.ok())
-        r = api::problem_from(out.error());
-      else
-        r = api::Response::json(200, *out);
+      r.set("Allow", "POST");
+    } else if (!who.ok()) {
+      r = api::problem_from(who.error());
+    } else if (who->role != domain::Role::admin || !who->log_wide) {
+      r = api::problem_from(make_error(Errc::forbidden, "backups need a log-wide admin token (ledgerctl token create --log-wide)"));
+    } else if (config.backup_root.empty()) {
+      r = api::problem_from(make_error(Errc::forbidden, "backups over HTTP are off: set backup_root in the configuration"));
+    } else if (auto body = api::parse_body(req, {"to"}); !body.ok()) {
+      r = api::problem(400, "bad-request", "Malformed request", body.error().message, body.error().field);
+    } else if (!body->contains("to") || !(*body)["to"].is_string()) {
+      r = api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"NAME\"}", "to");
+    } else if (auto out = ops::backup_under(ledger, config.data_dir, config.backup_root,
+                                            (*body)["to"].get<std::string>());
+               !out.ok()) {
+      r = api::problem_from(out.error());
+    } else {
+      r = api::Response::json(200, *out);
     }
     r.route = "/api/v1/admin/backup";
     return r;
@@ -140,7 +154,7 @@ int main(int argc, char** argv) {
   }
   const std::string host = config.listen.substr(0, config.listen.rfind(':'));
   const std::string addr = host + ":" + std::to_string(server.port());
-  if (config.public_base_url.empty()) config.public_base_url = "http://" + addr;
+  if (config.public_base_url.empty()) config.public_base_url = config.scheme() + "://" + addr;
   documents->set_base_url(config.base_url());
   {
     std::ofstream f(std::filesystem::path(config.data_dir) / "ledgerd.addr");
@@ -163,7 +177,7 @@ int main(int argc, char** argv) {
       spdlog::info("statistics: {}/stats", config.base_url());
     }
   }
-  spdlog::info("listening on http://{} (public base {})", addr, config.base_url());
+  spdlog::info("listening on {}://{} (public base {})", config.scheme(), addr, config.base_url());
   server.run();
   spdlog::info("stopped serving; sealing the log");
   if (auto* seq = ledger.sequencer()) seq->stop();  // final checkpoint

@@ -123,13 +123,18 @@ TEST(Reports, PublicCheckShowsThenAndNowWithdrawalAndFileHash) {
   typo[5] = typo[5] == 'A' ? 'B' : 'A';
   EXPECT_EQ(w.call("GET", "/api/v1/reports/" + typo + "/check", "", "").status, 404);
 
-  // Withdrawal (作废) by the institution, with a reason, shows publicly.
-  auto wd = w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.institution_token);
+  // The revoked institution's tokens stopped working: it registers and
+  // withdraws nothing, not even a report dated before the revocation.
+  EXPECT_EQ(w.call("POST", "/api/v1/reports", w.report("地基基础", 5, "R-10").dump(), w.institution_token).status, 401);
+  EXPECT_EQ(w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.institution_token).status,
+            401);
+  // Withdrawal (作废) by the authority's approver, with a reason, shows publicly.
+  auto wd = w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.approver);
   ASSERT_EQ(wd.status, 201) << wd.body;
   j = json::parse(w.call("GET", "/api/v1/reports/" + code + "/check", "", "").body);
   EXPECT_EQ(j["status"], "withdrawn");
   EXPECT_EQ(j["withdraw_reason"], "数据错误");
-  EXPECT_EQ(w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"again"})", w.institution_token).status, 409);
+  EXPECT_EQ(w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"again"})", w.approver).status, 409);
 
   // Statistics: reports per institution and category.
   auto stats = w.call("GET", "/api/v1/stats", "", w.approver);

@@ -46,6 +46,7 @@ int crash_child(const std::string& dir) {
       auto r = ledger.register_authority(a, crypto::KeyAlg::ed25519, "crash");
       if (!r.ok()) return 4;
     }
+    if (!ledger.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok()) return 4;
     if (!ledger.has_active_key(a.code) && !ledger.rotate_key(a.code, crypto::KeyAlg::ed25519, "crash").ok()) return 5;
   }
   std::printf("READY\n");

@@ -290,7 +290,11 @@ TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
   EXPECT_FALSE(render::photo_usable(bad_crc));
   EXPECT_FALSE(render::photo_usable(good.substr(0, good.size() - 12)));
   EXPECT_FALSE(render::photo_usable("\xff\xd8\xff\xe0 truncated jpeg"));
-  EXPECT_TRUE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9")));
+  // Magic bytes and an end marker around bytes that are no JPEG.
+  EXPECT_FALSE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9")));
+  const std::string jpeg = domain::SampleGenerator::sample_photo_jpeg(1);
+  EXPECT_TRUE(render::photo_usable(jpeg));
+  EXPECT_FALSE(render::photo_usable(jpeg.substr(0, jpeg.size() / 2))) << "cut short";
   EXPECT_FALSE(render::photo_usable("GIF89a"));
 }
 

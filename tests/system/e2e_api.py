@@ -239,6 +239,8 @@ s, j, _, _ = curl("POST", "/api/v1/certificates", {"kind": "design", "fields": f
                   headers={"Idempotency-Key": "retry-1"}, template="/api/v1/certificates")
 check(s == 201 and j["position"] == pos and j["replayed"] is True, "idempotent retry returns the first answer")
 s, j, _, _ = curl("GET", "/readyz", template="/readyz")
+check(s == 200 and j == {"status": "ready"}, f"public readiness says ready and nothing more: {j}")
+s, j, _, _ = curl("GET", "/readyz", token=auditor, template="/readyz")
 check(j["last_position"] == pos, "the retry appended nothing")
 s, j, _, _ = curl("POST", "/api/v1/certificates", {"kind": "design", "fields": dict(fields, holder_name="别的公司")},
                   token=tok[code], headers={"Idempotency-Key": "retry-1"}, template="/api/v1/certificates")

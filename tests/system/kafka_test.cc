@@ -65,6 +65,7 @@ void workload(Ledger& l, int n, uint64_t seed) {
   for (const auto& a : auths)
     if (!l.authority(a.code)) {
       ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
+      ASSERT_TRUE(l.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
     }
   std::mt19937_64 rng(seed);
   domain::SampleGenerator gen(seed);

@@ -59,6 +59,7 @@ void authorities(Ledger& l) {
   for (const auto& a : domain::demo_authorities())
     if (!l.authority(a.code)) {
       ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "ops").ok());
+      ASSERT_TRUE(l.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
     }
 }
 

@@ -61,6 +61,7 @@ inline void register_demo_authorities(Ledger& l) {
   for (size_t i = 0; i < auths.size(); ++i) {
     auto r = l.register_authority(auths[i], algs[i], "admin");
     ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_TRUE(l.put_blob(auths[i].code, domain::SampleGenerator::sample_photo_png(0)).ok());
   }
 }
 

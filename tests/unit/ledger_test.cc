@@ -49,9 +49,10 @@ TEST(Ledger, RefusesPhotosThatWouldNotRender) {
   TempDir dir;
   auto l = open_ledger(dir.str());
   ASSERT_TRUE(l);
+  register_demo_authorities(*l);
   const std::string png = domain::SampleGenerator::sample_photo_png(3);
   auto refused = [&](const std::string& bytes, const std::string& reason) {
-    auto r = l->put_blob(bytes);
+    auto r = l->put_blob("GD-ZJT", bytes);
     ASSERT_FALSE(r.ok()) << reason;
     EXPECT_EQ(r.error().code, Errc::invalid_argument);
     EXPECT_EQ(r.error().field, "photo");
@@ -63,14 +64,19 @@ TEST(Ledger, RefusesPhotosThatWouldNotRender) {
   refused(damaged, "CRC mismatch");
   refused(png.substr(0, png.size() - 12), "no IEND");
   refused(png.substr(0, png.size() / 2), "cut short");
-  refused("\xff\xd8\xff\xe0 a JPEG that stops here", "end-of-image marker");
+  refused("\xff\xd8\xff\xe0 a JPEG that stops here", "does not decode");
+  refused(std::string("\xff\xd8\xff\xe0 random bytes between the markers \xff\xd9"), "does not decode");
   refused("GIF89a", "not a JPEG or PNG");
   refused("", "1 byte to 2 MiB");
 
-  auto ok = l->put_blob(png);
+  auto ok = l->put_blob("GD-ZJT", png);
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ(*ok, domain::photo_reference(png));
   EXPECT_EQ(l->blob(*ok), png);
+  const std::string jpeg = domain::SampleGenerator::sample_photo_jpeg(2);
+  auto jpeg_ok = l->put_blob("GD-ZJT", jpeg);
+  ASSERT_TRUE(jpeg_ok.ok()) << jpeg_ok.error().to_string();
+  EXPECT_FALSE(l->put_blob("NO-SUCH", png).ok()) << "a blob belongs to an authority that exists";
 }
 
 TEST(Ledger, ExecutesTheLifecycleAndSurvivesReopen) {

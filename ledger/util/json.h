@@ -1,0 +1,30 @@
+// The one way JSON from outside the process is parsed: HTTP bodies, import
+// rows, Kafka messages, signed records, trust and token files. Nesting is
+// capped before a tree is built: nlohmann parses deep input iteratively, but
+// copying, dumping and comparing a tree recurse, so a 2 MB body of nested
+// arrays would overflow a thread's stack in whatever touched it next.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "ledger/util/result.h"
+
+namespace certledger {
+
+// Deeper than any document this system reads or writes (an event is at most
+// ~6 levels: record, data, fields, a list, its strings).
+inline constexpr int kMaxJsonDepth = 32;
+
+// Whether no array or object in `text` is nested deeper than max_depth.
+// Strings are stepped over (brackets inside them do not count); the text is
+// not otherwise checked.
+bool json_depth_within(std::string_view text, int max_depth = kMaxJsonDepth);
+
+// `text` as a JSON value, or invalid_argument saying what is wrong ("not
+// valid JSON", "nested deeper than 32 levels"), prefixed by `what` (e.g.
+// "the body"). Never throws.
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view what = "the document",
+                                  int max_depth = kMaxJsonDepth);
+
+}  // namespace certledger
