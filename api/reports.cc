@@ -69,9 +69,9 @@ Response Service::create_report(const Request& req) {
   json& body = *parsed;
   if (!body.contains("fields")) return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
   if (auto shape = domain::check_field_shapes(body["fields"], "fields"); !shape.ok()) return problem_from(shape.error());
-  ExecOptions o;
-  o.idempotency_key = req.header("Idempotency-Key");
-  auto out = ledger_.register_report(who->subject, body["fields"], who->operator_id, o);
+  auto o = command_options(req);
+  if (!o.ok()) return o.error().code == Errc::invalid_argument ? bad(o.error().message, o.error().field) : problem_from(o.error());
+  auto out = ledger_.register_report(who->subject, body["fields"], who->operator_id, *o);
   if (!out.ok()) return problem_from(out.error());
   const std::string code = out->event.data.value("code", "");
   auto view = projections::Reader(ledger_.store()).report(code);
@@ -86,6 +86,8 @@ Response Service::create_report(const Request& req) {
 Response Service::withdraw_report(const Request& req, const std::string& code) {
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
+  if (who->role != domain::Role::institution && who->role != domain::Role::approver)
+    return problem_from(make_error(Errc::forbidden, "a report is withdrawn by its institution or an approver of its authority"));
   auto parsed = parse_body(req, {"reason"});
   if (!parsed.ok()) return bad(parsed.error().message, parsed.error().field);
   json& body = *parsed;

@@ -291,7 +291,8 @@ Result<std::optional<uint64_t>> if_match_version(const Request& req) {
                     "If-Match");
 }
 
-// Idempotency-Key and If-Match of a command.
+}  // namespace
+
 Result<ExecOptions> command_options(const Request& req) {
   ExecOptions o;
   o.idempotency_key = req.header("Idempotency-Key");
@@ -302,6 +303,8 @@ Result<ExecOptions> command_options(const Request& req) {
   CL_ASSIGN(o.expected_version, if_match_version(req));
   return o;
 }
+
+namespace {
 
 Response options_error(const Error& e) {
   return e.code == Errc::invalid_argument ? bad_request(e.message, e.field) : problem_from(e);
@@ -719,7 +722,6 @@ Response Service::consistency_proof(const Request& req) {
 
 Response Service::document(const Request& req, const std::string& id, std::optional<std::string> token,
                            const std::string& format) {
-  if (!ext_.render_document) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
   std::string cert = id;
   uint32_t version = 0;
   bool masked = token.has_value();
@@ -743,6 +745,7 @@ Response Service::document(const Request& req, const std::string& id, std::optio
       version = static_cast<uint32_t>(*n);
     }
   }
+  if (!ext_.render_document) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
   auto doc = ext_.render_document(cert, version, masked, format);
   if (!doc.ok()) return problem_from(doc.error());
   Response r = Response::text(200, std::move(*doc), format == "ofd" ? "application/ofd" : "application/pdf");

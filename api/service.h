@@ -102,6 +102,11 @@ class Service {
 // only `allowed` members. invalid_argument says what is wrong.
 Result<nlohmann::json> parse_body(const Request& req, const std::set<std::string>& allowed);
 
+// A command's Idempotency-Key (at most ExecOptions::kMaxIdempotencyKey
+// bytes; invalid_argument) and If-Match (strong comparison: a weak tag is
+// precondition_failed; not one entity tag is invalid_argument).
+Result<ExecOptions> command_options(const Request& req);
+
 // The OpenAPI 3.1 document (api/openapi.json, compiled in).
 const std::string& openapi_document();
 

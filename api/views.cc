@@ -177,7 +177,7 @@ std::string stale_page() {
          kStyle +
          "</style></head><body><main><div class=\"banner suspended\"><div class=\"word\">暂时无法确认</div>"
          "<div class=\"sub\">本服务器暂时无法确认证书的实时状态，请稍后再试，或到发证机关的查询平台核验。"
-         "此页面不代表证书有效或无效。</div></div></main></body></html>";
+         "本页面不说明证书的状态。</div></div></main></body></html>";
 }
 
 std::string not_found_page() {

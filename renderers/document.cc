@@ -12,9 +12,21 @@ Result<DocumentService::Format> DocumentService::parse_format(std::string_view n
   return make_error(Errc::invalid_argument, "unknown document format '" + std::string(name) + "' (pdf or ofd)", "format");
 }
 
+std::string status_mark(const projections::CertView& view, uint32_t version, Date today) {
+  using projections::PublicStatus;
+  const auto s = projections::public_view(view, version, today).status;
+  if (s == PublicStatus::cancelled || s == PublicStatus::revoked || s == PublicStatus::withdrawn ||
+      s == PublicStatus::superseded)
+    return projections::public_status_word(s);
+  return {};
+}
+
 Result<std::string> DocumentService::render(const std::string& id, uint32_t version, bool masked, Format format) {
+  // The status mark is part of what is cached: read the view first.
+  CL_ASSIGN(auto view, projections::Reader(ledger_.store()).certificate(id));
+  const std::string mark = status_mark(view, version, china_date(ledger_.options().clock()));
   const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full") +
-                          (format == Format::ofd ? "/ofd" : "/pdf");
+                          (format == Format::ofd ? "/ofd" : "/pdf") + "/" + mark;
   {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
@@ -23,7 +35,6 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
       return it->second->second;
     }
   }
-  CL_ASSIGN(auto view, projections::Reader(ledger_.store()).certificate(id));
   const projections::VersionInfo* v = nullptr;
   for (const auto& x : view.versions)
     if (x.version == version) v = &x;
@@ -43,6 +54,7 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
   in.verify_url = base_url_ + "/v/" + v->token;
   in.masked = masked;
   in.version_time = v->time;
+  in.status_mark = mark;
   if (auto ref = in.fields.find("photo"); ref != in.fields.end() && ref->is_string())
     in.photo = ledger_.blob(ref->get<std::string>());
   std::string doc;

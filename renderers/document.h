@@ -11,8 +11,14 @@
 #include <string>
 
 #include "ledger/ledger.h"
+#include "projections/cert_view.h"
 
 namespace certledger::render {
+
+// The word a document of this version carries across its pages: 已注销,
+// 已吊销, 已撤销 or 已作废 (superseded by a later version); empty while the
+// version stands (valid, suspended or expired).
+std::string status_mark(const projections::CertView& view, uint32_t version, Date today);
 
 class DocumentService {
  public:

@@ -137,6 +137,32 @@ void draw_seal(Canvas& c, double cx, double cy, double r, const std::string& nam
   c.centered(cx, cy - r * 0.55, "电子证照专用章", r * 0.16, kSeal);
 }
 
+// The status word along the page's rising diagonal, in large translucent
+// red glyphs, then once more under it in small type with the reason to
+// look it up: a copy of a certificate that no longer stands says so on
+// every page.
+void draw_status_mark(Canvas& c, double W, double H, const std::string& word) {
+  std::vector<std::string> glyphs;
+  for (size_t i = 0; i < word.size();) {
+    size_t n = 1;
+    const auto b = static_cast<unsigned char>(word[i]);
+    if (b >= 0xf0) n = 4;
+    else if (b >= 0xe0) n = 3;
+    else if (b >= 0xc0) n = 2;
+    glyphs.push_back(word.substr(i, n));
+    i += n;
+  }
+  if (glyphs.empty()) return;
+  const double angle = std::atan2(H, W), size = std::min(W, H) * 0.2;
+  const double step = size * 1.15, span = step * static_cast<double>(glyphs.size() - 1);
+  c.push_opacity(0.28);
+  for (size_t i = 0; i < glyphs.size(); ++i) {
+    const double d = -span / 2 + step * static_cast<double>(i);
+    c.glyph(W / 2 + d * std::cos(angle), H / 2 + d * std::sin(angle) - size * 0.35, angle, glyphs[i], size, kSeal);
+  }
+  c.pop_opacity();
+}
+
 }  // namespace
 
 void Canvas::seal(double cx, double cy, double r, const std::string& name) {
@@ -152,6 +178,7 @@ void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
   auto new_page = [&] {
     c.begin_page(W, H);
     draw_frame(c, W, H);
+    if (!in.status_mark.empty()) draw_status_mark(c, W, H, in.status_mark);
   };
   new_page();
 

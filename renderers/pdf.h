@@ -27,6 +27,10 @@ struct DocumentInput {
   std::optional<std::string> photo; // JPEG or PNG bytes (personnel kinds)
   bool masked = false;              // the public copy: personal data masked, no photo
   UnixMillis version_time = 0;      // when this version was issued
+  // Printed large across every page when the version no longer stands
+  // (已注销, 已吊销, 已撤销, 已作废), so a downloaded copy cannot pass for a
+  // valid one. Empty for a version in force.
+  std::string status_mark;
 };
 
 // How a value is printed (dates in Chinese, lists one item per line), so

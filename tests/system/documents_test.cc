@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "ledger/domain/samples.h"
 #include "ops/common/setup.h"
@@ -316,6 +317,50 @@ TEST_F(Documents, ThePublicCopyMasksPersonalData) {
     return;
   }
   FAIL() << "no special_operation certificate in the demo";
+}
+
+}  // namespace
+}  // namespace certledger
+
+namespace certledger {
+namespace {
+
+// A document of a certificate that no longer stands says so across every
+// page (finding 9 of the hardening issue): revoked, cancelled, withdrawn,
+// and a superseded version; the current version of a valid one does not.
+TEST_F(Documents, CopiesOfCertificatesThatNoLongerStandCarryTheirStatus) {
+  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  std::set<std::string> marked;
+  bool plain_checked = false;
+  for (const auto& d : demo_) {
+    auto view = projections::Reader(ledger_.ledger->store()).certificate(d.certificate_id);
+    ASSERT_TRUE(view.ok());
+    const std::string mark = render::status_mark(*view, d.version, china_date(system_now_ms()));
+    if (mark.empty() && plain_checked) continue;
+    if (!mark.empty() && marked.count(mark)) continue;
+    auto pdf = docs.pdf(d.certificate_id, d.version, true);
+    ASSERT_TRUE(pdf.ok()) << pdf.error().to_string();
+    const fs::path file = art_ / ("status-" + std::to_string(marked.size()) + (mark.empty() ? "-valid" : "") + ".pdf");
+    std::ofstream(file, std::ios::binary).write(pdf->data(), static_cast<std::streamsize>(pdf->size()));
+    const std::string text = squash(sh("pdftotext -enc UTF-8 " + file.string() + " -"));
+    for (const char* word : {"已注销", "已吊销", "已撤销", "已作废"}) {
+      // pdftotext reads the diagonal glyphs one by one, so look for each.
+      std::string w = word;
+      bool all = true;
+      for (size_t i = 0; i < w.size(); i += 3) all = all && text.find(w.substr(i, 3)) != std::string::npos;
+      if (w == mark) {
+        EXPECT_TRUE(all) << d.status << " " << d.kind << " v" << d.version << ": " << text;
+      }
+    }
+    if (mark.empty()) {
+      EXPECT_EQ(text.find("吊销"), std::string::npos) << "a valid copy carries no mark";
+      plain_checked = true;
+    } else {
+      marked.insert(mark);
+    }
+  }
+  EXPECT_EQ(marked, (std::set<std::string>{"已注销", "已吊销", "已撤销", "已作废"}));
+  EXPECT_TRUE(plain_checked);
 }
 
 }  // namespace

@@ -23,8 +23,11 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 code=$(curl -s -o "$dir/out.json" -w '%{http_code}' --cacert "$dir/cert.pem" -X POST "https://$addr/api/v1/certificates" \
   -H "Authorization: Bearer $token" -d @"$here/ops/samples/issue-example.json")
 [ "$code" = 201 ] || { echo "https issue: $code $(cat $dir/out.json)"; exit 1; }
+# With TLS on, the startup log and the QR links say https.
+grep -q "listening on https://$addr (public base https://$addr)" "$dir/log" || { echo "the startup log does not say https"; cat "$dir/log"; exit 1; }
+grep -q "\"qr_url\":\"https://$addr/v/" "$dir/out.json" || { echo "QR links are not https: $(cat $dir/out.json)"; exit 1; }
 if curl -s -m 3 -o /dev/null "http://$addr/healthz"; then echo "plain HTTP answered on the TLS port"; exit 1; fi
 if curl -s -m 3 -o /dev/null "https://$addr/healthz"; then echo "an unknown CA was accepted"; exit 1; fi
 kill -TERM $pid; wait $pid; rc=$?
 [ $rc = 0 ] || { echo "ledgerd exit $rc after SIGTERM"; exit 1; }
-echo "4 passed, 0 failed"
+echo "6 passed, 0 failed"
