@@ -73,6 +73,53 @@ class Connections {
   std::unordered_map<std::string, int> per_client_;
 };
 
+// ---- The request path a session and answer_connection_bytes share ----
+
+using Parser = http::request_parser<http::string_body>;
+
+void configure(Parser& p, const Config& config) {
+  p.body_limit(config.max_body_bytes);
+  p.header_limit(16 * 1024);
+}
+
+// After the header, before any body byte: a body that cannot be delimited
+// safely (RFC 9112 §6.3).
+std::optional<Response> header_problem(const Parser& p) {
+  const auto& h = p.get();
+  std::string te;
+  bool has_te = false;
+  for (const auto& f : h)
+    if (f.name() == http::field::transfer_encoding) {
+      te += (has_te ? "," : "") + std::string(f.value());
+      has_te = true;
+    }
+  return framing_problem(has_te, te, h.find(http::field::content_length) != h.end());
+}
+
+// What a parse error is answered with; nullopt: close without an answer.
+std::optional<Response> read_error_response(beast::error_code ec, const Config& config) {
+  if (ec == http::error::body_limit)
+    return problem(413, "too-large", "Request body too large",
+                   "the body exceeds " + std::to_string(config.max_body_bytes) + " bytes");
+  if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+      ec == net::error::eof || ec == net::error::connection_reset || ec == http::error::partial_message)
+    return std::nullopt;
+  if (std::string_view(ec.category().name()) == "beast.http")
+    return problem(400, "bad-request", "Malformed HTTP request", ec.message());
+  return std::nullopt;
+}
+
+Result<Request> to_request(http::request<http::string_body>&& msg, const std::string& client) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& f : msg) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  return make_request(std::string(msg.method_string()), std::string(msg.target()), headers, std::move(msg.body()),
+                      client);
+}
+
+Response bad_request_response(const Error& e) {
+  return problem(400, "bad-request", "Malformed HTTP request", e.message, e.field);
+}
+
 struct Shared {
   Service& service;
   const Config& config;
@@ -126,8 +173,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // within the header timeout, as on a new connection.
   void read() {
     parser_.emplace();
-    parser_->body_limit(s_.config.max_body_bytes);
-    parser_->header_limit(16 * 1024);
+    configure(*parser_, s_.config);
     if (first_ || buffer_.size() > 0) {
       first_ = false;
       return read_header();
@@ -150,15 +196,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_header(beast::error_code ec) {
     if (ec) return fail_or_close(ec);
-    const auto& h = parser_->get();
-    std::string te;
-    bool has_te = false;
-    for (const auto& f : h)
-      if (f.name() == http::field::transfer_encoding) {
-        te += (has_te ? "," : "") + std::string(f.value());
-        has_te = true;
-      }
-    if (auto bad = framing_problem(has_te, te, h.find(http::field::content_length) != h.end())) {
+    if (auto bad = header_problem(*parser_)) {
       keep_alive_ = false;
       return write(std::move(*bad), "", "", std::chrono::steady_clock::now());
     }
@@ -169,21 +207,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void fail_or_close(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      keep_alive_ = false;
-      Response r = problem(413, "too-large", "Request body too large",
-                           "the body exceeds " + std::to_string(s_.config.max_body_bytes) + " bytes");
-      return write(std::move(r), "", "", std::chrono::steady_clock::now());
-    }
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
-        ec == net::error::eof || ec == net::error::connection_reset)
-      return close();
-    if (std::string_view(ec.category().name()) == "beast.http") {
-      keep_alive_ = false;
-      return write(problem(400, "bad-request", "Malformed HTTP request", ec.message()), "", "",
-                   std::chrono::steady_clock::now());
-    }
-    close();
+    auto answer = read_error_response(ec, s_.config);
+    if (!answer) return close();
+    keep_alive_ = false;
+    write(std::move(*answer), "", "", std::chrono::steady_clock::now());
   }
 
   void on_read(beast::error_code ec) {
@@ -191,14 +218,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto start = std::chrono::steady_clock::now();
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive() && !s_.draining.load();
-    std::vector<std::pair<std::string, std::string>> headers;
-    for (const auto& f : msg) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    auto made = make_request(std::string(msg.method_string()), std::string(msg.target()), headers,
-                             std::move(msg.body()), client_);
+    auto made = to_request(std::move(msg), client_);
     if (!made.ok()) {
       keep_alive_ = false;
-      return write(problem(400, "bad-request", "Malformed HTTP request", made.error().message, made.error().field), "",
-                   "", std::chrono::steady_clock::now());
+      return write(bad_request_response(made.error()), "", "", std::chrono::steady_clock::now());
     }
     auto req = std::make_shared<Request>(std::move(*made));
     const bool head = req->method == "HEAD";
@@ -404,6 +427,45 @@ void Server::run() {
 
 void Server::shutdown() {
   net::post(impl_->ioc, [this] { impl_->drain(); });
+}
+
+std::string answer_connection_bytes(Service& service, const Config& config, std::string_view bytes) {
+  beast::flat_buffer buffer;
+  buffer.commit(net::buffer_copy(buffer.prepare(bytes.size()), net::buffer(bytes.data(), bytes.size())));
+  std::string out;
+  for (;;) {
+    Parser parser;
+    configure(parser, config);
+    beast::error_code ec;
+    bool checked = false;
+    while (!parser.is_done()) {
+      // The connection ends mid-request: closed unanswered, as a session
+      // would at its read timeout.
+      if (buffer.size() == 0) return out;
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more) {
+        if (used == 0) return out;  // needs more than the connection holds
+        ec = {};
+        continue;
+      }
+      if (ec) {
+        if (auto answer = read_error_response(ec, config)) out += serialize(*answer, false, false);
+        return out;
+      }
+      if (used == 0 && !parser.is_done()) return out;  // no progress: never spin
+      if (parser.is_header_done() && !checked) {
+        checked = true;
+        if (auto bad = header_problem(parser)) return out + serialize(*bad, false, false);
+      }
+    }
+    auto msg = parser.release();
+    const bool keep_alive = msg.keep_alive();
+    auto req = to_request(std::move(msg), "fuzz");
+    if (!req.ok()) return out + serialize(bad_request_response(req.error()), false, false);
+    out += serialize(service.handle(*req), keep_alive, req->method == "HEAD");
+    if (!keep_alive || buffer.size() == 0) return out;
+  }
 }
 
 }  // namespace certledger::api

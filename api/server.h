@@ -16,6 +16,13 @@
 
 namespace certledger::api {
 
+// A connection's request path without the socket: parses `bytes` as the
+// requests one connection carries, with the session's parser limits and
+// checks, answers each with service.handle (inline, commands too) and
+// returns the serialized responses, stopping where a session would close.
+// For tests and fuzzing.
+std::string answer_connection_bytes(Service& service, const Config& config, std::string_view bytes);
+
 class Server {
  public:
   Server(Service& service, const Config& config);

@@ -20,11 +20,18 @@ std::optional<std::string> header(const rd_kafka_message_t* m, const char* name)
   return std::string(static_cast<const char*>(v), n);
 }
 
-std::optional<uint64_t> to_u64(const std::optional<std::string>& s) {
-  return s ? parse_decimal(*s) : std::nullopt;
+}  // namespace
+
+Result<uint64_t> read_event_position(const std::optional<std::string>& h) {
+  auto pos = h ? parse_decimal(*h) : std::nullopt;
+  if (!pos || *pos == 0) return make_error(Errc::corruption, "events message without a valid position header");
+  return *pos;
 }
 
-}  // namespace
+Result<merkle::Checkpoint> read_checkpoint_message(std::string_view value, std::string_view origin,
+                                                   const crypto::PublicKey& log_key) {
+  return merkle::open_checkpoint(value, origin, log_key);
+}
 
 Follower::Follower(Ledger& ledger, FollowerOptions options)
     : ledger_(ledger), options_(std::move(options)), auditor_(options_.log_key) {}
@@ -75,9 +82,9 @@ void Follower::halt(std::string why) {
 }
 
 void Follower::on_event(const rd_kafka_message_t* m) {
-  auto pos = to_u64(header(m, "position"));
-  if (!pos) return halt("events message without a valid position header (partition " +
-                        std::to_string(m->partition) + " offset " + std::to_string(m->offset) + ")");
+  auto pos = read_event_position(header(m, "position"));
+  if (!pos.ok()) return halt(pos.error().message + " (partition " + std::to_string(m->partition) + " offset " +
+                             std::to_string(m->offset) + ")");
   std::string record(static_cast<const char*>(m->payload), m->len);
   if (*pos <= stats_.applied) {
     // A duplicate: it must be exactly what we hold.
@@ -147,7 +154,7 @@ void Follower::apply_ready() {
 
 void Follower::on_checkpoint(const rd_kafka_message_t* m) {
   std::string note(static_cast<const char*>(m->payload), m->len);
-  auto c = merkle::open_checkpoint(note, options_.origin, options_.log_key);
+  auto c = read_checkpoint_message(note, options_.origin, options_.log_key);
   if (!c.ok()) return halt("checkpoint rejected: " + c.error().message);
   // A republished checkpoint (the primary's heartbeat) is checked again:
   // its arrival is what says the primary still stands behind this size.

@@ -33,6 +33,14 @@
 
 namespace certledger::stream {
 
+// How the follower reads a message before anything else, without Kafka (the
+// fuzz harness calls these): an events message's position header, bounded;
+// a checkpoints message's note, opened with the trusted key before any of
+// it is read. A record is then checked by the Auditor before it is applied.
+Result<uint64_t> read_event_position(const std::optional<std::string>& position_header);
+Result<merkle::Checkpoint> read_checkpoint_message(std::string_view value, std::string_view origin,
+                                                   const crypto::PublicKey& log_key);
+
 struct FollowerOptions {
   KafkaConfig kafka;
   std::string group = "certledger-replica";

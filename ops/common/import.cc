@@ -119,11 +119,15 @@ Result<std::vector<ImportRow>> read_import_file(const std::string& path, const s
   if (!in) return make_error(Errc::io_error, "cannot read " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.compare(0, 3, "\xef\xbb\xbf") == 0) text.erase(0, 3);  // BOM
-  if (!is_valid_utf8(text)) return make_error(Errc::invalid_argument, path + " is not UTF-8");
-  std::vector<ImportRow> rows;
   const bool jsonl = path.size() > 6 && (path.substr(path.size() - 6) == ".jsonl" || path.substr(path.size() - 5) == ".json");
+  return parse_import_text(ss.str(), jsonl, default_kind, path);
+}
+
+Result<std::vector<ImportRow>> parse_import_text(std::string text, bool jsonl, const std::string& default_kind,
+                                                 const std::string& source) {
+  if (text.compare(0, 3, "\xef\xbb\xbf") == 0) text.erase(0, 3);  // BOM
+  if (!is_valid_utf8(text)) return make_error(Errc::invalid_argument, source + " is not UTF-8");
+  std::vector<ImportRow> rows;
   if (jsonl) {
     std::istringstream lines(text);
     std::string line;

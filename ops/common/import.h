@@ -45,5 +45,8 @@ struct ImportRow {
   std::string error;
 };
 Result<std::vector<ImportRow>> read_import_file(const std::string& path, const std::string& default_kind);
+// The same from the file's text (JSONL or CSV); `source` names it in errors.
+Result<std::vector<ImportRow>> parse_import_text(std::string text, bool jsonl, const std::string& default_kind,
+                                                 const std::string& source);
 
 }  // namespace certledger::ops

@@ -50,8 +50,12 @@ Result<std::vector<TrustedLog>> read_trust_file(const std::string& path) {
   if (!in) return make_error(Errc::io_error, "cannot read trust file " + path);
   std::stringstream ss;
   ss << in.rdbuf();
+  return parse_trust_document(ss.str(), path);
+}
+
+Result<std::vector<TrustedLog>> parse_trust_document(std::string_view text, const std::string& path) {
   const Error shape = make_error(Errc::invalid_argument, path + ": expected {\"logs\": [{\"origin\", \"log_key\"}]}");
-  auto j = parse_json(ss.str(), path);
+  auto j = parse_json(text, path);
   if (!j.ok()) return make_error(Errc::invalid_argument, j.error().message);
   if (!j->is_object() || !j->contains("logs") || !(*j)["logs"].is_array()) return shape;
   std::vector<TrustedLog> out;

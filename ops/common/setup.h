@@ -39,6 +39,8 @@ struct TrustedLog {
   crypto::PublicKey key;
 };
 Result<std::vector<TrustedLog>> read_trust_file(const std::string& path);
+// The same from the file's text; `path` names it in errors.
+Result<std::vector<TrustedLog>> parse_trust_document(std::string_view text, const std::string& path);
 
 // Fills a ledger with sample data of every kind through every lifecycle
 // operation. Returns one line per certificate version: kind, number,
