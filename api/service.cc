@@ -249,7 +249,7 @@ Response Service::route(const Request& req) {
     }
   }
   for (const auto& ext : ext_.routes)
-    if (auto r = ext(req)) return *r;
+    if (auto r = ext(*this, req)) return *r;
   Response r = req.header("Accept").find("text/html") != std::string::npos
                    ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
                    : not_found_json("no such resource: " + path);

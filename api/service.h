@@ -26,14 +26,18 @@
 
 namespace certledger::api {
 
+class Service;
+// A route another module adds: answers the request, or nullopt to pass.
+using Route = std::function<std::optional<Response>(Service&, const Request&)>;
+
 // Extension points filled by other modules (documents, report codes, Kafka
 // status) so api/ does not depend on them.
 struct Extensions {
   // Renders a certificate version as "pdf" or "ofd"; empty: not available.
   std::function<Result<std::string>(const std::string& id, uint32_t version, bool masked, const std::string& format)>
       render_document;
-  // Extra routes tried before the 404 (e.g. /r/{code}); return nullopt to pass.
-  std::vector<std::function<std::optional<Response>(const Request&)>> routes;
+  // Extra routes tried before the 404 (e.g. the admin backup).
+  std::vector<Route> routes;
   // Readiness details beyond the store (e.g. Kafka relay health).
   std::function<nlohmann::json()> ready_details;
   // Why the public status this server holds cannot be presented as live

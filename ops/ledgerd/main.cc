@@ -15,7 +15,7 @@
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
-#include "ops/common/backup.h"
+#include "ops/common/routes.h"
 #include "renderers/document.h"
 
 using namespace certledger;
@@ -114,39 +114,8 @@ int main(int argc, char** argv) {
       return documents->render(id, version, masked, fmt);
     };
   ext.stale_reason = [k = kafka->get()] { return k->stale_reason(); };
-  api::Service* service_ptr = nullptr;
-  // POST /api/v1/admin/backup {"to": NAME}: an online backup while serving,
-  // into a new directory NAME under the configured backup root. A backup
-  // holds every authority's keys and the token file: log-wide admins only.
-  ext.routes.push_back([&](const api::Request& req) -> std::optional<api::Response> {
-    if (req.path() != "/api/v1/admin/backup") return std::nullopt;
-    api::Response r;
-    auto who = service_ptr->authenticate(req);
-    if (req.method != "POST") {
-      r = api::problem(405, "method-not-allowed", "Method not allowed", "use POST");
-      r.set("Allow", "POST");
-    } else if (!who.ok()) {
-      r = api::problem_from(who.error());
-    } else if (who->role != domain::Role::admin || !who->log_wide) {
-      r = api::problem_from(make_error(Errc::forbidden, "backups need a log-wide admin token (ledgerctl token create --log-wide)"));
-    } else if (config.backup_root.empty()) {
-      r = api::problem_from(make_error(Errc::forbidden, "backups over HTTP are off: set backup_root in the configuration"));
-    } else if (auto body = api::parse_body(req, {"to"}); !body.ok()) {
-      r = api::problem(400, "bad-request", "Malformed request", body.error().message, body.error().field);
-    } else if (!body->contains("to") || !(*body)["to"].is_string()) {
-      r = api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"NAME\"}", "to");
-    } else if (auto out = ops::backup_under(ledger, config.data_dir, config.backup_root,
-                                            (*body)["to"].get<std::string>());
-               !out.ok()) {
-      r = api::problem_from(out.error());
-    } else {
-      r = api::Response::json(200, *out);
-    }
-    r.route = "/api/v1/admin/backup";
-    return r;
-  });
+  ext.routes.push_back(ops::backup_route(ledger, config));
   api::Service service(ledger, config, tokens, metrics, ext);
-  service_ptr = &service;
   api::Server server(service, config);
   if (auto st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message);
