@@ -319,9 +319,10 @@ TEST(Authorization, EveryOperationByEveryCallerMatchesTheTable) {
           if (p != "none") req.headers["Authorization"] = "Bearer " + w.bearer.at(p);
           Response resp = w.service->handle(req);
           observed << " | " << resp.status;
-          if (row != table.end() && !record)
+          if (row != table.end() && !record) {
             EXPECT_EQ(resp.status, row->second[i])
                 << id << " " << target << " by " << p << ": " << resp.body.substr(0, 300);
+          }
         }
         observed << " |\n";
       }
