@@ -71,13 +71,21 @@ std::string serialize_head(const Response& r, bool keep_alive) {
   out += ' ';
   out += reason_phrase(status);
   out += "\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\n";
+  bool html = false, policy = false;
   for (const auto& [k, v] : r.headers) {
     if (k.empty() || !header_safe(k) || !header_safe(v) || same_name(k, "Content-Length") ||
         same_name(k, "Connection") || same_name(k, "Server") || same_name(k, "Transfer-Encoding"))
       continue;
+    html = html || (same_name(k, "Content-Type") && v.rfind("text/html", 0) == 0);
+    policy = policy || same_name(k, "Content-Security-Policy");
     out += k;
     out += ": ";
     out += v;
+    out += "\r\n";
+  }
+  if (html && !policy) {
+    out += "Content-Security-Policy: ";
+    out += kPageCsp;
     out += "\r\n";
   }
   out += "Content-Length: ";
@@ -119,14 +127,17 @@ std::optional<Response> framing_problem(bool has_te, std::string_view te, bool h
 }
 
 Result<Request> make_request(std::string method, std::string target,
-                             const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                             std::vector<std::pair<std::string, std::string>> headers, std::string body,
                              std::string client) {
   Request r;
   r.method = std::move(method);
   r.target = std::move(target);
-  for (const auto& [name, value] : headers) {
-    auto [it, fresh] = r.headers.emplace(name, value);
-    if (fresh) continue;
+  for (auto& [name, value] : headers) {
+    auto [it, fresh] = r.headers.try_emplace(std::move(name));  // not moved from unless inserted
+    if (fresh) {
+      it->second = std::move(value);
+      continue;
+    }
     for (const char* single : {"Authorization", "Host", "Idempotency-Key", "If-Match"})
       if (same_name(name, single))
         return make_error(Errc::invalid_argument, "the " + std::string(single) + " header is given twice", single);

@@ -67,12 +67,19 @@ std::optional<Response> framing_problem(bool has_te, std::string_view transfer_e
 // Host, Idempotency-Key, If-Match) given twice are an error
 // (invalid_argument): which one counts would be a guess.
 Result<Request> make_request(std::string method, std::string target,
-                             const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                             std::vector<std::pair<std::string, std::string>> headers, std::string body,
                              std::string client);
+
+// The Content-Security-Policy of every HTML page that sets none itself: no
+// script, no external resource, inline styles only (the pages carry their
+// CSS inline).
+inline constexpr std::string_view kPageCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'";
 
 // The response as HTTP/1.1 bytes: status line, "Server: certledger",
 // "X-Content-Type-Options: nosniff" (no browser guesses another type), its
-// headers, Content-Length, "Connection: close" unless keep_alive, and the
+// headers, kPageCsp for an HTML body without a policy of its own, Content-Length, "Connection: close" unless keep_alive, and the
 // body (none for HEAD; Content-Length is then the GET body's). Header names
 // or values with CR, LF or NUL are dropped (no response splitting);
 // Content-Length, Connection, Server and Transfer-Encoding set by the

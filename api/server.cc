@@ -111,9 +111,10 @@ std::optional<Response> read_error_response(beast::error_code ec, const Config& 
 
 Result<Request> to_request(http::request<http::string_body>&& msg, const std::string& client) {
   std::vector<std::pair<std::string, std::string>> headers;
+  headers.reserve(8);
   for (const auto& f : msg) headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  return make_request(std::string(msg.method_string()), std::string(msg.target()), headers, std::move(msg.body()),
-                      client);
+  return make_request(std::string(msg.method_string()), std::string(msg.target()), std::move(headers),
+                      std::move(msg.body()), client);
 }
 
 Response bad_request_response(const Error& e) {
@@ -168,30 +169,42 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
-  // Between keep-alive requests the connection may idle for the idle
-  // timeout; once a request's first byte is there, its headers must arrive
-  // within the header timeout, as on a new connection.
+  // A request's headers must arrive within the header timeout: from the
+  // accept on a new connection, from the request's first byte after a
+  // keep-alive request (before which the connection may idle for the idle
+  // timeout). The bytes read are parsed in place; only a header that is not
+  // all there yet costs another read.
   void read() {
     parser_.emplace();
     configure(*parser_, s_.config);
-    if (first_ || buffer_.size() > 0) {
-      first_ = false;
-      return read_header();
+    const auto header_timeout = std::chrono::milliseconds(s_.config.header_timeout_ms);
+    if (buffer_.size() > 0) {  // pipelined: the next request's bytes are here
+      header_deadline_ = std::chrono::steady_clock::now() + header_timeout;
+      return parse_header();
     }
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.idle_timeout_ms));
+    if (first_) header_deadline_ = std::chrono::steady_clock::now() + header_timeout;
+    beast::get_lowest_layer(stream_).expires_after(first_ ? header_timeout
+                                                          : std::chrono::milliseconds(s_.config.idle_timeout_ms));
     stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return self->fail_or_close(ec);
+      if (!self->first_) self->header_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->s_.config.header_timeout_ms);
+      self->first_ = false;
       self->buffer_.commit(n);
-      self->read_header();
+      self->parse_header();
     });
   }
 
-  void read_header() {
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                              self->on_header(ec);
-                            });
+  void parse_header() {
+    beast::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec == http::error::need_more || (!ec && !parser_->is_header_done())) {
+      beast::get_lowest_layer(stream_).expires_at(header_deadline_);
+      return http::async_read_header(stream_, buffer_, *parser_,
+                                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                                       self->on_header(ec);
+                                     });
+    }
+    on_header(ec);
   }
 
   void on_header(beast::error_code ec) {
@@ -200,6 +213,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       keep_alive_ = false;
       return write(std::move(*bad), "", "", std::chrono::steady_clock::now());
     }
+    if (parser_->is_done()) return on_read({});  // no body: nothing more to read
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       self->on_read(ec);
@@ -282,6 +296,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string client_;
   Connections::Slot slot_;
+  std::chrono::steady_clock::time_point header_deadline_;
   bool keep_alive_ = true;
   bool first_ = true;
 };

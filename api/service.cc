@@ -149,8 +149,6 @@ Response Service::handle(const Request& req) {
     r.route = r.route.empty() ? "error" : r.route;
   }
   if (r.route.empty()) r.route = "unmatched";
-  if (r.header("Content-Type").rfind("text/html", 0) == 0 && r.header("Content-Security-Policy").empty())
-    r.set("Content-Security-Policy", kPageCsp);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.observe(r.route, req.method, r.status, secs);
   return r;

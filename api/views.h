@@ -27,11 +27,7 @@ std::string verify_page(const nlohmann::json& verify, const std::string& token);
 std::string not_found_page();
 // For a server that cannot confirm the live status now (a stale replica).
 std::string stale_page();
-// The Content-Security-Policy of every HTML page: no script, no external
-// resource, inline styles only (the pages carry their CSS inline).
-inline constexpr const char* kPageCsp =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'";
+
 std::string html_escape(std::string_view s);
 
 }  // namespace certledger::api
