@@ -35,6 +35,7 @@
 #include "ops/common/setup.h"
 #include "projections/queries.h"
 #include "renderers/document.h"
+#include "tests/api/api_world.h"
 
 namespace certledger::api {
 namespace {
@@ -48,38 +49,18 @@ const std::vector<std::string> kPrincipals = {"none",        "malformed",       
                                               "institution", "other_institution", "other_approver", "other_admin",
                                               "log_auditor", "log_admin"};
 
-struct World {
-  fs::path dir = fs::temp_directory_path() / ("certledger-authz-" + std::to_string(::getpid()));
-  ops::OpenLedger l;
-  Config config;
-  std::unique_ptr<TokenStore> tokens;
-  Metrics metrics;
+struct World : testing::ApiWorld {
   std::shared_ptr<render::DocumentService> documents;
-  std::unique_ptr<Service> service;
   domain::AuthorityInfo gd = domain::demo_authorities()[0], js = domain::demo_authorities()[3];
   std::map<std::string, std::string> bearer;
   std::string i1, i2, j1, person, js_cert, i1_token_qr, i1_report, j1_report;
   domain::SampleGenerator gen{21};
   int serial = 0;
 
-  World() {
-    fs::remove_all(dir);
-    ops::OpenOptions o;
-    o.data_dir = dir.string();
-    o.create = true;
-    auto opened = ops::open_data_dir(o);
-    EXPECT_TRUE(opened.ok());
-    l = std::move(*opened);
-    for (const auto& a : {gd, js}) {
-      EXPECT_TRUE(l.ledger->register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
-      EXPECT_TRUE(l.ledger->put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
-    }
-    config.data_dir = dir.string();
-    config.public_base_url = "https://v.example";
+  World() : ApiWorld("authz", {domain::demo_authorities()[0], domain::demo_authorities()[3]}) {
     config.lookup_burst = config.holder_lookup_burst = 1e9;
     config.lookup_per_minute = config.holder_lookups_per_minute = 1e9;
     config.backup_root = (dir / "backups").string();
-    tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
     i1 = issue(gd, "testing_institution");
     i2 = issue(gd, "testing_institution");
     j1 = issue(js, "testing_institution");
@@ -109,14 +90,9 @@ struct World {
       return d->render(id, v, masked, fmt);
     };
     ext.routes.push_back(ops::backup_route(*l.ledger, config));
-    service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics, ext);
+    make_service(std::move(ext));
     i1_report = report(bearer["institution"]);
     j1_report = report(bearer["j1_institution"]);
-  }
-  ~World() {
-    service.reset();
-    l.ledger.reset();
-    fs::remove_all(dir);
   }
   json fields(const domain::AuthorityInfo& a, const std::string& kind) {
     return gen.fields(*domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30));

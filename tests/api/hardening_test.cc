@@ -19,6 +19,7 @@
 #include "ops/common/backup.h"
 #include "ops/common/setup.h"
 #include "projections/queries.h"
+#include "tests/api/api_world.h"
 
 namespace certledger::api {
 namespace {
@@ -33,36 +34,17 @@ std::string data_url(const std::string& bytes, const char* type = "image/png") {
 
 // Two provinces, every role, two testing institutions and a person's
 // certificate in Guangdong, a person's certificate in Jiangsu.
-struct World {
-  fs::path dir = fs::temp_directory_path() / ("certledger-hardening-" + std::to_string(::getpid()));
-  ops::OpenLedger l;
-  Config config;
-  std::unique_ptr<TokenStore> tokens;
-  Metrics metrics;
+struct World : testing::ApiWorld {
   Extensions ext;
-  std::unique_ptr<Service> service;
   domain::AuthorityInfo gd = domain::demo_authorities()[0], js = domain::demo_authorities()[3];
   std::map<std::string, std::string> token;  // name -> bearer
   std::string inst_a, inst_b, person_gd, person_js;
   std::string person_gd_qr;
   domain::SampleGenerator gen{11};
 
-  World() {
-    fs::remove_all(dir);
-    ops::OpenOptions o;
-    o.data_dir = dir.string();
-    o.create = true;
-    auto opened = ops::open_data_dir(o);
-    EXPECT_TRUE(opened.ok());
-    l = std::move(*opened);
-    for (const auto& a : {gd, js}) {
-      EXPECT_TRUE(l.ledger->register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
-      EXPECT_TRUE(l.ledger->put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
-    }
-    config.public_base_url = "https://v.example";
+  World() : ApiWorld("hardening", {domain::demo_authorities()[0], domain::demo_authorities()[3]}) {
     config.holder_lookup_burst = 3;
     config.holder_lookups_per_minute = 1;
-    tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
     for (auto [name, role] : {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer},
                               std::pair{"approver", Role::approver}, std::pair{"auditor", Role::auditor},
                               std::pair{"admin", Role::admin}})
@@ -78,30 +60,20 @@ struct World {
     person_gd_qr = projections::Reader(l.ledger->store()).certificate(person_gd)->state.token;
     token["inst_a"] = *tokens->create(gd.code, Role::institution, "a.staff", inst_a);
     token["inst_b"] = *tokens->create(gd.code, Role::institution, "b.staff", inst_b);
-    make_service();
+    make_service(ext);
   }
-  ~World() {
-    service.reset();
-    l.ledger.reset();
-    fs::remove_all(dir);
-  }
-  void make_service() { service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics, ext); }
+  void remake_service() { make_service(ext); }
   std::string issue(const domain::AuthorityInfo& a, const std::string& kind) {
     auto c = domain::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "t");
     auto r = l.ledger->execute(a.code, c);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     return r.ok() ? r->state.id : "";
   }
+  // As ApiWorld::call, naming the caller's token.
   Response call(std::string method, std::string target, std::string body = {}, const std::string& who = {},
-                std::map<std::string, std::string> headers = {}) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    r.body = std::move(body);
-    r.client = "10.0.0.9";
-    if (!who.empty()) r.headers["Authorization"] = "Bearer " + token.at(who);
-    for (auto& [k, v] : headers) r.headers[k] = v;
-    return service->handle(r);
+                const std::map<std::string, std::string>& headers = {}) {
+    return ApiWorld::call(std::move(method), std::move(target), std::move(body), who.empty() ? "" : token.at(who),
+                          headers);
   }
   json issue_body(const std::string& kind, json fields_override = json::object()) {
     json fields = gen.fields(*domain::find_kind(kind), gd, china_date(system_now_ms()).plus_days(-10));
@@ -228,7 +200,7 @@ TEST(Hardening, StaleServersAnswerPublicStatusWith503) {
     if (reason.empty()) return std::nullopt;
     return reason;
   };
-  w.make_service();
+  w.remake_service();
   const std::string qr = w.person_gd_qr;
   EXPECT_EQ(w.call("GET", "/api/v1/verify/" + qr).status, 200);
   EXPECT_EQ(w.call("GET", "/readyz").status, 200);

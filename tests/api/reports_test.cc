@@ -8,6 +8,7 @@
 #include "api/service.h"
 #include "ledger/domain/samples.h"
 #include "ops/common/setup.h"
+#include "tests/api/api_world.h"
 
 namespace certledger::api {
 namespace {
@@ -15,28 +16,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct World {
-  fs::path dir = fs::temp_directory_path() / ("certledger-reports-" + std::to_string(::getpid()));
-  ops::OpenLedger l;
-  Config config;
-  std::unique_ptr<TokenStore> tokens;
-  Metrics metrics;
-  std::unique_ptr<Service> service;
+struct World : testing::ApiWorld {
   std::string approver, institution_token, cert;
   domain::AuthorityInfo gd = domain::demo_authorities()[0];
 
-  World() {
-    fs::remove_all(dir);
-    ops::OpenOptions o;
-    o.data_dir = dir.string();
-    o.create = true;
-    auto opened = ops::open_data_dir(o);
-    l = std::move(*opened);
-    EXPECT_TRUE(l.ledger->register_authority(gd, crypto::KeyAlg::ed25519, "t").ok());
-    config.public_base_url = "https://v.example";
-    tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
+  World() : ApiWorld("reports", {domain::demo_authorities()[0]}) {
     approver = *tokens->create(gd.code, domain::Role::approver, "li.si");
-    service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics);
+    make_service();
     // A testing institution qualified for 钢结构 and 地基基础 since last year.
     domain::SampleGenerator gen(5);
     domain::CommandInput c;
@@ -49,19 +35,6 @@ struct World {
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     cert = r->state.id;
     institution_token = *tokens->create(gd.code, domain::Role::institution, "检测员王", cert);
-  }
-  ~World() {
-    l.ledger.reset();
-    fs::remove_all(dir);
-  }
-  Response call(std::string method, std::string target, std::string body, std::string token) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    r.body = std::move(body);
-    r.client = "10.0.0.2";
-    if (!token.empty()) r.headers["Authorization"] = "Bearer " + token;
-    return service->handle(r);
   }
   json report(const std::string& category, int days_ago, const std::string& number) {
     return {{"fields", {{"report_number", number}, {"project_name", "广州某住宅项目"}, {"category", category},

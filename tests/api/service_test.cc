@@ -11,50 +11,20 @@
 #include "api/service.h"
 #include "ledger/domain/samples.h"
 #include "ops/common/setup.h"
+#include "tests/api/api_world.h"
 
 namespace certledger::api {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("certledger-api-" + std::to_string(::getpid()));
-  ops::OpenLedger l;
-  Config config;
-  std::unique_ptr<TokenStore> tokens;
-  Metrics metrics;
-  std::unique_ptr<Service> service;
+struct Fixture : testing::ApiWorld {
   std::string approver;
-  Fixture() {
-    fs::remove_all(dir);
-    ops::OpenOptions o;
-    o.data_dir = dir.string();
-    o.create = true;
-    auto opened = ops::open_data_dir(o);
-    EXPECT_TRUE(opened.ok());
-    l = std::move(*opened);
-    for (const auto& a : domain::demo_authorities())
-      EXPECT_TRUE(l.ledger->register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
-    config.data_dir = dir.string();
-    config.public_base_url = "https://v.example";
+  Fixture() : ApiWorld("api", domain::demo_authorities()) {
     config.lookup_burst = 2;
     config.lookup_per_minute = 1;
-    tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
     approver = *tokens->create("GD-ZJT", domain::Role::approver, "li.si");
-    service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics);
-  }
-  ~Fixture() {
-    l.ledger.reset();
-    fs::remove_all(dir);
-  }
-  Response call(std::string method, std::string target, std::string body = {}, std::string token = {}) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    r.body = std::move(body);
-    r.client = "10.0.0.1";
-    if (!token.empty()) r.headers["Authorization"] = "Bearer " + token;
-    return service->handle(r);
+    make_service();
   }
 };
 
@@ -87,7 +57,7 @@ TEST(Service, VerifyAnswersAreCachedButNeverStale) {
   // moved by hand. The certificate's last valid day is today (Beijing).
   UnixMillis now = system_now_ms();
   const Date today = china_date(now);
-  f.service = std::make_unique<Service>(*f.l.ledger, f.config, *f.tokens, f.metrics, Extensions{}, [&] { return now; });
+  f.make_service(Extensions{}, [&] { return now; });
   domain::SampleGenerator gen(2);
   auto fields = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], today.plus_days(-30));
   fields["valid_until"] = today.to_string();

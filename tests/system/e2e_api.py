@@ -11,52 +11,20 @@ response for the OpenAPI check (tests/js/check_openapi.mjs) and saves
 /metrics for promtool. Ends with a graceful SIGTERM (exit 0)."""
 import base64, json, os, signal, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from httptest import Run, idnum, uscc  # noqa: E402
+
 BIN, ART = sys.argv[1], sys.argv[2]
-os.makedirs(ART, exist_ok=True)
-passed, failed = 0, 0
+run = Run(BIN, ART)
+check, ctl = run.check, run.ctl
 records = open(os.path.join(ART, "responses.jsonl"), "w")
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def ctl(*args):
-    out = subprocess.run([os.path.join(BIN, "ledgerctl"), *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"ledgerctl {args}: {out.stderr}")
-    return out.stdout.strip()
+run.on_response = lambda method, path, template, status, ctype, parsed: records.write(json.dumps(
+    {"method": method.lower(), "path": path.split("?")[0], "template": template, "status": status,
+     "content_type": ctype.split(";")[0], "body": parsed}, ensure_ascii=False) + "\n")
 
 
 def curl(method, path, body=None, token=None, headers=None, template=None, raw=None):
-    cmd = ["curl", "-s", "-S", "-X", method, "-o", "-", "-w", "\n%{http_code}\n%{content_type}",
-           "--max-time", "20", BASE + path]
-    for k, v in (headers or {}).items():
-        cmd += ["-H", f"{k}: {v}"]
-    if token:
-        cmd += ["-H", f"Authorization: Bearer {token}"]
-    data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else None)
-    if data is not None:
-        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
-    out = subprocess.run(cmd, input=data, capture_output=True)
-    text = out.stdout.decode("utf-8", "replace")
-    body_text, status, ctype = text.rsplit("\n", 2)
-    status = int(status)
-    parsed = None
-    if "json" in ctype:
-        try:
-            parsed = json.loads(body_text)
-        except ValueError:
-            check(False, f"{method} {path}: JSON answer does not parse")
-    records.write(json.dumps({"method": method.lower(), "path": path.split("?")[0], "template": template,
-                              "status": status, "content_type": ctype.split(";")[0], "body": parsed},
-                             ensure_ascii=False) + "\n")
-    return status, parsed, body_text, ctype
+    return run.curl(method, path, body, token, headers, raw, timeout=20, template=template)
 
 
 tmp = tempfile.mkdtemp(prefix="certledger-e2e-")
@@ -74,30 +42,10 @@ tok = {code: ctl("token", "create", "--data", data, "--authority", code, "--role
 clerk = ctl("token", "create", "--data", data, "--authority", "GD-ZJT", "--role", "clerk", "--operator", "clerk.gd")
 auditor = ctl("token", "create", "--data", data, "--authority", "GD-ZJT", "--role", "auditor", "--operator", "audit.gd")
 
-proc = subprocess.Popen([os.path.join(BIN, "ledgerd"), "--data", data, "--listen", "127.0.0.1:0", "--kafka", "off",
-                         "--max-body-bytes", "65536", "--lookup-per-minute", "6", "--lookup-burst", "6",
-                         "--checkpoint-every", "20"],
-                        stdout=open(os.path.join(ART, "access.log"), "w"), stderr=open(os.path.join(ART, "ledgerd.log"), "w"))
-addr_file = os.path.join(data, "ledgerd.addr")
-for _ in range(200):
-    if os.path.exists(addr_file) and open(addr_file).read().strip():
-        break
-    time.sleep(0.05)
-BASE = "http://" + open(addr_file).read().strip()
+run.start(data, "--kafka", "off", "--max-body-bytes", "65536", "--lookup-per-minute", "6", "--lookup-burst", "6",
+          "--checkpoint-every", "20")
 
 # Sample data: a generator lives in ledgerctl demo; here we write fields by hand, with valid check characters.
-def uscc(body17):
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    s = sum(chars.index(c) * w[i] for i, c in enumerate(body17))
-    return body17 + chars[(31 - s % 31) % 31]
-
-
-def idnum(body17):
-    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body17 + "10X98765432"[sum(int(c) * w[i] for i, c in enumerate(body17)) % 11]
-
-
 PNG = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
                                       "0000000a49444154789c636800000082008177cd72b60000000049454e44ae426082")).decode()
 today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
@@ -345,15 +293,9 @@ s, j, _, _ = curl("DELETE", "/api/v1/certificates", template="/api/v1/certificat
 check(s == 405, "405")
 
 # ---- graceful shutdown ----
-proc.send_signal(signal.SIGTERM)
-try:
-    rc = proc.wait(timeout=20)
-except subprocess.TimeoutExpired:
-    proc.kill()
-    rc = -1
+rc = run.stop()
 check(rc == 0, f"SIGTERM exits 0 (got {rc})")
 audit = subprocess.run([os.path.join(BIN, "ledgerctl"), "audit", "--data", data], capture_output=True, text=True)
 check(audit.returncode == 0, "audit after the run: " + audit.stdout + audit.stderr)
 records.close()
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+run.finish()

@@ -7,53 +7,24 @@ Each check names the finding of the hardening issue it covers. Run against
 a ledgerd from before the fixes, these fail (or the process dies); after them
 they pass. Findings that need no socket are in tests/api/hardening_test.cc,
 the replica's in tests/system/kafka_test.cc."""
-import base64, json, os, signal, socket, stat, subprocess, sys, tempfile, time
+import base64, json, os, socket, stat, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from httptest import Run, idnum, uscc  # noqa: E402
 
 BIN, ART = sys.argv[1], sys.argv[2]
-os.makedirs(ART, exist_ok=True)
-passed, failed = 0, 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def ctl(*args):
-    out = subprocess.run([os.path.join(BIN, "ledgerctl"), *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"ledgerctl {args}: {out.stderr}")
-    return out.stdout.strip()
+run = Run(BIN, ART)
+check, ctl = run.check, run.ctl
 
 
 def curl(method, path, body=None, token=None, headers=None, raw=None, out=None):
-    cmd = ["curl", "-s", "-S", "-X", method, "-o", out or "-", "-w", "\n%{http_code}\n%{content_type}", "--max-time", "30",
-           BASE + path]
-    for k, v in (headers or {}).items():
-        cmd += ["-H", f"{k}: {v}"]
-    if token:
-        cmd += ["-H", f"Authorization: Bearer {token}"]
-    data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else None)
-    if data is not None:
-        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
-    res = subprocess.run(cmd, input=data, capture_output=True)
-    text, status, ctype = res.stdout.decode("utf-8", "replace").rsplit("\n", 2)
-    parsed = None
-    if "json" in ctype:
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            pass
-    return int(status or 0), parsed, text
+    status, parsed, text, _ = run.curl(method, path, body, token, headers, raw, out)
+    return status, parsed, text
 
 
 def alive():
     try:
-        return curl("GET", "/healthz")[0] == 200 and proc.poll() is None
+        return curl("GET", "/healthz")[0] == 200 and run.proc.poll() is None
     except Exception:
         return False
 
@@ -76,18 +47,6 @@ def raw_exchange(data, wait=3.0):
     return got
 
 
-def idnum(body17):
-    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body17 + "10X98765432"[sum(int(c) * w[i] for i, c in enumerate(body17)) % 11]
-
-
-def uscc(body17):
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    s = sum(chars.index(c) * w[i] for i, c in enumerate(body17))
-    return body17 + chars[(31 - s % 31) % 31]
-
-
 tmp = tempfile.mkdtemp(prefix="certledger-hardening-")
 data = os.path.join(tmp, "data")
 backups = os.path.join(tmp, "backups")
@@ -100,18 +59,9 @@ tok["js_approver"] = ctl("token", "create", "--data", data, "--authority", "JS-Z
 tok["log_admin"] = ctl("token", "create", "--data", data, "--log-wide", "--role", "admin", "--operator", "log.operator")
 
 # Started with umask 000: what it creates must still be owner-only.
-proc = subprocess.Popen(["sh", "-c", 'umask 000; exec "$0" "$@"', os.path.join(BIN, "ledgerd"), "--data", data,
-                         "--listen", "127.0.0.1:0", "--kafka", "off", "--header-timeout-ms", "1000",
-                         "--idle-timeout-ms", "20000", "--max-connections-per-client", "40", "--backup-root", backups],
-                        stdout=open(os.path.join(ART, "access.log"), "w"), stderr=open(os.path.join(ART, "ledgerd.log"), "w"))
-addr_file = os.path.join(data, "ledgerd.addr")
-for _ in range(200):
-    if os.path.exists(addr_file) and open(addr_file).read().strip():
-        break
-    time.sleep(0.05)
-addr = open(addr_file).read().strip()
+addr = run.start(data, "--kafka", "off", "--header-timeout-ms", "1000", "--idle-timeout-ms", "20000",
+                 "--max-connections-per-client", "40", "--backup-root", backups, shell_prefix="umask 000")
 HOST, PORT = addr.rsplit(":", 1)[0], int(addr.rsplit(":", 1)[1])
-BASE = "http://" + addr
 
 today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
 year = int(today[:4])
@@ -262,7 +212,7 @@ time.sleep(0.3)
 s, j, text = curl("GET", "/readyz")
 check(s == 200 and j == {"status": "ready"}, f"9: public /readyz shows no details: {text}")
 s, _, page = curl("GET", f"/v/{person_qr}", headers={"Accept": "text/html"})
-hdrs = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", BASE + f"/v/{person_qr}"], capture_output=True, text=True).stdout
+hdrs = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", run.base + f"/v/{person_qr}"], capture_output=True, text=True).stdout
 check("X-Content-Type-Options: nosniff" in hdrs and "Content-Security-Policy: default-src 'none'" in hdrs, "9: nosniff and CSP")
 s, _, _ = curl("POST", f"/api/v1/certificates/{person_id}/suspensions", {"reason": "x"}, token=tok["approver"],
                headers={"If-Match": 'W/"1"'})
@@ -289,12 +239,6 @@ for root, dirs, files in os.walk(os.path.join(data, "db")):
 check(stat.S_IMODE(os.stat(os.path.join(data, "db")).st_mode) == 0o700 and not bad_mode,
       f"9: db/ is 0700 and its files owner-only under umask 000: {bad_mode[:5]}")
 
-proc.send_signal(signal.SIGTERM)
-try:
-    rc = proc.wait(timeout=20)
-except subprocess.TimeoutExpired:
-    proc.kill()
-    rc = -1
+rc = run.stop()
 check(rc == 0, f"SIGTERM exits 0 (got {rc})")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+run.finish()
