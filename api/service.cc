@@ -268,13 +268,6 @@ Status may_command(const TokenInfo& who) {
   return {};
 }
 
-Status may_command(const TokenInfo& who, CommandType type) {
-  if (!domain::role_satisfies(who.role, domain::required_role(type)))
-    return make_error(Errc::forbidden, std::string(domain::command_name(type)) + " needs the " +
-                                           domain::role_name(domain::required_role(type)) + " role, not " +
-                                           domain::role_name(who.role));
-  return {};
-}
 
 // If-Match (RFC 9110 §13.1.1) is compared strongly: a weak tag never matches.
 // "*" asks only that the certificate exists, which every command on one does.
@@ -357,7 +350,7 @@ Response Service::create_certificate(const Request& req) {
   if (op->empty() || *op == "issue") c.type = CommandType::issue;
   else if (*op == "convert") c.type = CommandType::convert;
   else return problem_from(make_error(Errc::invalid_argument, "operation must be issue or convert", "operation"));
-  if (auto st = may_command(*who, c.type); !st.ok()) return problem_from(st.error());
+  if (auto st = domain::check_role(who->role, c.type); !st.ok()) return problem_from(st.error());
   auto kind = string_member(*body, "kind", true);
   if (!kind.ok()) return error_response(kind.error());
   c.kind = *kind;
@@ -400,8 +393,7 @@ Response Service::certificate_command(const Request& req, const std::string& id,
   if (it == ops.end()) return not_found_json("no operation \"" + op + "\"");
   auto who = authenticate(req);
   if (!who.ok()) return problem_from(who.error());
-  if (auto st = may_command(*who); !st.ok()) return problem_from(st.error());
-  if (auto st = may_command(*who, it->second); !st.ok()) return problem_from(st.error());
+  if (auto st = domain::check_role(who->role, it->second); !st.ok()) return problem_from(st.error());
   auto opts = command_options(req);
   if (!opts.ok()) return options_error(opts.error());
   std::set<std::string> allowed = {"reason", "decision", "approval"};
@@ -548,7 +540,6 @@ Response Service::events_feed(const Request& req) {
   });
   if (!st.ok()) return problem_from(st.error());
   if (!bad.ok()) return problem_from(bad.error());
-  if (!who->log_wide && arr.size() < limit) next = std::max(next, std::min(scan_to, last));
   Response r = Response::json(200, {{"events", arr}, {"next_after", next}, {"last_position", last},
                                     {"scope", who->log_wide ? "log" : who->authority}});
   no_store(r);

@@ -644,10 +644,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
   if (!auth) return make_error(Errc::not_found, "no authority " + code);
   // The role first: an idempotent replay answers only someone who may make
   // the command, and nothing below is worth doing for anyone else.
-  if (!domain::role_satisfies(cmd.actor.role, domain::required_role(cmd.type)))
-    return make_error(Errc::forbidden, std::string(domain::command_name(cmd.type)) + " needs the " +
-                                           domain::role_name(domain::required_role(cmd.type)) + " role, not " +
-                                           domain::role_name(cmd.actor.role));
+  CL_TRY(domain::check_role(cmd.actor.role, cmd.type));
   CL_TRY(check_idempotency_key(opts.idempotency_key));
   // A photo is a blob this authority uploaded, never another's.
   const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;

@@ -155,10 +155,7 @@ Error verdict_error(Verdict v, const CertificateState& s, const KindDescriptor* 
 Result<json> actor_json(const Actor& a, CommandType c) {
   if (a.operator_id.empty()) return invalid("the acting operator is required", "actor.operator");
   CL_TRY(validate_text("actor.operator", json(a.operator_id), 64));
-  if (!role_satisfies(a.role, required_role(c)))
-    return make_error(Errc::forbidden, std::string(command_name(c)) + " needs the " +
-                                           role_name(required_role(c)) + " role; the actor is " +
-                                           role_name(a.role));
+  CL_TRY(check_role(a.role, c));
   json trail = json::array();
   static const std::set<std::string> steps = {"clerk", "first_review", "review", "approve",
                                               "documents"};

@@ -72,6 +72,12 @@ Role required_role(CommandType c) {
   return c == CommandType::reissue || c == CommandType::convert ? Role::reviewer : Role::approver;
 }
 
+Status check_role(Role have, CommandType c) {
+  if (role_satisfies(have, required_role(c))) return {};
+  return make_error(Errc::forbidden, std::string(command_name(c)) + " needs the " + role_name(required_role(c)) +
+                                         " role, not " + role_name(have));
+}
+
 bool role_satisfies(Role have, Role need) {
   auto rank = [](Role r) {
     switch (r) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "ledger/domain/kinds.h"
+#include "ledger/util/result.h"
 
 namespace certledger::domain {
 
@@ -62,6 +63,9 @@ Verdict lifecycle_verdict(const KindDescriptor& kind, LifecycleState state, Comm
 // may be done by a reviewer.
 Role required_role(CommandType command);
 bool role_satisfies(Role have, Role need);
+// forbidden unless `have` may make `command` (role_satisfies its
+// required_role), saying which role it needs.
+Status check_role(Role have, CommandType command);
 // Whether the command produces a new document version with a new QR token.
 bool makes_new_version(CommandType command);
 

@@ -98,8 +98,9 @@ class Follower {
     int64_t offset;
   };
   std::map<uint64_t, Pending> pending_;                  // position -> record not yet applied
-  struct PendingCheckpoint {
+  struct PendingCheckpoint {  // verified on arrival
     std::string note;
+    Hash256 root;
     std::chrono::steady_clock::time_point arrived;
   };
   std::map<uint64_t, PendingCheckpoint> pending_checkpoints_;  // size -> note
