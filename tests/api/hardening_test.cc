@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "api/service.h"
@@ -93,6 +94,16 @@ TEST(Hardening, JsonNestingIsCappedWhereverJsonIsParsed) {
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.error().message, "the body is nested deeper than 32 levels");
   EXPECT_FALSE(parse_json("{\"a\":").ok());
+}
+
+// The configuration is TOML: toml++ caps nesting (256) the same way.
+TEST(Hardening, DeeplyNestedConfigurationIsRefused) {
+  const fs::path file = fs::temp_directory_path() / ("certledger-deep-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(file) << "data = " << std::string(100000, '[') << std::string(100000, ']') << "\n";
+  auto c = load_config_file(file.string());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("nested"), std::string::npos) << c.error().message;
+  fs::remove(file);
 }
 
 TEST(Hardening, DeeplyNestedBodiesAreRefusedWithoutACrash) {
