@@ -55,8 +55,9 @@ double run(int threads, double seconds, const render::SigningIdentity& id, const
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 5.0;
   auto dir = bench::temp_dir("documents");
-  auto id = render::document_signer(dir.string(), domain::demo_authorities()[0]);
-  auto seal = render::seal_signer(dir.string(), domain::demo_authorities()[0]);
+  const KeyRing keys((dir / "keys").string(), "");
+  auto id = render::document_signer(keys, domain::demo_authorities()[0]);
+  auto seal = render::seal_signer(keys, domain::demo_authorities()[0]);
   if (!id.ok() || !seal.ok()) return 3;
   const unsigned cores = std::thread::hardware_concurrency();
   std::printf("# documents — %s\n", bench::machine_description().c_str());

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     if (!l.ok()) return 3;
     auto a = domain::demo_authorities()[0];
     (void)(*l)->register_authority(a, crypto::KeyAlg::ed25519, "bench");
-    auto key = crypto::PrivateKey::load((dir / "keys" / "GD-ZJT" / "k1.pem").string());
+    auto key = crypto::PrivateKey::load((dir / "keys" / "GD-ZJT" / "k1.pem").string(), "");
     std::atomic<uint64_t> next{0};
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> ts;

@@ -197,15 +197,10 @@ Ledger::~Ledger() {
   store_.reset();
 }
 
-std::string Ledger::keys_dir() const { return (fs::path(options_.data_dir) / "keys").string(); }
-
-std::string Ledger::key_path(const std::string& kid) const {
-  return (fs::path(keys_dir()) / (kid + ".pem")).string();
-}
-
 Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->options_ = std::move(options);
+  l->keys_ = std::make_unique<KeyRing>((fs::path(l->options_.data_dir) / "keys").string(), l->options_.key_passphrase);
   std::error_code ec;
   const fs::path data(l->options_.data_dir);
   if (!fs::exists(data / "db")) {
@@ -244,18 +239,13 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
     // A replica takes its log, key history included, from the primary.
   } else if (fresh) {
     const std::string kid = "log/k1";
-    auto existing = crypto::PrivateKey::load(l->key_path(kid), l->options_.key_passphrase);
-    if (existing.ok()) {
-      log_key = std::make_shared<crypto::PrivateKey>(std::move(*existing));
-    } else {
-      CL_ASSIGN(auto k, l->create_key(kid, crypto::KeyAlg::ed25519));
-      log_key = std::make_shared<crypto::PrivateKey>(std::move(k));
-    }
-    l->private_keys_[kid] = log_key;
+    CL_ASSIGN(auto k, l->keys_->read_or_create(kid, crypto::KeyAlg::ed25519));
+    log_key = std::make_shared<crypto::PrivateKey>(std::move(k));
+    l->keys_->hold(kid, log_key);
   } else if (!l->options_.replica) {
     auto kid = l->registry_.active_kid("");
     if (!kid) return make_error(Errc::corruption, "the log has no active log key");
-    CL_ASSIGN(log_key, l->private_key(*kid));
+    CL_ASSIGN(log_key, l->keys_->held(*kid));
   }
 
   store::SequencerOptions seq;
@@ -306,48 +296,23 @@ Status Ledger::load_registry() {
 }
 
 Status Ledger::load_private_keys() {
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(keys_dir(), ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().extension() != ".pem") continue;
-    std::string rel = fs::relative(it->path(), keys_dir()).replace_extension().string();
+  for (const std::string& name : keys_->names()) {
     std::shared_lock lock(registry_mu_);
-    const KeyRecord* rec = registry_.key(rel);
-    if (!rec || rec->retired_at) continue;  // not (or no longer) a signing key
+    const KeyRecord* rec = registry_.key(name);
+    if (!rec || rec->retired_at) continue;  // not (or no longer) an event signing key
+    const std::string expected = rec->key.raw();
     lock.unlock();
-    CL_ASSIGN(auto k, crypto::PrivateKey::load(it->path().string(), options_.key_passphrase));
-    if (k.public_key().raw() != rec->key.raw())
-      return make_error(Errc::corruption, "key file " + it->path().string() +
-                                              " does not match the log's key " + rel);
-    private_keys_[rel] = std::make_shared<crypto::PrivateKey>(std::move(k));
+    CL_ASSIGN(auto k, keys_->read(name));
+    if (k.public_key().raw() != expected)
+      return make_error(Errc::corruption, "key file " + keys_->path(name) + " does not match the log's key " + name);
+    keys_->hold(name, std::make_shared<crypto::PrivateKey>(std::move(k)));
   }
   return {};
 }
 
-Result<crypto::PrivateKey> Ledger::create_key(const std::string& kid, crypto::KeyAlg alg) {
-  const std::string path = key_path(kid);
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  fs::permissions(fs::path(path).parent_path(), fs::perms::owner_all, ec);
-  // A key file without a key_added event is an unpublished leftover of an
-  // interrupted command: reuse it rather than fail.
-  if (fs::exists(path)) return crypto::PrivateKey::load(path, options_.key_passphrase);
-  CL_ASSIGN(auto key, crypto::PrivateKey::generate(alg));
-  CL_TRY(key.save(path, options_.key_passphrase));
-  return key;
-}
-
-Result<std::shared_ptr<const crypto::PrivateKey>> Ledger::private_key(const std::string& kid) const {
-  std::shared_lock lock(registry_mu_);
-  auto it = private_keys_.find(kid);
-  if (it == private_keys_.end())
-    return make_error(Errc::unavailable, "private key " + kid + " is not available in " + keys_dir());
-  return it->second;
-}
-
 Status Ledger::init_log() {
   const std::string kid = "log/k1";
-  CL_ASSIGN(auto key, private_key(kid));
+  CL_ASSIGN(auto key, keys_->held(kid));
   domain::Event e;
   const UnixMillis now = options_.clock();
   e.id = uuid_v7(now);
@@ -369,7 +334,7 @@ Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& 
                                         const Hash256& request_hash) {
   if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
   CL_TRY(check_idempotency_key(opts.idempotency_key));
-  CL_ASSIGN(auto key, private_key(kid));
+  CL_ASSIGN(auto key, keys_->held(kid));
   const std::string payload = domain::serialize_event(event);
   CL_ASSIGN(std::string record, crypto::jws_sign(*key, kid, payload));
   store::AppendRequest req;
@@ -449,12 +414,11 @@ Result<std::string> Ledger::register_authority(const domain::AuthorityInfo& info
     std::shared_lock lock(registry_mu_);
     kid = registry_.next_kid(info.code);
   }
-  CL_ASSIGN(auto key, create_key(kid, alg));
+  CL_ASSIGN(auto key, keys_->read_or_create(kid, alg));
   CL_TRY(append_registry_event(info.code, "authority.registered", authority_data(info), operator_id));
   CL_TRY(append_registry_event(info.code, "authority.key_added", key_data(kid, key.public_key()),
                                operator_id));
-  std::unique_lock lock(registry_mu_);
-  private_keys_[kid] = std::make_shared<crypto::PrivateKey>(std::move(key));
+  keys_->hold(kid, std::make_shared<crypto::PrivateKey>(std::move(key)));
   return kid;
 }
 
@@ -469,17 +433,13 @@ Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg a
     old = registry_.active_kid(code);
     kid = registry_.next_kid(code);
   }
-  CL_ASSIGN(auto key, create_key(kid, alg));
-  {
-    std::unique_lock lock(registry_mu_);
-    private_keys_[kid] = std::make_shared<crypto::PrivateKey>(key);
-  }
+  CL_ASSIGN(auto key, keys_->read_or_create(kid, alg));
+  keys_->hold(kid, std::make_shared<crypto::PrivateKey>(key));
   CL_TRY(append_registry_event(code, "authority.key_added", key_data(kid, key.public_key()), operator_id));
   if (old) {
     CL_TRY(append_registry_event(code, "authority.key_retired", {{"kid", *old}, {"reason", "rotated"}},
                                  operator_id));
-    std::unique_lock lock(registry_mu_);
-    private_keys_.erase(*old);
+    keys_->release(*old);
   }
   return kid;
 }

@@ -17,6 +17,7 @@
 #include "ledger/crypto/keys.h"
 #include "ledger/domain/certificate.h"
 #include "ledger/domain/report.h"
+#include "ledger/keyring.h"
 #include "ledger/registry.h"
 #include "ledger/store/event_store.h"
 #include "ledger/store/sequencer.h"
@@ -157,7 +158,9 @@ class Ledger {
   const store::EventStore& store() const { return *store_; }
   store::Sequencer* sequencer() { return sequencer_.get(); }
   const LedgerOptions& options() const { return options_; }
-  std::string keys_dir() const;
+  // Every private key file of the data dir (<data>/keys), the document
+  // renderers' included, under the one passphrase rule.
+  const KeyRing& keys() const { return *keys_; }
 
  private:
   Ledger() = default;
@@ -169,17 +172,14 @@ class Ledger {
   Result<Outcome> sign_and_append(domain::Event event, const std::string& kid,
                                   std::vector<std::string> claims, const ExecOptions& opts,
                                   const Hash256& request_hash);
-  Result<std::shared_ptr<const crypto::PrivateKey>> private_key(const std::string& kid) const;
   Result<Outcome> replay_outcome(uint64_t position) const;
-  Result<crypto::PrivateKey> create_key(const std::string& kid, crypto::KeyAlg alg);
-  std::string key_path(const std::string& kid) const;
 
   LedgerOptions options_;
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<store::Sequencer> sequencer_;
   mutable std::shared_mutex registry_mu_;
   Registry registry_;
-  std::map<std::string, std::shared_ptr<const crypto::PrivateKey>> private_keys_;
+  std::unique_ptr<KeyRing> keys_;
   std::mutex admin_mu_;  // serialises registry changes
   // Commands on one certificate take its stripe for load -> decide -> sign ->
   // append, so they queue instead of racing; the sequencer's version check

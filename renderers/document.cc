@@ -59,10 +59,10 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
     in.photo = ledger_.blob(ref->get<std::string>());
   std::string doc;
   if (format == Format::ofd) {
-    CL_ASSIGN(auto seal, seal_signer(data_dir_, *authority));
+    CL_ASSIGN(auto seal, seal_signer(ledger_.keys(), *authority));
     CL_ASSIGN(doc, render_ofd(in, seal, ledger_.options().clock()));
   } else {
-    CL_ASSIGN(auto signer, document_signer(data_dir_, *authority));
+    CL_ASSIGN(auto signer, document_signer(ledger_.keys(), *authority));
     CL_ASSIGN(doc, render_pdf(in, signer, ledger_.options().clock()));
   }
   std::lock_guard lock(mu_);

@@ -22,8 +22,8 @@ std::string status_mark(const projections::CertView& view, uint32_t version, Dat
 
 class DocumentService {
  public:
-  DocumentService(Ledger& ledger, std::string data_dir, std::string base_url, size_t cache_entries = 256)
-      : ledger_(ledger), data_dir_(std::move(data_dir)), base_url_(std::move(base_url)), capacity_(cache_entries) {}
+  DocumentService(Ledger& ledger, std::string base_url, size_t cache_entries = 256)
+      : ledger_(ledger), base_url_(std::move(base_url)), capacity_(cache_entries) {}
   enum class Format { pdf, ofd };
   static Result<Format> parse_format(std::string_view name);  // "pdf" | "ofd"
   Result<std::string> render(const std::string& certificate_id, uint32_t version, bool masked, Format format);
@@ -37,7 +37,7 @@ class DocumentService {
 
  private:
   Ledger& ledger_;
-  std::string data_dir_, base_url_;
+  std::string base_url_;
   size_t capacity_;
   std::mutex mu_;
   std::list<std::pair<std::string, std::string>> lru_;  // key, document

@@ -92,7 +92,9 @@ Result<std::shared_ptr<X509>> make_cert(const crypto::PrivateKey& subject_key, c
   return std::shared_ptr<X509>(x, X509_free);
 }
 
-fs::path ca_dir(const std::string& data) { return fs::path(data) / "keys" / "ca"; }
+// The CA's certificate sits beside its key: <keys>/ca/ca.crt, ca/ca-key.pem.
+constexpr const char* kCaKey = "ca/ca-key";
+fs::path ca_cert_file(const KeyRing& keys) { return fs::path(keys.dir()) / "ca" / "ca.crt"; }
 
 }  // namespace
 
@@ -106,19 +108,12 @@ std::string certificate_pem(X509* cert) {
   return out;
 }
 
-Status ensure_ca(const std::string& data, const std::string& ca_name) {
+Status ensure_ca(const KeyRing& keys, const std::string& ca_name) {
   std::lock_guard lock(g_mu);
-  const fs::path dir = ca_dir(data);
-  if (fs::exists(dir / "ca.crt") && fs::exists(dir / "ca-key.pem")) return {};
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  fs::permissions(dir, fs::perms::owner_all, ec);
-  auto key = fs::exists(dir / "ca-key.pem") ? crypto::PrivateKey::load((dir / "ca-key.pem").string())
-                                            : crypto::PrivateKey::generate(crypto::KeyAlg::es256);
-  if (!key.ok()) return key.error();
-  if (!fs::exists(dir / "ca-key.pem")) CL_TRY(key->save((dir / "ca-key.pem").string()));
-  CL_ASSIGN(auto cert, make_cert(*key, ca_name, "certledger", nullptr, *key, 365 * 20, true));
-  return save_cert(dir / "ca.crt", cert.get());
+  if (fs::exists(ca_cert_file(keys)) && keys.has_file(kCaKey)) return {};
+  CL_ASSIGN(auto key, keys.read_or_create(kCaKey, crypto::KeyAlg::es256));
+  CL_ASSIGN(auto cert, make_cert(key, ca_name, "certledger", nullptr, key, 365 * 20, true));
+  return save_cert(ca_cert_file(keys), cert.get());
 }
 
 namespace {
@@ -128,29 +123,23 @@ struct Issued {
   std::shared_ptr<X509> cert, ca_cert;
 };
 
-// <data>/keys/<AUTH>/<base>.pem and .crt, created on first use, read from
-// disk once per process.
-Result<Issued> issue(const std::string& data, const domain::AuthorityInfo& a, const std::string& base, crypto::KeyAlg alg) {
+// <keys>/<AUTH>/<base>.pem and .crt, created on first use, read from disk
+// once per process.
+Result<Issued> issue(const KeyRing& keys, const domain::AuthorityInfo& a, const std::string& base, crypto::KeyAlg alg) {
   static std::map<std::string, Issued> cache;
-  const std::string slot = data + "|" + a.code + "|" + base;
+  const std::string slot = keys.dir() + "|" + a.code + "|" + base;
   {
     std::lock_guard lock(g_mu);
     if (auto it = cache.find(slot); it != cache.end()) return it->second;
   }
-  CL_TRY(ensure_ca(data, "certledger 电子证照文档签名 CA"));
+  CL_TRY(ensure_ca(keys, "certledger 电子证照文档签名 CA"));
   std::lock_guard lock(g_mu);
   if (auto it = cache.find(slot); it != cache.end()) return it->second;
-  const fs::path dir = fs::path(data) / "keys" / a.code;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  CL_ASSIGN(auto ca_key, crypto::PrivateKey::load((ca_dir(data) / "ca-key.pem").string()));
-  CL_ASSIGN(auto ca_cert, load_cert(ca_dir(data) / "ca.crt"));
-  const fs::path key_file = dir / (base + ".pem"), cert_file = dir / (base + ".crt");
-  if (!fs::exists(key_file)) {
-    CL_ASSIGN(auto k, crypto::PrivateKey::generate(alg));
-    CL_TRY(k.save(key_file.string()));
-  }
-  CL_ASSIGN(auto key, crypto::PrivateKey::load(key_file.string()));
+  CL_ASSIGN(auto ca_key, keys.read(kCaKey));
+  CL_ASSIGN(auto ca_cert, load_cert(ca_cert_file(keys)));
+  const std::string name = a.code + "/" + base;
+  CL_ASSIGN(auto key, keys.read_or_create(name, alg));
+  const fs::path cert_file = fs::path(keys.dir()) / (name + ".crt");
   if (!fs::exists(cert_file)) {
     CL_ASSIGN(auto cert, make_cert(key, a.name, a.name, ca_cert.get(), ca_key, 365 * 5, false));
     CL_TRY(save_cert(cert_file, cert.get()));
@@ -164,13 +153,13 @@ Result<Issued> issue(const std::string& data, const domain::AuthorityInfo& a, co
 
 }  // namespace
 
-Result<SigningIdentity> document_signer(const std::string& data, const domain::AuthorityInfo& a) {
-  CL_ASSIGN(Issued is, issue(data, a, "document-signing", crypto::KeyAlg::es256));
+Result<SigningIdentity> document_signer(const KeyRing& keys, const domain::AuthorityInfo& a) {
+  CL_ASSIGN(Issued is, issue(keys, a, "document-signing", crypto::KeyAlg::es256));
   return SigningIdentity{is.key, is.cert, is.ca_cert, a.name};
 }
 
-Result<SealIdentity> seal_signer(const std::string& data, const domain::AuthorityInfo& a) {
-  CL_ASSIGN(Issued is, issue(data, a, "seal-sm2", crypto::KeyAlg::sm2));
+Result<SealIdentity> seal_signer(const KeyRing& keys, const domain::AuthorityInfo& a) {
+  CL_ASSIGN(Issued is, issue(keys, a, "seal-sm2", crypto::KeyAlg::sm2));
   return SealIdentity{is.key, is.cert, is.ca_key, is.ca_cert, a.name, a.code};
 }
 

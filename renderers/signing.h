@@ -13,6 +13,7 @@
 
 #include "ledger/crypto/keys.h"
 #include "ledger/domain/certificate.h"
+#include "ledger/keyring.h"
 #include "ledger/util/result.h"
 
 typedef struct x509_st X509;
@@ -42,11 +43,13 @@ struct SealIdentity {
   std::string code;
 };
 
-// Creates the CA if the data dir has none.
-Status ensure_ca(const std::string& data_dir, const std::string& ca_name);
+// The private keys are the key ring's (its files, its passphrase rule);
+// the certificates lie beside them as <name>.crt.
+// Creates the CA if the key ring has none.
+Status ensure_ca(const KeyRing& keys, const std::string& ca_name);
 // The authority's document-signing identity, issued by the CA on first use.
-Result<SigningIdentity> document_signer(const std::string& data_dir, const domain::AuthorityInfo& authority);
-Result<SealIdentity> seal_signer(const std::string& data_dir, const domain::AuthorityInfo& authority);
+Result<SigningIdentity> document_signer(const KeyRing& keys, const domain::AuthorityInfo& authority);
+Result<SealIdentity> seal_signer(const KeyRing& keys, const domain::AuthorityInfo& authority);
 // CMS SignedData, detached, SHA-256, DER; the CA certificate included.
 Result<std::string> cms_sign_detached(const SigningIdentity& id, std::string_view data);
 std::string certificate_pem(X509* cert);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -257,9 +258,15 @@ Result<PrivateKey> PrivateKey::generate(KeyAlg alg) {
 
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view passphrase) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::string pass(passphrase);
-  EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.p, nullptr, nullptr,
-                                        pass.empty() ? nullptr : pass.data());
+  // Our own callback: OpenSSL's default one would prompt on the terminal
+  // for an encrypted key when no passphrase is set (a daemon would hang).
+  auto give = [](char* buf, int size, int, void* u) -> int {
+    const auto* pass = static_cast<const std::string_view*>(u);
+    if (pass->empty() || pass->size() > static_cast<size_t>(size)) return 0;
+    std::memcpy(buf, pass->data(), pass->size());
+    return static_cast<int>(pass->size());
+  };
+  EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.p, nullptr, give, &passphrase);
   if (!k)
     return make_error(Errc::invalid_argument,
                       "cannot read private key (wrong passphrase or not PKCS#8 PEM): " +

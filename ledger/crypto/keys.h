@@ -51,10 +51,12 @@ class PrivateKey {
   static Result<PrivateKey> generate(KeyAlg alg);
   // PKCS#8 PEM, optionally encrypted (AES-256-CBC) when passphrase is set.
   static Result<PrivateKey> from_pem(std::string_view pem, std::string_view passphrase = {});
-  static Result<PrivateKey> load(const std::string& path, std::string_view passphrase = {});
+  // Key files of a data dir go through KeyRing (ledger/keyring.h), which
+  // holds the passphrase rule; these take the passphrase explicitly.
+  static Result<PrivateKey> load(const std::string& path, std::string_view passphrase);
   Result<std::string> to_pem(std::string_view passphrase = {}) const;
   // Writes with mode 0600, atomically (temp file + rename); refuses to overwrite.
-  Status save(const std::string& path, std::string_view passphrase = {}) const;
+  Status save(const std::string& path, std::string_view passphrase) const;
 
   KeyAlg alg() const { return alg_; }
   Result<std::string> sign(std::string_view message) const;

@@ -275,7 +275,7 @@ int cmd_document(const Context& ctx) {
     if (!v.ok()) return fail(ctx, v.error());
     version = v->state.doc_version;
   }
-  render::DocumentService docs(*l->ledger, args().data, args().public_base);
+  render::DocumentService docs(*l->ledger, args().public_base);
   std::string format = args().format;
   if (format.empty()) format = args().out.size() > 4 && args().out.ends_with(".ofd") ? "ofd" : "pdf";
   auto fmt = render::DocumentService::parse_format(format);

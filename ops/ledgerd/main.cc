@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   api::Extensions ext;
   ext.ready_details = [k = kafka->get()] { return k->status(); };
   // Documents need the authority's document-signing key: primaries only.
-  auto documents = std::make_shared<render::DocumentService>(ledger, config.data_dir, config.base_url());
+  auto documents = std::make_shared<render::DocumentService>(ledger, config.base_url());
   if (!config.replica)
     ext.render_document = [documents](const std::string& id, uint32_t version, bool masked,
                                       const std::string& format) -> Result<std::string> {

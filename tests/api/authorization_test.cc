@@ -82,7 +82,7 @@ struct World : testing::ApiWorld {
     const std::string revoked_id = bearer["revoked"].substr(4, bearer["revoked"].find('_', 4) - 4);
     EXPECT_TRUE(tokens->revoke(revoked_id).ok());
     bearer["malformed"] = "not-a-token";
-    documents = std::make_shared<render::DocumentService>(*l.ledger, dir.string(), config.public_base_url);
+    documents = std::make_shared<render::DocumentService>(*l.ledger, config.public_base_url);
     Extensions ext;
     ext.render_document = [d = documents](const std::string& id, uint32_t v, bool masked, const std::string& f)
         -> Result<std::string> {

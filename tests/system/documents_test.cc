@@ -86,7 +86,7 @@ class Documents : public ::testing::Test {
 TEST_F(Documents, EveryKindRendersSignedWithItsFieldsFontAndQr) {
   if (!sh("for t in pdftotext pdfsig pdffonts zbarimg pdftoppm; do command -v $t >/dev/null || echo missing; done").empty())
     GTEST_SKIP() << "poppler-utils and zbar-tools are needed";
-  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  render::DocumentService docs(*ledger_.ledger, "https://verify.example.gov.cn");
   std::set<std::string> done;
   for (const auto& d : demo_) {
     if (!done.insert(d.kind).second) continue;
@@ -152,7 +152,7 @@ std::string ofd_text(const std::map<std::string, std::string>& files) {
 }
 
 TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
-  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  render::DocumentService docs(*ledger_.ledger, "https://verify.example.gov.cn");
   std::set<std::string> done;
   for (const auto& d : demo_) {
     const auto* kind = domain::find_kind(d.kind);
@@ -247,8 +247,9 @@ TEST_F(Documents, LongScopeListsContinueOnFurtherPages) {
   in.elicense = "1.2.156.3005.2.11100000000013338W101.11440000MB2C412952.06H0G50KW9XN9EAZ5Z9HRVB984.001.7";
   in.verify_url = "https://verify.example.gov.cn/v/bbjn6N4iTGi-2QeNF463kg";
   in.version = 3;
-  auto signer = render::document_signer(dir_.string(), a);
-  auto seal = render::seal_signer(dir_.string(), a);
+  const KeyRing keys((dir_ / "keys").string(), "");
+  auto signer = render::document_signer(keys, a);
+  auto seal = render::seal_signer(keys, a);
   ASSERT_TRUE(signer.ok() && seal.ok());
 
   auto pdf = render::render_pdf(in, *signer, 1767225600000);
@@ -300,7 +301,7 @@ TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
 }
 
 TEST_F(Documents, ThePublicCopyMasksPersonalData) {
-  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  render::DocumentService docs(*ledger_.ledger, "https://verify.example.gov.cn");
   for (const auto& d : demo_) {
     if (d.kind != "special_operation") continue;
     auto view = projections::Reader(ledger_.ledger->store()).certificate(d.certificate_id);
@@ -329,7 +330,7 @@ namespace {
 // page (finding 9 of the hardening issue): revoked, cancelled, withdrawn,
 // and a superseded version; the current version of a valid one does not.
 TEST_F(Documents, CopiesOfCertificatesThatNoLongerStandCarryTheirStatus) {
-  render::DocumentService docs(*ledger_.ledger, dir_.string(), "https://verify.example.gov.cn");
+  render::DocumentService docs(*ledger_.ledger, "https://verify.example.gov.cn");
   std::set<std::string> marked;
   bool plain_checked = false;
   for (const auto& d : demo_) {
@@ -361,6 +362,52 @@ TEST_F(Documents, CopiesOfCertificatesThatNoLongerStandCarryTheirStatus) {
   }
   EXPECT_EQ(marked, (std::set<std::string>{"已注销", "已吊销", "已撤销", "已作废"}));
   EXPECT_TRUE(plain_checked);
+}
+
+// doc/operations.md: with CERTLEDGER_KEY_PASSPHRASE set, every private key
+// file is encrypted — the document CA's and the authorities' document and
+// seal keys as much as the event signing keys — and the documents still sign.
+TEST(DocumentKeys, EveryKeyFileFollowsThePassphrase) {
+  const fs::path dir = fs::temp_directory_path() / ("certledger-keypass-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ::setenv("CERTLEDGER_KEY_PASSPHRASE", "纸质证书 passphrase", 1);
+  {
+    ops::OpenOptions o;
+    o.data_dir = dir.string();
+    o.create = true;
+    auto l = ops::open_data_dir(o);
+    ASSERT_TRUE(l.ok()) << l.error().to_string();
+    auto lines = ops::run_demo(*l->ledger, "https://verify.example.gov.cn", 1);
+    ASSERT_TRUE(lines.ok()) << lines.error().to_string();
+    render::DocumentService docs(*l->ledger, "https://verify.example.gov.cn");
+    bool ofd = false;
+    for (const auto& line : *lines) {
+      ASSERT_TRUE(docs.pdf(line.certificate_id, line.version, true).ok());
+      if (const auto* k = domain::find_kind(line.kind); k && k->ofd && !ofd) {
+        auto doc = docs.ofd(line.certificate_id, line.version, true);
+        ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+        ofd = true;
+      }
+    }
+    ASSERT_TRUE(ofd);
+  }
+  ::unsetenv("CERTLEDGER_KEY_PASSPHRASE");
+  std::set<std::string> seen;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "keys")) {
+    if (e.path().extension() != ".pem") continue;
+    std::ifstream in(e.path());
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(first, "-----BEGIN ENCRYPTED PRIVATE KEY-----") << e.path();
+    EXPECT_EQ(fs::status(e.path()).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+        << e.path();
+    seen.insert(e.path().stem().string());
+  }
+  for (const char* name : {"k1", "ca-key", "document-signing", "seal-sm2"}) EXPECT_TRUE(seen.count(name)) << name;
+  // Without the passphrase nothing opens.
+  const KeyRing wrong((dir / "keys").string(), "");
+  EXPECT_FALSE(wrong.read("ca/ca-key").ok());
+  fs::remove_all(dir);
 }
 
 }  // namespace

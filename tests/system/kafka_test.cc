@@ -405,7 +405,7 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
   auto c2 = cluster();
   auto r2dir = temp("replica2");
   auto r2 = open(r2dir, true);
-  auto log_key = crypto::PrivateKey::load((pdir / "keys" / "log" / "k1.pem").string());
+  auto log_key = crypto::PrivateKey::load((pdir / "keys" / "log" / "k1.pem").string(), "");
   ASSERT_TRUE(log_key.ok());
   merkle::Checkpoint bad{p.ledger->origin(), 5, sha256("not the root"), {}};
   auto note = merkle::sign_checkpoint(bad, bad.origin, *log_key);

@@ -153,14 +153,14 @@ TEST(Keys, SaveIsPrivateAndNeverOverwrites) {
   std::filesystem::create_directories(dir);
   auto key = PrivateKey::generate(KeyAlg::ed25519);
   std::string path = (dir / "k1.pem").string();
-  ASSERT_TRUE(key->save(path).ok());
+  ASSERT_TRUE(key->save(path, "").ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto again = key->save(path);
+  auto again = key->save(path, "");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Errc::already_exists);
-  auto loaded = PrivateKey::load(path);
+  auto loaded = PrivateKey::load(path, "");
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->public_key().raw(), key->public_key().raw());
   std::filesystem::remove_all(dir);
