@@ -65,8 +65,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("tls_cert", c.tls_cert);
   str("tls_key", c.tls_key);
   str("origin", c.origin);
-  num("checkpoint_every", c.checkpoint_every);
-  num("checkpoint_interval_ms", c.checkpoint_interval_ms);
+  num("checkpoint_every", c.policy.checkpoint_every);
+  num("checkpoint_interval_ms", c.policy.checkpoint_interval_ms);
   num("verify_cache_entries", c.verify_cache_entries);
   for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst},
                         std::pair{"holder_lookups_per_minute", &c.holder_lookups_per_minute},
@@ -132,8 +132,8 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
   app2.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert");
   app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
-  app2.add_option("--checkpoint-every", c.checkpoint_every, "Checkpoint every N events")->capture_default_str();
-  app2.add_option("--checkpoint-interval-ms", c.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
+  app2.add_option("--checkpoint-every", c.policy.checkpoint_every, "Checkpoint every N events")->capture_default_str();
+  app2.add_option("--checkpoint-interval-ms", c.policy.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
   app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")->capture_default_str();
   app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
   app2.add_option("--holder-lookups-per-minute", c.holder_lookups_per_minute,

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "ledger/store/write_policy.h"
 #include "ledger/util/result.h"
 
 namespace certledger::api {
@@ -23,9 +24,8 @@ struct Config {
   int max_connections = 10000;           // open connections in all (more are closed at accept)
   int max_connections_per_client = 256;  // ... and from one client address
   std::string tls_cert, tls_key;
-  std::string origin = "certledger.local/log";
-  uint64_t checkpoint_every = 1000;
-  int checkpoint_interval_ms = 1000;
+  std::string origin = store::kDefaultOrigin;
+  store::WritePolicy policy;  // checkpoint_every and checkpoint_interval_ms are configurable
   double lookup_per_minute = 60;
   double lookup_burst = 20;
   double holder_lookups_per_minute = 120;  // authority holder lookups, per token

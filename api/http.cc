@@ -226,7 +226,7 @@ Response problem_from(const Error& e) {
     case Errc::already_exists:
       return problem(409, "already-exists", "Already exists", e.message, e.field, "已存在");
     case Errc::conflict:
-      if (e.field == "Idempotency-Key")
+      if (e.detail == Detail::idempotency_key_reused)
         return problem(422, "idempotency-key-reused", "Idempotency-Key reused", e.message, e.field);
       return problem(409, "conflict", "Concurrent change", e.message, e.field);
     case Errc::precondition_failed:

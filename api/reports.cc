@@ -1,4 +1,5 @@
 // Test reports (防伪监管标识码, seed 002) and statistics (统计分析) over HTTP.
+#include "api/handlers.h"
 #include "api/service.h"
 #include "api/views.h"
 #include "ledger/domain/kinds.h"
@@ -14,10 +15,6 @@ namespace certledger::api {
 using nlohmann::json;
 
 namespace {
-
-Response bad(std::string detail, std::string field = {}) {
-  return problem(400, "bad-request", "Malformed request", std::move(detail), std::move(field), "请求格式错误");
-}
 
 json report_json(const json& view, const std::string& base) {
   const json& st = view["state"];
@@ -59,19 +56,17 @@ std::string esc(const json& v) { return html_escape(v.is_string() ? v.get<std::s
 
 }  // namespace
 
-Response Service::create_report(const Request& req) {
-  auto who = authenticate(req);
-  if (!who.ok()) return problem_from(who.error());
-  if (who->role != domain::Role::institution)
+Response Service::create_report(const Request& req, const TokenInfo& who) {
+  if (who.role != domain::Role::institution)
     return problem_from(make_error(Errc::forbidden, "reports are registered with a testing institution's token"));
   auto parsed = parse_body(req, {"fields"});
-  if (!parsed.ok()) return bad(parsed.error().message, parsed.error().field);
+  if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
   if (!body.contains("fields")) return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
   if (auto shape = domain::check_field_shapes(body["fields"], "fields"); !shape.ok()) return problem_from(shape.error());
   auto o = command_options(req);
-  if (!o.ok()) return o.error().code == Errc::invalid_argument ? bad(o.error().message, o.error().field) : problem_from(o.error());
-  auto out = ledger_.register_report(who->subject, body["fields"], who->operator_id, *o);
+  if (!o.ok()) return o.error().code == Errc::invalid_argument ? handlers::bad_request(o.error().message, o.error().field) : problem_from(o.error());
+  auto out = ledger_.register_report(who.subject, body["fields"], who.operator_id, *o);
   if (!out.ok()) return problem_from(out.error());
   const std::string code = out->event.data.value("code", "");
   auto view = projections::Reader(ledger_.store()).report(code);
@@ -83,35 +78,31 @@ Response Service::create_report(const Request& req) {
   return r;
 }
 
-Response Service::withdraw_report(const Request& req, const std::string& code) {
-  auto who = authenticate(req);
-  if (!who.ok()) return problem_from(who.error());
-  if (who->role != domain::Role::institution && who->role != domain::Role::approver)
+Response Service::withdraw_report(const Request& req, const TokenInfo& who, const std::string& code) {
+  if (who.role != domain::Role::institution && who.role != domain::Role::approver)
     return problem_from(make_error(Errc::forbidden, "a report is withdrawn by its institution or an approver of its authority"));
   auto parsed = parse_body(req, {"reason"});
-  if (!parsed.ok()) return bad(parsed.error().message, parsed.error().field);
+  if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
-  if (!body.contains("reason") || !body["reason"].is_string()) return bad("send {\"reason\": \"...\"}", "reason");
+  if (!body.contains("reason") || !body["reason"].is_string()) return handlers::bad_request("send {\"reason\": \"...\"}", "reason");
   auto c = domain::parse_report_code(code);
   if (!c.ok()) return problem_from(c.error());
-  const bool institution = who->role == domain::Role::institution;
-  auto out = ledger_.withdraw_report(*c, body["reason"], institution ? "" : who->authority,
-                                     institution ? who->subject : "", who->operator_id, who->role);
+  const bool institution = who.role == domain::Role::institution;
+  auto out = ledger_.withdraw_report(*c, body["reason"], institution ? "" : who.authority,
+                                     institution ? who.subject : "", who.operator_id, who.role);
   if (!out.ok()) return problem_from(out.error());
   auto view = projections::Reader(ledger_.store()).report(*c);
   return Response::json(201, view.ok() ? report_json(*view, config_.base_url()) : json{{"code", *c}});
 }
 
-Response Service::get_report(const Request& req, const std::string& code) {
-  auto who = authenticate(req);
-  if (!who.ok()) return problem_from(who.error());
+Response Service::get_report(const TokenInfo& who, const std::string& code) {
   auto c = domain::parse_report_code(code);
   if (!c.ok()) return problem_from(c.error());
   auto view = projections::Reader(ledger_.store()).report(*c);
   if (!view.ok()) return problem_from(view.error());
   const json& st = (*view)["state"];
-  const bool own = who->role == domain::Role::institution ? st.value("institution", "") == who->subject
-                                                          : st.value("authority", "") == who->authority;
+  const bool own = who.role == domain::Role::institution ? st.value("institution", "") == who.subject
+                                                          : st.value("authority", "") == who.authority;
   if (!own) return problem_from(make_error(Errc::forbidden, "report " + *c + " belongs to another institution or authority"));
   return Response::json(200, report_json(*view, config_.base_url()));
 }
@@ -182,12 +173,10 @@ Response Service::public_report(const Request& req, const std::string& code_text
   return r;
 }
 
-Response Service::stats_json(const Request& req) {
-  auto who = authenticate(req);
-  if (!who.ok()) return problem_from(who.error());
-  if (who->role == domain::Role::institution)
+Response Service::stats_json(const Request& req, const TokenInfo& who) {
+  if (who.role == domain::Role::institution)
     return problem_from(make_error(Errc::forbidden, "statistics are for authorities"));
-  const std::string scope = who->role == domain::Role::admin && req.query("all") ? "" : who->authority;
+  const std::string scope = who.role == domain::Role::admin && req.query("all") ? "" : who.authority;
   return Response::json(200, projections::Reader(ledger_.store()).statistics(scope));
 }
 
@@ -215,8 +204,7 @@ std::string bars(const std::string& title, const std::vector<std::pair<std::stri
 
 }  // namespace
 
-Response Service::stats_page(const Request& req) {
-  (void)req;
+Response Service::stats_page() {
   json s = projections::Reader(ledger_.store()).statistics();
   std::map<std::string, uint64_t> by_kind, by_status, by_region, issued, revoked, by_category, by_institution;
   for (const auto& r : s["by_status"]) {

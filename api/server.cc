@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/connections.h"
 #include "ledger/util/thread.h"
 
 namespace certledger::api {
@@ -32,46 +33,6 @@ using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using TcpStream = beast::basic_stream<tcp, Executor>;
 using TlsStream = beast::ssl_stream<TcpStream>;
-
-// Open connections, in all and per client address. A connection holds a
-// Slot for its life; accept() refuses one it cannot get.
-class Connections {
- public:
-  Connections(int max_total, int max_per_client) : max_total_(max_total), max_per_client_(max_per_client) {}
-  class Slot {
-   public:
-    Slot(Connections* c, std::string client) : c_(c), client_(std::move(client)) {}
-    Slot(Slot&& o) noexcept : c_(std::exchange(o.c_, nullptr)), client_(std::move(o.client_)) {}
-    Slot& operator=(Slot&&) = delete;
-    ~Slot() {
-      if (c_) c_->release(client_);
-    }
-
-   private:
-    Connections* c_;
-    std::string client_;
-  };
-  std::optional<Slot> take(const std::string& client) {
-    std::lock_guard lock(mu_);
-    if (total_ >= max_total_) return std::nullopt;
-    int& n = per_client_[client];
-    if (n >= max_per_client_) return std::nullopt;
-    ++n;
-    ++total_;
-    return Slot(this, client);
-  }
-
- private:
-  void release(const std::string& client) {
-    std::lock_guard lock(mu_);
-    --total_;
-    if (auto it = per_client_.find(client); it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
-  }
-  const int max_total_, max_per_client_;
-  std::mutex mu_;
-  int total_ = 0;
-  std::unordered_map<std::string, int> per_client_;
-};
 
 // ---- The request path a session and answer_connection_bytes share ----
 
@@ -129,23 +90,6 @@ struct Shared {
   std::atomic<bool>& draining;
   std::shared_ptr<spdlog::logger> access;
 };
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
@@ -263,10 +207,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (s_.config.access_log && !method.empty()) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       auto q = target.find('?');
-      s_.access->info("{{\"client\":\"{}\",\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},\"bytes\":{},\"ms\":{:.3f}}}",
-                      json_escape(client_), json_escape(method),
-                      json_escape(q == std::string::npos ? target : target.substr(0, q)), json_escape(r.route),
-                      r.status, bytes->body.size(), ms);
+      s_.access->info("{}", access_line(client_, method, std::string_view(target).substr(0, q), r.route, r.status,
+                                  bytes->body.size(), ms));
     }
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
     const std::array<net::const_buffer, 2> buffers{net::buffer(bytes->head), net::buffer(bytes->body)};

@@ -1,14 +1,10 @@
 // The HTTP API as a plain function: handle(Request) -> Response. Thread-safe.
-// Routes (doc/api.md and api/openapi.json are the reference):
-//   authorities (Bearer):  POST /api/v1/certificates, POST /api/v1/certificates/{id}/<operation>,
-//                          GET /api/v1/certificates/{id}[?at=], /{id}/events, GET /api/v1/certificates?holder=
-//   auditors (Bearer):     GET /api/v1/events?after=&limit=
-//   public:                GET /v/{token}, /api/v1/verify/{token}, /api/v1/lookup, /api/v1/checkpoint,
-//                          /api/v1/proofs/inclusion, /api/v1/proofs/consistency, /api/v1/keys,
-//                          /openapi.json, /metrics, /healthz, /readyz
-//   testing institutions:  POST /api/v1/reports, POST /api/v1/reports/{code}/withdrawal
-//   public report check:   GET /r/{code}[?sha256=], /api/v1/reports/{code}/check; GET /stats
-//   authorities:           GET /api/v1/stats
+// The route table is Service::add_routes (api/service.cc); api/openapi.json
+// documents every route and doc/authorization.md says who may call each.
+// Handlers by resource: certificates.cc (authorities' commands and reads),
+// public.cc (QR verification, lookup, public documents), log.cc
+// (checkpoints, proofs, the audit feed), reports.cc (test reports and
+// statistics); service.cc holds the table, authentication and health.
 #pragma once
 
 #include <functional>
@@ -20,15 +16,12 @@
 #include "api/http.h"
 #include "api/verify_cache.h"
 #include "api/metrics.h"
+#include "api/router.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/cert_view.h"
 
 namespace certledger::api {
-
-class Service;
-// A route another module adds: answers the request, or nullopt to pass.
-using Route = std::function<std::optional<Response>(Service&, const Request&)>;
 
 // Extension points filled by other modules (documents, report codes, Kafka
 // status) so api/ does not depend on them.
@@ -36,8 +29,8 @@ struct Extensions {
   // Renders a certificate version as "pdf" or "ofd"; empty: not available.
   std::function<Result<std::string>(const std::string& id, uint32_t version, bool masked, const std::string& format)>
       render_document;
-  // Extra routes tried before the 404 (e.g. the admin backup).
-  std::vector<Route> routes;
+  // Rows added to the end of the route table (e.g. the admin backup).
+  std::vector<RouteSpec> routes;
   // Readiness details beyond the store (e.g. Kafka relay health).
   std::function<nlohmann::json()> ready_details;
   // Why the public status this server holds cannot be presented as live
@@ -59,20 +52,30 @@ class Service {
   Result<TokenInfo> authenticate(const Request& req);
 
  private:
+  void add_routes();
   Response route(const Request& req);
-  Response create_certificate(const Request& req);
-  Response certificate_command(const Request& req, const std::string& id, const std::string& op);
-  Response get_certificate(const Request& req, const std::string& id);
-  Response certificate_events(const Request& req, const std::string& id);
-  Response list_certificates(const Request& req);
-  Response events_feed(const Request& req);
-  Response verify(const Request& req, const std::string& token, bool html);
+  // certificates.cc
+  Response create_certificate(const Request& req, const TokenInfo& who);
+  Response certificate_command(const Request& req, const TokenInfo& who, const std::string& id,
+                               domain::CommandType type);
+  Response get_certificate(const Request& req, const TokenInfo& who, const std::string& id);
+  Response certificate_events(const TokenInfo& who, const std::string& id);
+  Response list_certificates(const Request& req, const TokenInfo& who);
+  Response certificate_document(const Request& req, const TokenInfo& who, const std::string& id,
+                                const std::string& format);
+  Response execute(const TokenInfo& who, domain::CommandInput c, const nlohmann::json& body, const ExecOptions& opts);
+  Response command_outcome(const Outcome& out);
+  // public.cc
+  Response verify(const std::string& token, bool html);
   Response lookup(const Request& req);
+  Response public_document(const std::string& token, const std::string& format);
+  // log.cc
+  Response events_feed(const Request& req, const TokenInfo& who);
   Response checkpoint(const Request& req);
   Response inclusion_proof(const Request& req);
   Response consistency_proof(const Request& req);
-  Response document(const Request& req, const std::string& id, std::optional<std::string> token,
-                    const std::string& format);
+  // service.cc
+  Response rendered_document(const std::string& id, uint32_t version, bool masked, const std::string& format);
   Response health(const Request& req, bool ready);
   std::optional<std::string> stale_reason() const;
   Response not_live(const std::string& why, bool html) const;
@@ -82,14 +85,13 @@ class Service {
   Sight sight(const TokenInfo& who, const projections::CertView& v) const;
   // The certificate if the token may see it (not_found, forbidden).
   Result<projections::CertView> readable(const TokenInfo& who, const std::string& id, Sight& sight) const;
-  // Test reports and statistics (api/reports.cc).
-  Response create_report(const Request& req);
-  Response withdraw_report(const Request& req, const std::string& code);
-  Response get_report(const Request& req, const std::string& code);
+  // Test reports and statistics (reports.cc).
+  Response create_report(const Request& req, const TokenInfo& who);
+  Response withdraw_report(const Request& req, const TokenInfo& who, const std::string& code);
+  Response get_report(const TokenInfo& who, const std::string& code);
   Response public_report(const Request& req, const std::string& code, bool html);
-  Response stats_json(const Request& req);
-  Response stats_page(const Request& req);
-  Response command_outcome(const Outcome& out);
+  Response stats_json(const Request& req, const TokenInfo& who);
+  Response stats_page();
 
   Ledger& ledger_;
   const Config& config_;
@@ -100,6 +102,7 @@ class Service {
   RateLimiter lookup_limiter_;
   RateLimiter holder_limiter_;  // holder lookups, per token
   std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
+  Router router_;
 };
 
 // A request body that must be a JSON object (UTF-8, nesting capped) with

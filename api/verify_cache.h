@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,14 @@ class BodyTemplate {
   static std::optional<BodyTemplate> make(const std::string& rendered, std::string_view time_mark,
                                           std::string_view position_mark);
   std::string fill(std::string_view time, uint64_t position) const;
+
+  // Renders a body through render(time, position) with stand-ins in place
+  // of both, and splits it there: the time stand-in is a control-character
+  // word (JSON bodies carry it escaped, pages as it is), the position one
+  // 2^53 + 1, which no log reaches. nullopt when a rendered field happens to
+  // contain a stand-in (that answer is then not cached).
+  using Renderer = std::function<std::string(std::string_view time, uint64_t position)>;
+  static std::optional<BodyTemplate> render(const Renderer& render, bool html);
 
  private:
   std::string a_, b_, c_;

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "bench/common.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "renderers/ofd.h"
 #include "renderers/pdf.h"
 
@@ -21,8 +21,8 @@ double run(int threads, double seconds, const render::SigningIdentity& id, const
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&, t] {
-      domain::SampleGenerator gen(t + 1);
-      const auto a = domain::demo_authorities()[0];
+      demo::SampleGenerator gen(t + 1);
+      const auto a = demo::demo_authorities()[0];
       int i = 0;
       while (!stop) {
         const auto& kind = domain::all_kinds()[static_cast<size_t>(i++) % domain::all_kinds().size()];
@@ -34,7 +34,7 @@ double run(int threads, double seconds, const render::SigningIdentity& id, const
         in.certificate_id = "06H0G50KW9XN9EAZ5Z9HRVB984";
         in.elicense = "1.2.156.3005.2.11100000000013338W101.11440000MB2C412952.06H0G50KW9XN9EAZ5Z9HRVB984.001.7";
         in.verify_url = "https://verify.example.gov.cn/v/bbjn6N4iTGi-2QeNF463kg";
-        if (kind.holder == domain::HolderType::person) in.photo = domain::SampleGenerator::sample_photo_png(1);
+        if (kind.holder == domain::HolderType::person) in.photo = demo::SampleGenerator::sample_photo_png(1);
         auto pdf = seal ? render::render_ofd(in, *seal, system_now_ms()) : render::render_pdf(in, id, system_now_ms());
         if (!pdf.ok()) {
           std::fprintf(stderr, "%s\n", pdf.error().to_string().c_str());
@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 5.0;
   auto dir = bench::temp_dir("documents");
   const KeyRing keys((dir / "keys").string(), "");
-  auto id = render::document_signer(keys, domain::demo_authorities()[0]);
-  auto seal = render::seal_signer(keys, domain::demo_authorities()[0]);
+  auto id = render::document_signer(keys, demo::demo_authorities()[0]);
+  auto seal = render::seal_signer(keys, demo::demo_authorities()[0]);
   if (!id.ok() || !seal.ok()) return 3;
   const unsigned cores = std::thread::hardware_concurrency();
   std::printf("# documents — %s\n", bench::machine_description().c_str());

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "api/tokens.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 
 using namespace certledger;
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   o.create = true;
   auto l = ops::open_data_dir(o);
   if (!l.ok()) return 3;
-  auto a = domain::demo_authorities()[0];
+  auto a = demo::demo_authorities()[0];
   if (!l->ledger->authority(a.code)) (void)l->ledger->register_authority(a, crypto::KeyAlg::ed25519, "bench");
   std::atomic<int> next{0};
   std::mutex mu;
@@ -33,9 +33,9 @@ int main(int argc, char** argv) {
   std::vector<std::thread> ts;
   for (int t = 0; t < 64; ++t)
     ts.emplace_back([&, t] {
-      domain::SampleGenerator gen(t + 100);
+      demo::SampleGenerator gen(t + 100);
       for (int i; (i = next++) < n;) {
-        auto c = domain::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "bench");
+        auto c = demo::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "bench");
         c.fields["number"] = "POOL" + std::to_string(i);
         auto r = l->ledger->execute(a.code, c);
         if (r.ok()) {

@@ -13,10 +13,11 @@
 
 #include "bench/common.h"
 #include "ledger/crypto/jws.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/ledger.h"
 #include "ledger/store/keys.h"
 #include "projections/projections.h"
+#include "ledger/store/raw.h"
 
 using namespace certledger;
 
@@ -57,7 +58,7 @@ Written read_back(const store::EventStore& store, const std::vector<std::string>
   for (const auto& name : families) {
     auto& out = w.pairs.emplace_back();
     uint64_t& bytes = w.family_bytes.emplace_back(0);
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
+    std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       out.emplace_back(it->key().ToString(), it->value().ToString());
       bytes += it->key().size() + it->value().size();
@@ -80,17 +81,17 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   auto projections = projections::standard_projections();
   LedgerOptions o;
   o.data_dir = dir.string();
-  o.checkpoint_every = 100000;
-  o.checkpoint_interval_ms = 1000;
+  o.policy.checkpoint_every = 100000;
+  o.policy.checkpoint_interval_ms = 1000;
   if (with_projections) o.contributors = projections::as_contributors(projections);
   auto l = Ledger::open(o);
   if (!l.ok()) {
     std::fprintf(stderr, "%s\n", l.error().to_string().c_str());
     std::exit(3);
   }
-  auto a = domain::demo_authorities()[0];
+  auto a = demo::demo_authorities()[0];
   (void)(*l)->register_authority(a, alg, "bench");
-  (void)(*l)->put_blob(a.code, domain::SampleGenerator::sample_photo_png(0));
+  (void)(*l)->put_blob(a.code, demo::SampleGenerator::sample_photo_png(0));
   // Each submitter makes its next command just before it executes it (~8 µs here,
   // about what parsing a request body costs a server thread), so the
   // command is in the cache; no set-up before the clock and no cap on the
@@ -100,7 +101,7 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   const domain::KindDescriptor* kinds[] = {domain::find_kind("testing_institution"),
                                            domain::find_kind("staff_training")};
   const Date issued = china_date(system_now_ms()).plus_days(-5);
-  auto command = [&](domain::SampleGenerator& gen, int t, uint64_t i) {
+  auto command = [&](demo::SampleGenerator& gen, int t, uint64_t i) {
     const auto& kind = *kinds[i % 2];
     domain::CommandInput c;
     c.type = domain::CommandType::issue;
@@ -118,7 +119,7 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   std::vector<std::thread> threads;
   for (int t = 0; t < submitters; ++t)
     threads.emplace_back([&, t] {
-      domain::SampleGenerator gen(t + 1);
+      demo::SampleGenerator gen(t + 1);
       for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         auto r = (*l)->execute(a.code, command(gen, t, i));
         if (!r.ok()) {
@@ -186,7 +187,7 @@ double floor_run(const Written& w, crypto::KeyAlg alg, int submitters, bool sign
     auto s = store::EventStore::open(so);
     if (!s.ok()) std::exit(3);
     copy = std::move(*s);
-    for (const auto& name : w.families) cfs.push_back(copy->cf(name));
+    for (const auto& name : w.families) cfs.push_back(store::Raw::family(*copy, name));
   }
   // Group commit: submitters queue an event index and wait for the sync
   // that holds it.
@@ -216,7 +217,7 @@ double floor_run(const Written& w, crypto::KeyAlg alg, int submitters, bool sign
             for (size_t k = i * pairs.size() / n; k < (i + 1) * pairs.size() / n; ++k)
               wb.Put(cfs[f], pairs[k].first, pairs[k].second);
           }
-        if (!copy->db()->Write(wo, &wb).ok()) std::exit(3);
+        if (!store::Raw::db(*copy)->Write(wo, &wb).ok()) std::exit(3);
         {
           std::lock_guard lock(mu);
           ++groups_done;

@@ -11,10 +11,11 @@
 
 #include "bench/common.h"
 #include "ledger/crypto/jws.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/ledger.h"
 #include "ledger/util/random.h"
 #include "projections/projections.h"
+#include "ledger/store/raw.h"
 
 using namespace certledger;
 
@@ -31,10 +32,10 @@ int main(int argc, char** argv) {
     // Build the log fast: signed issue events, sequenced without projections.
     LedgerOptions o;
     o.data_dir = dir.string();
-    o.checkpoint_every = 1000000;
+    o.policy.checkpoint_every = 1000000;
     auto l = Ledger::open(o);
     if (!l.ok()) return 3;
-    auto a = domain::demo_authorities()[0];
+    auto a = demo::demo_authorities()[0];
     (void)(*l)->register_authority(a, crypto::KeyAlg::ed25519, "bench");
     auto key = crypto::PrivateKey::load((dir / "keys" / "GD-ZJT" / "k1.pem").string(), "");
     std::atomic<uint64_t> next{0};
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> ts;
     for (int t = 0; t < 2; ++t)
       ts.emplace_back([&, t] {
-        domain::SampleGenerator gen(t + 7);
+        demo::SampleGenerator gen(t + 7);
         const auto* kinds = domain::all_kinds().data();
         std::vector<std::future<Result<store::AppendResult>>> pending;
         for (uint64_t i; (i = next++) < n;) {
@@ -126,22 +127,22 @@ int main(int argc, char** argv) {
     wo.disableWAL = true;
     auto t3 = std::chrono::steady_clock::now();
     for (const auto& name : families) {
-      std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
+      std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
       rocksdb::WriteBatch wb;
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        wb.Put(copy->cf(name), it->key(), it->value());
+        wb.Put(store::Raw::family(*copy, name), it->key(), it->value());
         ++out_keys;
         out_bytes += it->key().size() + it->value().size();
         if (wb.GetDataSize() >= (4u << 20)) {
-          if (!copy->db()->Write(wo, &wb).ok()) return 3;
+          if (!store::Raw::db(*copy)->Write(wo, &wb).ok()) return 3;
           wb.Clear();
         }
       }
-      if (!copy->db()->Write(wo, &wb).ok()) return 3;
+      if (!store::Raw::db(*copy)->Write(wo, &wb).ok()) return 3;
     }
     std::vector<rocksdb::ColumnFamilyHandle*> hs;
-    for (const auto& name : families) hs.push_back(copy->cf(name));
-    if (!copy->db()->Flush(rocksdb::FlushOptions(), hs).ok()) return 3;
+    for (const auto& name : families) hs.push_back(store::Raw::family(*copy, name));
+    if (!store::Raw::db(*copy)->Flush(rocksdb::FlushOptions(), hs).ok()) return 3;
     output_rate = events / std::chrono::duration<double>(std::chrono::steady_clock::now() - t3).count();
   }
   std::filesystem::remove_all(dir / "output-copy");
@@ -152,11 +153,11 @@ int main(int argc, char** argv) {
     auto copy = open_copy("output-sst");
     auto t4 = std::chrono::steady_clock::now();
     for (const auto& name : families) {
-      rocksdb::Options fo(copy->db()->GetDBOptions(), copy->db()->GetOptions(copy->cf(name)));
-      rocksdb::SstFileWriter w(rocksdb::EnvOptions(), fo, copy->cf(name));
+      rocksdb::Options fo(store::Raw::db(*copy)->GetDBOptions(), store::Raw::db(*copy)->GetOptions(store::Raw::family(*copy, name)));
+      rocksdb::SstFileWriter w(rocksdb::EnvOptions(), fo, store::Raw::family(*copy, name));
       const std::string file = (dir / ("output-" + name + ".sst")).string();
       if (!w.Open(file).ok()) return 3;
-      std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(name)));
+      std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
       uint64_t n = 0;
       for (it->SeekToFirst(); it->Valid(); it->Next(), ++n)
         if (!w.Put(it->key(), it->value()).ok()) return 3;
@@ -164,7 +165,7 @@ int main(int argc, char** argv) {
       if (!w.Finish().ok()) return 3;
       rocksdb::IngestExternalFileOptions io;
       io.move_files = true;
-      if (!copy->db()->IngestExternalFile(copy->cf(name), {file}, io).ok()) return 3;
+      if (!store::Raw::db(*copy)->IngestExternalFile(store::Raw::family(*copy, name), {file}, io).ok()) return 3;
     }
     sst_rate = events / std::chrono::duration<double>(std::chrono::steady_clock::now() - t4).count();
   }

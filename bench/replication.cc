@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "bench/common.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/stream/follower.h"
 #include "ledger/stream/relay.h"
 #include "ledger/crypto/jws.h"
@@ -24,8 +24,8 @@ ops::OpenLedger open(const std::filesystem::path& dir, bool replica) {
   o.data_dir = dir.string();
   o.create = true;
   o.replica = replica;
-  o.checkpoint_every = 100000;
-  o.checkpoint_interval_ms = 1000;
+  o.policy.checkpoint_every = 100000;
+  o.policy.checkpoint_interval_ms = 1000;
   auto l = ops::open_data_dir(o);
   if (!l.ok()) {
     std::fprintf(stderr, "%s\n", l.error().to_string().c_str());
@@ -35,15 +35,15 @@ ops::OpenLedger open(const std::filesystem::path& dir, bool replica) {
 }
 
 void fill(Ledger& l, int n) {
-  auto a = domain::demo_authorities()[0];
+  auto a = demo::demo_authorities()[0];
   if (!l.authority(a.code)) (void)l.register_authority(a, crypto::KeyAlg::ed25519, "b");
   std::vector<std::thread> ts;
   std::atomic<int> next{0};
   for (int t = 0; t < 64; ++t)
     ts.emplace_back([&, t] {
-      domain::SampleGenerator gen(t);
+      demo::SampleGenerator gen(t);
       for (int i; (i = next++) < n;) {
-        auto c = domain::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "b");
+        auto c = demo::sample_issue(gen, *domain::find_kind("testing_institution"), a, Date{2026, 1, 5}, "b");
         c.fields["number"] = std::string("R").append(std::to_string(i));
         (void)l.execute(a.code, c);
       }
@@ -150,8 +150,8 @@ int main(int argc, char** argv) {
   stream::Relay* rp = relay->get();
   p.ledger->add_commit_listener([rp](uint64_t) { rp->notify(); });
   std::vector<double> lat;
-  domain::SampleGenerator gen(999);
-  auto a = domain::demo_authorities()[0];
+  demo::SampleGenerator gen(999);
+  auto a = demo::demo_authorities()[0];
   projections::Reader reader(r.ledger->store());
   for (int i = 0; i < 300; ++i) {
     domain::CommandInput c;

@@ -1,7 +1,5 @@
 #include "ledger/ledger.h"
 
-#include <rocksdb/db.h>
-
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -11,6 +9,7 @@
 #include "ledger/domain/identifiers.h"
 #include "ledger/domain/validate.h"
 #include "ledger/merkle/checkpoint.h"
+#include "ledger/registry_gate.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/random.h"
@@ -20,150 +19,7 @@ namespace certledger {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<StoredEvent> decode_record(uint64_t position, std::string record) {
-  auto parts = crypto::jws_parse(record);
-  if (!parts.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
-                                            parts.error().message);
-  auto event = domain::parse_event(parts->payload);
-  if (!event.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
-                                            event.error().message);
-  StoredEvent s;
-  s.position = position;
-  s.hash = sha256(record);
-  s.record = std::move(record);
-  s.kid = parts->kid;
-  s.event = std::move(*event);
-  return s;
-}
-
-Result<RecordEnvelope> decode_envelope(uint64_t position, std::string_view record) {
-  auto parts = crypto::jws_parse(record);
-  if (!parts.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + parts.error().message);
-  auto event = domain::parse_event_envelope(parts->payload);
-  if (!event.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + event.error().message);
-  RecordEnvelope r;
-  r.position = position;
-  r.kid = std::move(parts->kid);
-  r.event = std::move(*event);
-  return r;
-}
-
-Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
-                       const std::function<Status(StoredEvent&)>& fn) {
-  constexpr uint64_t kChunk = 2048;
-  using Chunk = std::vector<Result<StoredEvent>>;
-  auto load = [&store, to](uint64_t start) {
-    Chunk chunk;
-    const uint64_t end = std::min(to, start + kChunk - 1);
-    chunk.reserve(end - start + 1);
-    uint64_t expect = start;
-    auto st = store.scan(start, end, [&](uint64_t pos, std::string_view record) {
-      if (pos != expect) {
-        chunk.push_back(make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing"));
-        return false;
-      }
-      ++expect;
-      chunk.push_back(decode_record(pos, std::string(record)));
-      return chunk.back().ok();
-    });
-    if (!st.ok()) chunk.push_back(st.error());
-    else if (expect <= end && (chunk.empty() || chunk.back().ok()))
-      chunk.push_back(make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing"));
-    return chunk;
-  };
-  if (from > to) return {};
-  auto next = std::async(std::launch::async, load, from);
-  for (uint64_t start = from; start <= to; start += kChunk) {
-    Chunk current = next.get();
-    if (to - start >= kChunk) next = std::async(std::launch::async, load, start + kChunk);
-    for (auto& r : current) {
-      if (!r.ok()) return r.error();
-      CL_TRY(fn(*r));
-    }
-  }
-  return {};
-}
-
 namespace {
-
-// Applies registry events inside the writer's batch, so a key retirement
-// takes effect for the very next position and an event signed with a key
-// that is not valid at its position is refused before it is written.
-// Groups are pipelined: the writer stages group N+1 on top of group N's
-// registry (staged_) while N is being written; each group's result waits
-// in pending_ until its end_batch, which publishes it to the live registry
-// (on the committing thread, before the group is acknowledged).
-class RegistryGate : public store::BatchContributor {
- public:
-  RegistryGate(Registry& live, std::shared_mutex& mu) : live_(live), mu_(mu) {}
-  std::string name() const override { return "registry"; }
-  std::vector<std::string> column_families() const override { return {}; }
-  void begin_batch() override {
-    if (!started_ || reset_.exchange(false)) {  // first group, or after a group was not written
-      std::shared_lock lock(mu_);
-      staged_ = live_;
-      started_ = true;
-    }
-    changed_ = false;
-    std::lock_guard lock(pending_mu_);
-    pending_.emplace_back();
-  }
-  Status apply(const store::SequencedEvent& e, store::BatchWriter&) override {
-    event_changed_ = false;
-    if (Registry::is_registry_event(e.event.type)) {
-      if (e.event.type != "log.initialized")
-        CL_TRY(staged_.signing_key(e.kid, e.position, e.event.authority, e.event.type));
-      Registry next = staged_;
-      CL_TRY(next.apply(e.event, e.position, e.kid));
-      before_ = std::move(staged_);
-      staged_ = std::move(next);
-      changed_ = event_changed_ = true;
-      return {};
-    }
-    auto k = staged_.signing_key(e.kid, e.position, e.event.authority, e.event.type);
-    if (!k.ok()) return make_error(Errc::rule_violation, k.error().message);
-    return {};
-  }
-  void event_rolled_back() override {
-    if (event_changed_) staged_ = std::move(before_);
-    event_changed_ = false;
-  }
-  void before_commit(store::BatchWriter&, uint64_t) override {
-    if (!changed_) return;
-    std::lock_guard lock(pending_mu_);
-    pending_.back() = staged_;
-  }
-  void end_batch(bool committed) override {
-    std::optional<Registry> done;
-    {
-      std::lock_guard lock(pending_mu_);
-      done = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    if (!committed) {
-      reset_ = true;  // the writer's staged_ may hold what was not written
-      return;
-    }
-    if (!done) return;
-    std::unique_lock lock(mu_);
-    live_ = std::move(*done);
-  }
-
- private:
-  Registry& live_;
-  std::shared_mutex& mu_;
-  // Writer thread only.
-  Registry staged_, before_;
-  bool started_ = false, changed_ = false, event_changed_ = false;
-  // Shared with the committing thread.
-  std::atomic<bool> reset_{false};
-  std::mutex pending_mu_;
-  std::deque<std::optional<Registry>> pending_;  // one per group begun, not yet ended
-};
 
 Status check_idempotency_key(const std::string& key) {
   if (key.size() > ExecOptions::kMaxIdempotencyKey)
@@ -249,14 +105,12 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   }
 
   store::SequencerOptions seq;
-  seq.max_batch = l->options_.max_batch;
-  seq.checkpoint_every = l->options_.checkpoint_every;
-  seq.checkpoint_interval_ms = l->options_.checkpoint_interval_ms;
+  seq.policy = l->options_.policy;
   seq.origin = fresh ? l->options_.origin : l->registry_.origin();
   seq.log_key = l->options_.replica ? nullptr : log_key;
   seq.clock = l->options_.clock;
   std::vector<store::BatchContributor*> contributors;
-  auto gate = std::make_unique<RegistryGate>(l->registry_, l->registry_mu_);
+  auto gate = make_registry_gate(l->registry_, l->registry_mu_);
   contributors.push_back(gate.get());
   for (auto* c : l->options_.contributors) contributors.push_back(c);
   l->gate_ = std::move(gate);
@@ -276,11 +130,13 @@ Status Ledger::load_registry() {
   std::vector<uint64_t> positions;
   CL_ASSIGN(auto log_positions, store_->stream_positions(kLogStream));
   positions = log_positions;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->cf(store::kCfHeads)));
-  const std::string prefix = "authority:";
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    CL_ASSIGN(auto p, store_->stream_positions(it->key().ToString()));
+  std::vector<std::string> authority_streams;
+  CL_TRY(store_->scan_prefix(store::kCfHeads, "authority:", [&](std::string_view stream, std::string_view) {
+    authority_streams.emplace_back(stream);
+    return true;
+  }));
+  for (const auto& stream : authority_streams) {
+    CL_ASSIGN(auto p, store_->stream_positions(stream));
     positions.insert(positions.end(), p.begin(), p.end());
   }
   std::sort(positions.begin(), positions.end());
@@ -370,116 +226,6 @@ Result<Outcome> Ledger::replay_outcome(uint64_t position) const {
   return o;
 }
 
-Result<Outcome> Ledger::append_registry_event(const std::string& authority, const std::string& type,
-                                              json data, const std::string& operator_id) {
-  auto log_kid = [&] {
-    std::shared_lock lock(registry_mu_);
-    return registry_.active_kid("");
-  }();
-  if (!log_kid) return make_error(Errc::unavailable, "no active log key");
-  const std::string stream = domain::authority_stream(authority);
-  store::StreamHead head = store_->head(stream);
-  const UnixMillis now = options_.clock();
-  domain::Event e;
-  e.id = uuid_v7(now);
-  e.type = type;
-  e.stream = stream;
-  e.seq = head.version + 1;
-  e.authority = authority;
-  e.actor = {{"operator", operator_id.empty() ? "ledgerctl" : operator_id},
-             {"role", "admin"},
-             {"trail", json::array()}};
-  e.time = now;
-  e.data = std::move(data);
-  e.prev = head.version ? hex_encode(std::string_view(reinterpret_cast<const char*>(head.hash.data()), 32)) : "";
-  return sign_and_append(std::move(e), *log_kid, {}, {}, Hash256{});
-}
-
-Result<std::string> Ledger::register_authority(const domain::AuthorityInfo& info, crypto::KeyAlg alg,
-                                               const std::string& operator_id) {
-  std::lock_guard admin(admin_mu_);
-  CL_TRY(domain::check_authority_code(info.code));
-  if (info.name.empty()) return make_error(Errc::invalid_argument, "authority name is required", "name");
-  if (!info.uscc.empty()) {
-    auto st = domain::check_uscc(info.uscc);
-    if (!st.ok()) return make_error(Errc::invalid_argument, st.error().message, "uscc");
-  }
-  if (info.region.size() != 6 || info.region.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(Errc::invalid_argument, "region must be a 6-digit administrative area code",
-                      "region");
-  if (authority(info.code))
-    return make_error(Errc::already_exists, "authority " + info.code + " is already registered");
-  std::string kid;
-  {
-    std::shared_lock lock(registry_mu_);
-    kid = registry_.next_kid(info.code);
-  }
-  CL_ASSIGN(auto key, keys_->read_or_create(kid, alg));
-  CL_TRY(append_registry_event(info.code, "authority.registered", authority_data(info), operator_id));
-  CL_TRY(append_registry_event(info.code, "authority.key_added", key_data(kid, key.public_key()),
-                               operator_id));
-  keys_->hold(kid, std::make_shared<crypto::PrivateKey>(std::move(key)));
-  return kid;
-}
-
-Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg alg,
-                                       const std::string& operator_id) {
-  std::lock_guard admin(admin_mu_);
-  if (!authority(code)) return make_error(Errc::not_found, "no authority " + code);
-  std::optional<std::string> old;
-  std::string kid;
-  {
-    std::shared_lock lock(registry_mu_);
-    old = registry_.active_kid(code);
-    kid = registry_.next_kid(code);
-  }
-  CL_ASSIGN(auto key, keys_->read_or_create(kid, alg));
-  keys_->hold(kid, std::make_shared<crypto::PrivateKey>(key));
-  CL_TRY(append_registry_event(code, "authority.key_added", key_data(kid, key.public_key()), operator_id));
-  if (old) {
-    CL_TRY(append_registry_event(code, "authority.key_retired", {{"kid", *old}, {"reason", "rotated"}},
-                                 operator_id));
-    keys_->release(*old);
-  }
-  return kid;
-}
-
-std::optional<domain::AuthorityInfo> Ledger::authority(const std::string& code) const {
-  std::shared_lock lock(registry_mu_);
-  const auto* a = registry_.authority(code);
-  if (!a) return std::nullopt;
-  return *a;
-}
-
-bool Ledger::has_active_key(const std::string& code) const {
-  std::shared_lock lock(registry_mu_);
-  return registry_.active_kid(code).has_value();
-}
-
-std::vector<domain::AuthorityInfo> Ledger::authorities() const {
-  std::shared_lock lock(registry_mu_);
-  std::vector<domain::AuthorityInfo> out;
-  for (const auto* a : registry_.authorities()) out.push_back(*a);
-  return out;
-}
-
-json Ledger::jwks() const {
-  std::shared_lock lock(registry_mu_);
-  return registry_.jwks();
-}
-
-std::string Ledger::origin() const {
-  std::shared_lock lock(registry_mu_);
-  return registry_.origin();
-}
-
-std::string Ledger::log_verifier_key() const {
-  std::shared_lock lock(registry_mu_);
-  auto kid = registry_.active_kid("");
-  if (!kid) return {};
-  return merkle::note_verifier_key(registry_.origin(), registry_.key(*kid)->key);
-}
-
 Result<domain::CertificateState> Ledger::load(const std::string& id, uint64_t at_position) const {
   domain::CertificateState s;
   s.id = id;
@@ -511,78 +257,6 @@ Result<domain::CertificateState> Ledger::load_at_date(const std::string& id, Dat
     CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));
   }
   return s;
-}
-
-Result<domain::ReportState> Ledger::load_report(const std::string& code) const {
-  domain::ReportState s;
-  CL_ASSIGN(auto events, stream_events(domain::report_stream(code)));
-  for (const auto& se : events) CL_TRY(domain::apply_report_event(s, se.event, hash_hex(se.hash)));
-  if (!s.exists) return make_error(Errc::not_found, "no report with code " + code);
-  return s;
-}
-
-Result<Outcome> Ledger::register_report(const std::string& institution_id, const nlohmann::json& fields,
-                                        const std::string& operator_id, const ExecOptions& opts) {
-  if (!sequencer_ || options_.replica) return make_error(Errc::unavailable, "this ledger does not accept commands");
-  if (!domain::is_certificate_id(institution_id))
-    return make_error(Errc::forbidden, "the token is not bound to a testing institution's certificate");
-  CL_ASSIGN(auto now, load(institution_id));
-  if (!now.exists) return make_error(Errc::forbidden, "no certificate " + institution_id + " for this institution");
-  auto authority = this->authority(now.authority);
-  if (!authority) return make_error(Errc::corruption, "unknown authority " + now.authority);
-  const UnixMillis t = options_.clock();
-  domain::CertificateState then;
-  if (fields.is_object() && fields.contains("test_date") && fields["test_date"].is_string())
-    if (auto d = parse_date(fields["test_date"].get<std::string>())) {
-      CL_ASSIGN(then, load_at_date(institution_id, *d));
-    }
-  CL_ASSIGN(nlohmann::json data, domain::report_registration(fields, then, now, china_date(t)));
-  const Hash256 request_hash = sha256(institution_id + "\n" + fields.dump());
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::string code = domain::make_report_code(authority->region.substr(0, 2), random_bytes(8));
-    domain::Event e;
-    e.id = uuid_v7(t);
-    e.type = "report.registered";
-    e.stream = domain::report_stream(code);
-    e.seq = 1;
-    e.actor = {{"operator", operator_id}, {"role", "institution"}, {"trail", nlohmann::json::array()}};
-    e.time = t;
-    e.data = data;
-    e.data["code"] = code;
-    ExecOptions o = opts;
-    if (o.idempotency_scope.empty()) o.idempotency_scope = "report:" + institution_id;
-    auto r = append_event(now.authority, std::move(e),
-                          {domain::report_code_claim(code),
-                           domain::report_number_claim(institution_id, fields["report_number"].get<std::string>())},
-                          o, request_hash);
-    // A taken code (2^-60 a try) is retried; a taken report number is an answer.
-    if (r.ok() || r.error().message.find("report-code/") == std::string::npos) return r;
-  }
-  return make_error(Errc::internal, "could not draw a free report code");
-}
-
-Result<Outcome> Ledger::withdraw_report(const std::string& code, const std::string& reason, const std::string& authority,
-                                        const std::string& institution_id, const std::string& operator_id,
-                                        domain::Role role) {
-  CL_ASSIGN(auto s, load_report(code));
-  if (s.withdrawn) return make_error(Errc::rule_violation, "report " + code + " was already withdrawn");
-  const bool by_institution = !institution_id.empty() && institution_id == s.institution;
-  const bool by_authority = institution_id.empty() && authority == s.authority && role == domain::Role::approver;
-  if (!by_institution && !by_authority)
-    return make_error(Errc::forbidden, "only the issuing institution or an approver of " + s.authority +
-                                           " may withdraw report " + code);
-  CL_TRY(domain::validate_text("reason", nlohmann::json(reason), 500));
-  const UnixMillis t = options_.clock();
-  domain::Event e;
-  e.id = uuid_v7(t);
-  e.type = "report.withdrawn";
-  e.stream = domain::report_stream(code);
-  e.seq = s.stream_version + 1;
-  e.prev = s.last_hash;
-  e.actor = {{"operator", operator_id}, {"role", domain::role_name(role)}, {"trail", nlohmann::json::array()}};
-  e.time = t;
-  e.data = {{"reason", reason}, {"code", code}};
-  return append_event(s.authority, std::move(e), {}, {}, Hash256{});
 }
 
 Result<std::vector<StoredEvent>> Ledger::stream_events(const std::string& stream) const {
@@ -624,14 +298,13 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
   const Hash256 request_hash = opts.idempotency_key.empty() ? Hash256{} : command_hash(cmd);
   const std::string scope = opts.idempotency_scope.empty() ? code : opts.idempotency_scope;
   if (!opts.idempotency_key.empty()) {
-    if (auto v = store_->get(store::kCfIdempotency, store::idempotency_key(scope, opts.idempotency_key));
-        v && v->size() == 48) {
-      if (std::memcmp(v->data() + 16, request_hash.data(), 32) != 0)
-        return make_error(Errc::conflict,
+    if (auto v = store_->idempotency(scope, opts.idempotency_key)) {
+      if (v->request_hash != request_hash)
+        return make_error(Errc::conflict, Detail::idempotency_key_reused,
                           "Idempotency-Key \"" + opts.idempotency_key +
                               "\" was already used for a different request",
                           "Idempotency-Key");
-      return replay_outcome(get_be64(*v));
+      return replay_outcome(v->position);
     }
   }
   // A generated id (random, never used) has no stream to read; one the
@@ -679,7 +352,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
       return r;
     }
     const Error& err = r.error();
-    if (err.code != Errc::conflict || !err.field.empty()) return err;
+    if (err.code != Errc::conflict || err.detail != Detail::none) return err;
     if (opts.expected_version)
       return make_error(Errc::precondition_failed,
                         "certificate " + cmd.certificate_id + " changed concurrently: " + err.message);
@@ -705,26 +378,6 @@ Result<Outcome> Ledger::append_event(const std::string& code, domain::Event even
 void Ledger::add_commit_listener(std::function<void(uint64_t)> fn) {
   std::lock_guard lock(listeners_mu_);
   listeners_.push_back(std::move(fn));
-}
-
-Result<std::string> Ledger::put_blob(const std::string& authority, std::string_view bytes) {
-  if (options_.read_only) return make_error(Errc::unavailable, "the ledger is open read-only");
-  if (!this->authority(authority)) return make_error(Errc::not_found, "no authority " + authority);
-  if (bytes.empty() || bytes.size() > 2 * 1024 * 1024)
-    return make_error(Errc::invalid_argument, "a photo must be 1 byte to 2 MiB", "photo");
-  // A photo that would not render is refused here, not discovered later on
-  // the document.
-  CL_TRY(domain::check_image(bytes));
-  std::string ref = domain::photo_reference(bytes);
-  if (!store_->get(store::kCfBlobs, ref)) CL_TRY(store_->put_sync(store::kCfBlobs, ref, bytes));
-  CL_TRY(store_->put_sync(store::kCfBlobs, store::blob_owner_key(ref, authority), ""));
-  return ref;
-}
-
-std::optional<std::string> Ledger::blob(std::string_view ref) const { return store_->get(store::kCfBlobs, ref); }
-
-bool Ledger::blob_owned_by(const std::string& authority, std::string_view ref) const {
-  return store_->get(store::kCfBlobs, store::blob_owner_key(ref, authority)).has_value();
 }
 
 Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,

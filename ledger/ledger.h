@@ -18,6 +18,7 @@
 #include "ledger/domain/certificate.h"
 #include "ledger/domain/report.h"
 #include "ledger/keyring.h"
+#include "ledger/records.h"
 #include "ledger/registry.h"
 #include "ledger/store/event_store.h"
 #include "ledger/store/sequencer.h"
@@ -26,12 +27,10 @@ namespace certledger {
 
 struct LedgerOptions {
   std::string data_dir = "./data";
-  std::string origin = "certledger.local/log";  // checkpoint origin, set at init
+  std::string origin = store::kDefaultOrigin;   // checkpoint origin, set at init
   bool create = true;                           // initialise an empty data dir
   bool read_only = false;                       // open the store read-only (no writer)
-  uint64_t checkpoint_every = 1000;
-  int checkpoint_interval_ms = 1000;
-  size_t max_batch = 1024;
+  store::WritePolicy policy;
   std::string key_passphrase;                   // for encrypted PEM files
   Clock clock = system_now_ms;
   std::vector<store::BatchContributor*> contributors;
@@ -58,32 +57,6 @@ struct ExecOptions {
   std::string idempotency_scope;                // defaults to the authority code
 };
 
-// A parsed, hash-checked record from the store.
-struct StoredEvent {
-  uint64_t position = 0;
-  std::string record;
-  std::string kid;
-  domain::Event event;
-  Hash256 hash{};
-};
-Result<StoredEvent> decode_record(uint64_t position, std::string record);
-// What a router needs from a record without interpreting it: the key id and
-// the event's envelope (domain::parse_event_envelope). No hash, no copy of
-// the record, no JSON tree.
-struct RecordEnvelope {
-  uint64_t position = 0;
-  std::string kid;
-  domain::EventEnvelope event;
-};
-Result<RecordEnvelope> decode_envelope(uint64_t position, std::string_view record);
-// Hands the decoded records at positions [from, to] to fn, in order. The
-// next chunk is read and decoded (JWS, event JSON, hash) on another thread
-// while fn works through the current one. Stops at the first error (a
-// record that does not decode: corruption, naming its position) or the first
-// error fn returns.
-Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
-                       const std::function<Status(StoredEvent&)>& fn);
-
 class Ledger {
  public:
   static Result<std::unique_ptr<Ledger>> open(LedgerOptions options);
@@ -103,6 +76,50 @@ class Ledger {
   std::string origin() const;
 
   // ---- certificates ----
+  // Carries out one lifecycle command of `authority` (issue, convert, amend,
+  // reissue, renew, review, suspend, reinstate, cancel, revoke, withdraw):
+  // checks, decides (domain::decide), signs with the authority's active key
+  // and appends one event. On success the event is durable (synced) and the
+  // Outcome holds its position, the signed record and the certificate after
+  // it.
+  //
+  // Errors, each with nothing written:
+  //   unavailable          read-only or replica ledger; the writer stopped
+  //                        after a failed commit (disk full: restart)
+  //   not_found            no such authority, or no such certificate
+  //   forbidden            the actor's role may not make this command, or
+  //                        the certificate belongs to another authority
+  //   invalid_argument     a field or value is wrong (Error::field names it;
+  //                        Detail::malformed for input that is not well
+  //                        formed), an Idempotency-Key over 200 bytes, or a
+  //                        photo this authority did not upload
+  //   rule_violation       the lifecycle forbids it in the current state,
+  //                        or the authority has no active signing key
+  //   already_exists       a unique claim (the business number) is taken
+  //                        (Detail::claim_taken, Error::subject the claim)
+  //   precondition_failed  opts.expected_version (If-Match) is not the
+  //                        certificate's version, also when it changes
+  //                        concurrently
+  //   conflict             Detail::idempotency_key_reused: the key answered
+  //                        a different request; without a detail: the
+  //                        certificate kept changing under 8 attempts
+  //
+  // Idempotency: with opts.idempotency_key, a command repeated with the same
+  // key in the same scope (opts.idempotency_scope, default the authority)
+  // and the same content answers the first outcome (Outcome::replayed, the
+  // position and record of the first time) and writes nothing; the same key
+  // with different content is a conflict. The role is checked before the
+  // key is looked at, so a replay answers only someone who may make the
+  // command.
+  //
+  // Retries: a race lost to another writer on the same stream is decided
+  // again on the new state (up to 8 times) unless opts.expected_version is
+  // set. Commands on one certificate queue on its stripe lock, so in one
+  // process they rarely race at all.
+  //
+  // Thread-safe; blocks the calling thread through signing (on this thread)
+  // and the group commit's sync (on the sequencer's threads). Never call it
+  // from a batch contributor or a commit listener (they run on the writer).
   Result<Outcome> execute(const std::string& authority, domain::CommandInput cmd,
                           const ExecOptions& opts = {});
   // The certificate as of its latest event, or as of a log position.

@@ -1,6 +1,5 @@
 #include "projections/queries.h"
 
-#include <rocksdb/db.h>
 
 #include "ledger/util/encoding.h"
 #include "projections/projections.h"
@@ -29,15 +28,30 @@ Result<Reader::TokenHit> Reader::by_token(std::string_view token) const {
   return TokenHit{std::move(view), t.version};
 }
 
+Status Reader::each_certificate(const std::function<bool(const CertView&)>& fn) const {
+  Status failed;
+  CL_TRY(store_.scan_prefix(kCfCerts, "", [&](std::string_view id, std::string_view bytes) {
+    if (id == kAppliedKey) return true;  // the projection's progress, not a certificate
+    auto v = decode(bytes);
+    if (!v.ok()) {
+      failed = make_error(Errc::corruption, "certificate view " + std::string(id) + ": " + v.error().message);
+      return false;
+    }
+    return fn(*v);
+  }));
+  return failed;
+}
+
 std::vector<std::string> Reader::by_number(std::string_view kind, std::string_view number) const {
   std::vector<std::string> out;
   std::string prefix(kind);
   prefix += '\0';
   prefix += number;
   prefix += '\0';
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfNumbers)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-    out.push_back(it->value().ToString());
+  (void)store_.scan_prefix(kCfNumbers, prefix, [&](std::string_view, std::string_view id) {
+    out.emplace_back(id);
+    return true;
+  });
   return out;
 }
 
@@ -45,16 +59,16 @@ std::vector<std::string> Reader::by_holder(std::string_view holder_id, std::stri
                                            std::string_view authority) const {
   std::vector<std::string> out;
   const std::string prefix = holder_key(holder_id);
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfHolders)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string id = it->key().ToString().substr(prefix.size());
-    if (!authority.empty() && it->value().ToString() != authority) continue;
+  (void)store_.scan_prefix(kCfHolders, prefix, [&](std::string_view key, std::string_view owner) {
+    std::string id(key.substr(prefix.size()));
+    if (!authority.empty() && owner != authority) return true;
     if (!kind.empty()) {
       auto v = certificate(id);
-      if (!v.ok() || v->state.kind != kind) continue;
+      if (!v.ok() || v->state.kind != kind) return true;
     }
     out.push_back(std::move(id));
-  }
+    return true;
+  });
   return out;
 }
 
@@ -76,32 +90,38 @@ std::vector<std::string> split0(std::string_view s) {
 json Reader::statistics(std::string_view authority) const {
   json by_status = json::array(), by_month = json::array();
   std::map<std::string, std::string> regions;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(kCfStats)));
-  for (it->Seek("a"); it->Valid() && it->key().starts_with(std::string("a\0", 2)); it->Next())
-    regions[split0(it->key().ToString())[1]] = it->value().ToString();
-  auto counter = [](const rocksdb::Slice& v) { return v.size() == 8 ? get_be64(std::string_view(v.data(), 8)) : 0; };
-  for (it->Seek(std::string("n\0", 2)); it->Valid() && it->key().starts_with(std::string("n\0", 2)); it->Next()) {
-    auto p = split0(it->key().ToString());
-    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) continue;
+  (void)store_.scan_prefix(kCfStats, std::string("a\0", 2), [&](std::string_view k, std::string_view v) {
+    regions[split0(k)[1]] = std::string(v);
+    return true;
+  });
+  auto counter = [](std::string_view v) { return v.size() == 8 ? get_be64(v) : 0; };
+  (void)store_.scan_prefix(kCfStats, std::string("n\0", 2), [&](std::string_view k, std::string_view v) {
+    auto p = split0(k);
+    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) return true;
     by_status.push_back({{"authority", p[1]}, {"region", regions[p[1]]}, {"kind", p[2]},
-                         {"status", p[3]}, {"count", counter(it->value())}});
-  }
-  for (it->Seek(std::string("m\0", 2)); it->Valid() && it->key().starts_with(std::string("m\0", 2)); it->Next()) {
-    auto p = split0(it->key().ToString());
-    if (p.size() != 5 || (!authority.empty() && p[2] != authority)) continue;
+                         {"status", p[3]}, {"count", counter(v)}});
+    return true;
+  });
+  (void)store_.scan_prefix(kCfStats, std::string("m\0", 2), [&](std::string_view k, std::string_view v) {
+    auto p = split0(k);
+    if (p.size() != 5 || (!authority.empty() && p[2] != authority)) return true;
     by_month.push_back({{"month", p[1]}, {"authority", p[2]}, {"kind", p[3]}, {"operation", p[4]},
-                        {"count", counter(it->value())}});
-  }
+                        {"count", counter(v)}});
+    return true;
+  });
   json reports = json::array();
   std::map<std::string, std::string> names;
-  for (it->Seek(std::string("rn\0", 3)); it->Valid() && it->key().starts_with(std::string("rn\0", 3)); it->Next())
-    names[split0(it->key().ToString())[1]] = it->value().ToString();
-  for (it->Seek(std::string("r\0", 2)); it->Valid() && it->key().starts_with(std::string("r\0", 2)); it->Next()) {
-    auto p = split0(it->key().ToString());
-    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) continue;
+  (void)store_.scan_prefix(kCfStats, std::string("rn\0", 3), [&](std::string_view k, std::string_view v) {
+    names[split0(k)[1]] = std::string(v);
+    return true;
+  });
+  (void)store_.scan_prefix(kCfStats, std::string("r\0", 2), [&](std::string_view k, std::string_view v) {
+    auto p = split0(k);
+    if (p.size() != 4 || (!authority.empty() && p[1] != authority)) return true;
     reports.push_back({{"authority", p[1]}, {"institution", p[2]}, {"institution_name", names[p[2]]},
-                       {"category", p[3]}, {"count", counter(it->value())}});
-  }
+                       {"category", p[3]}, {"count", counter(v)}});
+    return true;
+  });
   return {{"by_status", by_status}, {"by_month", by_month}, {"reports", reports}};
 }
 

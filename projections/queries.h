@@ -2,6 +2,8 @@
 // waits on the writer; what it returns reflects every acknowledged command.
 #pragma once
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -39,6 +41,9 @@ class Reader {
   // Counters: {"by_status":[{authority, region, kind, status, count}],
   //            "by_month":[{month, authority, kind, operation, count}]}.
   nlohmann::json statistics(std::string_view authority = {}) const;
+  // Every certificate's view, in id order, until fn returns false; a view
+  // that does not decode is an error naming it.
+  Status each_certificate(const std::function<bool(const CertView&)>& fn) const;
   // The report view ({"state": ..., "registered_position", "last_position"}).
   Result<nlohmann::json> report(std::string_view code) const;
 

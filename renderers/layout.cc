@@ -171,6 +171,56 @@ void Canvas::seal(double cx, double cy, double r, const std::string& name) {
   pop_opacity();
 }
 
+namespace {
+
+struct ClosingArea {
+  double left, right;  // the text column
+  double y;            // below the last field line
+  double bottom;       // the fields' lower limit on the last page
+  bool landscape;
+};
+
+// The closing block of the last page: the statement (personnel) under the
+// fields, the QR and its caption bottom left, the issuing lines under the
+// seal bottom right, and the footer with the identifiers.
+void draw_closing(const DocumentInput& in, const QrMatrix& qr, Canvas& c, const ClosingArea& a) {
+  const auto& k = *in.kind;
+  const double left = a.left, right = a.right, y = a.y, bottom = a.bottom;
+  const bool landscape = a.landscape;
+  // Statement (personnel) under the fields.
+  if (!k.statement.empty()) {
+    double sy = std::min(y - 6, bottom + 40);
+    for (const auto& l : c.wrap(statement(in), 11, right - left)) {
+      c.text(left, sy, l, 11, kLabel);
+      sy -= 17;
+    }
+  }
+
+  // QR and its caption, bottom left.
+  const double qr_side = landscape ? 118 : 124, qx = left, qy = 78;
+  c.qr(qr, qx, qy, qr_side);
+  c.centered(qx + qr_side / 2, qy - 16, qr_caption(in), 10.5, kLabel);
+
+  // Issuing authority and date, bottom right, under the seal (centred on
+  // the authority's name).
+  const std::string line1 = issuing_line(in), line2 = issued_line(in);
+  const double block = std::max(c.width(line1, 13), c.width(line2, 13));
+  const double bx = right - block;
+  c.text(bx, qy + 66, line1, 13, kText);
+  c.text(bx, qy + 40, line2, 13, kText);
+  c.seal(right - c.width(in.authority.name, 13) / 2, qy + 58, 58, in.authority.name);
+
+  // Footer: identifiers and version.
+  const std::string footer = "电子证照标识：" + in.elicense;
+  double fsize = 8.5;
+  while (c.width(footer, fsize) > right - left && fsize > 6) fsize -= 0.25;
+  c.text(left, 44, footer, fsize, kLabel);
+  c.text(left, 33, "证书版本：第 " + std::to_string(in.version) + " 版　证照ID：" + in.certificate_id +
+                       (in.masked ? "　公开查验副本（个人信息已脱敏）" : ""), fsize, kLabel);
+}
+
+}  // namespace
+
 void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
   const auto& k = *in.kind;
   const bool landscape = k.orientation == domain::Orientation::landscape;
@@ -246,36 +296,7 @@ void lay_out(const DocumentInput& in, const QrMatrix& qr, Canvas& c) {
     }
   }
   if (overflowing) continuation();  // the closing block gets a page of its own
-  // Statement (personnel) under the fields.
-  if (!k.statement.empty()) {
-    double sy = std::min(y - 6, bottom + 40);
-    for (const auto& l : c.wrap(statement(in), 11, right - left)) {
-      c.text(left, sy, l, 11, kLabel);
-      sy -= 17;
-    }
-  }
-
-  // QR and its caption, bottom left.
-  const double qr_side = landscape ? 118 : 124, qx = left, qy = 78;
-  c.qr(qr, qx, qy, qr_side);
-  c.centered(qx + qr_side / 2, qy - 16, qr_caption(in), 10.5, kLabel);
-
-  // Issuing authority and date, bottom right, under the seal (centred on
-  // the authority's name).
-  const std::string line1 = issuing_line(in), line2 = issued_line(in);
-  const double block = std::max(c.width(line1, 13), c.width(line2, 13));
-  const double bx = right - block;
-  c.text(bx, qy + 66, line1, 13, kText);
-  c.text(bx, qy + 40, line2, 13, kText);
-  c.seal(right - c.width(in.authority.name, 13) / 2, qy + 58, 58, in.authority.name);
-
-  // Footer: identifiers and version.
-  const std::string footer = "电子证照标识：" + in.elicense;
-  double fsize = 8.5;
-  while (c.width(footer, fsize) > right - left && fsize > 6) fsize -= 0.25;
-  c.text(left, 44, footer, fsize, kLabel);
-  c.text(left, 33, "证书版本：第 " + std::to_string(in.version) + " 版　证照ID：" + in.certificate_id +
-                       (in.masked ? "　公开查验副本（个人信息已脱敏）" : ""), fsize, kLabel);
+  draw_closing(in, qr, c, {left, right, y, bottom, landscape});
 }
 
 }  // namespace certledger::render

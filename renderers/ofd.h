@@ -7,7 +7,8 @@
 // SM3 of every other file (CheckMethod 1.2.156.10197.1.401), SignedValue.dat
 // holding a GB/T 38540 SES_Signature over Signature.xml whose seal picture
 // (an OFD of the red seal) appears at the StampAnnot over the issuing line.
-// doc/document_formats.md describes exactly what is signed and how.
+// doc/document_formats.md describes exactly what is signed and how. The
+// page drawing is renderers/ofd_canvas.h, the zip container renderers/zip.h.
 #pragma once
 
 #include <map>
@@ -17,13 +18,11 @@
 
 #include "renderers/pdf.h"
 #include "renderers/ses.h"
+#include "renderers/zip.h"
 
 namespace certledger::render {
 
 Result<std::string> render_ofd(const DocumentInput& in, const SealIdentity& seal, UnixMillis signing_time);
-
-// The zip container of an OFD package (files in the given order).
-Result<std::string> ofd_container(const std::vector<std::pair<std::string, std::string>>& files, UnixMillis mtime);
 
 // Reads an OFD package back: every file digest in Signature.xml, the
 // SES_Signature over Signature.xml, and that every file of the package

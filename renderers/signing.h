@@ -4,7 +4,7 @@
 // PDF validators (pdfsig) name the authority and can check the chain. PDF
 // signatures are CMS detached (adbe.pkcs7.detached, SHA-256) over the exact
 // byte ranges. SM2/SM3 stays with the event signatures and OFD seals
-// (NOTES-documents.md: pdfsig does not know SM2).
+// (pdfsig does not know SM2: doc/document_formats.md).
 #pragma once
 
 #include <memory>

@@ -141,126 +141,60 @@ double TtfMetrics::width(std::string_view utf8, double size) const {
   return w * size;
 }
 
-Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& cps) {
-  auto bad = [](const char* m) { return make_error(Errc::invalid_argument, std::string("font: ") + m); };
-  auto tables = table_directory(ttf);
-  if (tables.empty()) return bad("not a TrueType font");
-  for (const char* need : {"head", "hhea", "maxp", "hmtx", "cmap", "loca", "glyf"})
-    if (!tables.count(need)) return bad("a required TrueType table is missing");
-  std::string head(tables["head"]);
-  const bool long_loca = u16(head, 50) == 1;
-  const uint16_t glyphs = u16(tables["maxp"], 4);
-  std::string_view loca = tables["loca"], glyf = tables["glyf"];
-  auto glyph_range = [&](uint32_t g) -> std::pair<uint32_t, uint32_t> {
-    if (long_loca) return {u32(loca, 4 * g), u32(loca, 4 * g + 4)};
-    return {uint32_t(u16(loca, 2 * g)) * 2, uint32_t(u16(loca, 2 * g + 2)) * 2};
-  };
-  // Glyphs used, with composite components.
-  std::set<uint32_t> used = {0};
-  const auto mapped = lookup(tables["cmap"], cps);
-  for (auto& [cp, g] : mapped) used.insert(g);
-  std::vector<uint32_t> todo(used.begin(), used.end());
-  while (!todo.empty()) {
-    const uint32_t g = todo.back();
-    todo.pop_back();
-    if (g >= glyphs) continue;
-    auto [a, b] = glyph_range(g);
-    if (b <= a || b > glyf.size() || static_cast<int16_t>(u16(glyf, a)) >= 0) continue;
-    size_t at = a + 10;
-    for (uint16_t flags = 0x20; flags & 0x20;) {
-      flags = u16(glyf, at);
-      const uint16_t comp = u16(glyf, at + 2);
-      if (used.insert(comp).second) todo.push_back(comp);
-      at += 4 + ((flags & 0x0001) ? 4 : 2);
-      if (flags & 0x0008) at += 2;
-      else if (flags & 0x0040) at += 4;
-      else if (flags & 0x0080) at += 8;
-    }
+namespace {
+
+// Calls fn(offset) for each component record of the composite glyph that
+// starts at `glyph` in `glyf` (the offset of the record's flags word),
+// through the last one (MORE_COMPONENTS clear) or the end of the data.
+template <class Fn>
+void for_each_component(std::string_view glyf, size_t glyph, Fn&& fn) {
+  size_t at = glyph + 10;
+  for (uint16_t flags = 0x20; (flags & 0x20) && at + 4 <= glyf.size();) {
+    flags = u16(glyf, at);
+    fn(at);
+    at += 4 + ((flags & 0x0001) ? 4 : 2);  // ARG_1_AND_2_ARE_WORDS
+    if (flags & 0x0008) at += 2;            // WE_HAVE_A_SCALE
+    else if (flags & 0x0040) at += 4;       // WE_HAVE_AN_X_AND_Y_SCALE
+    else if (flags & 0x0080) at += 8;       // WE_HAVE_A_TWO_BY_TWO
   }
-  // Renumber: the used glyphs become 0..n-1 in their original order, so
-  // loca, hmtx and cmap shrink with glyf (the text refers to code points).
-  std::map<uint32_t, uint16_t> renum;
-  for (uint32_t g : used)
-    if (g < glyphs) renum.emplace(g, static_cast<uint16_t>(renum.size()));
-  std::string new_glyf, new_loca, new_hmtx;
-  std::string_view hmtx = tables["hmtx"];
-  const uint16_t long_metrics = u16(tables["hhea"], 34);
-  if (long_metrics == 0 || size_t(long_metrics) * 4 > hmtx.size()) return bad("bad hmtx");
-  for (auto [g, ng] : renum) {
-    put32(new_loca, static_cast<uint32_t>(new_glyf.size()));
-    auto [a, b] = glyph_range(g);
-    if (b > a && b <= glyf.size()) {
-      std::string data(glyf.substr(a, b - a));
-      if (data.size() >= 10 && static_cast<int16_t>(u16(data, 0)) < 0) {  // composite: renumber components
-        size_t at = 10;
-        for (uint16_t flags = 0x20; (flags & 0x20) && at + 4 <= data.size();) {
-          flags = u16(data, at);
-          const uint16_t comp = u16(data, at + 2), nc = renum.count(comp) ? renum[comp] : 0;
-          data[at + 2] = static_cast<char>(nc >> 8);
-          data[at + 3] = static_cast<char>(nc & 0xff);
-          at += 4 + ((flags & 0x0001) ? 4 : 2);
-          if (flags & 0x0008) at += 2;
-          else if (flags & 0x0040) at += 4;
-          else if (flags & 0x0080) at += 8;
-        }
-      }
-      new_glyf += data;
-      while (new_glyf.size() % 4) new_glyf += '\0';
-    }
-    if (g < long_metrics) {
-      new_hmtx.append(hmtx.substr(4 * size_t(g), 4));
-    } else {
-      new_hmtx.append(hmtx.substr(4 * size_t(long_metrics - 1), 2));
-      const size_t lsb = 4 * size_t(long_metrics) + 2 * size_t(g - long_metrics);
-      new_hmtx.append(lsb + 2 <= hmtx.size() ? hmtx.substr(lsb, 2) : std::string_view("\0\0", 2));
-    }
-    (void)ng;
-  }
-  put32(new_loca, static_cast<uint32_t>(new_glyf.size()));
-  const uint16_t count = static_cast<uint16_t>(renum.size());
-  std::string hhea(tables["hhea"]), maxp(tables["maxp"]);
-  hhea[34] = static_cast<char>(count >> 8), hhea[35] = static_cast<char>(count & 0xff);
-  maxp[4] = static_cast<char>(count >> 8), maxp[5] = static_cast<char>(count & 0xff);
-  // cmap: (3,1) format 4 for the BMP and (3,10) format 12 for everything,
-  // one segment per code point.
-  std::vector<std::pair<char32_t, uint16_t>> pairs;
-  for (auto [cp, g] : mapped)
-    if (renum.count(g)) pairs.emplace_back(cp, renum[g]);
+}
+
+// The subset's cmap: (3,1) format 4 for the BMP and (3,10) format 12 for
+// everything, one segment per code point.
+std::string subset_cmap(const std::vector<std::pair<char32_t, uint16_t>>& pairs) {
   std::string f4, f12;
-  {
-    std::vector<std::pair<char32_t, uint16_t>> bmp;
-    for (auto p : pairs)
-      if (p.first < 0xffff) bmp.push_back(p);
-    const uint16_t segs = static_cast<uint16_t>(bmp.size() + 1);
-    uint16_t sr = 1, es = 0;
-    while (sr * 2 <= segs) sr *= 2, ++es;
-    std::string body;
-    put16(body, static_cast<uint16_t>(segs * 2));
-    put16(body, static_cast<uint16_t>(sr * 2));
-    put16(body, es);
-    put16(body, static_cast<uint16_t>(segs * 2 - sr * 2));
-    for (auto p : bmp) put16(body, static_cast<uint16_t>(p.first));
-    put16(body, 0xffff);
-    put16(body, 0);  // reservedPad
-    for (auto p : bmp) put16(body, static_cast<uint16_t>(p.first));
-    put16(body, 0xffff);
-    for (auto p : bmp) put16(body, static_cast<uint16_t>(p.second - p.first));
-    put16(body, 1);
-    for (size_t i = 0; i < segs; ++i) put16(body, 0);
-    put16(f4, 4);
-    put16(f4, static_cast<uint16_t>(body.size() + 6));
-    put16(f4, 0);  // language
-    f4 += body;
-    put16(f12, 12);
-    put16(f12, 0);
-    put32(f12, static_cast<uint32_t>(16 + 12 * pairs.size()));
-    put32(f12, 0);
-    put32(f12, static_cast<uint32_t>(pairs.size()));
-    for (auto p : pairs) {
-      put32(f12, p.first);
-      put32(f12, p.first);
-      put32(f12, p.second);
-    }
+  std::vector<std::pair<char32_t, uint16_t>> bmp;
+  for (auto p : pairs)
+    if (p.first < 0xffff) bmp.push_back(p);
+  const uint16_t segs = static_cast<uint16_t>(bmp.size() + 1);
+  uint16_t sr = 1, es = 0;
+  while (sr * 2 <= segs) sr *= 2, ++es;
+  std::string body;
+  put16(body, static_cast<uint16_t>(segs * 2));
+  put16(body, static_cast<uint16_t>(sr * 2));
+  put16(body, es);
+  put16(body, static_cast<uint16_t>(segs * 2 - sr * 2));
+  for (auto p : bmp) put16(body, static_cast<uint16_t>(p.first));
+  put16(body, 0xffff);
+  put16(body, 0);  // reservedPad
+  for (auto p : bmp) put16(body, static_cast<uint16_t>(p.first));
+  put16(body, 0xffff);
+  for (auto p : bmp) put16(body, static_cast<uint16_t>(p.second - p.first));
+  put16(body, 1);
+  for (size_t i = 0; i < segs; ++i) put16(body, 0);
+  put16(f4, 4);
+  put16(f4, static_cast<uint16_t>(body.size() + 6));
+  put16(f4, 0);  // language
+  f4 += body;
+  put16(f12, 12);
+  put16(f12, 0);
+  put32(f12, static_cast<uint32_t>(16 + 12 * pairs.size()));
+  put32(f12, 0);
+  put32(f12, static_cast<uint32_t>(pairs.size()));
+  for (auto p : pairs) {
+    put32(f12, p.first);
+    put32(f12, p.first);
+    put32(f12, p.second);
   }
   std::string cmap;
   put16(cmap, 0);
@@ -269,16 +203,12 @@ Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& c
   put16(cmap, 3), put16(cmap, 10), put32(cmap, static_cast<uint32_t>(4 + 2 * 8 + f4.size()));
   cmap += f4;
   cmap += f12;
-  head[50] = 0;
-  head[51] = 1;                       // long loca
-  set32(head, 8, 0);                  // checkSumAdjustment, set below
-  std::string post = std::string("\x00\x03\x00\x00", 4) + std::string(28, '\0');  // format 3: no glyph names
-  if (tables.count("post") && tables["post"].size() >= 32) post.replace(4, 28, tables["post"].substr(4, 28));
-  std::map<std::string, std::string> out = {{"head", head}, {"loca", new_loca}, {"glyf", new_glyf}, {"post", post},
-                                            {"hhea", hhea}, {"maxp", maxp}, {"hmtx", new_hmtx}, {"cmap", cmap}};
-  for (const char* keep : {"name", "OS/2", "cvt ", "fpgm", "prep", "gasp"})
-    if (tables.count(keep)) out[keep] = std::string(tables[keep]);
-  // Assemble: directory, then 4-byte aligned tables.
+  return cmap;
+}
+
+// The font file: the table directory, then the tables 4-byte aligned, and
+// head's checkSumAdjustment.
+std::string assemble_font(const std::map<std::string, std::string>& out) {
   const uint16_t n = static_cast<uint16_t>(out.size());
   uint16_t pow2 = 1, log2 = 0;
   while (pow2 * 2 <= n) {
@@ -305,6 +235,92 @@ Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& c
   font += body;
   set32(font, head_at + 8, 0xB1B0AFBA - checksum(font));
   return font;
+}
+
+}  // namespace
+
+Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& cps) {
+  auto bad = [](const char* m) { return make_error(Errc::invalid_argument, std::string("font: ") + m); };
+  auto tables = table_directory(ttf);
+  if (tables.empty()) return bad("not a TrueType font");
+  for (const char* need : {"head", "hhea", "maxp", "hmtx", "cmap", "loca", "glyf"})
+    if (!tables.count(need)) return bad("a required TrueType table is missing");
+  std::string head(tables["head"]);
+  const bool long_loca = u16(head, 50) == 1;
+  const uint16_t glyphs = u16(tables["maxp"], 4);
+  std::string_view loca = tables["loca"], glyf = tables["glyf"];
+  auto glyph_range = [&](uint32_t g) -> std::pair<uint32_t, uint32_t> {
+    if (long_loca) return {u32(loca, 4 * g), u32(loca, 4 * g + 4)};
+    return {uint32_t(u16(loca, 2 * g)) * 2, uint32_t(u16(loca, 2 * g + 2)) * 2};
+  };
+  // Glyphs used, with composite components.
+  std::set<uint32_t> used = {0};
+  const auto mapped = lookup(tables["cmap"], cps);
+  for (auto& [cp, g] : mapped) used.insert(g);
+  std::vector<uint32_t> todo(used.begin(), used.end());
+  while (!todo.empty()) {
+    const uint32_t g = todo.back();
+    todo.pop_back();
+    if (g >= glyphs) continue;
+    auto [a, b] = glyph_range(g);
+    if (b <= a || b > glyf.size() || static_cast<int16_t>(u16(glyf, a)) >= 0) continue;
+    for_each_component(glyf.substr(0, b), a, [&](size_t at) {
+      const uint16_t comp = u16(glyf, at + 2);
+      if (used.insert(comp).second) todo.push_back(comp);
+    });
+  }
+  // Renumber: the used glyphs become 0..n-1 in their original order, so
+  // loca, hmtx and cmap shrink with glyf (the text refers to code points).
+  std::map<uint32_t, uint16_t> renum;
+  for (uint32_t g : used)
+    if (g < glyphs) renum.emplace(g, static_cast<uint16_t>(renum.size()));
+  std::string new_glyf, new_loca, new_hmtx;
+  std::string_view hmtx = tables["hmtx"];
+  const uint16_t long_metrics = u16(tables["hhea"], 34);
+  if (long_metrics == 0 || size_t(long_metrics) * 4 > hmtx.size()) return bad("bad hmtx");
+  for (auto [g, ng] : renum) {
+    put32(new_loca, static_cast<uint32_t>(new_glyf.size()));
+    auto [a, b] = glyph_range(g);
+    if (b > a && b <= glyf.size()) {
+      std::string data(glyf.substr(a, b - a));
+      if (data.size() >= 10 && static_cast<int16_t>(u16(data, 0)) < 0) {  // composite: renumber components
+        for_each_component(data, 0, [&](size_t at) {
+          const uint16_t comp = u16(data, at + 2), nc = renum.count(comp) ? renum[comp] : 0;
+          data[at + 2] = static_cast<char>(nc >> 8);
+          data[at + 3] = static_cast<char>(nc & 0xff);
+        });
+      }
+      new_glyf += data;
+      while (new_glyf.size() % 4) new_glyf += '\0';
+    }
+    if (g < long_metrics) {
+      new_hmtx.append(hmtx.substr(4 * size_t(g), 4));
+    } else {
+      new_hmtx.append(hmtx.substr(4 * size_t(long_metrics - 1), 2));
+      const size_t lsb = 4 * size_t(long_metrics) + 2 * size_t(g - long_metrics);
+      new_hmtx.append(lsb + 2 <= hmtx.size() ? hmtx.substr(lsb, 2) : std::string_view("\0\0", 2));
+    }
+    (void)ng;
+  }
+  put32(new_loca, static_cast<uint32_t>(new_glyf.size()));
+  const uint16_t count = static_cast<uint16_t>(renum.size());
+  std::string hhea(tables["hhea"]), maxp(tables["maxp"]);
+  hhea[34] = static_cast<char>(count >> 8), hhea[35] = static_cast<char>(count & 0xff);
+  maxp[4] = static_cast<char>(count >> 8), maxp[5] = static_cast<char>(count & 0xff);
+  std::vector<std::pair<char32_t, uint16_t>> pairs;
+  for (auto [cp, g] : mapped)
+    if (renum.count(g)) pairs.emplace_back(cp, renum[g]);
+  std::string cmap = subset_cmap(pairs);
+  head[50] = 0;
+  head[51] = 1;                       // long loca
+  set32(head, 8, 0);                  // checkSumAdjustment, set by assemble_font
+  std::string post = std::string("\x00\x03\x00\x00", 4) + std::string(28, '\0');  // format 3: no glyph names
+  if (tables.count("post") && tables["post"].size() >= 32) post.replace(4, 28, tables["post"].substr(4, 28));
+  std::map<std::string, std::string> out = {{"head", head}, {"loca", new_loca}, {"glyf", new_glyf}, {"post", post},
+                                            {"hhea", hhea}, {"maxp", maxp}, {"hmtx", new_hmtx}, {"cmap", cmap}};
+  for (const char* keep : {"name", "OS/2", "cvt ", "fpgm", "prep", "gasp"})
+    if (tables.count(keep)) out[keep] = std::string(tables[keep]);
+  return assemble_font(out);
 }
 
 std::string gray_png(int w, int h, const std::string& pixels) {

@@ -198,6 +198,94 @@ Status new_version(json& data, const CertificateState& s, const KindDescriptor& 
 
 }  // namespace
 
+namespace {
+
+// A new certificate (issue, or convert of paper stock still in force):
+// every field valid, the expiry not past.
+Status check_creation(const CommandInput& cmd, const KindDescriptor* kind, Date today, json& data) {
+  CL_TRY(validate_fields(*kind, cmd.fields, today));
+  if (cmd.type == CommandType::convert) {
+    auto until = cmd.fields.find("valid_until");
+    if (until != cmd.fields.end() && *parse_date(until->get<std::string>()) < today)
+      return rule("a paper certificate can only be converted while in force; it expired on " +
+                  until->get<std::string>());
+    data["source"] = "paper";
+  } else if (kind->has_expiry()) {
+    if (*parse_date(cmd.fields.at("valid_until").get<std::string>()) < today)
+      return invalid("有效期至 (valid_until) is already past", "valid_until");
+  }
+  return {};
+}
+
+// 变更: the reason is one the kind allows, and each change is a field that
+// reason may change, valid, and different from the current value; lists
+// that only grow (增项) lose nothing.
+Status check_amendment(const CertificateState& s, const CommandInput& cmd, const KindDescriptor* kind, Date today) {
+  const AmendReason* why = kind->amend_reason(cmd.reason);
+  if (!why) {
+    std::string known;
+    for (const auto& r : kind->amend_reasons)
+      known += (known.empty() ? "" : ", ") + std::string(r.code);
+    return invalid("unknown amendment reason \"" + cmd.reason + "\" for " +
+                       std::string(kind->code) + "; allowed: " + known,
+                   "reason");
+  }
+  if (!cmd.changes.is_object() || cmd.changes.empty())
+    return invalid("changes must be a non-empty object of field -> new value", "changes");
+  for (auto it = cmd.changes.begin(); it != cmd.changes.end(); ++it) {
+    bool allowed = false;
+    for (auto f : why->fields) allowed = allowed || f == it.key();
+    if (!allowed)
+      return invalid("reason " + cmd.reason + " cannot change field " + it.key(), it.key());
+    const FieldSpec* spec = kind->field(it.key());
+    if (!spec) return make_error(Errc::internal, "amend reason names unknown field");
+    if (!(it->is_null() && !spec->required)) CL_TRY(validate_value(*spec, *it, today));
+    else if (spec->required) return invalid(it.key() + " is required", it.key());
+    auto cur = s.fields.find(it.key());
+    if (cur != s.fields.end() && *cur == *it)
+      return invalid(it.key() + " already has this value", it.key());
+    if (why->list_grows) {
+      std::set<std::string> old_items;
+      if (cur != s.fields.end())
+        for (const auto& x : *cur) old_items.insert(x.get<std::string>());
+      size_t kept = 0;
+      for (const auto& x : *it) kept += old_items.count(x.get<std::string>());
+      if (kept != old_items.size())
+        return invalid("增项 (scope_added) may only add items; the new list drops some",
+                       it.key());
+    }
+  }
+  return {};
+}
+
+// 延续 / 复核: the new 有效期至 is after the current one, not past, and
+// within the kind's validity from the later of today and the current end.
+Status check_renewal(const CertificateState& s, const CommandInput& cmd, const KindDescriptor* kind, Date today,
+                     json& data) {
+  CL_ASSIGN(Date until, require_date(cmd.valid_until, "valid_until"));
+  auto old_until = s.valid_until();
+  if (old_until && until <= *old_until)
+    return invalid("new 有效期至 (valid_until) must be after the current " +
+                       old_until->to_string(),
+                   "valid_until");
+  if (until < today) return invalid("new 有效期至 (valid_until) is already past", "valid_until");
+  const Date base = old_until && *old_until > today ? *old_until : today;
+  if (until > base.plus_years(kind->validity_years + 1))
+    return invalid("new 有效期至 (valid_until) exceeds the " +
+                       std::to_string(kind->validity_years) + "-year validity of " +
+                       std::string(kind->name),
+                   "valid_until");
+  if (!cmd.valid_from.empty()) {
+    CL_ASSIGN(Date from, require_date(cmd.valid_from, "valid_from"));
+    if (until < from) return invalid("valid_until is before valid_from", "valid_until");
+    data["valid_from"] = from.to_string();
+  }
+  data["valid_until"] = until.to_string();
+  return {};
+}
+
+}  // namespace
+
 Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, const DecideContext& ctx) {
   if (!ctx.authority) return make_error(Errc::internal, "decide without an authority");
   const Date today = china_date(ctx.now);
@@ -228,17 +316,7 @@ Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, cons
   switch (cmd.type) {
     case CommandType::issue:
     case CommandType::convert: {
-      CL_TRY(validate_fields(*kind, cmd.fields, today));
-      if (cmd.type == CommandType::convert) {
-        auto until = cmd.fields.find("valid_until");
-        if (until != cmd.fields.end() && *parse_date(until->get<std::string>()) < today)
-          return rule("a paper certificate can only be converted while in force; it expired on " +
-                      until->get<std::string>());
-        data["source"] = "paper";
-      } else if (kind->has_expiry()) {
-        if (*parse_date(cmd.fields.at("valid_until").get<std::string>()) < today)
-          return invalid("有效期至 (valid_until) is already past", "valid_until");
-      }
+      CL_TRY(check_creation(cmd, kind, today, data));
       data["fields"] = cmd.fields;
       CL_TRY(new_version(data, s, *kind, ctx, id));
       d.unique_claims.push_back(
@@ -246,40 +324,7 @@ Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, cons
       break;
     }
     case CommandType::amend: {
-      const AmendReason* why = kind->amend_reason(cmd.reason);
-      if (!why) {
-        std::string known;
-        for (const auto& r : kind->amend_reasons)
-          known += (known.empty() ? "" : ", ") + std::string(r.code);
-        return invalid("unknown amendment reason \"" + cmd.reason + "\" for " +
-                           std::string(kind->code) + "; allowed: " + known,
-                       "reason");
-      }
-      if (!cmd.changes.is_object() || cmd.changes.empty())
-        return invalid("changes must be a non-empty object of field -> new value", "changes");
-      for (auto it = cmd.changes.begin(); it != cmd.changes.end(); ++it) {
-        bool allowed = false;
-        for (auto f : why->fields) allowed = allowed || f == it.key();
-        if (!allowed)
-          return invalid("reason " + cmd.reason + " cannot change field " + it.key(), it.key());
-        const FieldSpec* spec = kind->field(it.key());
-        if (!spec) return make_error(Errc::internal, "amend reason names unknown field");
-        if (!(it->is_null() && !spec->required)) CL_TRY(validate_value(*spec, *it, today));
-        else if (spec->required) return invalid(it.key() + " is required", it.key());
-        auto cur = s.fields.find(it.key());
-        if (cur != s.fields.end() && *cur == *it)
-          return invalid(it.key() + " already has this value", it.key());
-        if (why->list_grows) {
-          std::set<std::string> old_items;
-          if (cur != s.fields.end())
-            for (const auto& x : *cur) old_items.insert(x.get<std::string>());
-          size_t kept = 0;
-          for (const auto& x : *it) kept += old_items.count(x.get<std::string>());
-          if (kept != old_items.size())
-            return invalid("增项 (scope_added) may only add items; the new list drops some",
-                           it.key());
-        }
-      }
+      CL_TRY(check_amendment(s, cmd, kind, today));
       data["reason"] = cmd.reason;
       data["changes"] = cmd.changes;
       CL_TRY(new_version(data, s, *kind, ctx, id));
@@ -293,25 +338,7 @@ Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, cons
       break;
     case CommandType::renew:
     case CommandType::review: {
-      CL_ASSIGN(Date until, require_date(cmd.valid_until, "valid_until"));
-      auto old_until = s.valid_until();
-      if (old_until && until <= *old_until)
-        return invalid("new 有效期至 (valid_until) must be after the current " +
-                           old_until->to_string(),
-                       "valid_until");
-      if (until < today) return invalid("new 有效期至 (valid_until) is already past", "valid_until");
-      const Date base = old_until && *old_until > today ? *old_until : today;
-      if (until > base.plus_years(kind->validity_years + 1))
-        return invalid("new 有效期至 (valid_until) exceeds the " +
-                           std::to_string(kind->validity_years) + "-year validity of " +
-                           std::string(kind->name),
-                       "valid_until");
-      if (!cmd.valid_from.empty()) {
-        CL_ASSIGN(Date from, require_date(cmd.valid_from, "valid_from"));
-        if (until < from) return invalid("valid_until is before valid_from", "valid_until");
-        data["valid_from"] = from.to_string();
-      }
-      data["valid_until"] = until.to_string();
+      CL_TRY(check_renewal(s, cmd, kind, today, data));
       CL_TRY(new_version(data, s, *kind, ctx, id));
       break;
     }

@@ -80,7 +80,7 @@ std::optional<CommandType> command_of_event_type(std::string_view type);
 std::optional<Role> parse_role(std::string_view name);
 std::optional<CertStatus> parse_status(std::string_view name);
 
-// Public status words, Chinese first (GLOSSARY.md).
+// Public status words, Chinese first (doc/domain.md, "Lifecycle").
 inline constexpr std::string_view kWordValid = "有效";
 inline constexpr std::string_view kWordExpired = "已过期";
 inline constexpr std::string_view kWordSuspended = "暂扣";

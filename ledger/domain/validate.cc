@@ -41,7 +41,7 @@ bool is_blank(std::string_view s) {
 Status check_text(std::string_view field, std::string_view label, std::string_view s,
                   size_t max_chars) {
   auto n = utf8_length(s);
-  if (!n) return field_error(field, std::string(label) + " is not valid UTF-8");
+  if (!n) return malformed_input(std::string(label) + " is not valid UTF-8", std::string(field));
   if (has_control_chars(s))
     return field_error(field, std::string(label) + " contains a control character");
   if (is_blank(s)) return field_error(field, std::string(label) + " is empty");
@@ -214,7 +214,7 @@ namespace {
 // value valid. `what` names the thing in "unknown field ... for <what>".
 Status validate_field_set(const std::vector<FieldSpec>& specs, const json& fields, const std::string& what,
                           Date today) {
-  if (!fields.is_object()) return field_error("fields", "fields must be a JSON object");
+  if (!fields.is_object()) return malformed_input("fields must be a JSON object", "fields");
   for (auto it = fields.begin(); it != fields.end(); ++it)
     if (std::none_of(specs.begin(), specs.end(), [&](const FieldSpec& f) { return f.name == it.key(); }))
       return field_error(it.key(), "unknown field \"" + it.key() + "\" for " + what);

@@ -1,4 +1,5 @@
 #include "ledger/store/backup.h"
+#include "ledger/store/raw.h"
 
 #include <rocksdb/utilities/backup_engine.h>
 
@@ -18,7 +19,7 @@ Result<BackupSummary> backup_store(const EventStore& store, const std::string& b
   rocksdb::CreateBackupOptions co;
   co.flush_before_backup = true;
   rocksdb::BackupID id = 0;
-  st = engine->CreateNewBackup(co, store.db(), &id);
+  st = engine->CreateNewBackup(co, Raw::db(store), &id);
   if (!st.ok()) return rocks_error(st, "backup");
   rocksdb::BackupInfo info;
   if (engine->GetBackupInfo(id, &info).ok()) {

@@ -1,8 +1,11 @@
 #include "ledger/store/batch.h"
 
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 
 #include "ledger/store/event_store.h"
+#include "ledger/store/raw.h"
 
 namespace certledger::store {
 
@@ -44,8 +47,13 @@ void BatchWriter::del(std::string_view cf, std::string_view key) {
   group_->del(cf, key);
 }
 
+GroupBatch::GroupBatch(EventStore& store, const GroupBatch* below)
+    : store_(store), below_(below), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+
+GroupBatch::~GroupBatch() = default;
+
 GroupBatch::Family& GroupBatch::family(std::string_view cf) {
-  rocksdb::ColumnFamilyHandle* h = store_.cf(cf);
+  rocksdb::ColumnFamilyHandle* h = Raw::family(store_, cf);
   for (auto& f : families_)
     if (f.handle == h) return f;
   families_.push_back(Family{h, {}});
@@ -59,7 +67,7 @@ const StagedMap* GroupBatch::find_family(rocksdb::ColumnFamilyHandle* handle) co
 }
 
 GroupBatch::Lookup GroupBatch::find(std::string_view cf, std::string_view key, std::string* value) const {
-  rocksdb::ColumnFamilyHandle* h = store_.cf(cf);
+  rocksdb::ColumnFamilyHandle* h = Raw::family(store_, cf);
   for (const GroupBatch* g = this; g; g = g->below_) {
     const StagedMap* m = g->find_family(h);
     if (!m) continue;
@@ -109,8 +117,8 @@ void GroupBatch::pop_save_point() {
 }
 
 void GroupBatch::seal() {
-  batch_.Clear();
-  for (const auto& f : families_) append_in_key_order(batch_, f.handle, f.last);
+  batch_->Clear();
+  for (const auto& f : families_) append_in_key_order(*batch_, f.handle, f.last);
 }
 
 MemoryBatch::MemoryBatch(EventStore& store, const std::vector<std::string>& empty_families) : store_(store) {
@@ -209,10 +217,10 @@ Status MemoryBatch::write(bool sync) const {
   // positions staged alongside, an interrupted replay leaves projections
   // exactly at some position, from which catch-up continues.
   rocksdb::WriteBatch batch(static_cast<size_t>(bytes_));
-  for (const auto& f : families_) append_in_key_order(batch, store_.cf(f.name), f.entries);
+  for (const auto& f : families_) append_in_key_order(batch, Raw::family(store_, f.name), f.entries);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  auto st = store_.db()->Write(wo, &batch);
+  auto st = Raw::db(store_)->Write(wo, &batch);
   if (!st.ok()) return rocks_error(st, "projection replay");
   return {};
 }

@@ -4,8 +4,6 @@
 // projections/ implements it, ledgerd wires the two together.
 #pragma once
 
-#include <rocksdb/write_batch.h>
-
 #include <deque>
 #include <memory>
 #include <optional>
@@ -17,6 +15,11 @@
 #include "ledger/domain/event.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/result.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace certledger::store {
 
@@ -90,7 +93,8 @@ class MemoryBatch {
 // sequencer's, around one event).
 class GroupBatch {
  public:
-  explicit GroupBatch(EventStore& store, const GroupBatch* below = nullptr) : store_(store), below_(below) {}
+  explicit GroupBatch(EventStore& store, const GroupBatch* below = nullptr);
+  ~GroupBatch();
   GroupBatch(const GroupBatch&) = delete;
   GroupBatch& operator=(const GroupBatch&) = delete;
 
@@ -107,7 +111,7 @@ class GroupBatch {
   void pop_save_point();
   // Builds batch() from what was staged; reads keep working.
   void seal();
-  rocksdb::WriteBatch& batch() { return batch_; }
+  rocksdb::WriteBatch& batch() { return *batch_; }
 
  private:
   struct Family {
@@ -120,7 +124,7 @@ class GroupBatch {
 
   EventStore& store_;
   const GroupBatch* below_;
-  rocksdb::WriteBatch batch_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::deque<Family> families_;  // a deque: undo_ points into it while it grows
   bool saving_ = false;
   // Since the save point: each touched key, its family's map, and what it

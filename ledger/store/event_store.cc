@@ -1,12 +1,19 @@
 #include "ledger/store/event_store.h"
 
+#include <rocksdb/db.h>
+
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include "ledger/store/keys.h"
+#include "ledger/store/raw.h"
 #include "ledger/util/encoding.h"
 
 namespace certledger::store {
@@ -27,6 +34,24 @@ std::optional<StreamHead> StreamHead::decode(std::string_view b) {
   h.position = get_be64(b.substr(8));
   std::memcpy(h.hash.data(), b.data() + 16, 32);
   return h;
+}
+
+std::string IdempotencyRecord::encode() const {
+  std::string s;
+  s.reserve(48);
+  put_be64(s, position);
+  put_be64(s, seq);
+  s.append(reinterpret_cast<const char*>(request_hash.data()), 32);
+  return s;
+}
+
+std::optional<IdempotencyRecord> IdempotencyRecord::decode(std::string_view b) {
+  if (b.size() != 48) return std::nullopt;
+  IdempotencyRecord r;
+  r.position = get_be64(b);
+  r.seq = get_be64(b.substr(8));
+  std::memcpy(r.request_hash.data(), b.data() + 16, 32);
+  return r;
 }
 
 Error rocks_error(const rocksdb::Status& s, std::string_view what) {
@@ -66,9 +91,26 @@ rocksdb::ColumnFamilyOptions family_options(const std::string& name,
   return o;
 }
 
+// The pid of another process holding RocksDB's lock on the store at
+// `path` (RocksDB takes an fcntl write lock on <path>/LOCK), else 0.
+pid_t lock_holder(const std::string& path) {
+  const int fd = ::open((path + "/LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  ::close(fd);
+  return held ? fl.l_pid : 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
+  if (!opt.read_only)
+    if (pid_t holder = lock_holder(opt.path))
+      return make_error(Errc::unavailable, Detail::locked,
+                        "the store " + opt.path + " is in use by another process (pid " + std::to_string(holder) + ")");
   std::unique_ptr<EventStore> s(new EventStore());
   s->path_ = opt.path;
   rocksdb::Options options;
@@ -142,6 +184,78 @@ Status EventStore::put_sync(std::string_view cf_name, std::string_view key, std:
   return {};
 }
 
+Status EventStore::scan_prefix(std::string_view cf_name, std::string_view prefix, const Visitor& fn) const {
+  auto* h = cf(cf_name);
+  if (!h) return make_error(Errc::not_found, "no column family " + std::string(cf_name));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h));
+  const rocksdb::Slice p(prefix.data(), prefix.size());
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next())
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) return {};
+  if (!it->status().ok()) return rocks_error(it->status(), "scan " + std::string(cf_name));
+  return {};
+}
+
+Status EventStore::scan_range(std::string_view cf_name, std::string_view lower, std::string_view upper,
+                              const Visitor& fn) const {
+  auto* h = cf(cf_name);
+  if (!h) return make_error(Errc::not_found, "no column family " + std::string(cf_name));
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 1 << 20;
+  const rocksdb::Slice upper_slice(upper.data(), upper.size());
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
+  for (it->Seek(rocksdb::Slice(lower.data(), lower.size())); it->Valid(); it->Next())
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) return {};
+  if (!it->status().ok()) return rocks_error(it->status(), "scan " + std::string(cf_name));
+  return {};
+}
+
+std::optional<IdempotencyRecord> EventStore::idempotency(std::string_view scope, std::string_view key) const {
+  auto v = get(kCfIdempotency, idempotency_key(scope, key));
+  if (!v) return std::nullopt;
+  return IdempotencyRecord::decode(*v);
+}
+
+Status EventStore::put_blob(std::string_view ref, std::string_view bytes, std::string_view owner) {
+  if (!get(kCfBlobs, ref)) CL_TRY(put_sync(kCfBlobs, ref, bytes));
+  return put_sync(kCfBlobs, blob_owner_key(ref, owner), "");
+}
+
+std::optional<std::string> EventStore::blob(std::string_view ref) const { return get(kCfBlobs, ref); }
+
+bool EventStore::blob_owned_by(std::string_view ref, std::string_view owner) const {
+  return get(kCfBlobs, blob_owner_key(ref, owner)).has_value();
+}
+
+RelayCursor EventStore::relay_cursor() const {
+  RelayCursor c;
+  if (auto v = get(kCfMeta, kMetaRelayCursor); v && v->size() == 8) c.events = get_be64(*v);
+  if (auto v = get(kCfMeta, kMetaRelayCheckpointCursor); v && v->size() == 8) c.checkpoints = get_be64(*v);
+  return c;
+}
+
+Status EventStore::put_relay_cursor(const RelayCursor& c) {
+  rocksdb::WriteBatch b;
+  b.Put(cf(kCfMeta), kMetaRelayCursor, be64(c.events));
+  b.Put(cf(kCfMeta), kMetaRelayCheckpointCursor, be64(c.checkpoints));
+  auto st = db_->Write(rocksdb::WriteOptions(), &b);
+  if (!st.ok()) return rocks_error(st, "write the relay cursor");
+  return {};
+}
+
+StoreStats EventStore::stats() const {
+  StoreStats s;
+  db_->GetIntProperty(rocksdb::DB::Properties::kEstimateLiveDataSize, &s.live_data_bytes);
+  db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &s.memtable_bytes);
+  db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &s.running_compactions);
+  return s;
+}
+
+Status EventStore::put_checkpoint(uint64_t size, std::string_view note) {
+  return put_sync(kCfCheckpoints, be64(size), note);
+}
+
 Result<std::string> EventStore::record_at(uint64_t position) const {
   std::string value;
   auto st = db_->Get(rocksdb::ReadOptions(), cf(kCfEvents), event_key(position), &value);
@@ -183,13 +297,13 @@ StreamHead EventStore::head(std::string_view stream) const {
 
 Result<std::vector<uint64_t>> EventStore::stream_positions(std::string_view stream) const {
   std::vector<uint64_t> out;
-  std::string prefix = stream_prefix(stream);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kCfStreams)));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->value().size() != 8) return make_error(Errc::corruption, "malformed stream index value");
-    out.push_back(get_be64(std::string_view(it->value().data(), 8)));
-  }
-  if (!it->status().ok()) return rocks_error(it->status(), "scan stream");
+  bool malformed = false;
+  CL_TRY(scan_prefix(kCfStreams, stream_prefix(stream), [&](std::string_view, std::string_view v) {
+    if (v.size() != 8) return !(malformed = true);
+    out.push_back(get_be64(v));
+    return true;
+  }));
+  if (malformed) return make_error(Errc::corruption, "malformed stream index value");
   return out;
 }
 

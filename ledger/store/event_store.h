@@ -1,9 +1,17 @@
-// The event store: one RocksDB instance with a column family per concern.
-// Only the Sequencer writes the core column families; everything here reads,
-// concurrently and without waiting on the writer.
+// The event store: one RocksDB instance with a column family per concern
+// (doc/storage_format.md). Nothing outside ledger/store/ touches RocksDB;
+// every stored value has a typed encoder and decoder (StreamHead,
+// IdempotencyRecord, RelayCursor, ...).
+//
+// Who writes what: the Sequencer writes the log (events, streams, heads,
+// idempotency, claims, merkle, meta's last position and compact range) and
+// the projections' families, in its group commits. Beside it, and not part
+// of the log, three things are written through named calls here:
+// checkpoints (put_checkpoint: the sequencer's own and those a replica
+// receives), photo blobs and their owners (put_blob, before the event that
+// references them), and the relay's cursor (put_relay_cursor).
+// Reads are concurrent and never wait on the writer.
 #pragma once
-
-#include <rocksdb/db.h>
 
 #include <array>
 #include <atomic>
@@ -19,6 +27,12 @@
 #include "ledger/util/hash.h"
 #include "ledger/util/result.h"
 
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Env;
+}  // namespace rocksdb
+
 namespace certledger::store {
 
 struct StreamHead {
@@ -27,6 +41,27 @@ struct StreamHead {
   Hash256 hash{};         // SHA-256 of that signed record
   std::string encode() const;
   static std::optional<StreamHead> decode(std::string_view bytes);
+};
+
+// What an Idempotency-Key recorded: the position and stream seq of the
+// answer, and the hash of the request it answered.
+struct IdempotencyRecord {
+  uint64_t position = 0;
+  uint64_t seq = 0;
+  Hash256 request_hash{};
+  std::string encode() const;  // be64(position) be64(seq) hash32: 48 bytes
+  static std::optional<IdempotencyRecord> decode(std::string_view bytes);
+};
+
+// How far the relay has had each position acknowledged by Kafka.
+struct RelayCursor {
+  uint64_t events = 0;       // every position up to this one is on the events topic
+  uint64_t checkpoints = 0;  // the newest checkpoint size published
+};
+
+// A few RocksDB figures for /metrics.
+struct StoreStats {
+  uint64_t live_data_bytes = 0, memtable_bytes = 0, running_compactions = 0;
 };
 
 struct StoreOptions {
@@ -46,10 +81,8 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  rocksdb::DB* db() const { return db_.get(); }
-  // nullptr if no such family was opened.
-  rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
   const std::string& path() const { return path_; }
+  bool has_family(std::string_view name) const { return cf(name) != nullptr; }
 
   // The last durable position (0 when empty). Published after each commit.
   uint64_t last_position() const { return last_position_.load(std::memory_order_acquire); }
@@ -80,13 +113,38 @@ class EventStore {
   Result<Hash256> merkle_node(merkle::NodeId id) const;
   merkle::NodeSource node_source() const;
 
+  // Point and range reads of any family (the projections read theirs so).
   std::optional<std::string> get(std::string_view cf, std::string_view key) const;
-  Status put_sync(std::string_view cf, std::string_view key, std::string_view value);
+  // Calls fn(key, value) for the family's keys that start with prefix (all
+  // keys if empty), in key order, until fn returns false.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  Status scan_prefix(std::string_view cf, std::string_view prefix, const Visitor& fn) const;
+  // The same for keys in [lower, upper) (upper empty: to the end), reading
+  // ahead and bypassing the block cache: for long sequential walks.
+  Status scan_range(std::string_view cf, std::string_view lower, std::string_view upper, const Visitor& fn) const;
+
+  std::optional<IdempotencyRecord> idempotency(std::string_view scope, std::string_view key) const;
+
+  // Content-addressed blobs (photos): the bytes under their reference
+  // ("sha256:<hex>") and one owner entry per authority that uploaded them.
+  // Written synced, before the event that references them.
+  Status put_blob(std::string_view ref, std::string_view bytes, std::string_view owner);
+  std::optional<std::string> blob(std::string_view ref) const;
+  bool blob_owned_by(std::string_view ref, std::string_view owner) const;
+
+  // Not synced: a lost update only makes the relay send again (consumers
+  // drop duplicates by position).
+  RelayCursor relay_cursor() const;
+  Status put_relay_cursor(const RelayCursor& c);
+
+  StoreStats stats() const;
 
   // Checkpoints: the newest, and the one of a given size.
   std::optional<std::pair<uint64_t, std::string>> latest_checkpoint() const;
   std::optional<std::string> checkpoint_at(uint64_t size) const;
   std::vector<std::pair<uint64_t, std::string>> checkpoints(uint64_t from_size = 0) const;
+  // Synced. A checkpoint is a signed note of the tree at `size`.
+  Status put_checkpoint(uint64_t size, std::string_view note);
 
   // Drops and recreates a column family (projection rebuild).
   Status reset_column_family(const std::string& name);
@@ -94,7 +152,12 @@ class EventStore {
   Status create_checkpoint(const std::string& dir) const;
 
  private:
+  friend struct Raw;  // ledger/store/raw.h
   EventStore() = default;
+  rocksdb::DB* db() const { return db_.get(); }
+  // nullptr if no such family was opened.
+  rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  Status put_sync(std::string_view cf, std::string_view key, std::string_view value);
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs_;
@@ -102,9 +165,5 @@ class EventStore {
   static constexpr size_t kEpochSlots = 1 << 14;
   std::array<std::atomic<uint64_t>, kEpochSlots> epochs_{};
 };
-
-// RocksDB status -> Error. Disk-full and I/O errors map to unavailable so the
-// API answers 503 and keeps the data.
-Error rocks_error(const rocksdb::Status& s, std::string_view what);
 
 }  // namespace certledger::store

@@ -16,7 +16,7 @@ inline constexpr const char* kCfMeta = "meta";
 inline constexpr const char* kCfEvents = "events";            // be64(position) -> record
 inline constexpr const char* kCfStreams = "streams";          // stream 0x00 be64(seq) -> be64(position)
 inline constexpr const char* kCfHeads = "heads";              // stream -> head (see StreamHead)
-inline constexpr const char* kCfIdempotency = "idempotency";  // scope 0x00 key -> be64(pos) hash32
+inline constexpr const char* kCfIdempotency = "idempotency";  // scope 0x00 key -> IdempotencyRecord
 inline constexpr const char* kCfClaims = "claims";            // claim -> stream
 inline constexpr const char* kCfMerkle = "merkle";            // u8 level be64(index) -> hash32
 inline constexpr const char* kCfCheckpoints = "checkpoints";  // be64(size) -> signed note
@@ -27,6 +27,8 @@ inline constexpr const char* kMetaLastPosition = "last_position";  // be64
 inline constexpr const char* kMetaCompactRange = "compact_range";  // CompactRange::encode()
 inline constexpr const char* kMetaFormat = "format";               // "certledger-store 1"
 inline constexpr const char* kMetaOrigin = "origin";               // checkpoint origin line
+inline constexpr const char* kMetaRelayCursor = "relay_cursor";    // be64: RelayCursor::events
+inline constexpr const char* kMetaRelayCheckpointCursor = "relay_checkpoint_cursor";  // be64: RelayCursor::checkpoints
 
 inline std::string event_key(uint64_t position) { return be64(position); }
 inline std::string stream_key(std::string_view stream, uint64_t seq) {

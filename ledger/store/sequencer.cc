@@ -5,19 +5,13 @@
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/thread.h"
+#include "ledger/store/raw.h"
 
 namespace certledger::store {
 
 namespace {
 
 std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), 32}; }
-
-std::string idempotency_value(uint64_t position, uint64_t seq, const Hash256& request_hash) {
-  std::string v = be64(position);
-  put_be64(v, seq);
-  v.append(view(request_hash));
-  return v;
-}
 
 Error conflict(std::string m) { return make_error(Errc::conflict, std::move(m)); }
 
@@ -116,9 +110,9 @@ void Sequencer::run() {
     bool inflight_done = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(std::max(10, options_.checkpoint_interval_ms)),
+      cv_.wait_for(lock, std::chrono::milliseconds(std::max(10, options_.policy.checkpoint_interval_ms)),
                    [&] { return stopping_ || !queue_.empty() || (inflight && done_); });
-      while (!queue_.empty() && taken.size() < options_.max_batch) {
+      while (!queue_.empty() && taken.size() < options_.policy.max_batch) {
         taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -198,7 +192,7 @@ void Sequencer::commit_loop() {
     rocksdb::WriteOptions w;
     w.sync = true;
     const auto t_write = std::chrono::steady_clock::now();
-    auto st = store_.db()->Write(w, &g->batch->batch());
+    auto st = Raw::db(store_)->Write(w, &g->batch->batch());
     const auto t_done = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(state_mu_);
@@ -241,7 +235,7 @@ bool Sequencer::recover() {
   }
   // Otherwise (the stored Merkle state disagreed at open) try again, and
   // reload what is durable before accepting anything.
-  auto st = store_.db()->Resume();
+  auto st = Raw::db(store_)->Resume();
   auto last = store_.get(kCfMeta, kMetaLastPosition);
   auto enc = store_.get(kCfMeta, kMetaCompactRange);
   uint64_t last_pos = last && last->size() == 8 ? get_be64(*last) : 0;
@@ -255,6 +249,46 @@ bool Sequencer::recover() {
   store_.publish_last_position(last_pos);
   stats_.healthy = true;
   return true;
+}
+
+// What a request is answered without being appended: an error (a reused
+// Idempotency-Key, a replica record out of position, a stream version or
+// prev hash that does not follow, a unique claim held by another stream),
+// or the first answer of an idempotent repeat; nullopt to append it at
+// last_pos + 1. Reads through the group's batch.
+std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendRequest& r, const std::string& idem,
+                                                                 uint64_t last_pos, BatchWriter& bw) const {
+  const domain::Event& e = *r.event;
+  if (!idem.empty())
+    if (auto v = bw.get(kCfIdempotency, idem); auto rec = v ? IdempotencyRecord::decode(*v) : std::nullopt) {
+      if (rec->request_hash != r.request_hash)
+        return make_error(Errc::conflict, Detail::idempotency_key_reused,
+                          "Idempotency-Key \"" + r.idempotency_key + "\" was already used for a different request",
+                          "Idempotency-Key");
+      // Answered after the group in flight (which may hold the original)
+      // is durable: groups are answered in order.
+      return AppendResult{rec->position, rec->seq, true};
+    }
+  if (r.position && *r.position != last_pos + 1)
+    return make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
+                                            " but the next position is " + std::to_string(last_pos + 1));
+  StreamHead head;
+  if (auto v = bw.get(kCfHeads, e.stream))
+    if (auto h = StreamHead::decode(*v)) head = *h;
+  if (e.seq != head.version + 1)
+    return conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
+                    "; the event expects version " + std::to_string(e.seq - 1));
+  if ((head.version == 0 && !e.prev.empty()) || (head.version > 0 && e.prev != hex_encode(view(head.hash))))
+    return conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
+  for (const auto& c : r.claims) {
+    std::optional<std::string> owner = bw.get(kCfClaims, c);
+    if (owner && *owner != e.stream) {
+      Error taken = make_error(Errc::already_exists, Detail::claim_taken, "\"" + c + "\" is already taken by " + *owner);
+      taken.subject = c;
+      return taken;
+    }
+  }
+  return std::nullopt;
 }
 
 std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending, Group* below) {
@@ -280,51 +314,12 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
     const AppendRequest& r = g->pending[i].request;
     auto& result = g->results[i];
     const domain::Event& e = *r.event;
-    std::string idem;
-    if (!r.idempotency_key.empty()) {
-      idem = idempotency_key(r.idempotency_scope, r.idempotency_key);
-      if (auto v = bw.get(kCfIdempotency, idem); v && v->size() == 48) {
-        if (std::memcmp(v->data() + 16, r.request_hash.data(), 32) != 0) {
-          result = make_error(Errc::conflict,
-                              "Idempotency-Key \"" + r.idempotency_key +
-                                  "\" was already used for a different request",
-                              "Idempotency-Key");
-        } else {
-          // Answered after the group in flight (which may hold the
-          // original) is durable: groups are answered in order.
-          result = AppendResult{get_be64(*v), get_be64(std::string_view(*v).substr(8)), true};
-        }
-        continue;
-      }
-    }
-    if (r.position && *r.position != pos + 1) {
-      result = make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
-                                                " but the next position is " + std::to_string(pos + 1));
+    const std::string idem =
+        r.idempotency_key.empty() ? std::string() : idempotency_key(r.idempotency_scope, r.idempotency_key);
+    if (auto answer = refusal_or_replay(r, idem, pos, bw)) {
+      result = std::move(*answer);
       continue;
     }
-    StreamHead head;
-    if (auto v = bw.get(kCfHeads, e.stream))
-      if (auto h = StreamHead::decode(*v)) head = *h;
-    if (e.seq != head.version + 1) {
-      result = conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
-                        "; the event expects version " + std::to_string(e.seq - 1));
-      continue;
-    }
-    if ((head.version == 0 && !e.prev.empty()) ||
-        (head.version > 0 && e.prev != hex_encode(view(head.hash)))) {
-      result = conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
-      continue;
-    }
-    bool claim_taken = false;
-    for (const auto& c : r.claims) {
-      std::optional<std::string> owner = bw.get(kCfClaims, c);
-      if (owner && *owner != e.stream) {
-        result = make_error(Errc::already_exists, "\"" + c + "\" is already taken by " + *owner);
-        claim_taken = true;
-        break;
-      }
-    }
-    if (claim_taken) continue;
 
     const Hash256 record_hash = sha256(r.record);
     const merkle::CompactRange saved_range = range;
@@ -334,7 +329,7 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
     bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
     StreamHead next{e.seq, pos, record_hash};
     bw.put(kCfHeads, e.stream, next.encode());
-    if (!idem.empty()) bw.put(kCfIdempotency, idem, idempotency_value(pos, e.seq, r.request_hash));
+    if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
     for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
     range.append(merkle::leaf_hash(r.record), [&](merkle::NodeId id, const Hash256& h) {
       bw.put(kCfMerkle, merkle_key(id), view(h));
@@ -377,7 +372,7 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
 Status Sequencer::write_checkpoint_locked(uint64_t size, const Hash256& root) {
   merkle::Checkpoint c{options_.origin, size, root, {}};
   CL_ASSIGN(std::string note, merkle::sign_checkpoint(c, options_.origin, *options_.log_key));
-  CL_TRY(store_.put_sync(kCfCheckpoints, be64(size), note));
+  CL_TRY(store_.put_checkpoint(size, note));
   last_checkpoint_size_ = size;
   last_checkpoint_time_ = options_.clock();
   ++stats_.checkpoints;
@@ -389,8 +384,8 @@ void Sequencer::maybe_checkpoint() {
   std::lock_guard lock(state_mu_);
   const uint64_t size = range_.size();
   if (size == last_checkpoint_size_ || !stats_.healthy) return;
-  const bool by_count = size - last_checkpoint_size_ >= options_.checkpoint_every;
-  const bool by_time = options_.clock() - last_checkpoint_time_ >= options_.checkpoint_interval_ms;
+  const bool by_count = size - last_checkpoint_size_ >= options_.policy.checkpoint_every;
+  const bool by_time = options_.clock() - last_checkpoint_time_ >= options_.policy.checkpoint_interval_ms;
   if (by_count || by_time) (void)write_checkpoint_locked(size, range_.root());
 }
 

@@ -32,6 +32,7 @@
 #include "ledger/merkle/tree.h"
 #include "ledger/store/batch.h"
 #include "ledger/store/event_store.h"
+#include "ledger/store/write_policy.h"
 
 namespace certledger::store {
 
@@ -53,10 +54,7 @@ struct AppendResult {
 };
 
 struct SequencerOptions {
-  size_t max_batch = 1024;
-  // Checkpoint every N events or T ms (whichever first) while there is news.
-  uint64_t checkpoint_every = 1000;
-  int checkpoint_interval_ms = 1000;
+  WritePolicy policy;
   std::string origin;                              // checkpoint origin line
   std::shared_ptr<const crypto::PrivateKey> log_key;  // Ed25519; no checkpoints if null
   std::function<UnixMillis()> clock;
@@ -109,6 +107,8 @@ class Sequencer {
   void commit_loop();
   // Checks and stages a group on top of `below` (the group in flight, or null).
   std::unique_ptr<Group> build(std::vector<Pending> pending, Group* below);
+  std::optional<Result<AppendResult>> refusal_or_replay(const AppendRequest& r, const std::string& idem,
+                                                        uint64_t last_pos, BatchWriter& bw) const;
   // Ends a group for the contributors, publishes it if committed, and
   // answers its submitters; `why` replaces the successes of a group that
   // was not written.

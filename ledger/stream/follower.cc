@@ -170,7 +170,7 @@ void Follower::check_checkpoints() {
     auto root = merkle::subtree_root(0, size, ledger_.store().node_source());
     if (!root.ok() || *root != p.root)
       return halt("checkpoint of size " + std::to_string(size) + " does not match the records received");
-    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_sync(store::kCfCheckpoints, be64(size), p.note);
+    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_checkpoint(size, p.note);
     ++stats_.checkpoints;
     if (!stats_.caught_up_at || p.arrived > *stats_.caught_up_at) {
       stats_.caught_up_at = p.arrived;

@@ -17,13 +17,11 @@ constexpr uint64_t kTopicMask = 3ull << 62;
 }  // namespace
 
 Result<std::unique_ptr<Relay>> Relay::start(store::EventStore& store, RelayOptions options) {
-  if (!options.status_family.empty() && !store.cf(options.status_family))
-    return make_error(Errc::invalid_argument, "relay: no column family " + options.status_family);
   std::unique_ptr<Relay> r(new Relay(store, std::move(options)));
   if (!r->options_.reset_cursor) {
-    if (auto v = store.get(store::kCfMeta, kMetaRelayCursor); v && v->size() == 8) r->cursor_ = get_be64(*v);
-    if (auto v = store.get(store::kCfMeta, kMetaRelayCheckpointCursor); v && v->size() == 8)
-      r->cp_cursor_ = get_be64(*v);
+    const store::RelayCursor c = store.relay_cursor();
+    r->cursor_ = c.events;
+    r->cp_cursor_ = c.checkpoints;
   }
   r->persisted_ = r->cursor_;
   r->next_ = r->cursor_ + 1;
@@ -105,12 +103,7 @@ void Relay::persist_cursor() {
     cp = cp_cursor_;
   }
   if (c == persisted_) return;
-  rocksdb::WriteBatch b;
-  b.Put(store_.cf(store::kCfMeta), kMetaRelayCursor, be64(c));
-  b.Put(store_.cf(store::kCfMeta), kMetaRelayCheckpointCursor, be64(cp));
-  // Not synced: a lost cursor update only means re-sending (consumers
-  // drop duplicates by position).
-  if (store_.db()->Write(rocksdb::WriteOptions(), &b).ok()) persisted_ = c;
+  if (store_.put_relay_cursor({c, cp}).ok()) persisted_ = c;
 }
 
 void Relay::send_more() {
@@ -124,24 +117,9 @@ void Relay::send_more() {
     from = next_;
   }
   const uint64_t to = std::min<uint64_t>(last, from + room - 1);
-  // The status feed, walked beside the events. Both iterators are made after
-  // `last` was read, and a position's event and status are written in one
-  // batch, so every event scanned has its status visible here.
-  std::unique_ptr<rocksdb::Iterator> status_it;
-  std::string status_lower = be64(from), status_upper = be64(to + 1);
-  rocksdb::Slice status_upper_slice(status_upper);
-  if (!options_.status_family.empty()) {
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    ro.readahead_size = 1 << 20;
-    ro.iterate_upper_bound = &status_upper_slice;
-    status_it.reset(store_.db()->NewIterator(ro, store_.cf(options_.status_family)));
-    status_it->Seek(status_lower);
-  }
-  auto status_key = [&] {
-    auto k = status_it->key();
-    return k.size() == 8 ? get_be64(k.ToStringView()) : UINT64_MAX;
-  };
+  // The status messages of the positions about to be sent, read after
+  // `last` was durable.
+  std::unique_ptr<StatusSource::Stretch> statuses = options_.status ? options_.status->read(from, to) : nullptr;
   (void)store_.scan(from, to, [&](uint64_t pos, std::string_view record) {
     auto se = decode_envelope(pos, record);
     if (!se.ok()) {
@@ -172,15 +150,7 @@ void Relay::send_more() {
       ++inflight_;
       next_ = pos + 1;
     }
-    // This position's status message: from the feed, else the fallback.
-    std::string_view status;
-    std::optional<std::string> fallback;
-    while (status_it && status_it->Valid() && status_key() < pos) status_it->Next();
-    if (status_it && status_it->Valid() && status_key() == pos) {
-      status = status_it->value().ToStringView();
-    } else if (options_.status_of && (fallback = options_.status_of(*se))) {
-      status = *fallback;
-    }
+    const std::string_view status = statuses ? statuses->message(*se) : std::string_view();
     if (!status.empty())
       rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.status_topic().c_str()),
                         RD_KAFKA_V_KEY(se->event.stream.data(), se->event.stream.size()),

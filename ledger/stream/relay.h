@@ -24,25 +24,19 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "ledger/status_source.h"
 #include "ledger/store/event_store.h"
 #include "ledger/stream/kafka.h"
 
 namespace certledger::stream {
 
-inline constexpr const char* kMetaRelayCursor = "relay_cursor";
-inline constexpr const char* kMetaRelayCheckpointCursor = "relay_checkpoint_cursor";
-
 struct RelayOptions {
   KafkaConfig kafka;
   size_t window = 20000;  // records produced but not yet confirmed
-  // The status topic's messages: a column family keyed by be64(position)
-  // whose value, where present, is produced to <prefix>.status keyed by the
-  // event's stream (the projections' status feed). Read in log order beside
-  // the events. Empty: none.
-  std::string status_family;
-  // For positions the family has no value for (a data dir written before it
-  // existed): the message, or nullopt for none. May be empty.
-  std::function<std::optional<std::string>(const RecordEnvelope&)> status_of;
+  // The status topic's messages (the projections' status feed), produced to
+  // <prefix>.status keyed by the event's stream, read in log order beside
+  // the events. Null: no status topic.
+  std::shared_ptr<const StatusSource> status;
   bool reset_cursor = false;  // republish everything (an empty embedded cluster)
   // While no new checkpoint is due, the latest is produced again this often
   // (0: never), so followers can tell an idle primary from a lost one.

@@ -32,10 +32,9 @@ bool json_depth_within(std::string_view text, int max_depth) {
 
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, int max_depth) {
   if (!json_depth_within(text, max_depth))
-    return make_error(Errc::invalid_argument,
-                      std::string(what) + " is nested deeper than " + std::to_string(max_depth) + " levels");
+    return malformed_input(std::string(what) + " is nested deeper than " + std::to_string(max_depth) + " levels");
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return make_error(Errc::invalid_argument, std::string(what) + " is not valid JSON");
+  if (j.is_discarded()) return malformed_input(std::string(what) + " is not valid JSON");
   return j;
 }
 

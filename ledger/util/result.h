@@ -29,16 +29,46 @@ enum class Errc {
 
 const char* errc_name(Errc code);
 
+// Refines a code where callers must act differently on errors of the same
+// code. Callers branch on this, never on the message text.
+enum class Detail : unsigned char {
+  none,
+  malformed,               // invalid_argument: the input is not well formed (not JSON,
+                           // not UTF-8, nested too deep, an unknown member, the wrong
+                           // JSON type) rather than a well-formed value that breaks a
+                           // rule; HTTP answers 400 instead of 422
+  claim_taken,             // already_exists: a unique claim (a business number, a report
+                           // code) is held by another stream; Error::subject is the claim
+  idempotency_key_reused,  // conflict: the key was used before for a different request
+  locked,                  // unavailable: the store is held by another process
+};
+
 struct Error {
   Errc code = Errc::internal;
   std::string message;
   std::string field;  // the offending field for validation errors, else empty
+  Detail detail = Detail::none;
+  std::string subject;  // what `detail` is about (the claim of claim_taken), else empty
 
   std::string to_string() const;
 };
 
+inline Error make_error(Errc code, Detail detail, std::string message, std::string field = {}) {
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  e.field = std::move(field);
+  e.detail = detail;
+  return e;
+}
+
 inline Error make_error(Errc code, std::string message, std::string field = {}) {
-  return Error{code, std::move(message), std::move(field)};
+  return make_error(code, Detail::none, std::move(message), std::move(field));
+}
+
+// invalid_argument, Detail::malformed.
+inline Error malformed_input(std::string message, std::string field = {}) {
+  return make_error(Errc::invalid_argument, Detail::malformed, std::move(message), std::move(field));
 }
 
 template <class T>

@@ -126,7 +126,7 @@ Result<std::vector<ImportRow>> read_import_file(const std::string& path, const s
 Result<std::vector<ImportRow>> parse_import_text(std::string text, bool jsonl, const std::string& default_kind,
                                                  const std::string& source) {
   if (text.compare(0, 3, "\xef\xbb\xbf") == 0) text.erase(0, 3);  // BOM
-  if (!is_valid_utf8(text)) return make_error(Errc::invalid_argument, source + " is not UTF-8");
+  if (!is_valid_utf8(text)) return malformed_input(source + " is not UTF-8");
   std::vector<ImportRow> rows;
   if (jsonl) {
     std::istringstream lines(text);

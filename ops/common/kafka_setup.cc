@@ -9,26 +9,21 @@
 #include "ops/common/setup.h"
 #include "projections/projections.h"
 #include "projections/queries.h"
+#include "projections/status_feed.h"
 
 namespace certledger::ops {
 
 using nlohmann::json;
 
 std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e) {
-  if (!domain::command_of_event_type(e.event.type)) return std::nullopt;
-  // The certificates projection wrote the message with the event (same
-  // batch). A data dir from before the status feed existed has none for its
-  // older positions (`ledgerctl rebuild` fills them in): fold the
-  // certificate up to this event instead.
-  if (auto m = ledger.store().get(projections::kCfStatusFeed, be64(e.position))) return std::move(*m);
-  auto v = projections::view_at_position(ledger, e.event.stream, e.position);
-  if (!v.ok()) return std::nullopt;
-  return projections::status_message(v->state, e.position, e.event.time);
+  auto stretch = projections::StatusFeed(ledger).read(e.position, e.position);
+  const std::string_view m = stretch->message(e);  // valid while the stretch lives
+  if (m.empty()) return std::nullopt;
+  return std::string(m);
 }
 
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger) {
-  options.status_family = projections::kCfStatusFeed;
-  options.status_of = [&ledger](const RecordEnvelope& e) { return status_message(ledger, e); };
+  options.status = std::make_shared<projections::StatusFeed>(ledger);
 }
 
 json KafkaRuntime::status() const {

@@ -29,11 +29,10 @@ struct KafkaRuntime {
 };
 
 // The status topic's message for a certificate event (doc/kafka_topics.md):
-// the certificate's status right after it. From the status feed the
-// certificates projection writes; folded from the log where the feed has
-// none. nullopt for events that are not certificate events.
+// the certificate's status right after it, as projections::StatusFeed hands
+// it to the relay. nullopt for events that are not certificate events.
 std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e);
-// Points the relay at the status feed, with status_message as the fallback.
+// Points the relay at the status feed (projections::StatusFeed).
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& config);

@@ -11,6 +11,6 @@ namespace certledger::ops {
 // into a new directory NAME under config.backup_root (ops::backup_under).
 // A backup holds every authority's keys and the token file: log-wide admins
 // only; off while backup_root is unset.
-api::Route backup_route(Ledger& ledger, const api::Config& config);
+api::RouteSpec backup_route(Ledger& ledger, const api::Config& config);
 
 }  // namespace certledger::ops

@@ -3,13 +3,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/merkle/checkpoint.h"
 #include "projections/queries.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/json.h"
 #include <random>
-#include <rocksdb/db.h>
 
 namespace certledger::ops {
 
@@ -30,8 +29,7 @@ Result<OpenLedger> open_data_dir(const OpenOptions& o) {
   lo.read_only = o.read_only;
   lo.replica = o.replica;
   lo.origin = o.origin;
-  lo.checkpoint_every = o.checkpoint_every;
-  lo.checkpoint_interval_ms = o.checkpoint_interval_ms;
+  lo.policy = o.policy;
   if (const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE")) lo.key_passphrase = pass;
   lo.contributors = projections::as_contributors(out.projections);
   auto ptrs = out.projection_ptrs();
@@ -89,14 +87,14 @@ domain::Actor demo_actor(const std::string& who) {
 }  // namespace
 
 Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, uint64_t seed) {
-  const auto auths = domain::demo_authorities();
+  const auto auths = demo::demo_authorities();
   const crypto::KeyAlg algs[] = {crypto::KeyAlg::ed25519, crypto::KeyAlg::sm2, crypto::KeyAlg::es256,
                                  crypto::KeyAlg::ed25519};
   for (size_t i = 0; i < auths.size(); ++i)
     if (!ledger.authority(auths[i].code)) CL_TRY(ledger.register_authority(auths[i], algs[i], "demo"));
 
   // Each run adds new data: the seed moves with the log.
-  domain::SampleGenerator gen(seed + ledger.store().last_position());
+  demo::SampleGenerator gen(seed + ledger.store().last_position());
   std::vector<std::string> ids;
   const Date today = china_date(ledger.options().clock());
   auto actor = demo_actor("huang.zhiqiang");
@@ -120,7 +118,7 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
       c.kind = std::string(kind.code);
       std::string photo;
       if (kind.field("photo")) {
-        CL_ASSIGN(photo, ledger.put_blob(a.code, domain::SampleGenerator::sample_photo_png(n)));
+        CL_ASSIGN(photo, ledger.put_blob(a.code, demo::SampleGenerator::sample_photo_png(n)));
       }
       c.fields = gen.fields(kind, a, today.plus_days(-400 + n * 3), photo);
       CL_ASSIGN(Outcome issued, exec(a.code, c));
@@ -192,13 +190,12 @@ Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::stri
   std::vector<DemoReport> out;
   projections::Reader reader(ledger.store());
   std::mt19937_64 rng(seed);
-  std::unique_ptr<rocksdb::Iterator> it(ledger.store().db()->NewIterator(rocksdb::ReadOptions(), ledger.store().cf(projections::kCfCerts)));
   std::vector<domain::CertificateState> institutions;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto v = projections::decode(it->value().ToString());
-    if (v.ok() && v->state.kind == "testing_institution" && v->state.status == domain::CertStatus::active)
-      institutions.push_back(v->state);
-  }
+  CL_TRY(reader.each_certificate([&](const projections::CertView& v) {
+    if (v.state.kind == "testing_institution" && v.state.status == domain::CertStatus::active)
+      institutions.push_back(v.state);
+    return true;
+  }));
   const char* projects[] = {"广州市天河区某住宅小区二期工程", "佛山市南海区某产业园厂房", "深圳市宝安区某学校教学楼"};
   int n = 0;
   for (const auto& inst : institutions) {

@@ -24,9 +24,8 @@ struct OpenOptions {
   bool create = false;
   bool read_only = false;
   bool replica = false;
-  std::string origin = "certledger.local/log";
-  uint64_t checkpoint_every = 1000;
-  int checkpoint_interval_ms = 1000;
+  std::string origin = store::kDefaultOrigin;
+  store::WritePolicy policy;
   projections::Progress progress;  // catch-up progress
 };
 

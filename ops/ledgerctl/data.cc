@@ -22,7 +22,7 @@ namespace {
 
 struct Args {
   std::string data = "./data";
-  std::string origin = "certledger.local/log";
+  std::string origin = store::kDefaultOrigin;
   std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
   std::string out, format, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
   std::string kafka, prefix = "certledger", export_file, checkpoints_file;

@@ -108,7 +108,7 @@ void add_operations_commands(CLI::App& app, Context& ctx, Action& action) {
       o.data_dir = a.data;
       auto l = ops::open_data_dir(o);
       if (!l.ok()) {
-        if (l.error().message.find("lock") != std::string::npos)
+        if (l.error().detail == Detail::locked)
           return fail(ctx, make_error(Errc::unavailable, "the data dir is in use (ledgerd runs?): back up online with "
                                                          "curl -X POST -H 'Authorization: Bearer <admin token>' "
                                                          "-d '{\"to\":\"" + a.to + "\"}' http://<ledgerd>/api/v1/admin/backup"));

@@ -50,20 +50,36 @@ void add_ledger_metrics(api::Metrics& m, Ledger& ledger) {
       api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.",
                           st.healthy ? 1 : 0);
     }
-    uint64_t v = 0;
-    auto* db = ledger.store().db();
-    if (db->GetIntProperty(rocksdb::DB::Properties::kEstimateLiveDataSize, &v))
-      api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",
-                          static_cast<double>(v));
-    if (db->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v))
-      api::Metrics::gauge(out, "certledger_rocksdb_memtable_bytes", "RocksDB memtable size.", static_cast<double>(v));
-    if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &v))
-      api::Metrics::gauge(out, "certledger_rocksdb_running_compactions", "RocksDB compactions running.",
-                          static_cast<double>(v));
+    const store::StoreStats db = ledger.store().stats();
+    api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",
+                        static_cast<double>(db.live_data_bytes));
+    api::Metrics::gauge(out, "certledger_rocksdb_memtable_bytes", "RocksDB memtable size.",
+                        static_cast<double>(db.memtable_bytes));
+    api::Metrics::gauge(out, "certledger_rocksdb_running_compactions", "RocksDB compactions running.",
+                        static_cast<double>(db.running_compactions));
   });
 }
 
 }  // namespace
+
+// --demo on an empty data dir: sample certificates of every kind through
+// every lifecycle operation, and test reports; logs the links to try.
+void fill_demo(Ledger& ledger, const std::string& base_url) {
+  auto lines = ops::run_demo(ledger, base_url, 2026);
+  if (!lines.ok()) {
+    spdlog::error("demo: {}", lines.error().to_string());
+  } else {
+    spdlog::info("demo data: {} certificate versions; try these in a browser:", lines->size());
+    for (const auto& l : *lines) spdlog::info("  {}  {}  {} v{}  {}", l.status, l.kind, l.number, l.version, l.url);
+    if (auto reports = ops::run_demo_reports(ledger, base_url, 2026); reports.ok()) {
+      spdlog::info("demo test reports (防伪监管标识码), check them in a browser:");
+      for (const auto& r : *reports) spdlog::info("  {}  {}  {}", r.status, r.code, r.url);
+    } else {
+      spdlog::error("demo reports: {}", reports.error().to_string());
+    }
+    spdlog::info("statistics: {}/stats", base_url);
+  }
+}
 
 int main(int argc, char** argv) {
   auto cfg = api::parse_config(argc, argv);
@@ -83,8 +99,7 @@ int main(int argc, char** argv) {
   oo.create = true;
   oo.replica = config.replica;
   oo.origin = config.origin;
-  oo.checkpoint_every = config.checkpoint_every;
-  oo.checkpoint_interval_ms = config.checkpoint_interval_ms;
+  oo.policy = config.policy;
   oo.progress = [](uint64_t d, uint64_t t) { spdlog::info("projection catch-up {}/{}", d, t); };
   auto opened = ops::open_data_dir(oo);
   if (!opened.ok()) {
@@ -130,22 +145,7 @@ int main(int argc, char** argv) {
     f << addr << "\n";
   }
 
-  if (config.demo && ledger.authorities().empty() && !config.replica) {
-    auto lines = ops::run_demo(ledger, config.base_url(), 2026);
-    if (!lines.ok()) {
-      spdlog::error("demo: {}", lines.error().to_string());
-    } else {
-      spdlog::info("demo data: {} certificate versions; try these in a browser:", lines->size());
-      for (const auto& l : *lines) spdlog::info("  {}  {}  {} v{}  {}", l.status, l.kind, l.number, l.version, l.url);
-      if (auto reports = ops::run_demo_reports(ledger, config.base_url(), 2026); reports.ok()) {
-        spdlog::info("demo test reports (防伪监管标识码), check them in a browser:");
-        for (const auto& r : *reports) spdlog::info("  {}  {}  {}", r.status, r.code, r.url);
-      } else {
-        spdlog::error("demo reports: {}", reports.error().to_string());
-      }
-      spdlog::info("statistics: {}/stats", config.base_url());
-    }
-  }
+  if (config.demo && ledger.authorities().empty() && !config.replica) fill_demo(ledger, config.base_url());
   spdlog::info("listening on {}://{} (public base {})", config.scheme(), addr, config.base_url());
   server.run();
   spdlog::info("stopped serving; sealing the log");

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "api/service.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 
 namespace certledger::api::testing {
@@ -39,7 +39,7 @@ struct ApiWorld {
     l = std::move(*opened);
     for (const auto& a : authorities) {
       EXPECT_TRUE(l.ledger->register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
-      EXPECT_TRUE(l.ledger->put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
+      EXPECT_TRUE(l.ledger->put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok());
     }
     config.data_dir = dir.string();
     config.public_base_url = "https://v.example";

@@ -29,7 +29,7 @@
 #include <sstream>
 
 #include "api/service.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/backup.h"
 #include "ops/common/routes.h"
 #include "ops/common/setup.h"
@@ -51,13 +51,13 @@ const std::vector<std::string> kPrincipals = {"none",        "malformed",       
 
 struct World : testing::ApiWorld {
   std::shared_ptr<render::DocumentService> documents;
-  domain::AuthorityInfo gd = domain::demo_authorities()[0], js = domain::demo_authorities()[3];
+  domain::AuthorityInfo gd = demo::demo_authorities()[0], js = demo::demo_authorities()[3];
   std::map<std::string, std::string> bearer;
   std::string i1, i2, j1, person, js_cert, i1_token_qr, i1_report, j1_report;
-  domain::SampleGenerator gen{21};
+  demo::SampleGenerator gen{21};
   int serial = 0;
 
-  World() : ApiWorld("authz", {domain::demo_authorities()[0], domain::demo_authorities()[3]}) {
+  World() : ApiWorld("authz", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
     config.lookup_burst = config.holder_lookup_burst = 1e9;
     config.lookup_per_minute = config.holder_lookups_per_minute = 1e9;
     config.backup_root = (dir / "backups").string();

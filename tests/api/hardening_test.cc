@@ -13,7 +13,7 @@
 #include "api/service.h"
 #include "api/views.h"
 #include "ledger/domain/image.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/json.h"
@@ -37,13 +37,13 @@ std::string data_url(const std::string& bytes, const char* type = "image/png") {
 // certificate in Guangdong, a person's certificate in Jiangsu.
 struct World : testing::ApiWorld {
   Extensions ext;
-  domain::AuthorityInfo gd = domain::demo_authorities()[0], js = domain::demo_authorities()[3];
+  domain::AuthorityInfo gd = demo::demo_authorities()[0], js = demo::demo_authorities()[3];
   std::map<std::string, std::string> token;  // name -> bearer
   std::string inst_a, inst_b, person_gd, person_js;
   std::string person_gd_qr;
-  domain::SampleGenerator gen{11};
+  demo::SampleGenerator gen{11};
 
-  World() : ApiWorld("hardening", {domain::demo_authorities()[0], domain::demo_authorities()[3]}) {
+  World() : ApiWorld("hardening", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
     config.holder_lookup_burst = 3;
     config.holder_lookups_per_minute = 1;
     for (auto [name, role] : {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer},
@@ -65,7 +65,7 @@ struct World : testing::ApiWorld {
   }
   void remake_service() { make_service(ext); }
   std::string issue(const domain::AuthorityInfo& a, const std::string& kind) {
-    auto c = domain::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "t");
+    auto c = demo::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "t");
     auto r = l.ledger->execute(a.code, c);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     return r.ok() ? r->state.id : "";
@@ -262,7 +262,7 @@ TEST(Hardening, PhotosAreAuthorizedFullyCheckedThenStoredAsTheirAuthoritys) {
   auto with_photo = [&](const std::string& photo) {
     return w.issue_body("special_operation", {{"photo", photo}}).dump();
   };
-  const std::string good = domain::SampleGenerator::sample_photo_png(9);
+  const std::string good = demo::SampleGenerator::sample_photo_png(9);
   auto stored = [&](const std::string& bytes) { return w.l.ledger->blob(domain::photo_reference(bytes)).has_value(); };
   // A clerk's refused request stores nothing.
   EXPECT_EQ(w.call("POST", "/api/v1/certificates", with_photo(data_url(good)), "gd_clerk").status, 403);
@@ -285,7 +285,7 @@ TEST(Hardening, PhotosAreAuthorizedFullyCheckedThenStoredAsTheirAuthoritys) {
   EXPECT_NE(r.body.find("does not decode"), std::string::npos) << r.body;
   for (const auto& bad : {bomb, huge, fake_jpeg}) EXPECT_FALSE(stored(bad));
   // A real JPEG is taken, and its blob is Guangdong's: Jiangsu cannot reference it.
-  const std::string jpeg = domain::SampleGenerator::sample_photo_jpeg(4);
+  const std::string jpeg = demo::SampleGenerator::sample_photo_jpeg(4);
   r = w.call("POST", "/api/v1/certificates", with_photo(data_url(jpeg, "image/jpeg")), "gd_approver");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_TRUE(w.l.ledger->blob_owned_by("GD-ZJT", domain::photo_reference(jpeg)));

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "api/service.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 #include "tests/api/api_world.h"
 
@@ -18,13 +18,13 @@ using nlohmann::json;
 
 struct World : testing::ApiWorld {
   std::string approver, institution_token, cert;
-  domain::AuthorityInfo gd = domain::demo_authorities()[0];
+  domain::AuthorityInfo gd = demo::demo_authorities()[0];
 
-  World() : ApiWorld("reports", {domain::demo_authorities()[0]}) {
+  World() : ApiWorld("reports", {demo::demo_authorities()[0]}) {
     approver = *tokens->create(gd.code, domain::Role::approver, "li.si");
     make_service();
     // A testing institution qualified for 钢结构 and 地基基础 since last year.
-    domain::SampleGenerator gen(5);
+    demo::SampleGenerator gen(5);
     domain::CommandInput c;
     c.type = domain::CommandType::convert;
     c.kind = "testing_institution";

@@ -9,9 +9,10 @@
 
 #include "api/config.h"
 #include "api/service.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 #include "tests/api/api_world.h"
+#include "tests/wait.h"
 
 namespace certledger::api {
 namespace {
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 struct Fixture : testing::ApiWorld {
   std::string approver;
-  Fixture() : ApiWorld("api", domain::demo_authorities()) {
+  Fixture() : ApiWorld("api", demo::demo_authorities()) {
     config.lookup_burst = 2;
     config.lookup_per_minute = 1;
     approver = *tokens->create("GD-ZJT", domain::Role::approver, "li.si");
@@ -30,8 +31,8 @@ struct Fixture : testing::ApiWorld {
 
 TEST(Service, IssueThenVerifyWithoutSockets) {
   Fixture f;
-  domain::SampleGenerator gen(1);
-  auto fields = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], Date{2026, 1, 5});
+  demo::SampleGenerator gen(1);
+  auto fields = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], Date{2026, 1, 5});
   auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = nlohmann::json::parse(r.body);
@@ -58,8 +59,8 @@ TEST(Service, VerifyAnswersAreCachedButNeverStale) {
   UnixMillis now = system_now_ms();
   const Date today = china_date(now);
   f.make_service(Extensions{}, [&] { return now; });
-  domain::SampleGenerator gen(2);
-  auto fields = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], today.plus_days(-30));
+  demo::SampleGenerator gen(2);
+  auto fields = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], today.plus_days(-30));
   fields["valid_until"] = today.to_string();
   auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -103,7 +104,7 @@ TEST(Service, VerifyAnswersAreCachedButNeverStale) {
   EXPECT_EQ(hits(), before_midnight + 1);
 
   // Another certificate's change does not matter; this one's does, at once.
-  auto other = gen.fields(*domain::find_kind("design"), domain::demo_authorities()[0], today.plus_days(-20));
+  auto other = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], today.plus_days(-20));
   ASSERT_EQ(f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", other}}.dump(),
                    f.approver).status, 201);
   const uint64_t before = f.l.ledger->store().last_position();
@@ -152,8 +153,8 @@ TEST(Service, RevokedTokensStopWorking) {
   EXPECT_EQ(f.approver.find(list->front().hash), std::string::npos);  // only the hash is stored
   EXPECT_EQ(f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status, 200);
   ASSERT_TRUE(f.tokens->revoke(list->front().id).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the store rereads its file
-  EXPECT_EQ(f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status, 401);
+  // The store rereads its file on change.
+  EXPECT_TRUE(certledger::testing::wait_until([&] { return f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status == 401; }));
 }
 
 TEST(Config, FlagsOverrideTheFileAndBadFilesAreRefused) {

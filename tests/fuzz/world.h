@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "api/service.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 
 namespace certledger::fuzz {
@@ -43,19 +43,19 @@ struct World {
     ops::OpenOptions o;
     o.data_dir = w->dir.string();
     o.create = true;
-    o.checkpoint_every = 64;
+    o.policy.checkpoint_every = 64;
     auto opened = ops::open_data_dir(o);
     if (!opened.ok()) std::abort();
     w->l = std::move(*opened);
     Ledger& ledger = *w->l.ledger;
-    const auto auths = domain::demo_authorities();
-    domain::SampleGenerator gen(1);
+    const auto auths = demo::demo_authorities();
+    demo::SampleGenerator gen(1);
     for (const auto& a : {auths[0], auths[3]}) {
       if (!ledger.register_authority(a, crypto::KeyAlg::ed25519, "fuzz").ok()) std::abort();
-      if (!ledger.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok()) std::abort();
+      if (!ledger.put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok()) std::abort();
     }
     auto issue = [&](const domain::AuthorityInfo& a, const char* kind) {
-      auto c = domain::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "fuzz");
+      auto c = demo::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "fuzz");
       auto r = ledger.execute(a.code, c);
       if (!r.ok()) std::abort();
       w->certificates.push_back(r->state.id);

@@ -21,10 +21,11 @@
 #include <thread>
 
 #include "ledger/audit.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/util/encoding.h"
 #include "ops/common/setup.h"
 #include "projections/queries.h"
+#include "ledger/store/raw.h"
 
 namespace certledger {
 
@@ -33,20 +34,20 @@ int crash_child(const std::string& dir) {
   ops::OpenOptions o;
   o.data_dir = dir;
   o.create = true;
-  o.checkpoint_every = 50;
-  o.checkpoint_interval_ms = 100;
+  o.policy.checkpoint_every = 50;
+  o.policy.checkpoint_interval_ms = 100;
   auto l = ops::open_data_dir(o);
   if (!l.ok()) {
     std::fprintf(stderr, "child: %s\n", l.error().to_string().c_str());
     return 3;
   }
   Ledger& ledger = *l->ledger;
-  for (const auto& a : domain::demo_authorities()) {
+  for (const auto& a : demo::demo_authorities()) {
     if (!ledger.authority(a.code)) {
       auto r = ledger.register_authority(a, crypto::KeyAlg::ed25519, "crash");
       if (!r.ok()) return 4;
     }
-    if (!ledger.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok()) return 4;
+    if (!ledger.put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok()) return 4;
     if (!ledger.has_active_key(a.code) && !ledger.rotate_key(a.code, crypto::KeyAlg::ed25519, "crash").ok()) return 5;
   }
   std::printf("READY\n");
@@ -58,24 +59,24 @@ int crash_child(const std::string& dir) {
     std::fflush(stdout);
   };
   std::vector<std::thread> threads;
-  const auto auths = domain::demo_authorities();
+  const auto auths = demo::demo_authorities();
   for (int t = 0; t < 16; ++t)
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(std::random_device{}());
-      domain::SampleGenerator gen(rng());
+      demo::SampleGenerator gen(rng());
       std::vector<std::pair<std::string, std::string>> mine;
       for (;;) {
         const auto& a = auths[(t + rng()) % auths.size()];
         if (mine.empty() || rng() % 3) {
           const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
-          auto r = ledger.execute(a.code, domain::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
+          auto r = ledger.execute(a.code, demo::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
           if (r.ok()) {
             report('I', r->state.id, r->position, r->event.id);
             mine.emplace_back(r->state.id, a.code);
           }
         } else {
           auto& [id, code] = mine[rng() % mine.size()];
-          auto r = ledger.execute(code, domain::sample_reissue(id, "crash"));
+          auto r = ledger.execute(code, demo::sample_reissue(id, "crash"));
           if (r.ok()) report('R', id, r->position, r->event.id);
         }
       }
@@ -222,7 +223,7 @@ TEST(Crash, NothingAcknowledgedIsLostOrDuplicatedAcrossKill9) {
     ASSERT_TRUE(s.ok());
     std::string rec = *(*s)->record_at(bad);
     rec[rec.size() / 3] ^= 0x04;
-    ASSERT_TRUE((*s)->put_sync("events", be64(bad), rec).ok());
+    ASSERT_TRUE(store::Raw::put_sync(**s, "events", be64(bad), rec).ok());
   }
   std::string cmd = ctl + " audit --data " + copy + " > " + copy + ".out 2>&1";
   int rc = std::system(cmd.c_str());

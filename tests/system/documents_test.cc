@@ -10,7 +10,7 @@
 #include <fstream>
 #include <set>
 
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ops/common/setup.h"
 #include "projections/queries.h"
 #include "ledger/util/encoding.h"
@@ -231,8 +231,8 @@ TEST_F(Documents, LongScopeListsContinueOnFurtherPages) {
     GTEST_SKIP() << "poppler-utils is needed";
   const auto* kind = domain::find_kind("testing_institution");
   ASSERT_NE(kind, nullptr);
-  const auto a = domain::demo_authorities()[0];
-  domain::SampleGenerator gen(11);
+  const auto a = demo::demo_authorities()[0];
+  demo::SampleGenerator gen(11);
   render::DocumentInput in;
   in.kind = kind;
   in.fields = gen.fields(*kind, a, Date{2026, 3, 2});
@@ -294,7 +294,7 @@ TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
   EXPECT_FALSE(render::photo_usable("\xff\xd8\xff\xe0 truncated jpeg"));
   // Magic bytes and an end marker around bytes that are no JPEG.
   EXPECT_FALSE(render::photo_usable(std::string("\xff\xd8\xff\xe0 body \xff\xd9")));
-  const std::string jpeg = domain::SampleGenerator::sample_photo_jpeg(1);
+  const std::string jpeg = demo::SampleGenerator::sample_photo_jpeg(1);
   EXPECT_TRUE(render::photo_usable(jpeg));
   EXPECT_FALSE(render::photo_usable(jpeg.substr(0, jpeg.size() / 2))) << "cut short";
   EXPECT_FALSE(render::photo_usable("GIF89a"));

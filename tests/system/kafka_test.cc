@@ -15,8 +15,10 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/system/shell.h"
+#include "tests/wait.h"
 #include "ledger/crypto/jws.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
@@ -26,6 +28,7 @@
 #include "ops/common/setup.h"
 #include "projections/projections.h"
 #include "projections/queries.h"
+#include "ledger/store/raw.h"
 
 namespace certledger {
 namespace {
@@ -39,48 +42,40 @@ fs::path temp(const std::string& name) {
   return p;
 }
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using certledger::testing::run;
 
 ops::OpenLedger open(const fs::path& dir, bool replica = false) {
   ops::OpenOptions o;
   o.data_dir = dir.string();
   o.create = true;
   o.replica = replica;
-  o.checkpoint_every = 50;
-  o.checkpoint_interval_ms = 200;
+  o.policy.checkpoint_every = 50;
+  o.policy.checkpoint_interval_ms = 200;
   auto l = ops::open_data_dir(o);
   EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().to_string());
   return std::move(*l);
 }
 
 void workload(Ledger& l, int n, uint64_t seed) {
-  const auto auths = domain::demo_authorities();
+  const auto auths = demo::demo_authorities();
   for (const auto& a : auths)
     if (!l.authority(a.code)) {
       ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "t").ok());
-      ASSERT_TRUE(l.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
+      ASSERT_TRUE(l.put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok());
     }
   std::mt19937_64 rng(seed);
-  domain::SampleGenerator gen(seed);
+  demo::SampleGenerator gen(seed);
   std::vector<std::pair<std::string, std::string>> ids;
   for (int i = 0; i < n; ++i) {
     const auto& a = auths[rng() % auths.size()];
     if (ids.empty() || rng() % 3) {
       const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
-      auto r = l.execute(a.code, domain::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-3), "t"));
+      auto r = l.execute(a.code, demo::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-3), "t"));
       ASSERT_TRUE(r.ok()) << r.error().to_string();
       ids.emplace_back(r->state.id, a.code);
     } else {
       auto& [id, code] = ids[rng() % ids.size()];
-      ASSERT_TRUE(l.execute(code, domain::sample_reissue(id, "t")).ok());
+      ASSERT_TRUE(l.execute(code, demo::sample_reissue(id, "t")).ok());
     }
   }
 }
@@ -276,7 +271,7 @@ TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
 
   // Without the feed: the fold gives the same bytes.
   for (uint64_t p = 1; p <= st.last_position(); ++p)
-    ASSERT_TRUE(st.db()->Delete(rocksdb::WriteOptions(), st.cf(projections::kCfStatusFeed), be64(p)).ok());
+    ASSERT_TRUE(store::Raw::db(st)->Delete(rocksdb::WriteOptions(), store::Raw::family(st, projections::kCfStatusFeed), be64(p)).ok());
   EXPECT_FALSE(st.get(projections::kCfStatusFeed, be64(revoke_at)));
   EXPECT_EQ(messages(), from_feed);
   l.ledger.reset();
@@ -325,7 +320,7 @@ std::map<std::string, std::vector<std::pair<std::string, std::string>>> dump(sto
                                                                               const std::vector<std::string>& cfs) {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
   for (const auto& cf : cfs) {
-    std::unique_ptr<rocksdb::Iterator> it(s.db()->NewIterator(rocksdb::ReadOptions(), s.cf(cf)));
+    std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(s)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(s, cf)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) out[cf].emplace_back(it->key().ToString(), it->value().ToString());
   }
   return out;
@@ -370,7 +365,7 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
   const uint64_t last = p.ledger->store().last_position();
   ASSERT_TRUE((*follower)->wait_for(last, std::chrono::seconds(60))) << (*follower)->stats().error;
   // Checkpoints arrive after their records; give the relay a moment.
-  for (int i = 0; i < 100 && (*follower)->stats().checkpoints == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return (*follower)->stats().checkpoints > 0; }, std::chrono::seconds(5));
   auto fs_ = (*follower)->stats();
   EXPECT_FALSE(fs_.halted) << fs_.error;
   EXPECT_GT(fs_.checkpoints, 0u);
@@ -389,7 +384,7 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
     forged = j.dump();
   }
   produce(c->bootstrap(), "certledger.events", "forged", forged, {{"position", std::to_string(last + 1)}});
-  for (int i = 0; i < 200 && !(*follower)->stats().halted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return (*follower)->stats().halted; }, std::chrono::seconds(10));
   auto after = (*follower)->stats();
   EXPECT_TRUE(after.halted) << "a forged record was not refused";
   EXPECT_NE(after.error.find("position " + std::to_string(last + 1)), std::string::npos) << after.error;
@@ -418,7 +413,7 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
   ASSERT_TRUE(relay2.ok());
   auto follower2 = stream::Follower::start(*r2.ledger, follower_options(*p.ledger, c2->bootstrap(), "g2"));
   ASSERT_TRUE(follower2.ok());
-  for (int i = 0; i < 400 && !(*follower2)->stats().halted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return (*follower2)->stats().halted; }, std::chrono::seconds(20));
   EXPECT_TRUE((*follower2)->stats().halted) << "a checkpoint with a wrong root was accepted";
   EXPECT_NE((*follower2)->stats().error.find("does not match"), std::string::npos) << (*follower2)->stats().error;
   (*follower2)->stop();
@@ -442,7 +437,7 @@ TEST(Kafka, ReplicaHaltsCleanlyOnUnsignedMessages) {
           p.ledger->origin() + "\n99999999999999999999\n" + base64_encode(std::string(32, 'r')) + "\n\n\xe2\x80\x94 x AAAA\n");
   auto follower = stream::Follower::start(*r.ledger, follower_options(*p.ledger, c->bootstrap(), "junk"));
   ASSERT_TRUE(follower.ok());
-  for (int i = 0; i < 200 && !(*follower)->stats().halted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return (*follower)->stats().halted; }, std::chrono::seconds(10));
   auto s = (*follower)->stats();
   EXPECT_TRUE(s.halted);
   EXPECT_NE(s.error.find("checkpoint rejected"), std::string::npos) << s.error;
@@ -480,12 +475,12 @@ TEST(Kafka, ReplicaGoesStaleWhenItsPrimaryFallsSilent) {
   ASSERT_TRUE(follower.ok());
   const auto bound = std::chrono::milliseconds(2000);
   EXPECT_TRUE((*follower)->stale_for(bound).has_value()) << "nothing confirmed yet";
-  for (int i = 0; i < 400 && (*follower)->stale_for(bound); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return !(*follower)->stale_for(bound); }, std::chrono::seconds(20));
   EXPECT_FALSE((*follower)->stale_for(bound)) << "caught up with the primary's checkpoint";
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // idle, longer than the bound
   EXPECT_FALSE((*follower)->stale_for(bound)) << "an idle primary's heartbeat keeps the replica live";
   relay->reset();  // the primary falls silent
-  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  EXPECT_TRUE(certledger::testing::wait_until([&] { return (*follower)->stale_for(bound).has_value(); }, std::chrono::seconds(10)));
   auto stale = (*follower)->stale_for(bound);
   ASSERT_TRUE(stale.has_value());
   EXPECT_NE(stale->find("arrived"), std::string::npos) << *stale;
@@ -515,8 +510,8 @@ int relay_child(const std::string& dir, const std::string& bootstrap, bool work)
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(std::random_device{}());
-      domain::SampleGenerator gen(rng());
-      const auto auths = domain::demo_authorities();
+      demo::SampleGenerator gen(rng());
+      const auto auths = demo::demo_authorities();
       for (;;) {
         const auto& a = auths[(t + rng()) % auths.size()];
         domain::CommandInput c;

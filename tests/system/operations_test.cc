@@ -8,7 +8,8 @@
 #include <random>
 #include <thread>
 
-#include "ledger/domain/samples.h"
+#include "tests/wait.h"
+#include "ops/demo/samples.h"
 #include "ledger/stream/relay.h"
 #include "ops/common/backup.h"
 #include "ops/common/import.h"
@@ -48,18 +49,18 @@ ops::OpenLedger open(const fs::path& dir) {
   ops::OpenOptions o;
   o.data_dir = dir.string();
   o.create = true;
-  o.checkpoint_every = 25;
-  o.checkpoint_interval_ms = 200;
+  o.policy.checkpoint_every = 25;
+  o.policy.checkpoint_interval_ms = 200;
   auto l = ops::open_data_dir(o);
   EXPECT_TRUE(l.ok()) << (l.ok() ? "" : l.error().to_string());
   return std::move(*l);
 }
 
 void authorities(Ledger& l) {
-  for (const auto& a : domain::demo_authorities())
+  for (const auto& a : demo::demo_authorities())
     if (!l.authority(a.code)) {
       ASSERT_TRUE(l.register_authority(a, crypto::KeyAlg::ed25519, "ops").ok());
-      ASSERT_TRUE(l.put_blob(a.code, domain::SampleGenerator::sample_photo_png(0)).ok());
+      ASSERT_TRUE(l.put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok());
     }
 }
 
@@ -136,8 +137,8 @@ TEST(Operations, BackupUnderLoadRestoresAndAudits) {
   std::vector<std::thread> load;
   for (int t = 0; t < 4; ++t)
     load.emplace_back([&, t] {
-      domain::SampleGenerator gen(t + 50);
-      const auto a = domain::demo_authorities()[t % 4];
+      demo::SampleGenerator gen(t + 50);
+      const auto a = demo::demo_authorities()[t % 4];
       while (!stop) {
         domain::CommandInput c;
         c.type = domain::CommandType::issue;
@@ -148,9 +149,10 @@ TEST(Operations, BackupUnderLoadRestoresAndAudits) {
         if (l.ledger->execute(a.code, c).ok()) ++writes;
       }
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(certledger::testing::wait_until([&] { return writes.load() > 20; }, std::chrono::seconds(60)));
   auto b = ops::backup_data_dir(*l.ledger, dir.string(), backup.string());  // while writes go on
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int at_backup_end = writes.load();
+  EXPECT_TRUE(certledger::testing::wait_until([&] { return writes.load() > at_backup_end + 5; }, std::chrono::seconds(60)));
   stop = true;
   for (auto& t : load) t.join();
   ASSERT_TRUE(b.ok()) << b.error().to_string();
@@ -162,8 +164,8 @@ TEST(Operations, BackupUnderLoadRestoresAndAudits) {
   // The restored dir opens and keeps working: its keys came along.
   l.ledger.reset();
   auto r = open(restored);
-  domain::SampleGenerator gen(99);
-  auto a = domain::demo_authorities()[0];
+  demo::SampleGenerator gen(99);
+  auto a = demo::demo_authorities()[0];
   domain::CommandInput c;
   c.type = domain::CommandType::issue;
   c.kind = "design";
@@ -222,8 +224,8 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   ASSERT_TRUE(lines.ok());
   ASSERT_TRUE(l.ledger->sequencer()->checkpoint_now().ok());
   ASSERT_TRUE((*relay)->wait_for(l.ledger->store().last_position(), std::chrono::seconds(60)));
-  for (int i = 0; i < 100 && (*relay)->stats().checkpoint_cursor < l.ledger->store().last_position(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  certledger::testing::wait_until([&] { return (*relay)->stats().checkpoint_cursor >= l.ledger->store().last_position(); },
+                      std::chrono::seconds(5));
   const std::string d = dir.string();
   const std::string trust = ops::trust_document(*l.ledger).dump();
   std::ofstream(dir / "trust.json") << trust;

@@ -166,7 +166,7 @@ TEST(Certificate, RolesAndAuthoritiesAreEnforced) {
   cmd.actor = {};
   ASSERT_TRUE(h.run(s, cmd, at(Date{2024, 3, 1})).ok());
 
-  AuthorityInfo other = demo_authorities()[1];
+  AuthorityInfo other = demo::demo_authorities()[1];
   CommandInput c;
   c.type = CommandType::cancel;
   c.reason = "企业申请";

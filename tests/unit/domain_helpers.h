@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/domain/certificate.h"
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/random.h"
 
@@ -13,8 +13,8 @@ namespace certledger::domain::testing {
 inline UnixMillis at(Date d) { return d.days_since_epoch() * 86400000LL + 4 * 3600000LL; }
 
 struct Harness {
-  AuthorityInfo authority = demo_authorities()[0];
-  SampleGenerator gen{42};
+  AuthorityInfo authority = demo::demo_authorities()[0];
+  demo::SampleGenerator gen{42};
   int tokens = 0;
   DecideContext ctx(UnixMillis now) {
     return DecideContext{now, &authority, [this] { return "tok" + std::to_string(++tokens); }};

@@ -70,7 +70,7 @@ TEST_P(EveryKind, SampleFieldsValidate) {
   const KindDescriptor& k = *find_kind(GetParam());
   testing::Harness h;
   for (int i = 0; i < 50; ++i) {
-    json f = h.gen.fields(k, demo_authorities()[i % 4], Date{2024, 3, 1});
+    json f = h.gen.fields(k, demo::demo_authorities()[i % 4], Date{2024, 3, 1});
     auto st = validate_fields(k, f, Date{2026, 11, 23});
     ASSERT_TRUE(st.ok()) << st.error().to_string() << "\n" << f.dump();
   }
@@ -211,7 +211,7 @@ TEST(BusinessNumbers, FieldFormatsAreChecked) {
 
 TEST(Photos, SniffedByContent) {
   EXPECT_EQ(sniff_image_type("\xff\xd8\xff\xe0rest"), "image/jpeg");
-  std::string png = SampleGenerator::sample_photo_png(1);
+  std::string png = demo::SampleGenerator::sample_photo_png(1);
   EXPECT_EQ(sniff_image_type(png), "image/png");
   EXPECT_FALSE(sniff_image_type("GIF89a").has_value());
   EXPECT_EQ(photo_reference("abc"),

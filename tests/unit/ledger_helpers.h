@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 #include "ledger/ledger.h"
 
 namespace certledger::testing {
@@ -37,8 +37,8 @@ inline LedgerOptions test_options(const std::string& dir) {
   LedgerOptions o;
   o.data_dir = dir;
   o.origin = "certledger.test/log";
-  o.checkpoint_every = 10;
-  o.checkpoint_interval_ms = 60000;
+  o.policy.checkpoint_every = 10;
+  o.policy.checkpoint_interval_ms = 60000;
   return o;
 }
 
@@ -55,19 +55,19 @@ inline domain::Actor approver() {
 
 // Registers the four demo authorities (Ed25519, SM2, ES256, Ed25519).
 inline void register_demo_authorities(Ledger& l) {
-  auto auths = domain::demo_authorities();
+  auto auths = demo::demo_authorities();
   crypto::KeyAlg algs[] = {crypto::KeyAlg::ed25519, crypto::KeyAlg::sm2, crypto::KeyAlg::es256,
                            crypto::KeyAlg::ed25519};
   for (size_t i = 0; i < auths.size(); ++i) {
     auto r = l.register_authority(auths[i], algs[i], "admin");
     ASSERT_TRUE(r.ok()) << r.error().to_string();
-    ASSERT_TRUE(l.put_blob(auths[i].code, domain::SampleGenerator::sample_photo_png(0)).ok());
+    ASSERT_TRUE(l.put_blob(auths[i].code, demo::SampleGenerator::sample_photo_png(0)).ok());
   }
 }
 
-inline domain::CommandInput issue_command(domain::SampleGenerator& gen, const std::string& kind,
+inline domain::CommandInput issue_command(demo::SampleGenerator& gen, const std::string& kind,
                                           const domain::AuthorityInfo& a) {
-  auto c = domain::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "");
+  auto c = demo::sample_issue(gen, *domain::find_kind(kind), a, china_date(system_now_ms()).plus_days(-30), "");
   c.actor = approver();
   return c;
 }

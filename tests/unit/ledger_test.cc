@@ -5,6 +5,10 @@
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <set>
 #include <thread>
@@ -16,6 +20,7 @@
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
 #include "tests/unit/ledger_helpers.h"
+#include "ledger/store/raw.h"
 
 namespace certledger {
 namespace {
@@ -37,7 +42,7 @@ TEST(Ledger, InitialisesAndRegistersAuthorities) {
   std::set<std::string> algs;
   for (auto& k : jwks["keys"]) algs.insert(k["alg"].get<std::string>());
   EXPECT_EQ(algs, (std::set<std::string>{"EdDSA", "ES256", "SM2-SM3"}));
-  auto again = l->register_authority(domain::demo_authorities()[0], crypto::KeyAlg::ed25519, "a");
+  auto again = l->register_authority(demo::demo_authorities()[0], crypto::KeyAlg::ed25519, "a");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Errc::already_exists);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "keys" / "GD-ZJT" / "k1.pem"));
@@ -50,7 +55,7 @@ TEST(Ledger, RefusesPhotosThatWouldNotRender) {
   auto l = open_ledger(dir.str());
   ASSERT_TRUE(l);
   register_demo_authorities(*l);
-  const std::string png = domain::SampleGenerator::sample_photo_png(3);
+  const std::string png = demo::SampleGenerator::sample_photo_png(3);
   auto refused = [&](const std::string& bytes, const std::string& reason) {
     auto r = l->put_blob("GD-ZJT", bytes);
     ASSERT_FALSE(r.ok()) << reason;
@@ -73,7 +78,7 @@ TEST(Ledger, RefusesPhotosThatWouldNotRender) {
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ(*ok, domain::photo_reference(png));
   EXPECT_EQ(l->blob(*ok), png);
-  const std::string jpeg = domain::SampleGenerator::sample_photo_jpeg(2);
+  const std::string jpeg = demo::SampleGenerator::sample_photo_jpeg(2);
   auto jpeg_ok = l->put_blob("GD-ZJT", jpeg);
   ASSERT_TRUE(jpeg_ok.ok()) << jpeg_ok.error().to_string();
   EXPECT_FALSE(l->put_blob("NO-SUCH", png).ok()) << "a blob belongs to an authority that exists";
@@ -85,8 +90,8 @@ TEST(Ledger, ExecutesTheLifecycleAndSurvivesReopen) {
   {
     auto l = open_ledger(dir.str());
     register_demo_authorities(*l);
-    domain::SampleGenerator gen(1);
-    auto a = domain::demo_authorities()[1];  // Liaoning, SM2 keys
+    demo::SampleGenerator gen(1);
+    auto a = demo::demo_authorities()[1];  // Liaoning, SM2 keys
     auto out = l->execute(a.code, issue_command(gen, "construction_enterprise", a));
     ASSERT_TRUE(out.ok()) << out.error().to_string();
     id = out->state.id;
@@ -131,8 +136,8 @@ TEST(Ledger, IdempotencyKeysRepeatTheFirstAnswer) {
   TempDir dir;
   auto l = open_ledger(dir.str());
   register_demo_authorities(*l);
-  domain::SampleGenerator gen(2);
-  auto a = domain::demo_authorities()[0];
+  demo::SampleGenerator gen(2);
+  auto a = demo::demo_authorities()[0];
   auto cmd = issue_command(gen, "design", a);
   ExecOptions o;
   o.idempotency_key = "req-0001";
@@ -152,6 +157,7 @@ TEST(Ledger, IdempotencyKeysRepeatTheFirstAnswer) {
   ASSERT_FALSE(third.ok());
   EXPECT_EQ(third.error().code, Errc::conflict);
   EXPECT_EQ(third.error().field, "Idempotency-Key");
+  EXPECT_EQ(third.error().detail, Detail::idempotency_key_reused);
   EXPECT_EQ(l->store().last_position(), last);
 }
 
@@ -159,8 +165,8 @@ TEST(Ledger, IfMatchAndUniqueNumbersWriteNothingOnFailure) {
   TempDir dir;
   auto l = open_ledger(dir.str());
   register_demo_authorities(*l);
-  domain::SampleGenerator gen(3);
-  auto a = domain::demo_authorities()[2];  // Fujian, ES256
+  demo::SampleGenerator gen(3);
+  auto a = demo::demo_authorities()[2];  // Fujian, ES256
   auto cmd = issue_command(gen, "safety_license", a);
   auto first = l->execute(a.code, cmd);
   ASSERT_TRUE(first.ok()) << first.error().to_string();
@@ -169,6 +175,8 @@ TEST(Ledger, IfMatchAndUniqueNumbersWriteNothingOnFailure) {
   auto dup = l->execute(a.code, cmd);  // same 编号, new certificate id
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, Errc::already_exists);
+  EXPECT_EQ(dup.error().detail, Detail::claim_taken);
+  EXPECT_FALSE(dup.error().subject.empty());
   EXPECT_NE(dup.error().message.find(first->state.id), std::string::npos);
 
   domain::CommandInput suspend;
@@ -195,19 +203,57 @@ TEST(Ledger, IfMatchAndUniqueNumbersWriteNothingOnFailure) {
   EXPECT_EQ(wrong.error().code, Errc::forbidden);
 }
 
+// A store another process holds (ledgerd runs) is refused with a typed
+// detail callers act on (ledgerctl then points to the online backup),
+// before RocksDB is asked.
+TEST(EventStore, AStoreHeldByAnotherProcessIsRefusedAsLocked) {
+  TempDir dir;
+  store::StoreOptions options;
+  options.path = (dir.path() / "db").string();
+  const std::string path = options.path;
+  { ASSERT_TRUE(store::EventStore::open(options).ok()); }
+  int ready[2], release[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(release), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // holds the lock as RocksDB does, until told to stop
+    const int fd = ::open((path + "/LOCK").c_str(), O_RDWR);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    char c = fd >= 0 && ::fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    (void)!::read(release[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto held = store::EventStore::open(options);
+  (void)!::write(release[1], "x", 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error().code, Errc::unavailable);
+  EXPECT_EQ(held.error().detail, Detail::locked);
+  EXPECT_NE(held.error().message.find(std::to_string(child)), std::string::npos) << held.error().message;
+  EXPECT_TRUE(store::EventStore::open(options).ok());  // free again once the holder is gone
+}
+
 TEST(Ledger, ConcurrentSubmittersGetDensePositionsAndRaceOnOneCertificate) {
   TempDir dir;
   auto l = open_ledger(dir.str());
   register_demo_authorities(*l);
-  auto auths = domain::demo_authorities();
-  domain::SampleGenerator gen0(4);
+  auto auths = demo::demo_authorities();
+  demo::SampleGenerator gen0(4);
   auto shared = l->execute(auths[3].code, issue_command(gen0, "special_operation", auths[3]));
   ASSERT_TRUE(shared.ok());
   std::atomic<int> ok{0}, failed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
-      domain::SampleGenerator gen(100 + t);
+      demo::SampleGenerator gen(100 + t);
       for (int i = 0; i < 25; ++i) {
         auto& a = auths[(t + i) % 4];
         const auto& kind = domain::all_kinds()[(t * 25 + i) % domain::all_kinds().size()];
@@ -241,8 +287,8 @@ TEST(Ledger, KeyRotationKeepsOldEventsValid) {
   TempDir dir;
   auto l = open_ledger(dir.str());
   register_demo_authorities(*l);
-  domain::SampleGenerator gen(5);
-  auto a = domain::demo_authorities()[0];
+  demo::SampleGenerator gen(5);
+  auto a = demo::demo_authorities()[0];
   auto before = l->execute(a.code, issue_command(gen, "survey", a));
   ASSERT_TRUE(before.ok());
   auto kid = l->rotate_key(a.code, crypto::KeyAlg::sm2, "admin");
@@ -292,7 +338,7 @@ TEST(Audit, RejectsAnEventSignedWithARetiredKey) {
   log_data["origin"] = "t/log";
   add(log_key, "log/k1", "log.initialized", "log", "", log_data);
   add(log_key, "log/k1", "authority.registered", "authority:GD-ZJT", "GD-ZJT",
-      authority_data(domain::demo_authorities()[0]));
+      authority_data(demo::demo_authorities()[0]));
   add(log_key, "log/k1", "authority.key_added", "authority:GD-ZJT", "GD-ZJT", key_data("GD-ZJT/k1", k1.public_key()));
   add(k1, "GD-ZJT/k1", "report.registered", "report:A1", "GD-ZJT", {{"x", 1}});
   add(log_key, "log/k1", "authority.key_added", "authority:GD-ZJT", "GD-ZJT", key_data("GD-ZJT/k2", k2.public_key()));
@@ -319,9 +365,9 @@ class Tamper : public ::testing::Test {
   void SetUp() override {
     auto l = open_ledger(dir_.str());
     register_demo_authorities(*l);
-    domain::SampleGenerator gen(9);
+    demo::SampleGenerator gen(9);
     for (int i = 0; i < 30; ++i) {
-      auto a = domain::demo_authorities()[i % 4];
+      auto a = demo::demo_authorities()[i % 4];
       auto r = l->execute(a.code, issue_command(gen, std::string(domain::all_kinds()[i % 11].code), a));
       ASSERT_TRUE(r.ok()) << r.error().to_string();
     }
@@ -348,7 +394,7 @@ class Tamper : public ::testing::Test {
     return msg;
   }
   void put(store::EventStore& s, uint64_t pos, const std::string& rec) {
-    ASSERT_TRUE(s.put_sync(store::kCfEvents, store::event_key(pos), rec).ok());
+    ASSERT_TRUE(store::Raw::put_sync(s, store::kCfEvents, store::event_key(pos), rec).ok());
   }
   TempDir dir_;
   uint64_t last_ = 0;
@@ -365,7 +411,7 @@ TEST_F(Tamper, FlippedByteIsFoundAtItsPosition) {
 
 TEST_F(Tamper, DeletedEventIsFound) {
   with_store([&](store::EventStore& s) {
-    ASSERT_TRUE(s.db()->Delete(rocksdb::WriteOptions(), s.cf(store::kCfEvents), store::event_key(17)).ok());
+    ASSERT_TRUE(store::Raw::db(s)->Delete(rocksdb::WriteOptions(), store::Raw::family(s, store::kCfEvents), store::event_key(17)).ok());
   });
   std::string e = audit_error();
   EXPECT_NE(e.find("position 17"), std::string::npos) << e;
@@ -399,7 +445,7 @@ TEST_F(Tamper, AlteredCheckpointIsFound) {
     ASSERT_FALSE(cps.empty());
     auto [size, note] = cps.front();
     note[note.find('\n') + 1] = note[note.find('\n') + 1] == '1' ? '2' : '1';
-    ASSERT_TRUE(s.put_sync(store::kCfCheckpoints, be64(size), note).ok());
+    ASSERT_TRUE(store::Raw::put_sync(s, store::kCfCheckpoints, be64(size), note).ok());
   });
   EXPECT_FALSE(audit_error().empty());
 }
@@ -442,7 +488,7 @@ TEST(MemoryBatch, StagesLastValuesAndFallsThroughAfterAFlush) {
   auto s = store::EventStore::open(o);
   ASSERT_TRUE(s.ok());
   store::EventStore& db = **s;
-  ASSERT_TRUE(db.put_sync("p_b", "old", "on disk").ok());
+  ASSERT_TRUE(store::Raw::put_sync(db, "p_b", "old", "on disk").ok());
   {
     // p_a was just reset: never read from RocksDB; p_b is read through.
     store::MemoryBatch stage(db, {"p_a"});
@@ -482,8 +528,8 @@ TEST(GroupBatch, ReadsThroughTheGroupBelowAndRollsBackOneEvent) {
   auto s = store::EventStore::open(o);
   ASSERT_TRUE(s.ok());
   store::EventStore& db = **s;
-  ASSERT_TRUE(db.put_sync("p_a", "disk", "on disk").ok());
-  ASSERT_TRUE(db.put_sync("p_a", "hidden", "on disk").ok());
+  ASSERT_TRUE(store::Raw::put_sync(db, "p_a", "disk", "on disk").ok());
+  ASSERT_TRUE(store::Raw::put_sync(db, "p_a", "hidden", "on disk").ok());
   store::GroupBatch first(db);
   {
     store::BatchWriter w(db, first);
@@ -510,12 +556,12 @@ TEST(GroupBatch, ReadsThroughTheGroupBelowAndRollsBackOneEvent) {
   w.put("p_a", "kept", "y");
   second.pop_save_point();
   // The group below is durable now: reads go to RocksDB.
-  ASSERT_TRUE(db.db()->Write(rocksdb::WriteOptions(), &first.batch()).ok());
+  ASSERT_TRUE(store::Raw::db(db)->Write(rocksdb::WriteOptions(), &first.batch()).ok());
   second.drop_below();
   EXPECT_FALSE(w.get("p_a", "hidden").has_value());
   second.seal();
   EXPECT_EQ(second.batch().Count(), 2u);
-  ASSERT_TRUE(db.db()->Write(rocksdb::WriteOptions(), &second.batch()).ok());
+  ASSERT_TRUE(store::Raw::db(db)->Write(rocksdb::WriteOptions(), &second.batch()).ok());
   EXPECT_EQ(db.get("p_a", "counter"), std::optional<std::string>("50"));
   EXPECT_EQ(db.get("p_a", "kept"), std::optional<std::string>("y"));
   EXPECT_FALSE(db.get("p_a", "new").has_value());
@@ -570,7 +616,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
   TempDir dir;
   auto fs = std::make_shared<FullDiskFs>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  const auto a = domain::demo_authorities()[0];
+  const auto a = demo::demo_authorities()[0];
   std::vector<std::pair<uint64_t, std::string>> acked;  // position, record
   uint64_t refused = 0;
   {
@@ -584,7 +630,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 16; ++t)
       threads.emplace_back([&, t] {
-        domain::SampleGenerator gen(500 + t);
+        demo::SampleGenerator gen(500 + t);
         for (int i = 0; i < 25; ++i) {
           auto r = l->execute(a.code, issue_command(gen, "testing_institution", a));
           std::lock_guard lock(mu);
@@ -604,7 +650,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
     EXPECT_FALSE(l->sequencer()->healthy());
     // Still full: fail closed, nothing written.
     const uint64_t last = l->store().last_position();
-    domain::SampleGenerator gen(900);
+    demo::SampleGenerator gen(900);
     auto again = l->execute(a.code, issue_command(gen, "testing_institution", a));
     ASSERT_FALSE(again.ok());
     EXPECT_EQ(again.error().code, Errc::unavailable);
@@ -630,7 +676,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
   auto audit = audit_store(l->store());
   ASSERT_TRUE(audit.ok()) << audit.error().message;
   EXPECT_EQ(audit->certificates, acked.size());
-  domain::SampleGenerator gen(901);
+  demo::SampleGenerator gen(901);
   auto after = l->execute(a.code, issue_command(gen, "testing_institution", a));
   ASSERT_TRUE(after.ok()) << after.error().to_string();
   EXPECT_EQ(after->position, 10u + acked.size());

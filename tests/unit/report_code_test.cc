@@ -23,10 +23,24 @@ TEST(ReportCode, FormatParseAndNormalise) {
   EXPECT_FALSE(parse_report_code("44ABC!EFGHJKMNP").ok());
 }
 
-TEST(ReportCode, UniqueAcrossAMillion) {
-  std::unordered_set<std::string> seen;
-  seen.reserve(1000000);
-  for (int i = 0; i < 1000000; ++i) ASSERT_TRUE(seen.insert(make_report_code("44", random_bytes(8))).second) << i;
+// A code carries 60 random bits (12 base32 characters: the first 60 bits
+// of the 8 random bytes, most significant first): the same bytes give the
+// same code, and flipping any one of those bits gives another, so two codes
+// collide with probability 2^-60 (the retry in Ledger::register_report
+// rests on it). A mapping that dropped or folded bits fails here.
+TEST(ReportCode, SixtyRandomBitsReachTheCode) {
+  for (int n = 0; n < 50; ++n) {
+    const std::string bytes = random_bytes(8);
+    const std::string code = make_report_code("44", bytes);
+    EXPECT_EQ(make_report_code("44", bytes), code);
+    std::unordered_set<std::string> seen = {code};
+    for (size_t bit = 0; bit < 60; ++bit) {
+      std::string flipped = bytes;
+      flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (0x80 >> (bit % 8)));
+      EXPECT_TRUE(seen.insert(make_report_code("44", flipped)).second) << "bit " << bit;
+    }
+  }
+  EXPECT_NE(make_report_code("44", std::string(8, '\0')), make_report_code("32", std::string(8, '\0')));
 }
 
 TEST(ReportCode, CheckCatchesSingleErrorsAndAdjacentSwaps) {

@@ -1,4 +1,4 @@
-#include "ledger/domain/samples.h"
+#include "ops/demo/samples.h"
 
 
 #include <array>
@@ -11,7 +11,9 @@
 #include "ledger/domain/identifiers.h"
 #include "ledger/domain/image.h"
 
-namespace certledger::domain {
+namespace certledger::demo {
+
+using namespace domain;
 namespace {
 
 constexpr std::string_view kUsccChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -303,4 +305,4 @@ std::string SampleGenerator::sample_photo_png(uint32_t variant) {
   return png;
 }
 
-}  // namespace certledger::domain
+}  // namespace certledger::demo

@@ -1,4 +1,4 @@
-// Realistic sample data for the demo, tests and benchmarks: plausible names,
+// Realistic sample data for the demo (ledgerd --demo), tests and benchmarks: plausible names,
 // addresses and scopes, valid check characters, business numbers in each
 // kind's format. Deterministic for a given seed. Never used on real data.
 #pragma once
@@ -12,7 +12,7 @@
 #include "ledger/domain/kinds.h"
 #include "ledger/util/time.h"
 
-namespace certledger::domain {
+namespace certledger::demo {
 
 class SampleGenerator {
  public:
@@ -27,7 +27,7 @@ class SampleGenerator {
   std::string address(const std::string& province = "广东省", const std::string& city = "广州");
   // A complete valid field set for `kind`, issued on `issue_date`, for the
   // given authority (its province abbreviation feeds the business number).
-  nlohmann::json fields(const KindDescriptor& kind, const AuthorityInfo& authority, Date issue_date,
+  nlohmann::json fields(const domain::KindDescriptor& kind, const domain::AuthorityInfo& authority, Date issue_date,
                         const std::string& photo_ref = {});
   // A small valid PNG (grey silhouette on a light background), for photos.
   static std::string sample_photo_png(uint32_t variant);
@@ -42,19 +42,19 @@ class SampleGenerator {
 
  private:
   std::string digits(int n);
-  std::string number(const KindDescriptor& kind, const AuthorityInfo& a, Date issue_date);
+  std::string number(const domain::KindDescriptor& kind, const domain::AuthorityInfo& a, Date issue_date);
   std::mt19937_64 rng_;
 };
 
 // Commands for generated workloads (demo, tests, benchmarks), as an
 // approver named `operator_name`.
-CommandInput sample_issue(SampleGenerator& gen, const KindDescriptor& kind, const AuthorityInfo& authority,
+domain::CommandInput sample_issue(SampleGenerator& gen, const domain::KindDescriptor& kind, const domain::AuthorityInfo& authority,
                           Date issue_date, const std::string& operator_name);
 // Reissue after loss (补办).
-CommandInput sample_reissue(const std::string& certificate_id, const std::string& operator_name);
+domain::CommandInput sample_reissue(const std::string& certificate_id, const std::string& operator_name);
 
 // The demo authorities of the four provinces in the notices (Guangdong,
 // Liaoning, Fujian, Jiangsu), with valid codes.
-std::vector<AuthorityInfo> demo_authorities();
+std::vector<domain::AuthorityInfo> demo_authorities();
 
-}  // namespace certledger::domain
+}  // namespace certledger::demo
