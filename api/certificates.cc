@@ -12,8 +12,8 @@
 
 namespace certledger::api {
 
-using nlohmann::json;
 using domain::CommandType;
+using nlohmann::json;
 using namespace handlers;
 
 namespace {
@@ -22,11 +22,10 @@ namespace {
 // body is worth reading; every other role is refused before it is.
 Status may_command(const TokenInfo& who) {
   if (who.log_wide || !domain::role_satisfies(who.role, domain::Role::reviewer))
-    return make_error(Errc::forbidden, std::string("the ") + domain::role_name(who.role) +
-                                           " role makes no certificate commands");
+    return make_error(Errc::forbidden,
+                      std::string("the ") + domain::role_name(who.role) + " role makes no certificate commands");
   return {};
 }
-
 
 // If-Match (RFC 9110 §13.1.1) is compared strongly: a weak tag never matches.
 // "*" asks only that the certificate exists, which every command on one does.
@@ -34,7 +33,8 @@ Result<std::optional<uint64_t>> if_match_version(const Request& req) {
   const std::string h = req.header("If-Match");
   if (h.empty() || h == "*") return std::optional<uint64_t>();
   if (h.rfind("W/", 0) == 0)
-    return make_error(Errc::precondition_failed, "If-Match compares strongly: a weak entity tag never matches", "If-Match");
+    return make_error(Errc::precondition_failed, "If-Match compares strongly: a weak entity tag never matches",
+                      "If-Match");
   if (h.size() >= 2 && h.front() == '"' && h.back() == '"')
     if (auto n = parse_decimal(std::string_view(h).substr(1, h.size() - 2))) return std::optional<uint64_t>(*n);
   return make_error(Errc::invalid_argument, "If-Match must be one entity tag, the certificate's version, e.g. \"3\"",
@@ -162,16 +162,17 @@ Response Service::certificate_command(const Request& req, const TokenInfo& who, 
   domain::CommandInput c;
   c.type = type;
   c.certificate_id = id;
-  for (auto [name, target] : {std::pair{"reason", &c.reason}, std::pair{"decision", &c.decision},
-                              std::pair{"valid_until", &c.valid_until}, std::pair{"valid_from", &c.valid_from},
-                              std::pair{"until", &c.until}}) {
+  for (auto [name, target] :
+       {std::pair{"reason", &c.reason}, std::pair{"decision", &c.decision}, std::pair{"valid_until", &c.valid_until},
+        std::pair{"valid_from", &c.valid_from}, std::pair{"until", &c.until}}) {
     auto v = string_member(*body, name, false);
     if (!v.ok()) return error_response(v.error());
     *target = *v;
   }
   if (c.type == CommandType::amend) {
     if (!body->contains("changes"))
-      return problem_from(make_error(Errc::invalid_argument, "changes must be a non-empty object of field -> new value", "changes"));
+      return problem_from(
+          make_error(Errc::invalid_argument, "changes must be a non-empty object of field -> new value", "changes"));
     if (auto st = domain::check_field_shapes((*body)["changes"], "changes"); !st.ok()) return problem_from(st.error());
     c.changes = std::move((*body)["changes"]);
   }
@@ -181,8 +182,9 @@ Response Service::certificate_command(const Request& req, const TokenInfo& who, 
 Response Service::get_certificate(const Request& req, const TokenInfo& who, const std::string& id) {
   Sight seen = Sight::none;
   auto current = readable(who, id, seen);
-  if (!current.ok()) return current.error().code == Errc::not_found ? not_found_json(current.error().message)
-                                                                     : problem_from(current.error());
+  if (!current.ok())
+    return current.error().code == Errc::not_found ? not_found_json(current.error().message)
+                                                   : problem_from(current.error());
   Result<projections::CertView> v = *current;
   if (auto at = req.query("at"); at && !at->empty()) {
     if (auto d = parse_date(*at)) v = projections::view_at_date(ledger_, id, *d);
@@ -199,8 +201,8 @@ Response Service::get_certificate(const Request& req, const TokenInfo& who, cons
 Response Service::certificate_events(const TokenInfo& who, const std::string& id) {
   Sight seen = Sight::none;
   auto view = readable(who, id, seen);
-  if (!view.ok()) return view.error().code == Errc::not_found ? not_found_json(view.error().message)
-                                                               : problem_from(view.error());
+  if (!view.ok())
+    return view.error().code == Errc::not_found ? not_found_json(view.error().message) : problem_from(view.error());
   // The records hold every field unmasked: only the authority's staff.
   if (seen != Sight::full)
     return problem_from(make_error(Errc::forbidden, "the signed records are for the issuing authority's staff"));
@@ -208,7 +210,8 @@ Response Service::certificate_events(const TokenInfo& who, const std::string& id
   if (!events.ok()) return problem_from(events.error());
   json arr = json::array();
   for (const auto& e : *events)
-    arr.push_back({{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.record)}});
+    arr.push_back(
+        {{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.record)}});
   Response r = Response::json(200, {{"certificate", id}, {"events", arr}});
   no_store(r);
   return r;
@@ -237,7 +240,6 @@ Response Service::list_certificates(const Request& req, const TokenInfo& who) {
   no_store(r);
   return r;
 }
-
 
 Response Service::certificate_document(const Request& req, const TokenInfo& who, const std::string& id,
                                        const std::string& format) {

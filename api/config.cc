@@ -11,8 +11,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return make_error(Errc::invalid_argument, path + ": " + std::string(e.description()) + " at line " +
-                                                  std::to_string(e.source().begin.line));
+    return make_error(Errc::invalid_argument,
+                      path + ": " + std::string(e.description()) + " at line " + std::to_string(e.source().begin.line));
   }
   // A present option of the wrong type is an error, never silently skipped.
   std::string type_error;
@@ -35,6 +35,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     if (auto v = t[k].value<bool>()) out = *v;
     else wrong(k, "true or false");
   };
+  // clang-format off
   static const char* known[] = {"data", "listen", "public_base_url", "io_threads", "workers",
                                 "max_body_bytes", "header_timeout_ms", "read_timeout_ms",
                                 "idle_timeout_ms", "tls_cert", "tls_key", "origin", "checkpoint_every",
@@ -43,6 +44,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "demo", "log_level", "access_log", "verify_cache_entries", "max_connections",
                                 "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
                                 "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root"};
+  // clang-format on
   for (auto& [k, v] : t) {
     bool ok = false;
     for (auto n : known) ok = ok || k.str() == n;
@@ -68,9 +70,10 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   num("checkpoint_every", c.policy.checkpoint_every);
   num("checkpoint_interval_ms", c.policy.checkpoint_interval_ms);
   num("verify_cache_entries", c.verify_cache_entries);
-  for (auto [k, out] : {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst},
-                        std::pair{"holder_lookups_per_minute", &c.holder_lookups_per_minute},
-                        std::pair{"holder_lookup_burst", &c.holder_lookup_burst}}) {
+  for (auto [k, out] :
+       {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst},
+        std::pair{"holder_lookups_per_minute", &c.holder_lookups_per_minute},
+        std::pair{"holder_lookup_burst", &c.holder_lookup_burst}}) {
     if (!t.contains(k)) continue;
     if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
     else wrong(k, "a positive number");
@@ -98,8 +101,9 @@ Result<Config> load_config_file(const std::string& path, Config c) {
 }
 
 Result<Config> parse_config(int argc, char** argv) {
-  CLI::App app{"ledgerd - the certledger service: signed certificate lifecycle ledger, public "
-               "verification, Kafka stream.\nFlags override the TOML file given with --config."};
+  CLI::App app{
+      "ledgerd - the certledger service: signed certificate lifecycle ledger, public "
+      "verification, Kafka stream.\nFlags override the TOML file given with --config."};
   std::string config_file;
   app.add_option("--config", config_file, "TOML configuration file");
   // Parse once for --config, then again so flags override the file.
@@ -108,8 +112,7 @@ Result<Config> parse_config(int argc, char** argv) {
   app.allow_extras();
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError&) {
-  }
+  } catch (const CLI::ParseError&) {}
   if (!config_file.empty()) {
     auto f = load_config_file(config_file, defaults);
     if (!f.ok()) return f.error();
@@ -128,16 +131,20 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
   app2.add_option("--max-connections", c.max_connections, "Open connections in all")->capture_default_str();
   app2.add_option("--max-connections-per-client", c.max_connections_per_client,
-                  "Open connections from one client address")->capture_default_str();
+                  "Open connections from one client address")
+      ->capture_default_str();
   app2.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
   app2.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert");
   app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
   app2.add_option("--checkpoint-every", c.policy.checkpoint_every, "Checkpoint every N events")->capture_default_str();
-  app2.add_option("--checkpoint-interval-ms", c.policy.checkpoint_interval_ms, "...or every T ms")->capture_default_str();
-  app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")->capture_default_str();
+  app2.add_option("--checkpoint-interval-ms", c.policy.checkpoint_interval_ms, "...or every T ms")
+      ->capture_default_str();
+  app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")
+      ->capture_default_str();
   app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
   app2.add_option("--holder-lookups-per-minute", c.holder_lookups_per_minute,
-                  "Holder lookups (?holder=) per token per minute")->capture_default_str();
+                  "Holder lookups (?holder=) per token per minute")
+      ->capture_default_str();
   app2.add_option("--holder-lookup-burst", c.holder_lookup_burst, "Holder lookup burst")->capture_default_str();
   app2.add_option("--verify-cache-entries", c.verify_cache_entries,
                   "Public verify answers kept rendered between changes of their certificate (0: none)")
@@ -166,8 +173,7 @@ Result<Config> parse_config(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return make_error(Errc::invalid_argument, e.what());
   }
-  if (c.listen.find(':') == std::string::npos)
-    return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
+  if (c.listen.find(':') == std::string::npos) return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
   if (c.tls_cert.empty() != c.tls_key.empty())
     return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together");
   if (c.lookup_per_minute <= 0 || c.lookup_burst <= 0 || c.holder_lookups_per_minute <= 0 || c.holder_lookup_burst <= 0)
@@ -176,8 +182,7 @@ Result<Config> parse_config(int argc, char** argv) {
     return make_error(Errc::invalid_argument, "connection limits must be positive");
   if (c.replica && c.kafka == "off")
     return make_error(Errc::invalid_argument, "--replica follows its primary over Kafka: --kafka off is not possible");
-  if (c.replica && c.trust_file.empty())
-    return make_error(Errc::invalid_argument, "--replica needs --trust FILE");
+  if (c.replica && c.trust_file.empty()) return make_error(Errc::invalid_argument, "--replica needs --trust FILE");
   return c;
 }
 

@@ -16,7 +16,7 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string public_base_url;  // default: http://<listen>
   int io_threads = 2;
-  int workers = 64;             // threads that run commands (they wait on fsync)
+  int workers = 64;  // threads that run commands (they wait on fsync)
   size_t max_body_bytes = 4 * 1024 * 1024;
   int header_timeout_ms = 10000;
   int read_timeout_ms = 30000;
@@ -31,7 +31,7 @@ struct Config {
   double holder_lookups_per_minute = 120;  // authority holder lookups, per token
   double holder_lookup_burst = 30;
   size_t verify_cache_entries = 100000;  // public verify answers kept rendered (0: none)
-  std::string kafka = "embedded";  // embedded | off | host:port,...
+  std::string kafka = "embedded";        // embedded | off | host:port,...
   std::string kafka_prefix = "certledger";
   std::map<std::string, std::string> kafka_properties;  // passed to librdkafka
   bool replica = false;
@@ -46,7 +46,7 @@ struct Config {
   // Where POST /api/v1/admin/backup may write (one new directory per backup
   // under it). Empty: backups over HTTP are off.
   std::string backup_root;
-  bool demo = false;                // fill an empty data dir with demo data at start
+  bool demo = false;  // fill an empty data dir with demo data at start
   std::string log_level = "info";
   bool access_log = true;
 

@@ -6,8 +6,8 @@
 
 namespace certledger::api {
 
-std::string access_line(std::string_view client, std::string_view method, std::string_view path,
-                        std::string_view route, int status, size_t bytes, double ms) {
+std::string access_line(std::string_view client, std::string_view method, std::string_view path, std::string_view route,
+                        int status, size_t bytes, double ms) {
   std::string line = "{\"client\":";
   json_append_string(line, client);
   line += ",\"method\":";

@@ -54,7 +54,7 @@ class Connections {
 };
 
 // One access log line: a JSON object.
-std::string access_line(std::string_view client, std::string_view method, std::string_view path,
-                        std::string_view route, int status, size_t bytes, double ms);
+std::string access_line(std::string_view client, std::string_view method, std::string_view path, std::string_view route,
+                        int status, size_t bytes, double ms);
 
 }  // namespace certledger::api

@@ -51,7 +51,9 @@ std::string_view reason_phrase(int status) {
   return {r.data(), r.size()};
 }
 
-bool header_safe(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+bool header_safe(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
 
 bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -119,7 +121,8 @@ std::optional<Response> framing_problem(bool has_te, std::string_view te, bool h
     start = comma + 1;
   }
   if (codings.empty() || codings.back() != "chunked")
-    return problem(400, "bad-request", "Malformed HTTP request", "Transfer-Encoding must end in chunked (RFC 9112 §6.3)");
+    return problem(400, "bad-request", "Malformed HTTP request",
+                   "Transfer-Encoding must end in chunked (RFC 9112 §6.3)");
   if (codings.size() > 1)
     return problem(501, "not-implemented", "Transfer coding not supported",
                    "only the chunked transfer coding is supported");
@@ -205,8 +208,8 @@ Response Response::text(int status, std::string body, std::string type) {
   return r;
 }
 
-Response problem(int status, std::string_view slug, std::string title, std::string detail,
-                 std::string field, std::string title_zh) {
+Response problem(int status, std::string_view slug, std::string title, std::string detail, std::string field,
+                 std::string title_zh) {
   json j = {{"type", "https://certledger.example/problems/" + std::string(slug)},
             {"title", std::move(title)},
             {"status", status},
@@ -223,8 +226,7 @@ Response problem_from(const Error& e) {
     case Errc::invalid_argument:
       return problem(422, "validation", "Invalid input", e.message, e.field, "输入数据不合法");
     case Errc::not_found: return problem(404, "not-found", "Not found", e.message, e.field, "未找到");
-    case Errc::already_exists:
-      return problem(409, "already-exists", "Already exists", e.message, e.field, "已存在");
+    case Errc::already_exists: return problem(409, "already-exists", "Already exists", e.message, e.field, "已存在");
     case Errc::conflict:
       if (e.detail == Detail::idempotency_key_reused)
         return problem(422, "idempotency-key-reused", "Idempotency-Key reused", e.message, e.field);
@@ -232,8 +234,8 @@ Response problem_from(const Error& e) {
     case Errc::precondition_failed:
       return problem(412, "precondition-failed", "Version mismatch (If-Match)", e.message, e.field);
     case Errc::rule_violation:
-      return problem(409, "lifecycle", "Not allowed in the certificate's current state", e.message,
-                     e.field, "当前状态不允许此操作");
+      return problem(409, "lifecycle", "Not allowed in the certificate's current state", e.message, e.field,
+                     "当前状态不允许此操作");
     case Errc::unauthenticated: {
       Response r = problem(401, "unauthenticated", "Authentication required", e.message);
       r.set("WWW-Authenticate", "Bearer realm=\"certledger\"");

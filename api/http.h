@@ -21,11 +21,11 @@ struct CaseLess {
 };
 
 struct Request {
-  std::string method;   // GET, POST, ...
-  std::string target;   // path and query, as received
+  std::string method;  // GET, POST, ...
+  std::string target;  // path and query, as received
   std::map<std::string, std::string, CaseLess> headers;
   std::string body;
-  std::string client;   // peer address
+  std::string client;  // peer address
 
   std::string path() const;
   std::optional<std::string> query(std::string_view name) const;
@@ -47,8 +47,8 @@ struct Response {
 // RFC 9457 problem details. `type` is a stable slug under
 // https://certledger.example/problems/; title and detail in English and,
 // where the public sees them, Chinese.
-Response problem(int status, std::string_view slug, std::string title, std::string detail,
-                 std::string field = {}, std::string title_zh = {});
+Response problem(int status, std::string_view slug, std::string title, std::string detail, std::string field = {},
+                 std::string title_zh = {});
 // Maps a ledger error to the right status and problem type.
 Response problem_from(const Error& e);
 

@@ -54,7 +54,9 @@ Response Service::events_feed(const Request& req, const TokenInfo& who) {
   });
   if (!st.ok()) return problem_from(st.error());
   if (!bad.ok()) return problem_from(bad.error());
-  Response r = Response::json(200, {{"events", arr}, {"next_after", next}, {"last_position", last},
+  Response r = Response::json(200, {{"events", arr},
+                                    {"next_after", next},
+                                    {"last_position", last},
                                     {"scope", who.log_wide ? "log" : who.authority}});
   no_store(r);
   return r;
@@ -89,7 +91,9 @@ Response Service::inclusion_proof(const Request& req) {
   json hashes = json::array();
   for (const auto& h : *proof) hashes.push_back(base64_encode(hash_bytes(h)));
   auto root = merkle::subtree_root(0, *size, ledger_.store().node_source());
-  return Response::json(200, {{"position", *pos}, {"leaf_index", *pos - 1}, {"tree_size", *size},
+  return Response::json(200, {{"position", *pos},
+                              {"leaf_index", *pos - 1},
+                              {"tree_size", *size},
                               {"leaf_hash", base64_encode(hash_bytes(merkle::leaf_hash(*rec)))},
                               {"root_hash", root.ok() ? base64_encode(hash_bytes(*root)) : ""},
                               {"proof", hashes}});
@@ -99,14 +103,13 @@ Response Service::consistency_proof(const Request& req) {
   auto from = parse_u64(req.query("from").value_or("")), to = parse_u64(req.query("to").value_or(""));
   if (!from || !to) return bad_request("from and to are required numbers");
   if (*from > *to || *to > ledger_.store().last_position())
-    return problem_from(make_error(Errc::invalid_argument, "need from <= to <= " +
-                                                               std::to_string(ledger_.store().last_position())));
+    return problem_from(
+        make_error(Errc::invalid_argument, "need from <= to <= " + std::to_string(ledger_.store().last_position())));
   auto proof = merkle::consistency_proof(*from, *to, ledger_.store().node_source());
   if (!proof.ok()) return problem_from(proof.error());
   json hashes = json::array();
   for (const auto& h : *proof) hashes.push_back(base64_encode(hash_bytes(h)));
   return Response::json(200, {{"from", *from}, {"to", *to}, {"proof", hashes}});
 }
-
 
 }  // namespace certledger::api

@@ -52,16 +52,16 @@ std::string Metrics::render() const {
       for (size_t i = 0; i < kBuckets.size(); ++i) {
         char le[32];
         std::snprintf(le, sizeof le, "%g", kBuckets[i]);
-        out += "certledger_http_request_duration_seconds_bucket{route=\"" + route + "\",le=\"" + le +
-               "\"} " + std::to_string(h.buckets[i]) + "\n";
+        out += "certledger_http_request_duration_seconds_bucket{route=\"" + route + "\",le=\"" + le + "\"} " +
+               std::to_string(h.buckets[i]) + "\n";
       }
       out += "certledger_http_request_duration_seconds_bucket{route=\"" + route + "\",le=\"+Inf\"} " +
              std::to_string(h.count) + "\n";
       char sum[64];
       std::snprintf(sum, sizeof sum, "%.9g", h.sum);
       out += "certledger_http_request_duration_seconds_sum{route=\"" + route + "\"} " + sum + "\n";
-      out += "certledger_http_request_duration_seconds_count{route=\"" + route + "\"} " +
-             std::to_string(h.count) + "\n";
+      out +=
+          "certledger_http_request_duration_seconds_count{route=\"" + route + "\"} " + std::to_string(h.count) + "\n";
     }
   }
   for (const auto& w : writers_) w(out);

@@ -13,7 +13,7 @@ namespace certledger::api {
 class Metrics {
  public:
   static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+                                                      0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
   // Methods other than GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS are
   // counted as "other".
   void observe(const std::string& route, const std::string& method, int status, double seconds);

@@ -89,8 +89,8 @@ Response Service::verify(const std::string& token, bool html) {
 
 Response Service::lookup(const Request& req) {
   if (int wait = lookup_limiter_.take(req.client)) {
-    Response r = problem(429, "rate-limited", "Too many lookups", "try again in " + std::to_string(wait) + "s",
-                         {}, "查询过于频繁，请稍后再试");
+    Response r = problem(429, "rate-limited", "Too many lookups", "try again in " + std::to_string(wait) + "s", {},
+                         "查询过于频繁，请稍后再试");
     r.set("Retry-After", std::to_string(wait));
     return r;
   }
@@ -98,7 +98,8 @@ Response Service::lookup(const Request& req) {
   auto kind = req.query("kind"), number = req.query("number");
   if (!kind || kind->empty()) return bad_request("kind is required", "kind");
   if (!number || number->empty()) return bad_request("number is required", "number");
-  if (!domain::find_kind(*kind)) return problem_from(make_error(Errc::invalid_argument, "unknown kind " + *kind, "kind"));
+  if (!domain::find_kind(*kind))
+    return problem_from(make_error(Errc::invalid_argument, "unknown kind " + *kind, "kind"));
   projections::Reader reader(ledger_.store());
   json items = json::array();
   for (const auto& id : reader.by_number(*kind, *number)) {
@@ -113,7 +114,6 @@ Response Service::lookup(const Request& req) {
   no_store(r);
   return r;
 }
-
 
 Response Service::public_document(const std::string& token, const std::string& format) {
   if (auto stale = stale_reason()) return not_live(*stale, false);

@@ -24,9 +24,10 @@ json report_json(const json& view, const std::string& base) {
             {"code_display", domain::format_report_code(code)},
             {"check_url", base + "/r/" + code},
             {"report", data.value("fields", json::object())},
-            {"institution", {{"certificate", st.value("institution", "")},
-                             {"name", data.value("institution_name", "")},
-                             {"certificate_number", data.value("institution_number", "")}}},
+            {"institution",
+             {{"certificate", st.value("institution", "")},
+              {"name", data.value("institution_name", "")},
+              {"certificate_number", data.value("institution_number", "")}}},
             {"qualified_on_test_date", data.value("qualified", json::object())},
             {"authority", st.value("authority", "")},
             {"registered_at", format_rfc3339_ms(st.value("registered_at", int64_t{0}))},
@@ -47,8 +48,8 @@ constexpr std::string_view kHashFileScript =
     "[...new Uint8Array(d)].map(x=>x.toString(16).padStart(2,'0')).join('');};";
 
 const std::string& report_page_csp() {
-  static const std::string csp = std::string(kPageCsp) + "; script-src 'sha256-" +
-                                 base64_encode(hash_bytes(sha256(kHashFileScript))) + "'";
+  static const std::string csp =
+      std::string(kPageCsp) + "; script-src 'sha256-" + base64_encode(hash_bytes(sha256(kHashFileScript))) + "'";
   return csp;
 }
 
@@ -62,10 +63,14 @@ Response Service::create_report(const Request& req, const TokenInfo& who) {
   auto parsed = parse_body(req, {"fields"});
   if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
-  if (!body.contains("fields")) return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
-  if (auto shape = domain::check_field_shapes(body["fields"], "fields"); !shape.ok()) return problem_from(shape.error());
+  if (!body.contains("fields"))
+    return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
+  if (auto shape = domain::check_field_shapes(body["fields"], "fields"); !shape.ok())
+    return problem_from(shape.error());
   auto o = command_options(req);
-  if (!o.ok()) return o.error().code == Errc::invalid_argument ? handlers::bad_request(o.error().message, o.error().field) : problem_from(o.error());
+  if (!o.ok())
+    return o.error().code == Errc::invalid_argument ? handlers::bad_request(o.error().message, o.error().field)
+                                                    : problem_from(o.error());
   auto out = ledger_.register_report(who.subject, body["fields"], who.operator_id, *o);
   if (!out.ok()) return problem_from(out.error());
   const std::string code = out->event.data.value("code", "");
@@ -80,11 +85,13 @@ Response Service::create_report(const Request& req, const TokenInfo& who) {
 
 Response Service::withdraw_report(const Request& req, const TokenInfo& who, const std::string& code) {
   if (who.role != domain::Role::institution && who.role != domain::Role::approver)
-    return problem_from(make_error(Errc::forbidden, "a report is withdrawn by its institution or an approver of its authority"));
+    return problem_from(
+        make_error(Errc::forbidden, "a report is withdrawn by its institution or an approver of its authority"));
   auto parsed = parse_body(req, {"reason"});
   if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
-  if (!body.contains("reason") || !body["reason"].is_string()) return handlers::bad_request("send {\"reason\": \"...\"}", "reason");
+  if (!body.contains("reason") || !body["reason"].is_string())
+    return handlers::bad_request("send {\"reason\": \"...\"}", "reason");
   auto c = domain::parse_report_code(code);
   if (!c.ok()) return problem_from(c.error());
   const bool institution = who.role == domain::Role::institution;
@@ -102,8 +109,9 @@ Response Service::get_report(const TokenInfo& who, const std::string& code) {
   if (!view.ok()) return problem_from(view.error());
   const json& st = (*view)["state"];
   const bool own = who.role == domain::Role::institution ? st.value("institution", "") == who.subject
-                                                          : st.value("authority", "") == who.authority;
-  if (!own) return problem_from(make_error(Errc::forbidden, "report " + *c + " belongs to another institution or authority"));
+                                                         : st.value("authority", "") == who.authority;
+  if (!own)
+    return problem_from(make_error(Errc::forbidden, "report " + *c + " belongs to another institution or authority"));
   return Response::json(200, report_json(*view, config_.base_url()));
 }
 
@@ -114,9 +122,10 @@ Response Service::public_report(const Request& req, const std::string& code_text
   if (c.ok())
     if (auto v = projections::Reader(ledger_.store()).report(*c); v.ok()) view = *v;
   if (!view) {
-    Response r = html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
-                      : problem(404, "unknown-report-code", "Unknown report code",
-                                c.ok() ? "no report has this code" : c.error().message, "code", "未找到该防伪监管标识码");
+    Response r =
+        html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
+             : problem(404, "unknown-report-code", "Unknown report code",
+                       c.ok() ? "no report has this code" : c.error().message, "code", "未找到该防伪监管标识码");
     r.set("Cache-Control", "no-store");
     return r;
   }
@@ -144,27 +153,42 @@ Response Service::public_report(const Request& req, const std::string& code_text
     const json& rep = j["report"];
     std::string check;
     if (j.contains("file_check"))
-      check = std::string("<div class=\"banner ") + (j["file_check"]["matches"].get<bool>() ? "valid\">文件一致：与登记的检测报告完全相同" : "revoked\">文件不一致：与登记的检测报告不同") + "</div>";
+      check = std::string("<div class=\"banner ") +
+              (j["file_check"]["matches"].get<bool>() ? "valid\">文件一致：与登记的检测报告完全相同"
+                                                      : "revoked\">文件不一致：与登记的检测报告不同") +
+              "</div>";
     std::string html_body =
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-        "<title>检测报告防伪查验</title><style>*{box-sizing:border-box}body{margin:0;font:16px/1.5 sans-serif;background:#f3f4f6;color:#111}"
-        "main{max-width:560px;margin:0 auto;padding:16px}.banner{border-radius:12px;padding:14px 16px;color:#fff;margin-bottom:14px;font-size:18px}"
-        ".valid{background:#15803d}.revoked{background:#b91c1c}.card{background:#fff;border-radius:12px;padding:14px 16px;margin-bottom:14px}"
-        "dl{margin:0;display:grid;grid-template-columns:7.5em 1fr;gap:6px 10px}dt{color:#555}dd{margin:0;word-break:break-all}"
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width,initial-scale=1\">"
+        "<title>检测报告防伪查验</title><style>*{box-sizing:border-box}body{margin:0;font:16px/1.5 "
+        "sans-serif;background:#f3f4f6;color:#111}"
+        "main{max-width:560px;margin:0 auto;padding:16px}.banner{border-radius:12px;padding:14px "
+        "16px;color:#fff;margin-bottom:14px;font-size:18px}"
+        ".valid{background:#15803d}.revoked{background:#b91c1c}.card{background:#fff;border-radius:12px;padding:14px "
+        "16px;margin-bottom:14px}"
+        "dl{margin:0;display:grid;grid-template-columns:7.5em 1fr;gap:6px "
+        "10px}dt{color:#555}dd{margin:0;word-break:break-all}"
         "input{width:100%;padding:8px;margin:6px 0}button{padding:8px 14px}</style></head><body><main>"
-        "<div class=\"banner " + std::string(ok ? "valid" : "revoked") + "\"><b>" + esc(j["status_zh"]) + "</b>　防伪监管标识码 " +
+        "<div class=\"banner " +
+        std::string(ok ? "valid" : "revoked") + "\"><b>" + esc(j["status_zh"]) + "</b>　防伪监管标识码 " +
         esc(j["code_display"]) + (ok ? "" : "<br>原因：" + esc(j.value("withdraw_reason", ""))) + "</div>" + check +
-        "<div class=\"card\"><dl><dt>报告编号</dt><dd>" + esc(rep.value("report_number", "")) + "</dd><dt>工程名称</dt><dd>" +
-        esc(rep.value("project_name", "")) + "</dd><dt>检测类别</dt><dd>" + esc(rep.value("category", "")) +
-        "</dd><dt>检测日期</dt><dd>" + esc(rep.value("test_date", "")) + "</dd><dt>检测结论</dt><dd>" +
-        esc(rep.value("result_summary", "")) + "</dd><dt>检测机构</dt><dd>" + esc(j["institution"]["name"]) +
-        "</dd><dt>资质证书</dt><dd>" + esc(j["institution"]["certificate_number"]) +
+        "<div class=\"card\"><dl><dt>报告编号</dt><dd>" + esc(rep.value("report_number", "")) +
+        "</dd><dt>工程名称</dt><dd>" + esc(rep.value("project_name", "")) + "</dd><dt>检测类别</dt><dd>" +
+        esc(rep.value("category", "")) + "</dd><dt>检测日期</dt><dd>" + esc(rep.value("test_date", "")) +
+        "</dd><dt>检测结论</dt><dd>" + esc(rep.value("result_summary", "")) + "</dd><dt>检测机构</dt><dd>" +
+        esc(j["institution"]["name"]) + "</dd><dt>资质证书</dt><dd>" + esc(j["institution"]["certificate_number"]) +
         "</dd><dt>检测日资质</dt><dd>有效（检测范围覆盖该类别）</dd><dt>资质现状</dt><dd>" +
-        esc(j["institution"].value("status_now_zh", "")) + "</dd></dl></div>"
+        esc(j["institution"].value("status_now_zh", "")) +
+        "</dd></dl></div>"
         "<div class=\"card\"><form method=\"get\"><label>核对报告文件：选择文件，或粘贴其 SHA-256</label>"
-        "<input type=\"file\" id=\"f\"><input name=\"sha256\" id=\"h\" placeholder=\"64 位十六进制\"><button>核对</button></form></div>"
-        "<div class=\"card\" style=\"font-size:13px;color:#555\">实时数据　查询时间 " + esc(j["as_of"]) + "</div>"
-        "<script>" + std::string(kHashFileScript) + "</script>"
+        "<input type=\"file\" id=\"f\"><input name=\"sha256\" id=\"h\" placeholder=\"64 "
+        "位十六进制\"><button>核对</button></form></div>"
+        "<div class=\"card\" style=\"font-size:13px;color:#555\">实时数据　查询时间 " +
+        esc(j["as_of"]) +
+        "</div>"
+        "<script>" +
+        std::string(kHashFileScript) +
+        "</script>"
         "</main></body></html>";
     r = Response::text(200, html_body, "text/html; charset=utf-8");
     r.set("Content-Security-Policy", report_page_csp());
@@ -193,8 +217,8 @@ std::string bars(const std::string& title, const std::vector<std::pair<std::stri
   for (const auto& [name, n] : rows) {
     const int bw = static_cast<int>((w - label - 60) * static_cast<double>(n) / static_cast<double>(max));
     svg += "<text x=\"0\" y=\"" + std::to_string(y + 15) + "\" font-size=\"13\">" + html_escape(name) + "</text>";
-    svg += "<rect x=\"" + std::to_string(label) + "\" y=\"" + std::to_string(y + 3) + "\" width=\"" + std::to_string(std::max(bw, 1)) +
-           "\" height=\"16\" fill=\"#2563eb\"/>";
+    svg += "<rect x=\"" + std::to_string(label) + "\" y=\"" + std::to_string(y + 3) + "\" width=\"" +
+           std::to_string(std::max(bw, 1)) + "\" height=\"16\" fill=\"#2563eb\"/>";
     svg += "<text x=\"" + std::to_string(label + bw + 6) + "\" y=\"" + std::to_string(y + 15) + "\" font-size=\"13\">" +
            std::to_string(n) + "</text>";
     y += h;
@@ -222,14 +246,19 @@ Response Service::stats_page() {
     by_category[r["category"]] += r["count"].get<uint64_t>();
     by_institution[r["institution_name"]] += r["count"].get<uint64_t>();
   }
-  auto rows = [](const std::map<std::string, uint64_t>& m) { return std::vector<std::pair<std::string, uint64_t>>(m.begin(), m.end()); };
+  auto rows = [](const std::map<std::string, uint64_t>& m) {
+    return std::vector<std::pair<std::string, uint64_t>>(m.begin(), m.end());
+  };
   std::string html =
-      "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-      "<title>统计分析</title><style>body{font:15px/1.5 sans-serif;max-width:600px;margin:0 auto;padding:16px}h2{font-size:16px;margin:20px 0 6px}</style>"
-      "</head><body><h1>电子证照统计分析</h1><p>实时数据，查询时间 " + format_rfc3339_ms(clock_()) + "</p>" +
-      bars("证照种类", rows(by_kind)) + bars("证照状态", rows(by_status)) + bars("地区（发证机关）", rows(by_region)) +
-      bars("按月发证（含换发）", rows(issued)) + bars("按月注销、吊销、撤销", rows(revoked)) +
-      bars("检测报告：按检测类别", rows(by_category)) + bars("检测报告：按检测机构", rows(by_institution)) + "</body></html>";
+      "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width,initial-scale=1\">"
+      "<title>统计分析</title><style>body{font:15px/1.5 sans-serif;max-width:600px;margin:0 "
+      "auto;padding:16px}h2{font-size:16px;margin:20px 0 6px}</style>"
+      "</head><body><h1>电子证照统计分析</h1><p>实时数据，查询时间 " +
+      format_rfc3339_ms(clock_()) + "</p>" + bars("证照种类", rows(by_kind)) + bars("证照状态", rows(by_status)) +
+      bars("地区（发证机关）", rows(by_region)) + bars("按月发证（含换发）", rows(issued)) +
+      bars("按月注销、吊销、撤销", rows(revoked)) + bars("检测报告：按检测类别", rows(by_category)) +
+      bars("检测报告：按检测机构", rows(by_institution)) + "</body></html>";
   Response r = Response::text(200, html, "text/html; charset=utf-8");
   r.set("Cache-Control", "no-store");
   return r;

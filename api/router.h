@@ -38,7 +38,7 @@ struct RouteSpec {
   std::string method;   // "GET" (also HEAD) or "POST"
   std::string pattern;  // e.g. "/api/v1/certificates/{id}/events"
   Access access = Access::open;
-  std::string roles;    // who the handler admits, in words, for readers and /metrics
+  std::string roles;  // who the handler admits, in words, for readers and /metrics
   Handler handler;
 };
 

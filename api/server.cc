@@ -103,10 +103,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void start() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->read();
-                              });
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec) self->read();
+      });
     } else {
       read();
     }
@@ -131,7 +130,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                                           : std::chrono::milliseconds(s_.config.idle_timeout_ms));
     stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return self->fail_or_close(ec);
-      if (!self->first_) self->header_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(self->s_.config.header_timeout_ms);
+      if (!self->first_)
+        self->header_deadline_ =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(self->s_.config.header_timeout_ms);
       self->first_ = false;
       self->buffer_.commit(n);
       self->parse_header();
@@ -143,10 +144,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     buffer_.consume(parser_->put(buffer_.data(), ec));
     if (ec == http::error::need_more || (!ec && !parser_->is_header_done())) {
       beast::get_lowest_layer(stream_).expires_at(header_deadline_);
-      return http::async_read_header(stream_, buffer_, *parser_,
-                                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                                       self->on_header(ec);
-                                     });
+      return http::async_read_header(
+          stream_, buffer_, *parser_,
+          [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
     }
     on_header(ec);
   }
@@ -159,9 +159,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (parser_->is_done()) return on_read({});  // no body: nothing more to read
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      self->on_read(ec);
-    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void fail_or_close(beast::error_code ec) {
@@ -208,15 +207,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       auto q = target.find('?');
       s_.access->info("{}", access_line(client_, method, std::string_view(target).substr(0, q), r.route, r.status,
-                                  bytes->body.size(), ms));
+                                        bytes->body.size(), ms));
     }
     beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(s_.config.read_timeout_ms));
     const std::array<net::const_buffer, 2> buffers{net::buffer(bytes->head), net::buffer(bytes->body)};
-    net::async_write(stream_, buffers, [self = this->shared_from_this(), bytes, counted = !method.empty()](beast::error_code ec, size_t) {
-      if (counted) --self->s_.in_flight;
-      if (ec || !self->keep_alive_) return self->close();
-      self->read();
-    });
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this(), bytes, counted = !method.empty()](beast::error_code ec, size_t) {
+                       if (counted) --self->s_.in_flight;
+                       if (ec || !self->keep_alive_) return self->close();
+                       self->read();
+                     });
   }
 
   void close() {
@@ -275,8 +275,12 @@ struct Server::Impl {
   }
 
   Impl(Service& s, const Config& c)
-      : service(s), config(c), connections(c.max_connections, c.max_connections_per_client),
-        contexts(make_contexts(c.io_threads)), ioc(*contexts[0]), workers(std::max(1, c.workers)) {
+      : service(s),
+        config(c),
+        connections(c.max_connections, c.max_connections_per_client),
+        contexts(make_contexts(c.io_threads)),
+        ioc(*contexts[0]),
+        workers(std::max(1, c.workers)) {
     access = spdlog::get("access");
     if (!access) access = spdlog::default_logger();
   }

@@ -11,8 +11,8 @@
 
 namespace certledger::api {
 
-using nlohmann::json;
 using domain::CommandType;
+using nlohmann::json;
 using namespace handlers;
 
 Result<json> parse_body(const Request& req, const std::set<std::string>& allowed) {
@@ -21,15 +21,19 @@ Result<json> parse_body(const Request& req, const std::set<std::string>& allowed
   CL_ASSIGN(json j, parse_json(req.body, "the body"));
   if (!j.is_object()) return malformed_input("the body must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (!allowed.count(it.key()))
-      return malformed_input("unknown member \"" + it.key() + "\"", it.key());
+    if (!allowed.count(it.key())) return malformed_input("unknown member \"" + it.key() + "\"", it.key());
   return j;
 }
 
 Service::Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext,
                  Clock clock)
-    : ledger_(ledger), config_(config), tokens_(tokens), metrics_(metrics), ext_(std::move(ext)),
-      clock_(std::move(clock)), lookup_limiter_(config.lookup_per_minute, config.lookup_burst),
+    : ledger_(ledger),
+      config_(config),
+      tokens_(tokens),
+      metrics_(metrics),
+      ext_(std::move(ext)),
+      clock_(std::move(clock)),
+      lookup_limiter_(config.lookup_per_minute, config.lookup_burst),
       holder_limiter_(config.holder_lookups_per_minute, config.holder_lookup_burst),
       verify_cache_(std::make_shared<VerifyCache>(config.verify_cache_entries)),
       router_([this](const Request& req) { return authenticate(req); }) {
@@ -78,11 +82,12 @@ void Service::add_routes() {
   add("GET", "/api/v1/stats", token, "authority staff", [this](P req, C c) { return stats_json(req, *c.who); });
   // Operations.
   add("GET", "/healthz", open, "anyone", [this](P req, C) { return health(req, false); });
-  add("GET", "/readyz", open, "anyone; details for admin and auditor tokens", [this](P req, C) { return health(req, true); });
-  add("GET", "/metrics", open, "anyone", [this](P, C) {
-    return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  add("GET", "/openapi.json", open, "anyone", [](P, C) { return Response::text(200, openapi_document(), "application/json"); });
+  add("GET", "/readyz", open, "anyone; details for admin and auditor tokens",
+      [this](P req, C) { return health(req, true); });
+  add("GET", "/metrics", open, "anyone",
+      [this](P, C) { return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"); });
+  add("GET", "/openapi.json", open, "anyone",
+      [](P, C) { return Response::text(200, openapi_document(), "application/json"); });
   // The log (log.cc).
   add("GET", "/api/v1/checkpoint", open, "anyone", [this](P req, C) { return checkpoint(req); });
   add("GET", "/api/v1/proofs/inclusion", open, "anyone", [this](P req, C) { return inclusion_proof(req); });
@@ -104,8 +109,9 @@ void Service::add_routes() {
   add("GET", "/api/v1/certificates/{id}/events", token, "its authority's staff",
       [this](P, C c) { return certificate_events(*c.who, c.params[0]); });
   for (const char* format : {"pdf", "ofd"})
-    add("GET", format == std::string_view("pdf") ? "/api/v1/certificates/{id}/document.pdf"
-                                                 : "/api/v1/certificates/{id}/document.ofd",
+    add("GET",
+        format == std::string_view("pdf") ? "/api/v1/certificates/{id}/document.pdf"
+                                          : "/api/v1/certificates/{id}/document.ofd",
         token, "its authority's staff; the institution holding it (masked)",
         [this, format](P req, C c) { return certificate_document(req, *c.who, c.params[0], format); });
   static const std::pair<const char*, CommandType> kOperations[] = {
@@ -166,7 +172,8 @@ Response Service::route(const Request& req) {
 }
 
 Response Service::rendered_document(const std::string& id, uint32_t version, bool masked, const std::string& format) {
-  if (!ext_.render_document) return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
+  if (!ext_.render_document)
+    return problem(501, "not-implemented", "Documents are not available", "no renderer configured");
   auto doc = ext_.render_document(id, version, masked, format);
   if (!doc.ok()) return problem_from(doc.error());
   Response r = Response::text(200, std::move(*doc), format == "ofd" ? "application/ofd" : "application/pdf");
@@ -204,10 +211,10 @@ std::optional<std::string> Service::stale_reason() const {
 }
 
 Response Service::not_live(const std::string& why, bool html) const {
-  Response r = html ? Response::text(503, stale_page(), "text/html; charset=utf-8")
-                    : problem(503, "status-unconfirmed", "Live status cannot be confirmed",
-                              "this server cannot confirm the live status right now: " + why,
-                              {}, "暂时无法确认实时状态");
+  Response r =
+      html ? Response::text(503, stale_page(), "text/html; charset=utf-8")
+           : problem(503, "status-unconfirmed", "Live status cannot be confirmed",
+                     "this server cannot confirm the live status right now: " + why, {}, "暂时无法确认实时状态");
   r.set("Retry-After", "30");
   no_store(r);
   return r;

@@ -100,7 +100,7 @@ class Service {
   Extensions ext_;
   Clock clock_;
   RateLimiter lookup_limiter_;
-  RateLimiter holder_limiter_;  // holder lookups, per token
+  RateLimiter holder_limiter_;                 // holder lookups, per token
   std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
   Router router_;
 };

@@ -60,9 +60,14 @@ Result<std::vector<TokenInfo>> TokenStore::load() const {
 Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
   json arr = json::array();
   for (const auto& t : tokens) {
-    arr.push_back({{"id", t.id}, {"hash", t.hash}, {"authority", t.authority},
-                   {"role", domain::role_name(t.role)}, {"operator", t.operator_id}, {"subject", t.subject},
-                   {"created", t.created}, {"revoked", t.revoked}});
+    arr.push_back({{"id", t.id},
+                   {"hash", t.hash},
+                   {"authority", t.authority},
+                   {"role", domain::role_name(t.role)},
+                   {"operator", t.operator_id},
+                   {"subject", t.subject},
+                   {"created", t.created},
+                   {"revoked", t.revoked}});
     if (t.log_wide) arr.back()["scope"] = "log";
   }
   std::string text = json{{"tokens", arr}}.dump(2) + "\n";
@@ -75,8 +80,8 @@ Status TokenStore::save(const std::vector<TokenInfo>& tokens) const {
   return {};
 }
 
-Result<std::string> TokenStore::create(const std::string& authority, domain::Role role,
-                                       const std::string& operator_id, const std::string& subject, bool log_wide) {
+Result<std::string> TokenStore::create(const std::string& authority, domain::Role role, const std::string& operator_id,
+                                       const std::string& subject, bool log_wide) {
   if ((role == domain::Role::institution) == subject.empty())
     return make_error(Errc::invalid_argument, "institution tokens, and only they, name the institution's certificate");
   if (log_wide && role != domain::Role::auditor && role != domain::Role::admin)
@@ -148,8 +153,7 @@ Result<TokenInfo> TokenStore::authenticate(std::string_view bearer) {
   if (std::none_of(cache_.begin(), cache_.end(), [&](const TokenInfo& t) { return t.id == id; })) refresh(true);
   for (const auto& t : cache_)
     if (t.id == id) {
-      if (t.hash.size() != hash.size() || CRYPTO_memcmp(t.hash.data(), hash.data(), hash.size()) != 0)
-        break;
+      if (t.hash.size() != hash.size() || CRYPTO_memcmp(t.hash.data(), hash.data(), hash.size()) != 0) break;
       if (!t.revoked.empty()) return make_error(Errc::unauthenticated, "this token was revoked");
       return t;
     }

@@ -29,7 +29,7 @@ struct TokenInfo {
   std::string authority;
   domain::Role role = domain::Role::clerk;
   std::string operator_id;
-  std::string subject;  // institution role: the institution's certificate id
+  std::string subject;    // institution role: the institution's certificate id
   bool log_wide = false;  // auditor/admin of the whole log (authority empty)
   std::string created;
   std::string revoked;  // RFC 3339 or empty

@@ -25,7 +25,11 @@ std::optional<BodyTemplate> BodyTemplate::make(const std::string& rendered, std:
 }
 
 std::optional<BodyTemplate> BodyTemplate::render(const Renderer& render, bool html) {
-  static constexpr std::string_view kTimeMark = "\x01" "as_of" "\x01", kTimeMarkJson = "\\u0001as_of\\u0001";
+  static constexpr std::string_view kTimeMark =
+                                        "\x01"
+                                        "as_of"
+                                        "\x01",
+                                    kTimeMarkJson = "\\u0001as_of\\u0001";
   static constexpr uint64_t kPositionMark = 9007199254740993ull;  // 2^53 + 1
   return make(render(kTimeMark, kPositionMark), html ? kTimeMark : kTimeMarkJson, std::to_string(kPositionMark));
 }

@@ -96,7 +96,7 @@ class VerifyCache {
     // another entry is stale and skipped.
     std::deque<std::pair<uint64_t, const Entry*>> order;
     size_t probe(uint64_t h, std::string_view token) const;  // its slot, or the free slot ending its run
-    size_t holding(uint64_t h, const Entry* e) const;  // slots.size() if none
+    size_t holding(uint64_t h, const Entry* e) const;        // slots.size() if none
     void erase(size_t i);
     void compact_order();
   };

@@ -25,9 +25,13 @@ std::string html_escape(std::string_view s) {
 json authority_view(const projections::CertView& v, const std::string& base, bool masked) {
   json versions = json::array();
   for (const auto& x : v.versions)
-    versions.push_back({{"version", x.version}, {"cause", x.cause}, {"reason", x.reason},
-                        {"elicense", x.elicense}, {"position", x.position},
-                        {"time", format_rfc3339_ms(x.time)}, {"valid_until", x.valid_until},
+    versions.push_back({{"version", x.version},
+                        {"cause", x.cause},
+                        {"reason", x.reason},
+                        {"elicense", x.elicense},
+                        {"position", x.position},
+                        {"time", format_rfc3339_ms(x.time)},
+                        {"valid_until", x.valid_until},
                         {"qr_url", base + "/v/" + x.token}});
   const auto& s = v.state;
   json j = {{"id", s.id},
@@ -136,8 +140,7 @@ std::string verify_page(const json& j, const std::string& token) {
   else if (status != "valid")
     sub = (j.contains("since") ? "自 " + j["since"].get<std::string>().substr(0, 10) + " 起" : std::string()) +
           (j.contains("reason") ? "　原因：" + j["reason"].get<std::string>() : std::string());
-  else
-    sub = "证书有效";
+  else sub = "证书有效";
   std::string fields_html;
   const auto* kind = domain::find_kind(c.value("kind", ""));
   if (kind)
@@ -150,30 +153,36 @@ std::string verify_page(const json& j, const std::string& token) {
   std::string html =
       "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-      "<title>" + html_escape(j["status_zh"].get<std::string>()) + " - " +
-      html_escape(c["kind_name"].get<std::string>()) + "</title><style>" + kStyle +
+      "<title>" +
+      html_escape(j["status_zh"].get<std::string>()) + " - " + html_escape(c["kind_name"].get<std::string>()) +
+      "</title><style>" + kStyle +
       "</style></head><body><main>"
-      "<div class=\"banner " + html_escape(status) + "\"><div class=\"word\">" +
-      html_escape(j["status_zh"].get<std::string>()) + "</div><div class=\"sub\">" + html_escape(sub) +
+      "<div class=\"banner " +
+      html_escape(status) + "\"><div class=\"word\">" + html_escape(j["status_zh"].get<std::string>()) +
+      "</div><div class=\"sub\">" + html_escape(sub) +
       "</div></div>"
-      "<div class=\"card\"><h1>" + html_escape(c["kind_name"].get<std::string>()) + "</h1><dl>" +
-      row("证书编号", c.value("number", "")) + row("持证者", c.value("holder_name", "")) + fields_html +
-      row("发证机关", c["authority"].value("name", "")) + row("电子证照标识", c.value("elicense", "")) +
+      "<div class=\"card\"><h1>" +
+      html_escape(c["kind_name"].get<std::string>()) + "</h1><dl>" + row("证书编号", c.value("number", "")) +
+      row("持证者", c.value("holder_name", "")) + fields_html + row("发证机关", c["authority"].value("name", "")) +
+      row("电子证照标识", c.value("elicense", "")) +
       row("证书版本", "第 " + std::to_string(c.value("version", 0)) + " 版") +
       "</dl></div>"
-      "<div class=\"card foot\">实时数据　查询时间 " + html_escape(j["as_of"].get<std::string>()) +
-      "<br>账本位置 " + std::to_string(j.value("log_position", uint64_t{0})) +
-      "<br><a href=\"/v/" + html_escape(token) + "/document.pdf\">下载证书文件 (PDF)</a>　" +
+      "<div class=\"card foot\">实时数据　查询时间 " +
+      html_escape(j["as_of"].get<std::string>()) + "<br>账本位置 " +
+      std::to_string(j.value("log_position", uint64_t{0})) + "<br><a href=\"/v/" + html_escape(token) +
+      "/document.pdf\">下载证书文件 (PDF)</a>　" +
       (kind && kind->ofd ? "<a href=\"/v/" + html_escape(token) + "/document.ofd\">OFD</a>　" : std::string()) +
-      "<a href=\"/api/v1/verify/" + html_escape(token) + "\">JSON</a></div>"
+      "<a href=\"/api/v1/verify/" + html_escape(token) +
+      "\">JSON</a></div>"
       "</main></body></html>";
   return html;
 }
 
 std::string stale_page() {
-  return std::string("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                     "<title>暂时无法确认实时状态</title><style>") +
+  return std::string(
+             "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+             "<title>暂时无法确认实时状态</title><style>") +
          kStyle +
          "</style></head><body><main><div class=\"banner suspended\"><div class=\"word\">暂时无法确认</div>"
          "<div class=\"sub\">本服务器暂时无法确认证书的实时状态，请稍后再试，或到发证机关的查询平台核验。"
@@ -181,9 +190,10 @@ std::string stale_page() {
 }
 
 std::string not_found_page() {
-  return std::string("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                     "<title>未找到证书</title><style>") +
+  return std::string(
+             "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+             "<title>未找到证书</title><style>") +
          kStyle +
          "</style></head><body><main><div class=\"banner revoked\"><div class=\"word\">未找到</div>"
          "<div class=\"sub\">没有与此二维码对应的证书。请核对来源，谨防伪造。</div></div></main></body></html>";

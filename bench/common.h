@@ -61,8 +61,8 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   return p;
 }
 
-inline void print_ratio(const char* what, double value, const char* unit, const char* ref_name,
-                        double ref, double target = 0) {
+inline void print_ratio(const char* what, double value, const char* unit, const char* ref_name, double ref,
+                        double target = 0) {
   std::printf("%-44s %12.0f %-9s | %-30s %12.0f | ratio %.2f", what, value, unit, ref_name, ref,
               ref > 0 ? value / ref : 0.0);
   if (target > 0) std::printf(" (target %.2f: %s)", target, ref > 0 && value / ref >= target ? "met" : "NOT met");

@@ -58,7 +58,8 @@ Written read_back(const store::EventStore& store, const std::vector<std::string>
   for (const auto& name : families) {
     auto& out = w.pairs.emplace_back();
     uint64_t& bytes = w.family_bytes.emplace_back(0);
-    std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       out.emplace_back(it->key().ToString(), it->value().ToString());
       bytes += it->key().size() + it->value().size();
@@ -75,8 +76,7 @@ Written read_back(const store::EventStore& store, const std::vector<std::string>
   return w;
 }
 
-Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double seconds,
-           Written* written = nullptr) {
+Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double seconds, Written* written = nullptr) {
   auto dir = bench::temp_dir("ingest");
   auto projections = projections::standard_projections();
   LedgerOptions o;
@@ -140,8 +140,8 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
         (stats.build_seconds - start_stats.build_seconds) * 1e6 / double(std::max<uint64_t>(1, events)),
         (stats.write_seconds - start_stats.write_seconds) * 1e3 / batches};
   if (written) {
-    std::vector<std::string> families = {store::kCfEvents, store::kCfStreams, store::kCfHeads, store::kCfClaims,
-                                         store::kCfMerkle, store::kCfMeta};
+    std::vector<std::string> families = {store::kCfEvents, store::kCfStreams, store::kCfHeads,
+                                         store::kCfClaims, store::kCfMerkle,  store::kCfMeta};
     for (const auto& p : projections)
       for (const auto& cf : p->column_families()) families.push_back(cf);
     *written = read_back((*l)->store(), families);
@@ -273,8 +273,8 @@ int main(int argc, char** argv) {
   if (argc > 2) {  // one configuration, for profiling: bench_ingest SECONDS SUBMITTERS [noproj|floors]
     const std::string mode = argc > 3 ? argv[3] : "";
     Written w;
-    Run r = ingest(crypto::KeyAlg::ed25519, std::atoi(argv[2]), mode != "noproj", seconds,
-                   mode == "floors" ? &w : nullptr);
+    Run r =
+        ingest(crypto::KeyAlg::ed25519, std::atoi(argv[2]), mode != "noproj", seconds, mode == "floors" ? &w : nullptr);
     std::printf("%.0f events/s, avg group commit %.1f, writer: build %.1f us/event, synced write %.2f ms/batch\n",
                 r.events_per_second, r.avg_batch, r.build_us_per_event, r.write_ms_per_batch);
     if (mode == "floors") {
@@ -295,8 +295,8 @@ int main(int argc, char** argv) {
   for (const auto& alg : algs) {
     const double per_core = bench::openssl_sign_rate(alg.openssl, alg.marker);
     const double limit = per_core * cores;
-    std::printf("\n## %s: openssl speed %.0f sign/s per core x %u cores = %.0f/s\n", alg.marker, per_core,
-                cores, limit);
+    std::printf("\n## %s: openssl speed %.0f sign/s per core x %u cores = %.0f/s\n", alg.marker, per_core, cores,
+                limit);
     Written written;
     for (int submitters : {1, 2, 4, 16, 64}) {
       Run r = ingest(alg.alg, submitters, true, seconds, submitters == 64 ? &written : nullptr);
@@ -322,7 +322,7 @@ int main(int argc, char** argv) {
   std::printf("\n## cost of projections (Ed25519, 64 submitters)\n");
   Run with = ingest(crypto::KeyAlg::ed25519, 64, true, seconds);
   Run without = ingest(crypto::KeyAlg::ed25519, 64, false, seconds);
-  bench::print_ratio("with projections, events/s", with.events_per_second, "events/s",
-                     "without projections", without.events_per_second);
+  bench::print_ratio("with projections, events/s", with.events_per_second, "events/s", "without projections",
+                     without.events_per_second);
   return 0;
 }

@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
           e.time = system_now_ms();
           auto fields = gen.fields(kind, a, Date{2026, 1, 5});
           fields["number"] = "B" + std::to_string(i);
-          e.data = {{"fields", fields}, {"doc_version", 1}, {"token", new_public_token()},
+          e.data = {{"fields", fields},
+                    {"doc_version", 1},
+                    {"token", new_public_token()},
                     {"elicense", *domain::elicense_for(kind, a, e.stream, 1)}};
           store::AppendRequest r;
           r.record = *crypto::jws_sign(*key, "GD-ZJT/k1", domain::serialize_event(e));
@@ -127,7 +129,8 @@ int main(int argc, char** argv) {
     wo.disableWAL = true;
     auto t3 = std::chrono::steady_clock::now();
     for (const auto& name : families) {
-      std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
+      std::unique_ptr<rocksdb::Iterator> it(
+          store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
       rocksdb::WriteBatch wb;
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         wb.Put(store::Raw::family(*copy, name), it->key(), it->value());
@@ -153,11 +156,13 @@ int main(int argc, char** argv) {
     auto copy = open_copy("output-sst");
     auto t4 = std::chrono::steady_clock::now();
     for (const auto& name : families) {
-      rocksdb::Options fo(store::Raw::db(*copy)->GetDBOptions(), store::Raw::db(*copy)->GetOptions(store::Raw::family(*copy, name)));
+      rocksdb::Options fo(store::Raw::db(*copy)->GetDBOptions(),
+                          store::Raw::db(*copy)->GetOptions(store::Raw::family(*copy, name)));
       rocksdb::SstFileWriter w(rocksdb::EnvOptions(), fo, store::Raw::family(*copy, name));
       const std::string file = (dir / ("output-" + name + ".sst")).string();
       if (!w.Open(file).ok()) return 3;
-      std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
+      std::unique_ptr<rocksdb::Iterator> it(
+          store::Raw::db(store)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(store, name)));
       uint64_t n = 0;
       for (it->SeekToFirst(); it->Valid(); it->Next(), ++n)
         if (!w.Put(it->key(), it->value()).ok()) return 3;

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 40000;
   std::printf("# replication — %s\n", bench::machine_description().c_str());
   auto cluster = stream::EmbeddedCluster::start(3);
-  for (auto [t, p] : {std::pair{"certledger.events", 6}, std::pair{"certledger.status", 6}, std::pair{"certledger.checkpoints", 1}})
+  for (auto [t, p] :
+       {std::pair{"certledger.events", 6}, std::pair{"certledger.status", 6}, std::pair{"certledger.checkpoints", 1}})
     (void)(*cluster)->create_topic(t, p);
   auto pdir = bench::temp_dir("primary"), rdir = bench::temp_dir("replica");
   auto p = open(pdir, false);
@@ -78,8 +79,11 @@ int main(int argc, char** argv) {
     k.bootstrap = (*cluster)->bootstrap();
     k.prefix = "reference";
     (void)(*cluster)->create_topic("reference.events", 6);
-    auto conf = stream::make_conf(k, {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"},
-                                      {"compression.type", "lz4"}, {"queue.buffering.max.messages", "1000000"}});
+    auto conf = stream::make_conf(k, {{"enable.idempotence", "true"},
+                                      {"acks", "all"},
+                                      {"linger.ms", "5"},
+                                      {"compression.type", "lz4"},
+                                      {"queue.buffering.max.messages", "1000000"}});
     struct Clock {
       std::atomic<uint64_t> delivered{0};
       uint64_t warm = 0;
@@ -111,8 +115,8 @@ int main(int argc, char** argv) {
       rd_kafka_poll(rk.get(), 0);
     }
     rd_kafka_flush(rk.get(), 120000);
-    raw_rate = (recs.size() - warm) /
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - clock.t_warm).count();
+    raw_rate =
+        (recs.size() - warm) / std::chrono::duration<double>(std::chrono::steady_clock::now() - clock.t_warm).count();
   }
   // The relay, from an empty cursor.
   stream::RelayOptions ro;
@@ -134,8 +138,8 @@ int main(int argc, char** argv) {
 
   // End-to-end: append ack -> readable in the replica's projection.
   auto r = open(rdir, true);
-  auto log_key = *crypto::PublicKey::from_jwk(nlohmann::json::parse(
-      crypto::jws_parse(*p.ledger->store().record_at(1))->payload)["data"]["jwk"]);
+  auto log_key = *crypto::PublicKey::from_jwk(
+      nlohmann::json::parse(crypto::jws_parse(*p.ledger->store().record_at(1))->payload)["data"]["jwk"]);
   auto follower = stream::Follower::start(*r.ledger, {ro.kafka, "bench", p.ledger->origin(), log_key});
   auto tf = std::chrono::steady_clock::now();
   if (!(*follower)->wait_for(last, std::chrono::minutes(10))) {
@@ -172,8 +176,8 @@ int main(int argc, char** argv) {
   }
   std::sort(lat.begin(), lat.end());
   const double p50 = lat[lat.size() / 2], p99 = lat[lat.size() * 99 / 100];
-  std::printf("%-44s %9.2f ms | %9.2f ms p99 (target p99 < 50 ms: %s)\n", "ack -> replica projection, p50",
-              p50, p99, p99 < 50 ? "met" : "NOT met");
+  std::printf("%-44s %9.2f ms | %9.2f ms p99 (target p99 < 50 ms: %s)\n", "ack -> replica projection, p50", p50, p99,
+              p99 < 50 ? "met" : "NOT met");
   (*follower)->stop();
   (*relay)->stop();
   return 0;

@@ -28,8 +28,7 @@ Status Auditor::expect_checkpoint(uint64_t size, std::string note) {
 Status Auditor::add_record(uint64_t position, std::string_view record, Accepted* accepted) {
   if (failure_) return make_error(Errc::corruption, "audit already failed");
   if (position != range_.size() + 1)
-    return fail(range_.size() + 1, "missing event: next record is at position " +
-                                       std::to_string(position));
+    return fail(range_.size() + 1, "missing event: next record is at position " + std::to_string(position));
   auto parts = crypto::jws_parse(record);
   if (!parts.ok()) return fail(position, parts.error().message);
   auto event = domain::parse_event(parts->payload);
@@ -43,15 +42,13 @@ Status Auditor::add_record(uint64_t position, std::string_view record, Accepted*
     if (trusted_log_key_ && key->raw() != trusted_log_key_->raw())
       return fail(position, "the log key is not the trusted log key");
     if (auto st = crypto::jws_verify(*parts, *key); !st.ok()) return fail(position, st.error().message);
-    if (auto st = registry_.apply(e, position, parts->kid); !st.ok())
-      return fail(position, st.error().message);
+    if (auto st = registry_.apply(e, position, parts->kid); !st.ok()) return fail(position, st.error().message);
   } else {
     auto k = registry_.signing_key(parts->kid, position, e.authority, e.type);
     if (!k.ok()) return fail(position, k.error().message);
     if (auto st = crypto::jws_verify(*parts, (*k)->key); !st.ok()) return fail(position, st.error().message);
     if (Registry::is_registry_event(e.type)) {
-      if (auto st = registry_.apply(e, position, parts->kid); !st.ok())
-        return fail(position, st.error().message);
+      if (auto st = registry_.apply(e, position, parts->kid); !st.ok()) return fail(position, st.error().message);
     }
   }
   if (position == 1 && e.type != "log.initialized") return fail(1, "the log does not start with log.initialized");
@@ -61,8 +58,8 @@ Status Auditor::add_record(uint64_t position, std::string_view record, Accepted*
   auto it = heads_.find(e.stream);
   const uint64_t have = it == heads_.end() ? 0 : it->second.first;
   if (e.seq != have + 1)
-    return fail(position, "stream " + e.stream + " jumps from version " + std::to_string(have) +
-                              " to " + std::to_string(e.seq));
+    return fail(position,
+                "stream " + e.stream + " jumps from version " + std::to_string(have) + " to " + std::to_string(e.seq));
   const std::string prev = have ? hash_hex(it->second.second) : std::string();
   if (e.prev != prev) return fail(position, "stream " + e.stream + ": prev hash does not match");
   heads_[e.stream] = {e.seq, h};
@@ -86,8 +83,8 @@ Status Auditor::add_record(uint64_t position, std::string_view record, Accepted*
     auto c = merkle::open_checkpoint(cp->second, registry_.origin(), registry_.key(*log_kid)->key);
     if (!c.ok()) return fail(position, c.error().message);
     if (c->size != range_.size() || c->root != range_.root())
-      return fail(position, "checkpoint at size " + std::to_string(c->size) +
-                                " does not match the recomputed Merkle root");
+      return fail(position,
+                  "checkpoint at size " + std::to_string(c->size) + " does not match the recomputed Merkle root");
     ++summary_.checkpoints;
     pending_checkpoints_.erase(cp);
   }
@@ -106,8 +103,7 @@ Status Auditor::finish() {
   return {};
 }
 
-Result<AuditSummary> audit_store(const store::EventStore& store,
-                                 std::optional<crypto::PublicKey> trusted,
+Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<crypto::PublicKey> trusted,
                                  const std::function<void(uint64_t, uint64_t)>& progress) {
   auto start = std::chrono::steady_clock::now();
   Auditor a(std::move(trusted));
@@ -115,8 +111,8 @@ Result<AuditSummary> audit_store(const store::EventStore& store,
   a.set_node_check([&](merkle::NodeId id, const Hash256& h) -> Status {
     auto stored = store.merkle_node(id);
     if (!stored.ok() || *stored != h)
-      return make_error(Errc::corruption, "stored Merkle node level " + std::to_string(id.level) +
-                                              " index " + std::to_string(id.index) + " differs");
+      return make_error(Errc::corruption, "stored Merkle node level " + std::to_string(id.level) + " index " +
+                                              std::to_string(id.index) + " differs");
     return {};
   });
   const uint64_t last = store.last_position();
@@ -129,9 +125,8 @@ Result<AuditSummary> audit_store(const store::EventStore& store,
     const domain::Event* e = &accepted.event;
     auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
     if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
-      st = make_error(Errc::corruption, "position " + std::to_string(pos) +
-                                            ": stream index entry for " + e->stream + " seq " +
-                                            std::to_string(e->seq) + " does not point here");
+      st = make_error(Errc::corruption, "position " + std::to_string(pos) + ": stream index entry for " + e->stream +
+                                            " seq " + std::to_string(e->seq) + " does not point here");
       return false;
     }
     if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
@@ -140,8 +135,8 @@ Result<AuditSummary> audit_store(const store::EventStore& store,
   CL_TRY(st);
   if (a.last_position() != last)
     return make_error(Errc::corruption, "position " + std::to_string(a.last_position() + 1) +
-                                            ": missing event (the store says the log has " +
-                                            std::to_string(last) + ")");
+                                            ": missing event (the store says the log has " + std::to_string(last) +
+                                            ")");
   CL_TRY(a.finish());
   if (auto enc = store.get(store::kCfMeta, store::kMetaCompactRange)) {
     auto r = merkle::CompactRange::decode(*enc);

@@ -11,8 +11,8 @@ namespace certledger {
 
 using nlohmann::json;
 
-Result<Outcome> Ledger::append_registry_event(const std::string& authority, const std::string& type,
-                                              json data, const std::string& operator_id) {
+Result<Outcome> Ledger::append_registry_event(const std::string& authority, const std::string& type, json data,
+                                              const std::string& operator_id) {
   auto log_kid = [&] {
     std::shared_lock lock(registry_mu_);
     return registry_.active_kid("");
@@ -27,9 +27,8 @@ Result<Outcome> Ledger::append_registry_event(const std::string& authority, cons
   e.stream = stream;
   e.seq = head.version + 1;
   e.authority = authority;
-  e.actor = {{"operator", operator_id.empty() ? "ledgerctl" : operator_id},
-             {"role", "admin"},
-             {"trail", json::array()}};
+  e.actor = {
+      {"operator", operator_id.empty() ? "ledgerctl" : operator_id}, {"role", "admin"}, {"trail", json::array()}};
   e.time = now;
   e.data = std::move(data);
   e.prev = head.version ? hex_encode(std::string_view(reinterpret_cast<const char*>(head.hash.data()), 32)) : "";
@@ -46,8 +45,7 @@ Result<std::string> Ledger::register_authority(const domain::AuthorityInfo& info
     if (!st.ok()) return make_error(Errc::invalid_argument, st.error().message, "uscc");
   }
   if (info.region.size() != 6 || info.region.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(Errc::invalid_argument, "region must be a 6-digit administrative area code",
-                      "region");
+    return make_error(Errc::invalid_argument, "region must be a 6-digit administrative area code", "region");
   if (authority(info.code))
     return make_error(Errc::already_exists, "authority " + info.code + " is already registered");
   std::string kid;
@@ -57,14 +55,12 @@ Result<std::string> Ledger::register_authority(const domain::AuthorityInfo& info
   }
   CL_ASSIGN(auto key, keys_->read_or_create(kid, alg));
   CL_TRY(append_registry_event(info.code, "authority.registered", authority_data(info), operator_id));
-  CL_TRY(append_registry_event(info.code, "authority.key_added", key_data(kid, key.public_key()),
-                               operator_id));
+  CL_TRY(append_registry_event(info.code, "authority.key_added", key_data(kid, key.public_key()), operator_id));
   keys_->hold(kid, std::make_shared<crypto::PrivateKey>(std::move(key)));
   return kid;
 }
 
-Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg alg,
-                                       const std::string& operator_id) {
+Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg alg, const std::string& operator_id) {
   std::lock_guard admin(admin_mu_);
   if (!authority(code)) return make_error(Errc::not_found, "no authority " + code);
   std::optional<std::string> old;
@@ -78,8 +74,7 @@ Result<std::string> Ledger::rotate_key(const std::string& code, crypto::KeyAlg a
   keys_->hold(kid, std::make_shared<crypto::PrivateKey>(key));
   CL_TRY(append_registry_event(code, "authority.key_added", key_data(kid, key.public_key()), operator_id));
   if (old) {
-    CL_TRY(append_registry_event(code, "authority.key_retired", {{"kid", *old}, {"reason", "rotated"}},
-                                 operator_id));
+    CL_TRY(append_registry_event(code, "authority.key_retired", {{"kid", *old}, {"reason", "rotated"}}, operator_id));
     keys_->release(*old);
   }
   return kid;

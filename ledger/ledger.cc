@@ -185,9 +185,8 @@ Status Ledger::init_log() {
   return {};
 }
 
-Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& kid,
-                                        std::vector<std::string> claims, const ExecOptions& opts,
-                                        const Hash256& request_hash) {
+Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
+                                        const ExecOptions& opts, const Hash256& request_hash) {
   if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
   CL_TRY(check_idempotency_key(opts.idempotency_key));
   CL_ASSIGN(auto key, keys_->held(kid));
@@ -270,8 +269,7 @@ Result<std::vector<StoredEvent>> Ledger::stream_events(const std::string& stream
   return out;
 }
 
-Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cmd,
-                                const ExecOptions& opts) {
+Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cmd, const ExecOptions& opts) {
   if (!sequencer_ || options_.replica)
     return make_error(Errc::unavailable, "this ledger does not accept commands (read-only or replica)");
   auto auth = authority(code);
@@ -301,8 +299,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     if (auto v = store_->idempotency(scope, opts.idempotency_key)) {
       if (v->request_hash != request_hash)
         return make_error(Errc::conflict, Detail::idempotency_key_reused,
-                          "Idempotency-Key \"" + opts.idempotency_key +
-                              "\" was already used for a different request",
+                          "Idempotency-Key \"" + opts.idempotency_key + "\" was already used for a different request",
                           "Idempotency-Key");
       return replay_outcome(v->position);
     }
@@ -323,10 +320,9 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
       CL_ASSIGN(state, load(cmd.certificate_id));
     }
     if (opts.expected_version && state.stream_version != *opts.expected_version)
-      return make_error(Errc::precondition_failed,
-                        "certificate " + cmd.certificate_id + " is at version " +
-                            std::to_string(state.stream_version) + ", not " +
-                            std::to_string(*opts.expected_version));
+      return make_error(Errc::precondition_failed, "certificate " + cmd.certificate_id + " is at version " +
+                                                       std::to_string(state.stream_version) + ", not " +
+                                                       std::to_string(*opts.expected_version));
     const UnixMillis now = options_.clock();
     domain::DecideContext ctx{now, &*auth, new_public_token};
     CL_ASSIGN(domain::Decision d, domain::decide(state, cmd, ctx));
@@ -358,13 +354,11 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
                         "certificate " + cmd.certificate_id + " changed concurrently: " + err.message);
     // Lost a race with another command on the same certificate: decide again.
   }
-  return make_error(Errc::conflict, "certificate " + cmd.certificate_id +
-                                        " is changing too fast; try again");
+  return make_error(Errc::conflict, "certificate " + cmd.certificate_id + " is changing too fast; try again");
 }
 
-Result<Outcome> Ledger::append_event(const std::string& code, domain::Event event,
-                                     std::vector<std::string> claims, const ExecOptions& opts,
-                                     const Hash256& request_hash) {
+Result<Outcome> Ledger::append_event(const std::string& code, domain::Event event, std::vector<std::string> claims,
+                                     const ExecOptions& opts, const Hash256& request_hash) {
   std::optional<std::string> kid;
   {
     std::shared_lock lock(registry_mu_);

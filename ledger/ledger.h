@@ -27,34 +27,34 @@ namespace certledger {
 
 struct LedgerOptions {
   std::string data_dir = "./data";
-  std::string origin = store::kDefaultOrigin;   // checkpoint origin, set at init
-  bool create = true;                           // initialise an empty data dir
-  bool read_only = false;                       // open the store read-only (no writer)
+  std::string origin = store::kDefaultOrigin;  // checkpoint origin, set at init
+  bool create = true;                          // initialise an empty data dir
+  bool read_only = false;                      // open the store read-only (no writer)
   store::WritePolicy policy;
-  std::string key_passphrase;                   // for encrypted PEM files
+  std::string key_passphrase;  // for encrypted PEM files
   Clock clock = system_now_ms;
   std::vector<store::BatchContributor*> contributors;
-  bool replica = false;                         // appends verified records at given positions
+  bool replica = false;  // appends verified records at given positions
   // Runs after the store opens and before the writer starts (e.g. bringing
   // projections up to the log's last position).
   std::function<Status(store::EventStore&)> before_start;
-  rocksdb::Env* env = nullptr;                  // StoreOptions::env
+  rocksdb::Env* env = nullptr;  // StoreOptions::env
 };
 
 struct Outcome {
   uint64_t position = 0;
   uint64_t seq = 0;
-  bool replayed = false;         // an idempotent repeat: the first answer
-  std::string record;            // the signed record
+  bool replayed = false;  // an idempotent repeat: the first answer
+  std::string record;     // the signed record
   domain::Event event;
   domain::CertificateState state;  // the certificate after the event
 };
 
 struct ExecOptions {
   static constexpr size_t kMaxIdempotencyKey = 200;  // bytes; longer keys are refused
-  std::string idempotency_key;                  // empty: none
-  std::optional<uint64_t> expected_version;     // If-Match: the stream version
-  std::string idempotency_scope;                // defaults to the authority code
+  std::string idempotency_key;                       // empty: none
+  std::optional<uint64_t> expected_version;          // If-Match: the stream version
+  std::string idempotency_scope;                     // defaults to the authority code
 };
 
 class Ledger {
@@ -66,8 +66,7 @@ class Ledger {
   Result<std::string> register_authority(const domain::AuthorityInfo& info, crypto::KeyAlg alg,
                                          const std::string& operator_id);
   // Adds a new key for the authority and retires the previous active one.
-  Result<std::string> rotate_key(const std::string& authority, crypto::KeyAlg alg,
-                                 const std::string& operator_id);
+  Result<std::string> rotate_key(const std::string& authority, crypto::KeyAlg alg, const std::string& operator_id);
   std::optional<domain::AuthorityInfo> authority(const std::string& code) const;
   bool has_active_key(const std::string& code) const;
   std::vector<domain::AuthorityInfo> authorities() const;
@@ -120,11 +119,9 @@ class Ledger {
   // Thread-safe; blocks the calling thread through signing (on this thread)
   // and the group commit's sync (on the sequencer's threads). Never call it
   // from a batch contributor or a commit listener (they run on the writer).
-  Result<Outcome> execute(const std::string& authority, domain::CommandInput cmd,
-                          const ExecOptions& opts = {});
+  Result<Outcome> execute(const std::string& authority, domain::CommandInput cmd, const ExecOptions& opts = {});
   // The certificate as of its latest event, or as of a log position.
-  Result<domain::CertificateState> load(const std::string& certificate_id,
-                                        uint64_t at_position = 0) const;
+  Result<domain::CertificateState> load(const std::string& certificate_id, uint64_t at_position = 0) const;
   Result<std::vector<StoredEvent>> stream_events(const std::string& stream) const;
 
   // The certificate as of the end of a day (China time): events recorded by
@@ -144,14 +141,12 @@ class Ledger {
 
   // ---- generic signed append (report codes and other event families) ----
   // Builds, signs with the authority's active key and sequences an event.
-  Result<Outcome> append_event(const std::string& authority, domain::Event event,
-                               std::vector<std::string> claims, const ExecOptions& opts,
-                               const Hash256& request_hash);
+  Result<Outcome> append_event(const std::string& authority, domain::Event event, std::vector<std::string> claims,
+                               const ExecOptions& opts, const Hash256& request_hash);
 
   // ---- replica: append a record verified elsewhere, at its position ----
   Result<store::AppendResult> append_verified(uint64_t position, const std::string& record,
-                                              std::shared_ptr<const domain::Event> event,
-                                              const std::string& kid);
+                                              std::shared_ptr<const domain::Event> event, const std::string& kid);
   // The same without waiting: records submitted in position order from one
   // thread are committed in that order, many per sync.
   std::future<Result<store::AppendResult>> submit_verified(uint64_t position, std::string record,
@@ -184,11 +179,10 @@ class Ledger {
   Status load_registry();
   Status load_private_keys();
   Status init_log();
-  Result<Outcome> append_registry_event(const std::string& authority, const std::string& type,
-                                        nlohmann::json data, const std::string& operator_id);
-  Result<Outcome> sign_and_append(domain::Event event, const std::string& kid,
-                                  std::vector<std::string> claims, const ExecOptions& opts,
-                                  const Hash256& request_hash);
+  Result<Outcome> append_registry_event(const std::string& authority, const std::string& type, nlohmann::json data,
+                                        const std::string& operator_id);
+  Result<Outcome> sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
+                                  const ExecOptions& opts, const Hash256& request_hash);
   Result<Outcome> replay_outcome(uint64_t position) const;
 
   LedgerOptions options_;

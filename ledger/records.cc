@@ -10,12 +10,10 @@ namespace certledger {
 Result<StoredEvent> decode_record(uint64_t position, std::string record) {
   auto parts = crypto::jws_parse(record);
   if (!parts.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
-                                            parts.error().message);
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + parts.error().message);
   auto event = domain::parse_event(parts->payload);
   if (!event.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " +
-                                            event.error().message);
+    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + event.error().message);
   StoredEvent s;
   s.position = position;
   s.hash = sha256(record);

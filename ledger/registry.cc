@@ -34,8 +34,7 @@ json key_data(std::string_view kid, const crypto::PublicKey& key) {
 }
 
 json authority_data(const domain::AuthorityInfo& a) {
-  return {{"code", a.code}, {"name", a.name}, {"uscc", a.uscc}, {"region", a.region},
-          {"province", a.province}};
+  return {{"code", a.code}, {"name", a.name}, {"uscc", a.uscc}, {"region", a.region}, {"province", a.province}};
 }
 
 Status Registry::apply(const domain::Event& e, uint64_t position, std::string_view kid) {
@@ -51,8 +50,7 @@ Status Registry::apply(const domain::Event& e, uint64_t position, std::string_vi
   };
 
   if (e.type == "log.initialized") {
-    if (position != 1 || e.stream != kLogStream || e.seq != 1)
-      return bad(e, "must be the first event of the log");
+    if (position != 1 || e.stream != kLogStream || e.seq != 1) return bad(e, "must be the first event of the log");
     origin_ = e.data.value("origin", "");
     if (origin_.empty()) return bad(e, "missing origin");
     CL_TRY(add_key(""));
@@ -69,8 +67,8 @@ Status Registry::apply(const domain::Event& e, uint64_t position, std::string_vi
   if (e.type == "authority.registered") {
     CL_TRY(domain::check_authority_code(code));
     if (authorities_.count(code)) return bad(e, "authority " + code + " registered twice");
-    domain::AuthorityInfo a{code, e.data.value("name", ""), e.data.value("uscc", ""),
-                            e.data.value("region", ""), e.data.value("province", "")};
+    domain::AuthorityInfo a{code, e.data.value("name", ""), e.data.value("uscc", ""), e.data.value("region", ""),
+                            e.data.value("province", "")};
     if (a.name.empty()) return bad(e, "authority without a name");
     if (!a.uscc.empty() && !domain::check_uscc(a.uscc).ok()) return bad(e, "authority USCC is invalid");
     authorities_.emplace(code, std::move(a));
@@ -89,28 +87,23 @@ Status Registry::apply(const domain::Event& e, uint64_t position, std::string_vi
 }
 
 Result<const KeyRecord*> Registry::signing_key(std::string_view kid, uint64_t position,
-                                               std::string_view event_authority,
-                                               std::string_view event_type) const {
+                                               std::string_view event_authority, std::string_view event_type) const {
   auto it = keys_.find(kid);
   if (it == keys_.end())
-    return make_error(Errc::corruption, "unknown key " + std::string(kid) + " at position " +
-                                            std::to_string(position));
+    return make_error(Errc::corruption, "unknown key " + std::string(kid) + " at position " + std::to_string(position));
   const KeyRecord& k = it->second;
   if (position <= k.added_at)
-    return make_error(Errc::corruption, "key " + k.kid + " used at position " +
-                                            std::to_string(position) + " before it was added at " +
-                                            std::to_string(k.added_at));
+    return make_error(Errc::corruption, "key " + k.kid + " used at position " + std::to_string(position) +
+                                            " before it was added at " + std::to_string(k.added_at));
   if (k.retired_at && position > *k.retired_at)
-    return make_error(Errc::corruption, "key " + k.kid + " used at position " +
-                                            std::to_string(position) + " after it was retired at " +
-                                            std::to_string(*k.retired_at));
+    return make_error(Errc::corruption, "key " + k.kid + " used at position " + std::to_string(position) +
+                                            " after it was retired at " + std::to_string(*k.retired_at));
   if (k.authority.empty() != is_registry_event(event_type))
     return make_error(Errc::corruption, "key " + k.kid + " may not sign " + std::string(event_type) +
                                             " (the log key signs registry events, authority keys "
                                             "sign everything else)");
   if (!k.authority.empty() && k.authority != event_authority)
-    return make_error(Errc::corruption, "key " + k.kid + " of " + k.authority +
-                                            " signed an event of authority " +
+    return make_error(Errc::corruption, "key " + k.kid + " of " + k.authority + " signed an event of authority " +
                                             std::string(event_authority));
   return &k;
 }

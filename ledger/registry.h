@@ -29,8 +29,8 @@ struct KeyRecord {
   std::string kid;        // "<authority>/k<n>" or "log/k<n>"
   std::string authority;  // empty for log keys
   crypto::PublicKey key;
-  uint64_t added_at = 0;                 // valid for positions > added_at
-  std::optional<uint64_t> retired_at;    // invalid for positions > retired_at
+  uint64_t added_at = 0;               // valid for positions > added_at
+  std::optional<uint64_t> retired_at;  // invalid for positions > retired_at
 };
 
 class Registry {
@@ -46,8 +46,7 @@ class Registry {
   // The key `kid` if it may sign an event at `position` for `authority`
   // (log keys sign log and authority events; authority keys sign their own
   // authority's certificate and report events).
-  Result<const KeyRecord*> signing_key(std::string_view kid, uint64_t position,
-                                       std::string_view event_authority,
+  Result<const KeyRecord*> signing_key(std::string_view kid, uint64_t position, std::string_view event_authority,
                                        std::string_view event_type) const;
 
   const domain::AuthorityInfo* authority(std::string_view code) const;

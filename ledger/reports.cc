@@ -47,26 +47,26 @@ Result<Outcome> Ledger::register_report(const std::string& institution_id, const
     ExecOptions o = opts;
     if (o.idempotency_scope.empty()) o.idempotency_scope = "report:" + institution_id;
     const std::string code_claim = domain::report_code_claim(code);
-    auto r = append_event(now.authority, std::move(e),
-                          {code_claim,
-                           domain::report_number_claim(institution_id, fields["report_number"].get<std::string>())},
-                          o, request_hash);
+    auto r = append_event(
+        now.authority, std::move(e),
+        {code_claim, domain::report_number_claim(institution_id, fields["report_number"].get<std::string>())}, o,
+        request_hash);
     // A taken code (2^-60 a try) is retried; a taken report number is an answer.
     if (r.ok() || r.error().detail != Detail::claim_taken || r.error().subject != code_claim) return r;
   }
   return make_error(Errc::internal, "could not draw a free report code");
 }
 
-Result<Outcome> Ledger::withdraw_report(const std::string& code, const std::string& reason, const std::string& authority,
-                                        const std::string& institution_id, const std::string& operator_id,
-                                        domain::Role role) {
+Result<Outcome> Ledger::withdraw_report(const std::string& code, const std::string& reason,
+                                        const std::string& authority, const std::string& institution_id,
+                                        const std::string& operator_id, domain::Role role) {
   CL_ASSIGN(auto s, load_report(code));
   if (s.withdrawn) return make_error(Errc::rule_violation, "report " + code + " was already withdrawn");
   const bool by_institution = !institution_id.empty() && institution_id == s.institution;
   const bool by_authority = institution_id.empty() && authority == s.authority && role == domain::Role::approver;
   if (!by_institution && !by_authority)
-    return make_error(Errc::forbidden, "only the issuing institution or an approver of " + s.authority +
-                                           " may withdraw report " + code);
+    return make_error(Errc::forbidden,
+                      "only the issuing institution or an approver of " + s.authority + " may withdraw report " + code);
   CL_TRY(domain::validate_text("reason", nlohmann::json(reason), 500));
   const UnixMillis t = options_.clock();
   domain::Event e;

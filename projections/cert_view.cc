@@ -71,8 +71,8 @@ std::string encode(const CertView& v) {
     cereal::PortableBinaryOutputArchive ar(os);
     const auto& s = v.state;
     uint8_t status = static_cast<uint8_t>(s.status);
-    ar(kCertViewFormat, s.id, s.kind, s.authority, status, s.fields.dump(), s.doc_version, s.token,
-       s.elicense, s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
+    ar(kCertViewFormat, s.id, s.kind, s.authority, status, s.fields.dump(), s.doc_version, s.token, s.elicense,
+       s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
   }
   return out;
@@ -91,8 +91,8 @@ Result<CertView> decode(std::string_view bytes) {
     ar(format);
     if (format != kCertViewFormat)
       return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
-    ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense,
-       s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
+    ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense, s.stream_version, s.last_hash,
+       s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
     s.exists = true;
     s.status = static_cast<domain::CertStatus>(status);
@@ -241,8 +241,7 @@ std::string mask_person_name(std::string_view name) {
 
 std::string mask_id_number(std::string_view id) {
   if (id.size() <= 10) return std::string(id.size(), '*');
-  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') +
-         std::string(id.substr(id.size() - 4));
+  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') + std::string(id.substr(id.size() - 4));
 }
 
 json public_fields(const domain::KindDescriptor& kind, const json& fields) {

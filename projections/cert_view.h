@@ -25,8 +25,8 @@ struct VersionInfo {
   uint32_t version = 0;
   std::string token;
   std::string elicense;
-  std::string cause;        // issued, converted, amended, reissued, renewed, reviewed
-  std::string reason;       // amendment reason code, reissue reason
+  std::string cause;   // issued, converted, amended, reissued, renewed, reviewed
+  std::string reason;  // amendment reason code, reissue reason
   uint64_t position = 0;
   int64_t time = 0;
   std::string valid_until;  // as of this version
@@ -34,20 +34,19 @@ struct VersionInfo {
 };
 
 struct CertView {
-  domain::CertificateState state;   // the domain's own fold
+  domain::CertificateState state;  // the domain's own fold
   std::vector<VersionInfo> versions;
   uint64_t last_position = 0;
   int64_t last_time = 0;
   int64_t issued_time = 0;
-  std::string source;               // "paper" for converted stock
-  std::string status_decision;      // 决定书文号 of the last status change
-  std::string actor_json;           // approval trail of the last decision
+  std::string source;           // "paper" for converted stock
+  std::string status_decision;  // 决定书文号 of the last status change
+  std::string actor_json;       // approval trail of the last decision
 };
 
 // Applies one certificate event. Fails (corruption) when the event does not
 // follow, exactly as the domain fold does.
-Status apply(CertView& view, const domain::Event& e, uint64_t position,
-             std::string_view record_hash_hex);
+Status apply(CertView& view, const domain::Event& e, uint64_t position, std::string_view record_hash_hex);
 
 std::string encode(const CertView& v);
 Result<CertView> decode(std::string_view bytes);
@@ -65,10 +64,10 @@ const char* public_status_word(PublicStatus s);  // 有效, 已过期, ...
 
 struct PublicView {
   PublicStatus status = PublicStatus::valid;
-  uint32_t version = 0;          // the version the token belongs to
+  uint32_t version = 0;  // the version the token belongs to
   uint32_t current_version = 0;
   std::optional<uint32_t> superseded_by;  // the version that replaced it
-  std::string since;             // RFC 3339 time of the status change, if any
+  std::string since;                      // RFC 3339 time of the status change, if any
   std::string reason;
 };
 PublicView public_view(const CertView& v, uint32_t version, Date today);

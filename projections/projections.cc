@@ -119,7 +119,8 @@ Status StatisticsProjection::apply(const store::SequencedEvent& se, store::Batch
     const Date d = china_date(e.time);
     char month[8];
     std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
-    add_count(w, join({"m", month, e.authority, "test_report", e.type == "report.registered" ? "register" : "withdraw"}), +1);
+    add_count(
+        w, join({"m", month, e.authority, "test_report", e.type == "report.registered" ? "register" : "withdraw"}), +1);
   } else if (auto cmd = domain::command_of_event_type(e.type)) {
     const std::string cert_key = join({"c", e.stream});
     std::string old_status;
@@ -171,10 +172,16 @@ Status ReportsProjection::apply(const store::SequencedEvent& se, store::BatchWri
     s.last_hash = st.value("last_hash", "");
   }
   CL_TRY(domain::apply_report_event(s, e, hash_hex(se.record_hash)));
-  json out = {{"state", {{"institution", s.institution}, {"authority", s.authority}, {"data", s.data},
-                         {"withdrawn", s.withdrawn}, {"withdraw_reason", s.withdraw_reason},
-                         {"registered_at", s.registered_at}, {"withdrawn_at", s.withdrawn_at},
-                         {"stream_version", s.stream_version}, {"last_hash", s.last_hash}}},
+  json out = {{"state",
+               {{"institution", s.institution},
+                {"authority", s.authority},
+                {"data", s.data},
+                {"withdrawn", s.withdrawn},
+                {"withdraw_reason", s.withdraw_reason},
+                {"registered_at", s.registered_at},
+                {"withdrawn_at", s.withdrawn_at},
+                {"stream_version", s.stream_version},
+                {"last_hash", s.last_hash}}},
               {"registered_position", view.value("registered_position", se.position)},
               {"last_position", se.position}};
   w.put(kCfReports, code, out.dump());
@@ -202,8 +209,8 @@ namespace {
 // event, and the next records are decoded on another thread meanwhile.
 // Each stage is written atomically with the projections' applied
 // positions, so an interrupted replay leaves them at a consistent position.
-Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from,
-              bool families_empty, const Progress& progress, size_t stage_bytes) {
+Status replay(store::EventStore& store, const std::vector<Projection*>& projections, uint64_t from, bool families_empty,
+              const Progress& progress, size_t stage_bytes) {
   const uint64_t last = store.last_position();
   if (from > last) return {};
   std::vector<std::string> empty;
@@ -246,19 +253,18 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
 
 }  // namespace
 
-Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
-                const Progress& progress, size_t stage_bytes) {
+Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections, const Progress& progress,
+                size_t stage_bytes) {
   // Projections may be at different positions; bring each up separately.
   for (auto* p : projections) {
     const uint64_t applied = p->applied_position(store);
-    if (applied < store.last_position())
-      CL_TRY(replay(store, {p}, applied + 1, false, progress, stage_bytes));
+    if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, false, progress, stage_bytes));
   }
   return {};
 }
 
-Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
-               const Progress& progress, size_t stage_bytes) {
+Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections, const Progress& progress,
+               size_t stage_bytes) {
   for (auto* p : projections)
     for (const auto& cf : p->column_families()) CL_TRY(store.reset_column_family(cf));
   return replay(store, projections, 1, true, progress, stage_bytes);

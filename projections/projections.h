@@ -26,7 +26,9 @@ inline constexpr const char* kCfReports = "p_reports";  // report code -> report
 // (status_message): the Kafka relay reads it in log order instead of
 // folding each certificate's state again.
 inline constexpr const char* kCfStatusFeed = "p_status";
-inline constexpr std::string_view kAppliedKey = "\xff" "applied";  // be64 position
+inline constexpr std::string_view kAppliedKey =
+    "\xff"
+    "applied";  // be64 position
 
 class Projection : public store::BatchContributor {
  public:
@@ -76,11 +78,11 @@ using Progress = std::function<void(uint64_t done, uint64_t total)>;
 inline constexpr size_t kReplayStageBytes = 128 << 20;
 // Replays positions (applied, last] into the projections (no reset).
 // REQUIRES: no concurrent writer.
-Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections,
-                const Progress& progress = {}, size_t stage_bytes = kReplayStageBytes);
+Status catch_up(store::EventStore& store, const std::vector<Projection*>& projections, const Progress& progress = {},
+                size_t stage_bytes = kReplayStageBytes);
 // Drops the projections' families and replays the whole log.
 // REQUIRES: no concurrent writer or reader of these families.
-Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections,
-               const Progress& progress = {}, size_t stage_bytes = kReplayStageBytes);
+Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections, const Progress& progress = {},
+               size_t stage_bytes = kReplayStageBytes);
 
 }  // namespace certledger::projections

@@ -1,6 +1,5 @@
 #include "projections/queries.h"
 
-
 #include "ledger/util/encoding.h"
 #include "projections/projections.h"
 
@@ -98,15 +97,15 @@ json Reader::statistics(std::string_view authority) const {
   (void)store_.scan_prefix(kCfStats, std::string("n\0", 2), [&](std::string_view k, std::string_view v) {
     auto p = split0(k);
     if (p.size() != 4 || (!authority.empty() && p[1] != authority)) return true;
-    by_status.push_back({{"authority", p[1]}, {"region", regions[p[1]]}, {"kind", p[2]},
-                         {"status", p[3]}, {"count", counter(v)}});
+    by_status.push_back(
+        {{"authority", p[1]}, {"region", regions[p[1]]}, {"kind", p[2]}, {"status", p[3]}, {"count", counter(v)}});
     return true;
   });
   (void)store_.scan_prefix(kCfStats, std::string("m\0", 2), [&](std::string_view k, std::string_view v) {
     auto p = split0(k);
     if (p.size() != 5 || (!authority.empty() && p[2] != authority)) return true;
-    by_month.push_back({{"month", p[1]}, {"authority", p[2]}, {"kind", p[3]}, {"operation", p[4]},
-                        {"count", counter(v)}});
+    by_month.push_back(
+        {{"month", p[1]}, {"authority", p[2]}, {"kind", p[3]}, {"operation", p[4]}, {"count", counter(v)}});
     return true;
   });
   json reports = json::array();
@@ -118,8 +117,11 @@ json Reader::statistics(std::string_view authority) const {
   (void)store_.scan_prefix(kCfStats, std::string("r\0", 2), [&](std::string_view k, std::string_view v) {
     auto p = split0(k);
     if (p.size() != 4 || (!authority.empty() && p[1] != authority)) return true;
-    reports.push_back({{"authority", p[1]}, {"institution", p[2]}, {"institution_name", names[p[2]]},
-                       {"category", p[3]}, {"count", counter(v)}});
+    reports.push_back({{"authority", p[1]},
+                       {"institution", p[2]},
+                       {"institution_name", names[p[2]]},
+                       {"category", p[3]},
+                       {"count", counter(v)}});
     return true;
   });
   return {{"by_status", by_status}, {"by_month", by_month}, {"reports", reports}};

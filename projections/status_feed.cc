@@ -40,10 +40,11 @@ std::unique_ptr<StatusSource::Stretch> StatusFeed::read(uint64_t from, uint64_t 
   // Read after `to` was durable: a position's event and status are written
   // in one batch, so every event up to `to` has its status here.
   std::vector<std::pair<uint64_t, std::string>> stored;
-  (void)ledger_.store().scan_range(kCfStatusFeed, be64(from), be64(to + 1), [&](std::string_view k, std::string_view v) {
-    if (k.size() == 8) stored.emplace_back(get_be64(k), v);
-    return true;
-  });
+  (void)ledger_.store().scan_range(kCfStatusFeed, be64(from), be64(to + 1),
+                                   [&](std::string_view k, std::string_view v) {
+                                     if (k.size() == 8) stored.emplace_back(get_be64(k), v);
+                                     return true;
+                                   });
   return std::make_unique<FeedStretch>(ledger_, std::move(stored));
 }
 

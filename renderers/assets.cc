@@ -33,7 +33,8 @@ Result<std::string> extract_ttc_face(std::string_view ttc, unsigned face) {
   const size_t dir = be32(ttc, 12 + 4 * face);
   if (dir + 12 > ttc.size()) return make_error(Errc::corruption, "font collection is truncated");
   const uint16_t tables = be16(ttc, dir + 4);
-  if (dir + 12 + 16 * size_t(tables) > ttc.size()) return make_error(Errc::corruption, "font table directory is truncated");
+  if (dir + 12 + 16 * size_t(tables) > ttc.size())
+    return make_error(Errc::corruption, "font table directory is truncated");
   // Offset table and table records, then each table 4-byte aligned.
   std::string out(ttc.substr(dir, 12 + 16 * size_t(tables)));
   for (uint16_t i = 0; i < tables; ++i) {

@@ -24,8 +24,8 @@ Result<const TtfMetrics*> cjk_metrics();
 Result<std::string> extract_ttc_face(std::string_view ttc, unsigned face);
 
 struct QrMatrix {
-  int size = 0;                  // modules per side, without the quiet zone
-  std::vector<uint8_t> dark;     // size * size, row-major
+  int size = 0;               // modules per side, without the quiet zone
+  std::vector<uint8_t> dark;  // size * size, row-major
   bool at(int x, int y) const { return dark[static_cast<size_t>(y * size + x)] != 0; }
 };
 Result<QrMatrix> qr_encode(std::string_view text);

@@ -9,7 +9,8 @@ namespace certledger::render {
 Result<DocumentService::Format> DocumentService::parse_format(std::string_view name) {
   if (name == "pdf") return Format::pdf;
   if (name == "ofd") return Format::ofd;
-  return make_error(Errc::invalid_argument, "unknown document format '" + std::string(name) + "' (pdf or ofd)", "format");
+  return make_error(Errc::invalid_argument, "unknown document format '" + std::string(name) + "' (pdf or ofd)",
+                    "format");
 }
 
 std::string status_mark(const projections::CertView& view, uint32_t version, Date today) {
@@ -45,7 +46,8 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
   in.kind = domain::find_kind(view.state.kind);
   if (!in.kind) return make_error(Errc::corruption, "unknown kind " + view.state.kind);
   if (format == Format::ofd && !in.kind->ofd)
-    return make_error(Errc::not_found, std::string(in.kind->name) + " is issued as PDF only (its notice asks for no OFD)");
+    return make_error(Errc::not_found,
+                      std::string(in.kind->name) + " is issued as PDF only (its notice asks for no OFD)");
   in.fields = nlohmann::json::parse(v->fields_json);
   in.authority = *authority;
   in.certificate_id = id;

@@ -47,7 +47,6 @@ std::vector<Row> field_rows(const DocumentInput& in) {
   return rows;
 }
 
-
 std::string statement(const DocumentInput& in) {
   if (in.kind->statement.empty()) return {};
   return "本电子证书由" + in.authority.name + "核发。" + std::string(in.kind->statement);
@@ -215,8 +214,10 @@ void draw_closing(const DocumentInput& in, const QrMatrix& qr, Canvas& c, const 
   double fsize = 8.5;
   while (c.width(footer, fsize) > right - left && fsize > 6) fsize -= 0.25;
   c.text(left, 44, footer, fsize, kLabel);
-  c.text(left, 33, "证书版本：第 " + std::to_string(in.version) + " 版　证照ID：" + in.certificate_id +
-                       (in.masked ? "　公开查验副本（个人信息已脱敏）" : ""), fsize, kLabel);
+  c.text(left, 33,
+         "证书版本：第 " + std::to_string(in.version) + " 版　证照ID：" + in.certificate_id +
+             (in.masked ? "　公开查验副本（个人信息已脱敏）" : ""),
+         fsize, kLabel);
 }
 
 }  // namespace

@@ -19,8 +19,7 @@ namespace certledger::render {
 struct Ink {
   double r, g, b;
 };
-inline constexpr Ink kText{0.1, 0.1, 0.12}, kLabel{0.30, 0.30, 0.34}, kFrame{0.55, 0.38, 0.16},
-    kSeal{0.86, 0.08, 0.08};
+inline constexpr Ink kText{0.1, 0.1, 0.12}, kLabel{0.30, 0.30, 0.34}, kFrame{0.55, 0.38, 0.16}, kSeal{0.86, 0.08, 0.08};
 inline constexpr double kA4Short = 595.28, kA4Long = 841.89;
 
 class Canvas {

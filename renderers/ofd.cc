@@ -118,7 +118,8 @@ Result<OfdVerified> verify_ofd(std::string_view bytes) {
     covered.insert(path);
   }
   for (const auto& [path, data] : files)
-    if (path != sig_path && path != value_path && !covered.count(path)) return bad("file not covered by the signature: " + path);
+    if (path != sig_path && path != value_path && !covered.count(path))
+      return bad("file not covered by the signature: " + path);
   auto seal = ses_verify(files[value_path], signature_xml);
   if (!seal.ok()) return bad(seal.error().message);
   return OfdVerified{std::move(*seal), std::move(files)};

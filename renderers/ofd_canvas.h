@@ -258,7 +258,8 @@ class OfdCanvas final : public Canvas {
   static void set_path(pugi::xml_node o, const std::string& d) { child_text(o, "ofd:AbbreviatedData", d); }
   void place_image(std::string bytes, const char* format, double x, double y, double w, double h) {
     const int id = next();
-    media_.push_back({id, "image_" + std::to_string(id) + (format[0] == 'P' ? ".png" : ".jpg"), format, std::move(bytes)});
+    media_.push_back(
+        {id, "image_" + std::to_string(id) + (format[0] == 'P' ? ".png" : ".jpg"), format, std::move(bytes)});
     auto o = object("ofd:ImageObject", {x * kMm, Y(y + h), w * kMm, h * kMm});
     o.append_attribute("CTM") = nums({w * kMm, 0, 0, h * kMm, 0, 0}).c_str();
     o.append_attribute("ResourceID") = id;

@@ -20,7 +20,8 @@ using nlohmann::json;
 
 std::string display_date(std::string_view iso) {
   if (iso.size() != 10) return std::string(iso);
-  return std::string(iso.substr(0, 4)) + "年" + std::string(iso.substr(5, 2)) + "月" + std::string(iso.substr(8, 2)) + "日";
+  return std::string(iso.substr(0, 4)) + "年" + std::string(iso.substr(5, 2)) + "月" + std::string(iso.substr(8, 2)) +
+         "日";
 }
 
 std::vector<std::string> display_lines(const domain::FieldSpec& spec, const json& v) {
@@ -80,14 +81,17 @@ class Fonts {
     auto* owner = font_->GetObject()->GetOwner();
     PdfObject* cid = owner->GetObject(type0.GetKey("DescendantFonts")->GetArray()[0].GetReference());
     cid->GetDictionary().AddKey("BaseFont", name);
-    owner->GetObject(cid->GetDictionary().GetKey("FontDescriptor")->GetReference())->GetDictionary().AddKey("FontName", name);
+    owner->GetObject(cid->GetDictionary().GetKey("FontDescriptor")->GetReference())
+        ->GetDictionary()
+        .AddKey("FontName", name);
   }
   std::unique_ptr<PdfFont> font_;
 };
 
 class PdfCanvas final : public Canvas {
  public:
-  PdfCanvas(PdfMemDocument& doc, Fonts& fonts, const TtfMetrics& metrics) : doc_(doc), fonts_(fonts), metrics_(metrics) {}
+  PdfCanvas(PdfMemDocument& doc, Fonts& fonts, const TtfMetrics& metrics)
+      : doc_(doc), fonts_(fonts), metrics_(metrics) {}
   ~PdfCanvas() override { finish(); }
   void finish() {
     if (page_) p_.FinishPage();

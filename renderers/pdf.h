@@ -18,15 +18,15 @@ namespace certledger::render {
 
 struct DocumentInput {
   const domain::KindDescriptor* kind = nullptr;
-  nlohmann::json fields;            // as of this version
+  nlohmann::json fields;  // as of this version
   domain::AuthorityInfo authority;
   std::string certificate_id;
   uint32_t version = 1;
   std::string elicense;
-  std::string verify_url;           // what the QR encodes
-  std::optional<std::string> photo; // JPEG or PNG bytes (personnel kinds)
-  bool masked = false;              // the public copy: personal data masked, no photo
-  UnixMillis version_time = 0;      // when this version was issued
+  std::string verify_url;            // what the QR encodes
+  std::optional<std::string> photo;  // JPEG or PNG bytes (personnel kinds)
+  bool masked = false;               // the public copy: personal data masked, no photo
+  UnixMillis version_time = 0;       // when this version was issued
   // Printed large across every page when the version no longer stands
   // (已注销, 已吊销, 已撤销, 已作废), so a downloaded copy cannot pass for a
   // valid one. Empty for a version in force.

@@ -208,7 +208,8 @@ Result<std::string> ses_sign(const SealIdentity& id, const std::string& seal, st
 
 Result<SesVerified> ses_verify(std::string_view der, std::string_view data) {
   CL_ASSIGN(auto top, sequence(der, 4, "SES_Signature"));
-  if (top[2].whole != oid(kOidSm2Sm3)) return make_error(Errc::invalid_argument, "SES: signature algorithm is not SM2-SM3");
+  if (top[2].whole != oid(kOidSm2Sm3))
+    return make_error(Errc::invalid_argument, "SES: signature algorithm is not SM2-SM3");
   CL_ASSIGN(auto signer, parse_cert(top[1].content));
   CL_TRY(verify_der(X509_get0_pubkey(signer.get()), true, top[0].whole, bit_content(top[3])));
   CL_ASSIGN(auto tbs, sequence(top[0].whole, 5, "TBS_Sign"));
@@ -218,8 +219,8 @@ Result<SesVerified> ses_verify(std::string_view der, std::string_view data) {
   CL_ASSIGN(auto maker, parse_cert(seal[1].content));
   if (seal[2].whole != oid(kOidEcdsaSha256))
     return make_error(Errc::invalid_argument, "SES: seal maker algorithm is not ECDSA-SHA256");
-  CL_TRY(verify_der(X509_get0_pubkey(maker.get()), false, seq({std::string(seal[0].whole), std::string(seal[1].whole),
-                                                                 std::string(seal[2].whole)}),
+  CL_TRY(verify_der(X509_get0_pubkey(maker.get()), false,
+                    seq({std::string(seal[0].whole), std::string(seal[1].whole), std::string(seal[2].whole)}),
                     bit_content(seal[3])));
   if (X509_verify(signer.get(), X509_get0_pubkey(maker.get())) != 1)
     return make_error(Errc::corruption, "SES: the signer certificate is not issued by the seal maker");

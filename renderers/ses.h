@@ -23,7 +23,7 @@
 
 namespace certledger::render {
 
-std::string sm3(std::string_view data);  // 32 raw bytes
+std::string sm3(std::string_view data);      // 32 raw bytes
 std::string generalized_time(UnixMillis t);  // YYYYMMDDHHMMSSZ (UTC), as in SES and OFD SignatureDateTime
 
 struct SealPicture {
@@ -42,8 +42,8 @@ Result<std::string> ses_sign(const SealIdentity& id, const std::string& seal_der
 // What a verifier learns from an SES_Signature (checks every signature and
 // the data hash; the certificates are returned for the caller to trust).
 struct SesVerified {
-  std::string seal_name;      // SES_ESPropertyInfo.name
-  std::string signer_subject; // CN of the signer certificate
+  std::string seal_name;       // SES_ESPropertyInfo.name
+  std::string signer_subject;  // CN of the signer certificate
   std::string picture_type;
   std::string picture;
   UnixMillis time = 0;

@@ -153,9 +153,9 @@ void for_each_component(std::string_view glyf, size_t glyph, Fn&& fn) {
     flags = u16(glyf, at);
     fn(at);
     at += 4 + ((flags & 0x0001) ? 4 : 2);  // ARG_1_AND_2_ARE_WORDS
-    if (flags & 0x0008) at += 2;            // WE_HAVE_A_SCALE
-    else if (flags & 0x0040) at += 4;       // WE_HAVE_AN_X_AND_Y_SCALE
-    else if (flags & 0x0080) at += 8;       // WE_HAVE_A_TWO_BY_TWO
+    if (flags & 0x0008) at += 2;           // WE_HAVE_A_SCALE
+    else if (flags & 0x0040) at += 4;      // WE_HAVE_AN_X_AND_Y_SCALE
+    else if (flags & 0x0080) at += 8;      // WE_HAVE_A_TWO_BY_TWO
   }
 }
 
@@ -312,12 +312,12 @@ Result<std::string> subset_ttf(std::string_view ttf, const std::set<char32_t>& c
     if (renum.count(g)) pairs.emplace_back(cp, renum[g]);
   std::string cmap = subset_cmap(pairs);
   head[50] = 0;
-  head[51] = 1;                       // long loca
-  set32(head, 8, 0);                  // checkSumAdjustment, set by assemble_font
+  head[51] = 1;       // long loca
+  set32(head, 8, 0);  // checkSumAdjustment, set by assemble_font
   std::string post = std::string("\x00\x03\x00\x00", 4) + std::string(28, '\0');  // format 3: no glyph names
   if (tables.count("post") && tables["post"].size() >= 32) post.replace(4, 28, tables["post"].substr(4, 28));
   std::map<std::string, std::string> out = {{"head", head}, {"loca", new_loca}, {"glyf", new_glyf}, {"post", post},
-                                            {"hhea", hhea}, {"maxp", maxp}, {"hmtx", new_hmtx}, {"cmap", cmap}};
+                                            {"hhea", hhea}, {"maxp", maxp},     {"hmtx", new_hmtx}, {"cmap", cmap}};
   for (const char* keep : {"name", "OS/2", "cvt ", "fpgm", "prep", "gasp"})
     if (tables.count(keep)) out[keep] = std::string(tables[keep]);
   return assemble_font(out);
@@ -339,7 +339,8 @@ std::string gray_png(int w, int h, const std::string& pixels) {
     put32(png, static_cast<uint32_t>(data.size()));
     std::string td = std::string(type, 4) + data;
     png += td;
-    put32(png, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(td.data()), static_cast<uInt>(td.size()))));
+    put32(png,
+          static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(td.data()), static_cast<uInt>(td.size()))));
   };
   std::string png = "\x89PNG\r\n\x1a\n";
   std::string ihdr;

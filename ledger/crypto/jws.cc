@@ -73,8 +73,7 @@ Result<Header> parse_header(std::string_view protected_b64) {
   auto parsed = parse_json(*bytes, "the protected header");
   if (!parsed.ok() || !parsed->is_object()) return bad_record("protected header is not a JSON object");
   const json& header = *parsed;
-  if (!header.contains("alg") || !header["alg"].is_string() || !header.contains("kid") ||
-      !header["kid"].is_string())
+  if (!header.contains("alg") || !header["alg"].is_string() || !header.contains("kid") || !header["kid"].is_string())
     return bad_record("protected header needs alg and kid");
   if (header.contains("crit")) return bad_record("unsupported crit header");
   if (header.value("typ", std::string()) != kEventTyp) return bad_record("typ must be certledger-event+json");
@@ -129,8 +128,8 @@ Result<JwsParts> jws_parse(std::string_view record) {
 
 Status jws_verify(const JwsParts& p, const PublicKey& key) {
   if (p.alg != jws_alg(key.alg()))
-    return make_error(Errc::corruption, "record alg " + p.alg + " does not match key " + p.kid +
-                                            " (" + jws_alg(key.alg()) + ")");
+    return make_error(Errc::corruption,
+                      "record alg " + p.alg + " does not match key " + p.kid + " (" + jws_alg(key.alg()) + ")");
   auto st = key.verify(p.signing_input(), p.signature);
   if (!st) return make_error(Errc::corruption, "signature of " + p.kid + " does not verify");
   return {};

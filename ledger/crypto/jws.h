@@ -22,7 +22,7 @@ struct JwsParts {
   std::string signature;  // raw bytes
   std::string alg;
   std::string kid;
-  std::string payload;    // decoded payload bytes (the event JSON)
+  std::string payload;  // decoded payload bytes (the event JSON)
   std::string signing_input() const { return protected_b64 + "." + payload_b64; }
 };
 

@@ -56,8 +56,7 @@ Result<KeyAlg> parse_alg(std::string_view n) {
   if (n == "ed25519" || n == "EdDSA" || n == "Ed25519") return KeyAlg::ed25519;
   if (n == "es256" || n == "ES256" || n == "p256" || n == "P-256") return KeyAlg::es256;
   if (n == "sm2" || n == "SM2" || n == "SM2-SM3") return KeyAlg::sm2;
-  return make_error(Errc::invalid_argument,
-                    "unknown key algorithm \"" + std::string(n) + "\" (ed25519, es256, sm2)");
+  return make_error(Errc::invalid_argument, "unknown key algorithm \"" + std::string(n) + "\" (ed25519, es256, sm2)");
 }
 
 Result<KeyAlg> alg_from_jws(std::string_view a) {
@@ -98,8 +97,7 @@ bool init_ctx(EVP_MD_CTX* ctx, KeyAlg alg, EVP_PKEY* key, bool sign) {
                 : EVP_DigestVerifyInit_ex(ctx, &pctx, digest_of(alg), nullptr, nullptr, key, nullptr);
   if (rc != 1) return false;
   if (alg == KeyAlg::sm2)
-    return EVP_PKEY_CTX_set1_id(pctx, kSm2DistinguishingId.data(),
-                                static_cast<int>(kSm2DistinguishingId.size())) == 1;
+    return EVP_PKEY_CTX_set1_id(pctx, kSm2DistinguishingId.data(), static_cast<int>(kSm2DistinguishingId.size())) == 1;
   return true;
 }
 
@@ -138,9 +136,8 @@ Result<KeyAlg> alg_of(EVP_PKEY* k) {
     if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) &&
         (std::string_view(group) == "prime256v1" || std::string_view(group) == "P-256"))
       return KeyAlg::es256;
-    return make_error(Errc::invalid_argument,
-                      std::string("EC key on unsupported curve ") + group +
-                          " (an EC key on the SM2 curve must be generated as type SM2)");
+    return make_error(Errc::invalid_argument, std::string("EC key on unsupported curve ") + group +
+                                                  " (an EC key on the SM2 curve must be generated as type SM2)");
   }
   return make_error(Errc::invalid_argument, "unsupported key type (ed25519, P-256, SM2)");
 }
@@ -160,16 +157,14 @@ Status PublicKey::verify(std::string_view message, std::string_view signature) c
   std::string der;
   std::string_view sig = signature;
   if (alg_ != KeyAlg::ed25519) {
-    if (signature.size() != 64)
-      return make_error(Errc::corruption, "signature must be 64 bytes (r||s)");
+    if (signature.size() != 64) return make_error(Errc::corruption, "signature must be 64 bytes (r||s)");
     der = raw_to_der(signature);
     sig = der;
   } else if (signature.size() != 64) {
     return make_error(Errc::corruption, "Ed25519 signature must be 64 bytes");
   }
   MdCtx ctx;
-  if (!init_ctx(ctx.p, alg_, key_.get(), false))
-    return make_error(Errc::internal, "verify init: " + openssl_error());
+  if (!init_ctx(ctx.p, alg_, key_.get(), false)) return make_error(Errc::internal, "verify init: " + openssl_error());
   int rc = EVP_DigestVerify(ctx.p, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
                             reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (rc != 1) {
@@ -191,8 +186,7 @@ std::string PublicKey::raw() const {
 
 nlohmann::json PublicKey::jwk() const {
   std::string r = raw();
-  if (alg_ == KeyAlg::ed25519)
-    return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(r)}};
+  if (alg_ == KeyAlg::ed25519) return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(r)}};
   return {{"kty", "EC"},
           {"crv", alg_ == KeyAlg::es256 ? "P-256" : "SM2"},
           {"x", base64url_encode(r.substr(1, 32))},
@@ -216,8 +210,8 @@ Result<PublicKey> PublicKey::from_jwk(const nlohmann::json& jwk) {
   if (kty == "OKP" && crv == "Ed25519") {
     auto x = base64url_decode(member("x"));
     if (!x || x->size() != 32) return make_error(Errc::invalid_argument, "JWK x must be 32 bytes");
-    EVP_PKEY* k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                              reinterpret_cast<const unsigned char*>(x->data()), 32);
+    EVP_PKEY* k =
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x->data()), 32);
     if (!k) return make_error(Errc::invalid_argument, "bad Ed25519 key: " + openssl_error());
     return PublicKey(KeyAlg::ed25519, PkeyPtr(k));
   }
@@ -233,16 +227,14 @@ Result<PublicKey> PublicKey::from_jwk(const nlohmann::json& jwk) {
     OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, sm2 ? "SM2" : "EC", nullptr);
     EVP_PKEY* k = nullptr;
-    bool ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
-              EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    bool ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) == 1;
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     if (!ok) return make_error(Errc::invalid_argument, "bad EC public key: " + openssl_error());
     return PublicKey(sm2 ? KeyAlg::sm2 : KeyAlg::es256, PkeyPtr(k));
   }
-  return make_error(Errc::invalid_argument,
-                    "unsupported JWK (OKP/Ed25519, EC/P-256, EC/SM2), got " + kty + "/" + crv);
+  return make_error(Errc::invalid_argument, "unsupported JWK (OKP/Ed25519, EC/P-256, EC/SM2), got " + kty + "/" + crv);
 }
 
 Result<PrivateKey> PrivateKey::generate(KeyAlg alg) {
@@ -269,8 +261,7 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view p
   EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.p, nullptr, give, &passphrase);
   if (!k)
     return make_error(Errc::invalid_argument,
-                      "cannot read private key (wrong passphrase or not PKCS#8 PEM): " +
-                          openssl_error());
+                      "cannot read private key (wrong passphrase or not PKCS#8 PEM): " + openssl_error());
   auto alg = alg_of(k);
   if (!alg.ok()) {
     EVP_PKEY_free(k);
@@ -306,8 +297,7 @@ Status PrivateKey::save(const std::string& path, std::string_view passphrase) co
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error(Errc::io_error, "cannot create " + tmp);
-  bool ok = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
-            ::fsync(fd) == 0;
+  bool ok = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return make_error(Errc::io_error, "cannot write " + tmp);
   if (::link(tmp.c_str(), path.c_str()) != 0) {
@@ -320,12 +310,10 @@ Status PrivateKey::save(const std::string& path, std::string_view passphrase) co
 
 Result<std::string> PrivateKey::sign(std::string_view message) const {
   MdCtx ctx;
-  if (!init_ctx(ctx.p, alg_, key_.get(), true))
-    return make_error(Errc::internal, "sign init: " + openssl_error());
+  if (!init_ctx(ctx.p, alg_, key_.get(), true)) return make_error(Errc::internal, "sign init: " + openssl_error());
   unsigned char buf[80];
   size_t len = sizeof buf;
-  if (EVP_DigestSign(ctx.p, buf, &len, reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1)
+  if (EVP_DigestSign(ctx.p, buf, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
     return make_error(Errc::internal, "sign: " + openssl_error());
   std::string sig(reinterpret_cast<char*>(buf), len);
   if (alg_ == KeyAlg::ed25519) return sig;

@@ -16,8 +16,8 @@ namespace certledger::crypto {
 
 enum class KeyAlg { ed25519, es256, sm2 };
 
-const char* alg_name(KeyAlg a);        // ed25519, es256, sm2 (CLI and config)
-const char* jws_alg(KeyAlg a);         // EdDSA, ES256, SM2-SM3 (JWS "alg")
+const char* alg_name(KeyAlg a);                   // ed25519, es256, sm2 (CLI and config)
+const char* jws_alg(KeyAlg a);                    // EdDSA, ES256, SM2-SM3 (JWS "alg")
 Result<KeyAlg> parse_alg(std::string_view name);  // accepts both spellings
 Result<KeyAlg> alg_from_jws(std::string_view jws_alg);
 
@@ -34,8 +34,8 @@ class PublicKey {
   PublicKey(KeyAlg alg, PkeyPtr key);
   KeyAlg alg() const { return alg_; }
   Status verify(std::string_view message, std::string_view signature) const;
-  nlohmann::json jwk() const;                  // public members only
-  std::string raw() const;                     // Ed25519: 32 bytes; EC: 65-byte uncompressed point
+  nlohmann::json jwk() const;  // public members only
+  std::string raw() const;     // Ed25519: 32 bytes; EC: 65-byte uncompressed point
   std::string spki_pem() const;
   static Result<PublicKey> from_jwk(const nlohmann::json& jwk);
   EVP_PKEY* pkey() const { return key_.get(); }

@@ -20,15 +20,12 @@ bool CertificateState::expired(Date today) const {
   return until && *until < today;
 }
 
-LifecycleState CertificateState::lifecycle(Date today) const {
-  return lifecycle_state(exists, status, expired(today));
-}
+LifecycleState CertificateState::lifecycle(Date today) const { return lifecycle_state(exists, status, expired(today)); }
 
 namespace {
 
 Error corrupt(const Event& e, std::string msg) {
-  return make_error(Errc::corruption, "stream " + e.stream + " seq " + std::to_string(e.seq) +
-                                          ": " + std::move(msg));
+  return make_error(Errc::corruption, "stream " + e.stream + " seq " + std::to_string(e.seq) + ": " + std::move(msg));
 }
 
 std::string get_str(const json& j, const char* key) {
@@ -47,8 +44,7 @@ void take_version(CertificateState& s, const json& data) {
 Status apply_event(CertificateState& s, const Event& e, std::string_view record_hash) {
   auto cmd = command_of_event_type(e.type);
   if (!cmd) return corrupt(e, "not a certificate event: " + e.type);
-  if (e.seq != s.stream_version + 1)
-    return corrupt(e, "expected seq " + std::to_string(s.stream_version + 1));
+  if (e.seq != s.stream_version + 1) return corrupt(e, "expected seq " + std::to_string(s.stream_version + 1));
   if (e.prev != s.last_hash) return corrupt(e, "prev does not match the stream's last record");
   if (s.exists && (e.stream != s.id || e.kind != s.kind || e.authority != s.authority))
     return corrupt(e, "stream, kind or authority differs from the certificate's");
@@ -69,8 +65,7 @@ Status apply_event(CertificateState& s, const Event& e, std::string_view record_
       take_version(s, e.data);
       break;
     case CommandType::amend:
-      for (auto it = e.data["changes"].begin(); it != e.data["changes"].end(); ++it)
-        s.fields[it.key()] = it.value();
+      for (auto it = e.data["changes"].begin(); it != e.data["changes"].end(); ++it) s.fields[it.key()] = it.value();
       take_version(s, e.data);
       break;
     case CommandType::reissue: take_version(s, e.data); break;
@@ -116,8 +111,7 @@ std::vector<std::string> event_claims(const Event& e) {
 Result<std::string> elicense_for(const KindDescriptor& kind, const AuthorityInfo& authority,
                                  std::string_view certificate_id, uint32_t doc_version) {
   std::string issuer = authority.uscc.empty() ? authority.region : authority.uscc;
-  CL_ASSIGN(auto id, make_elicense(kind.elicense_type, issuer, certificate_id,
-                                   static_cast<int>(doc_version)));
+  CL_ASSIGN(auto id, make_elicense(kind.elicense_type, issuer, certificate_id, static_cast<int>(doc_version)));
   return id.to_string();
 }
 
@@ -128,20 +122,15 @@ Error invalid(std::string msg, std::string field) {
   return make_error(Errc::invalid_argument, std::move(msg), std::move(field));
 }
 
-Error verdict_error(Verdict v, const CertificateState& s, const KindDescriptor* kind,
-                    CommandType c, Date today) {
+Error verdict_error(Verdict v, const CertificateState& s, const KindDescriptor* kind, CommandType c, Date today) {
   const std::string what = command_name(c);
   switch (v) {
-    case Verdict::no_such_certificate:
-      return make_error(Errc::not_found, "no certificate " + s.id + " to " + what);
-    case Verdict::already_issued:
-      return make_error(Errc::already_exists, "certificate " + s.id + " already exists");
+    case Verdict::no_such_certificate: return make_error(Errc::not_found, "no certificate " + s.id + " to " + what);
+    case Verdict::already_issued: return make_error(Errc::already_exists, "certificate " + s.id + " already exists");
     case Verdict::terminal:
-      return rule("certificate is " + std::string(status_name(s.status)) +
-                  ", a final state; it accepts no " + what);
+      return rule("certificate is " + std::string(status_name(s.status)) + ", a final state; it accepts no " + what);
     case Verdict::wrong_state:
-      return rule("cannot " + what + " a certificate that is " +
-                  state_name(s.lifecycle(today)));
+      return rule("cannot " + what + " a certificate that is " + state_name(s.lifecycle(today)));
     case Verdict::expired:
       return rule("certificate expired on " + (s.valid_until() ? s.valid_until()->to_string() : "?") +
                   "; renew it before " + what);
@@ -157,12 +146,10 @@ Result<json> actor_json(const Actor& a, CommandType c) {
   CL_TRY(validate_text("actor.operator", json(a.operator_id), 64));
   CL_TRY(check_role(a.role, c));
   json trail = json::array();
-  static const std::set<std::string> steps = {"clerk", "first_review", "review", "approve",
-                                              "documents"};
+  static const std::set<std::string> steps = {"clerk", "first_review", "review", "approve", "documents"};
   for (const auto& st : a.trail) {
     if (!steps.count(st.step))
-      return invalid("approval step must be clerk, first_review, review, approve or documents",
-                     "actor.trail");
+      return invalid("approval step must be clerk, first_review, review, approve or documents", "actor.trail");
     CL_TRY(validate_text("actor.trail.operator", json(st.operator_id), 64));
     json step = {{"step", st.step}, {"operator", st.operator_id}};
     if (!st.opinion.empty()) {
@@ -187,8 +174,8 @@ Result<Date> require_date(const std::string& s, const char* field) {
   return *d;
 }
 
-Status new_version(json& data, const CertificateState& s, const KindDescriptor& kind,
-                   const DecideContext& ctx, const std::string& id) {
+Status new_version(json& data, const CertificateState& s, const KindDescriptor& kind, const DecideContext& ctx,
+                   const std::string& id) {
   uint32_t v = s.exists ? s.doc_version + 1 : 1;
   data["doc_version"] = v;
   data["token"] = ctx.new_token();
@@ -224,26 +211,23 @@ Status check_amendment(const CertificateState& s, const CommandInput& cmd, const
   const AmendReason* why = kind->amend_reason(cmd.reason);
   if (!why) {
     std::string known;
-    for (const auto& r : kind->amend_reasons)
-      known += (known.empty() ? "" : ", ") + std::string(r.code);
-    return invalid("unknown amendment reason \"" + cmd.reason + "\" for " +
-                       std::string(kind->code) + "; allowed: " + known,
-                   "reason");
+    for (const auto& r : kind->amend_reasons) known += (known.empty() ? "" : ", ") + std::string(r.code);
+    return invalid(
+        "unknown amendment reason \"" + cmd.reason + "\" for " + std::string(kind->code) + "; allowed: " + known,
+        "reason");
   }
   if (!cmd.changes.is_object() || cmd.changes.empty())
     return invalid("changes must be a non-empty object of field -> new value", "changes");
   for (auto it = cmd.changes.begin(); it != cmd.changes.end(); ++it) {
     bool allowed = false;
     for (auto f : why->fields) allowed = allowed || f == it.key();
-    if (!allowed)
-      return invalid("reason " + cmd.reason + " cannot change field " + it.key(), it.key());
+    if (!allowed) return invalid("reason " + cmd.reason + " cannot change field " + it.key(), it.key());
     const FieldSpec* spec = kind->field(it.key());
     if (!spec) return make_error(Errc::internal, "amend reason names unknown field");
     if (!(it->is_null() && !spec->required)) CL_TRY(validate_value(*spec, *it, today));
     else if (spec->required) return invalid(it.key() + " is required", it.key());
     auto cur = s.fields.find(it.key());
-    if (cur != s.fields.end() && *cur == *it)
-      return invalid(it.key() + " already has this value", it.key());
+    if (cur != s.fields.end() && *cur == *it) return invalid(it.key() + " already has this value", it.key());
     if (why->list_grows) {
       std::set<std::string> old_items;
       if (cur != s.fields.end())
@@ -251,8 +235,7 @@ Status check_amendment(const CertificateState& s, const CommandInput& cmd, const
       size_t kept = 0;
       for (const auto& x : *it) kept += old_items.count(x.get<std::string>());
       if (kept != old_items.size())
-        return invalid("增项 (scope_added) may only add items; the new list drops some",
-                       it.key());
+        return invalid("增项 (scope_added) may only add items; the new list drops some", it.key());
     }
   }
   return {};
@@ -265,15 +248,12 @@ Status check_renewal(const CertificateState& s, const CommandInput& cmd, const K
   CL_ASSIGN(Date until, require_date(cmd.valid_until, "valid_until"));
   auto old_until = s.valid_until();
   if (old_until && until <= *old_until)
-    return invalid("new 有效期至 (valid_until) must be after the current " +
-                       old_until->to_string(),
-                   "valid_until");
+    return invalid("new 有效期至 (valid_until) must be after the current " + old_until->to_string(), "valid_until");
   if (until < today) return invalid("new 有效期至 (valid_until) is already past", "valid_until");
   const Date base = old_until && *old_until > today ? *old_until : today;
   if (until > base.plus_years(kind->validity_years + 1))
-    return invalid("new 有效期至 (valid_until) exceeds the " +
-                       std::to_string(kind->validity_years) + "-year validity of " +
-                       std::string(kind->name),
+    return invalid("new 有效期至 (valid_until) exceeds the " + std::to_string(kind->validity_years) +
+                       "-year validity of " + std::string(kind->name),
                    "valid_until");
   if (!cmd.valid_from.empty()) {
     CL_ASSIGN(Date from, require_date(cmd.valid_from, "valid_from"));
@@ -297,11 +277,10 @@ Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, cons
     return invalid("unknown certificate kind \"" + cmd.kind + "\"; known kinds: " + known, "kind");
   }
   if (s.exists && s.authority != ctx.authority->code)
-    return make_error(Errc::forbidden, "certificate " + s.id + " belongs to authority " +
-                                           s.authority + ", not " + ctx.authority->code);
+    return make_error(Errc::forbidden,
+                      "certificate " + s.id + " belongs to authority " + s.authority + ", not " + ctx.authority->code);
   if (!kind && s.exists) return make_error(Errc::corruption, "certificate of unknown kind " + s.kind);
-  auto verdict = kind ? lifecycle_verdict(*kind, s.lifecycle(today), cmd.type)
-                      : Verdict::no_such_certificate;
+  auto verdict = kind ? lifecycle_verdict(*kind, s.lifecycle(today), cmd.type) : Verdict::no_such_certificate;
   if (verdict != Verdict::allowed) return verdict_error(verdict, s, kind, cmd.type, today);
 
   Decision d;
@@ -351,9 +330,7 @@ Result<Decision> decide(const CertificateState& s, const CommandInput& cmd, cons
         data["until"] = until.to_string();
       }
       break;
-    case CommandType::reinstate:
-      CL_TRY(optional_text(data, "reason", cmd.reason, 500));
-      break;
+    case CommandType::reinstate: CL_TRY(optional_text(data, "reason", cmd.reason, 500)); break;
     case CommandType::cancel:
     case CommandType::revoke:
     case CommandType::withdraw:

@@ -28,7 +28,7 @@ struct CertificateState {
   std::string token;         // QR token of the current document version
   std::string elicense;      // 电子证照标识 of the current document version
   uint64_t stream_version = 0;
-  std::string last_hash;     // hex SHA-256 of the stream's last signed record
+  std::string last_hash;  // hex SHA-256 of the stream's last signed record
   std::string status_reason;
   UnixMillis status_time = 0;
   std::string suspended_until;  // YYYY-MM-DD or empty
@@ -52,7 +52,7 @@ struct AuthorityInfo {
 };
 
 struct ApprovalStep {
-  std::string step;      // clerk, first_review, review, approve, documents (seed 000)
+  std::string step;  // clerk, first_review, review, approve, documents (seed 000)
   std::string operator_id;
   std::string opinion;
 };
@@ -65,15 +65,15 @@ struct Actor {
 
 struct CommandInput {
   CommandType type = CommandType::issue;
-  std::string certificate_id;      // for issue/convert: the new id, chosen by the caller
-  std::string kind;                // issue/convert
-  nlohmann::json fields;           // issue/convert: every field of the kind
-  nlohmann::json changes;          // amend: field -> new value
-  std::string reason;              // amend reason code; reissue lost|damaged; status change text
-  std::string valid_from;          // renew/review (optional)
-  std::string valid_until;         // renew/review
-  std::string until;               // suspend (optional end date)
-  std::string decision;            // 决定书文号 (optional)
+  std::string certificate_id;  // for issue/convert: the new id, chosen by the caller
+  std::string kind;            // issue/convert
+  nlohmann::json fields;       // issue/convert: every field of the kind
+  nlohmann::json changes;      // amend: field -> new value
+  std::string reason;          // amend reason code; reissue lost|damaged; status change text
+  std::string valid_from;      // renew/review (optional)
+  std::string valid_until;     // renew/review
+  std::string until;           // suspend (optional end date)
+  std::string decision;        // 决定书文号 (optional)
   Actor actor;
 };
 
@@ -90,8 +90,7 @@ struct Decision {
   std::vector<std::string> unique_claims;  // keys that must be unclaimed ledger-wide
 };
 
-Result<Decision> decide(const CertificateState& state, const CommandInput& cmd,
-                        const DecideContext& ctx);
+Result<Decision> decide(const CertificateState& state, const CommandInput& cmd, const DecideContext& ctx);
 
 // The claim key that keeps business numbers unique per kind and authority.
 std::string number_claim(std::string_view authority, std::string_view kind, std::string_view number);

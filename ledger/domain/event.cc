@@ -8,6 +8,7 @@ namespace certledger::domain {
 using nlohmann::json;
 
 std::string serialize_event(const Event& e) {
+  // clang-format off
   json j = {
       {"v", e.v},
       {"id", e.id},
@@ -20,6 +21,7 @@ std::string serialize_event(const Event& e) {
       {"data", e.data},
       {"prev", e.prev.empty() ? json(nullptr) : json(e.prev)},
   };
+  // clang-format on
   if (!e.kind.empty()) j["kind"] = e.kind;
   return j.dump(-1, ' ', false, json::error_handler_t::strict);
 }
@@ -41,8 +43,8 @@ Result<Event> parse_event(std::string_view bytes) {
   if (!parsed.ok()) return bad(parsed.error().message);
   json j = std::move(*parsed);
   if (!j.is_object()) return bad("not a JSON object");
-  static const char* known[] = {"v", "id", "type", "stream", "seq", "authority",
-                                "kind", "actor", "time", "data", "prev"};
+  static const char* known[] = {"v",    "id",    "type", "stream", "seq", "authority",
+                                "kind", "actor", "time", "data",   "prev"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
     for (auto k : known) ok = ok || it.key() == k;
@@ -154,8 +156,7 @@ Result<EventEnvelope> parse_event_envelope(std::string_view bytes) {
 bool is_certificate_id(std::string_view s) {
   if (s.size() != 26) return false;
   for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) || c == 'I' || c == 'L' || c == 'O' ||
-        c == 'U')
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) || c == 'I' || c == 'L' || c == 'O' || c == 'U')
       return false;
   return true;
 }
@@ -170,8 +171,7 @@ Status check_authority_code(std::string_view code) {
     return make_error(Errc::invalid_argument, "authority code must start with A-Z", "code");
   for (char c : code)
     if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-      return make_error(Errc::invalid_argument, "authority code may only hold A-Z, 0-9 and '-'",
-                        "code");
+      return make_error(Errc::invalid_argument, "authority code may only hold A-Z, 0-9 and '-'", "code");
   return {};
 }
 

@@ -26,8 +26,8 @@ struct Event {
   std::string kind;       // certificate kind; empty for non-certificate events
   nlohmann::json actor;   // {"operator", "role", "trail": [{"step", "operator", ...}]}
   UnixMillis time = 0;
-  nlohmann::json data;    // type-specific
-  std::string prev;       // hex SHA-256 of the stream's previous signed record; "" if seq == 1
+  nlohmann::json data;  // type-specific
+  std::string prev;     // hex SHA-256 of the stream's previous signed record; "" if seq == 1
 };
 
 std::string serialize_event(const Event& e);

@@ -57,11 +57,9 @@ Status check_uscc(std::string_view code) {
                       "统一社会信用代码 must be 18 characters, got " + std::to_string(code.size()));
   for (size_t i = 0; i < 18; ++i) {
     if (uscc_value(code[i]) < 0) {
-      std::string why = "统一社会信用代码 character " + std::to_string(i + 1) + " is " +
-                        describe_char(code[i]);
+      std::string why = "统一社会信用代码 character " + std::to_string(i + 1) + " is " + describe_char(code[i]);
       if (code[i] >= 'a' && code[i] <= 'z') why += " (letters must be upper case)";
-      else if (std::strchr("IOSVZ", code[i]) && code[i] != '\0')
-        why += " (I, O, S, V and Z are not used)";
+      else if (std::strchr("IOSVZ", code[i]) && code[i] != '\0') why += " (I, O, S, V and Z are not used)";
       else why += " (allowed: 0-9 and A-Y without I O S V Z)";
       return make_error(Errc::invalid_argument, why);
     }
@@ -71,8 +69,8 @@ Status check_uscc(std::string_view code) {
                       "统一社会信用代码 characters 3-8 must be a 6-digit administrative area code");
   char expect = *uscc_check_char(code.substr(0, 17));
   if (code[17] != expect)
-    return make_error(Errc::invalid_argument, std::string("统一社会信用代码 check character is '") +
-                                                  code[17] + "', expected '" + expect + "'");
+    return make_error(Errc::invalid_argument,
+                      std::string("统一社会信用代码 check character is '") + code[17] + "', expected '" + expect + "'");
   return {};
 }
 
@@ -85,35 +83,31 @@ std::optional<char> id_number_check_char(std::string_view first17) {
 
 Status check_id_number(std::string_view n, std::optional<Date> today) {
   if (n.size() != 18)
-    return make_error(Errc::invalid_argument,
-                      "身份证号 must be 18 characters, got " + std::to_string(n.size()));
+    return make_error(Errc::invalid_argument, "身份证号 must be 18 characters, got " + std::to_string(n.size()));
   for (size_t i = 0; i < 17; ++i)
     if (n[i] < '0' || n[i] > '9')
-      return make_error(Errc::invalid_argument, "身份证号 character " + std::to_string(i + 1) +
-                                                    " is " + describe_char(n[i]) +
-                                                    ", expected a digit");
+      return make_error(Errc::invalid_argument, "身份证号 character " + std::to_string(i + 1) + " is " +
+                                                    describe_char(n[i]) + ", expected a digit");
   if (!((n[17] >= '0' && n[17] <= '9') || n[17] == 'X'))
     return make_error(Errc::invalid_argument,
-                      "身份证号 check character must be a digit or upper-case X, got " +
-                          describe_char(n[17]));
-  if (n[0] == '0')
-    return make_error(Errc::invalid_argument, "身份证号 area code cannot start with 0");
-  std::string birth = std::string(n.substr(6, 4)) + "-" + std::string(n.substr(10, 2)) + "-" +
-                      std::string(n.substr(12, 2));
+                      "身份证号 check character must be a digit or upper-case X, got " + describe_char(n[17]));
+  if (n[0] == '0') return make_error(Errc::invalid_argument, "身份证号 area code cannot start with 0");
+  std::string birth =
+      std::string(n.substr(6, 4)) + "-" + std::string(n.substr(10, 2)) + "-" + std::string(n.substr(12, 2));
   auto d = parse_date(birth);
   if (!d) return make_error(Errc::invalid_argument, "身份证号 birth date " + birth + " is not a real date");
   if (today && *d > *today)
     return make_error(Errc::invalid_argument, "身份证号 birth date " + birth + " is in the future");
   char expect = *id_number_check_char(n.substr(0, 17));
   if (n[17] != expect)
-    return make_error(Errc::invalid_argument, std::string("身份证号 check character is '") + n[17] +
-                                                  "', expected '" + expect + "'");
+    return make_error(Errc::invalid_argument,
+                      std::string("身份证号 check character is '") + n[17] + "', expected '" + expect + "'");
   return {};
 }
 
 Date id_number_birth_date(std::string_view n) {
-  auto d = parse_date(std::string(n.substr(6, 4)) + "-" + std::string(n.substr(10, 2)) + "-" +
-                      std::string(n.substr(12, 2)));
+  auto d =
+      parse_date(std::string(n.substr(6, 4)) + "-" + std::string(n.substr(10, 2)) + "-" + std::string(n.substr(12, 2)));
   return d ? *d : Date{};
 }
 
@@ -132,8 +126,7 @@ std::optional<char> mod37_36_check_char(std::string_view body) {
 std::string ELicenseId::to_string() const {
   char ver[8];
   std::snprintf(ver, sizeof ver, "%03d", version);
-  return std::string(kELicenseRoot) + "." + type_code + "." + issuer_code + "." + serial + "." +
-         ver + "." + check;
+  return std::string(kELicenseRoot) + "." + type_code + "." + issuer_code + "." + serial + "." + ver + "." + check;
 }
 
 namespace {
@@ -152,13 +145,12 @@ Status check_part(std::string_view what, std::string_view s, size_t min, size_t 
   }
   for (char c : s)
     if (alnum36(c) < 0)
-      return make_error(Errc::invalid_argument, "电子证照标识 " + std::string(what) + " has " +
-                                                    describe_char(c) + " (allowed: 0-9 A-Z)");
+      return make_error(Errc::invalid_argument,
+                        "电子证照标识 " + std::string(what) + " has " + describe_char(c) + " (allowed: 0-9 A-Z)");
   return {};
 }
 
-Status check_parts(std::string_view type_code, std::string_view issuer, std::string_view serial,
-                   int version) {
+Status check_parts(std::string_view type_code, std::string_view issuer, std::string_view serial, int version) {
   CL_TRY(check_part("type code", type_code, 21, 21));
   if (!is_digits(type_code.substr(18)))
     return make_error(Errc::invalid_argument, "电子证照标识 type code must end in 3 digits");
@@ -169,15 +161,14 @@ Status check_parts(std::string_view type_code, std::string_view issuer, std::str
   if (issuer.size() == 6 && !is_digits(issuer))
     return make_error(Errc::invalid_argument, "电子证照标识 6-character issuer code must be digits");
   CL_TRY(check_part("serial", serial, 1, 64));
-  if (version < 1 || version > 999)
-    return make_error(Errc::invalid_argument, "电子证照标识 version must be 001-999");
+  if (version < 1 || version > 999) return make_error(Errc::invalid_argument, "电子证照标识 version must be 001-999");
   return {};
 }
 
 }  // namespace
 
-Result<ELicenseId> make_elicense(std::string_view type_code, std::string_view issuer,
-                                 std::string_view serial, int version) {
+Result<ELicenseId> make_elicense(std::string_view type_code, std::string_view issuer, std::string_view serial,
+                                 int version) {
   CL_TRY(check_parts(type_code, issuer, serial, version));
   ELicenseId id{std::string(type_code), std::string(issuer), std::string(serial), version, '0'};
   char ver[8];
@@ -189,8 +180,7 @@ Result<ELicenseId> make_elicense(std::string_view type_code, std::string_view is
 Result<ELicenseId> parse_elicense(std::string_view text) {
   std::string root = std::string(kELicenseRoot) + ".";
   if (text.substr(0, root.size()) != root)
-    return make_error(Errc::invalid_argument,
-                      "电子证照标识 must start with " + std::string(kELicenseRoot) + ".");
+    return make_error(Errc::invalid_argument, "电子证照标识 must start with " + std::string(kELicenseRoot) + ".");
   std::string_view rest = text.substr(root.size());
   std::string_view parts[5];
   for (int i = 0; i < 5; ++i) {
@@ -216,8 +206,8 @@ Result<ELicenseId> parse_elicense(std::string_view text) {
     return make_error(Errc::invalid_argument, "电子证照标识 check must be one character 0-9 A-Z");
   auto made = make_elicense(parts[0], parts[1], parts[2], version);
   if (made->check != parts[4][0])
-    return make_error(Errc::invalid_argument, std::string("电子证照标识 check character is '") +
-                                                  parts[4][0] + "', expected '" + made->check + "'");
+    return make_error(Errc::invalid_argument, std::string("电子证照标识 check character is '") + parts[4][0] +
+                                                  "', expected '" + made->check + "'");
   return made;
 }
 

@@ -42,8 +42,8 @@ struct ELicenseId {
 // MOD 37,36 check character over `body` (0-9 A-Z only).
 std::optional<char> mod37_36_check_char(std::string_view body);
 // Builds an identifier with its check character. Fails on malformed parts.
-Result<ELicenseId> make_elicense(std::string_view type_code, std::string_view issuer_code,
-                                 std::string_view serial, int version);
+Result<ELicenseId> make_elicense(std::string_view type_code, std::string_view issuer_code, std::string_view serial,
+                                 int version);
 Result<ELicenseId> parse_elicense(std::string_view text);
 
 }  // namespace certledger::domain

@@ -196,11 +196,10 @@ Status check_jpeg(std::string_view b) {
   jpeg_read_header(&cinfo, TRUE);
   const uint64_t width = cinfo.image_width, height = cinfo.image_height;
   const J_COLOR_SPACE space = cinfo.jpeg_color_space;
-  if (auto size = check_size(width, height); !size.ok() ||
-      (space != JCS_GRAYSCALE && space != JCS_YCbCr && space != JCS_RGB)) {
+  if (auto size = check_size(width, height);
+      !size.ok() || (space != JCS_GRAYSCALE && space != JCS_YCbCr && space != JCS_RGB)) {
     jpeg_destroy_decompress(&cinfo);
-    return size.ok() ? bad("the JPEG is not greyscale or colour (CMYK and other spaces do not print reliably)")
-                     : size;
+    return size.ok() ? bad("the JPEG is not greyscale or colour (CMYK and other spaces do not print reliably)") : size;
   }
   jpeg_start_decompress(&cinfo);
   JSAMPARRAY row = (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,

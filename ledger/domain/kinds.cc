@@ -9,13 +9,10 @@ namespace {
 // provisional assignments until C0293-2024 is at hand (doc/domain.md).
 #define MOHURD "11100000000013338W"
 
-FieldSpec number_field(std::string_view label = "证书编号") {
-  return {"number", label, FieldType::text, true, 40};
-}
+FieldSpec number_field(std::string_view label = "证书编号") { return {"number", label, FieldType::text, true, 40}; }
 
-std::vector<FieldSpec> organisation_fields(std::string_view name_label,
-                                           std::string_view address_label,
-                                           FieldSpec scope, bool with_grade, bool with_capital) {
+std::vector<FieldSpec> organisation_fields(std::string_view name_label, std::string_view address_label, FieldSpec scope,
+                                           bool with_grade, bool with_capital) {
   std::vector<FieldSpec> f = {
       number_field(),
       {"holder_name", name_label, FieldType::text, true, 100},
@@ -44,17 +41,15 @@ std::vector<AmendReason> qualification_amendments(std::string_view scope_field) 
   };
 }
 
-KindDescriptor qualification(std::string_view code, std::string_view name,
-                             std::string_view elicense_type) {
+KindDescriptor qualification(std::string_view code, std::string_view name, std::string_view elicense_type) {
   KindDescriptor k;
   k.code = code;
   k.name = name;
   k.seed = "001";
   k.holder_name_field = "holder_name";
   k.holder_id_field = "uscc";
-  k.fields = organisation_fields(
-      "企业名称", "注册地址",
-      {"qualifications", "资质类别及等级", FieldType::text_list, true, 100}, false, true);
+  k.fields = organisation_fields("企业名称", "注册地址",
+                                 {"qualifications", "资质类别及等级", FieldType::text_list, true, 100}, false, true);
   k.number_format = NumberFormat::qualification;
   k.validity_years = 5;
   k.orientation = Orientation::portrait;
@@ -69,8 +64,8 @@ FieldSpec person_name() { return {"name", "姓名", FieldType::text, true, 30}; 
 FieldSpec id_field() { return {"id_number", "身份证号", FieldType::id_number, true, 18}; }
 FieldSpec issue_date() { return {"issue_date", "发证时间", FieldType::date, true, 10}; }
 
-KindDescriptor safety_manager(std::string_view code, std::string_view klass,
-                              std::string_view name, std::string_view who) {
+KindDescriptor safety_manager(std::string_view code, std::string_view klass, std::string_view name,
+                              std::string_view who) {
   KindDescriptor k;
   k.code = code;
   k.name = name;
@@ -110,9 +105,8 @@ std::vector<KindDescriptor> build_kinds() {
     k.seed = "000, 001";
     k.holder_name_field = "holder_name";
     k.holder_id_field = "uscc";
-    k.fields = organisation_fields("机构名称", "地址",
-                                   {"scope", "检测范围", FieldType::text_list, true, 100}, true,
-                                   false);
+    k.fields =
+        organisation_fields("机构名称", "地址", {"scope", "检测范围", FieldType::text_list, true, 100}, true, false);
     k.number_format = NumberFormat::lenient;
     k.validity_years = 5;
     k.orientation = Orientation::landscape;
@@ -190,8 +184,7 @@ std::vector<KindDescriptor> build_kinds() {
     k.validity_years = 0;
     k.elicense_type = MOHURD "020";
     k.renewable = false;
-    k.amend_reasons = {{"info_corrected", "个人信息更正", {"name", "gender"}},
-                       {"post_changed", "岗位变更", {"post"}}};
+    k.amend_reasons = {{"info_corrected", "个人信息更正", {"name", "gender"}}, {"post_changed", "岗位变更", {"post"}}};
     k.statement = "本证书表明持证人已通过住房和城乡建设领域专业人员岗位培训考核，成绩合格。";
     kinds.push_back(std::move(k));
   }
@@ -224,8 +217,7 @@ std::vector<KindDescriptor> build_kinds() {
                                  "本证书表明持证人通过建筑施工企业主要负责人安全生产知识考核，成绩合格。"));
   kinds.push_back(safety_manager("safety_manager_b", "B", "建筑施工企业项目负责人安全生产知识考核合格证书",
                                  "本证书表明持证人通过建筑施工企业项目负责人安全生产知识考核，成绩合格。"));
-  kinds.push_back(safety_manager("safety_manager_c", "C",
-                                 "建筑施工企业专职安全生产管理人员安全生产知识考核合格证书",
+  kinds.push_back(safety_manager("safety_manager_c", "C", "建筑施工企业专职安全生产管理人员安全生产知识考核合格证书",
                                  "本证书表明持证人通过建筑施工企业专职安全生产管理人员安全生产知识考核，成绩合格。"));
   return kinds;
 }

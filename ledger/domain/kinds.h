@@ -14,13 +14,13 @@
 namespace certledger::domain {
 
 enum class FieldType {
-  text,        // one line of text
-  text_list,   // a non-empty list of lines (检测范围, 资质类别及等级, 许可范围)
-  uscc,        // 统一社会信用代码
-  id_number,   // 身份证号
-  date,        // YYYY-MM-DD
-  choice,      // one of `choices`
-  photo,       // "sha256:<64 hex>" naming a JPEG/PNG blob
+  text,       // one line of text
+  text_list,  // a non-empty list of lines (检测范围, 资质类别及等级, 许可范围)
+  uscc,       // 统一社会信用代码
+  id_number,  // 身份证号
+  date,       // YYYY-MM-DD
+  choice,     // one of `choices`
+  photo,      // "sha256:<64 hex>" naming a JPEG/PNG blob
 };
 
 enum class HolderType { organisation, person };
@@ -29,11 +29,11 @@ enum class Orientation { portrait, landscape };
 // How the business number (证书编号) is checked. Formats vary by province and
 // year; the ones known well are checked, the rest only for length/charset.
 enum class NumberFormat {
-  qualification,     // [ABDE]W?[123] + 2-digit province + 5-digit sequence + check (D144012345)
-  safety_license,    // （粤）JZ安许证字[2019]010000, any bracket style
-  special_operation, // 苏A012008000001: province + city letter + 12-16 digits
-  safety_manager,    // 粤建安A(2019)0001234: province + 建安 + class + (year) + 7-8 digits
-  lenient,           // 4-40 characters, letters, digits, CJK, brackets and hyphens
+  qualification,      // [ABDE]W?[123] + 2-digit province + 5-digit sequence + check (D144012345)
+  safety_license,     // （粤）JZ安许证字[2019]010000, any bracket style
+  special_operation,  // 苏A012008000001: province + city letter + 12-16 digits
+  safety_manager,     // 粤建安A(2019)0001234: province + 建安 + class + (year) + 7-8 digits
+  lenient,            // 4-40 characters, letters, digits, CJK, brackets and hyphens
 };
 
 struct FieldSpec {
@@ -55,24 +55,24 @@ struct AmendReason {
 };
 
 struct KindDescriptor {
-  std::string_view code;     // testing_institution ...
-  std::string_view name;     // 建设工程质量检测机构资质证书
-  std::string_view seed;     // which notice defines it
+  std::string_view code;  // testing_institution ...
+  std::string_view name;  // 建设工程质量检测机构资质证书
+  std::string_view seed;  // which notice defines it
   HolderType holder = HolderType::organisation;
   std::string_view holder_name_field;  // holder_name / name
   std::string_view holder_id_field;    // uscc / id_number
   std::vector<FieldSpec> fields;
   NumberFormat number_format = NumberFormat::lenient;
-  std::string_view number_class;       // safety_manager: "A", "B", "C" (C may be C1-C3)
-  int validity_years = 0;              // 0: no expiry (valid_until absent)
+  std::string_view number_class;  // safety_manager: "A", "B", "C" (C may be C1-C3)
+  int validity_years = 0;         // 0: no expiry (valid_until absent)
   Orientation orientation = Orientation::portrait;
   bool pdf = true;
   bool ofd = false;
   // 电子证照标识 type code: defining body's USCC + 3 digits.
   std::string_view elicense_type;
-  bool renewable = true;    // 延续
-  bool reviewable = false;  // 复核 (personnel)
-  bool suspendable = false; // 暂扣
+  bool renewable = true;     // 延续
+  bool reviewable = false;   // 复核 (personnel)
+  bool suspendable = false;  // 暂扣
   std::vector<AmendReason> amend_reasons;
   std::string_view statement;  // the sentence printed on personnel certificates
 

@@ -37,13 +37,11 @@ Verdict lifecycle_verdict(const KindDescriptor& kind, LifecycleState state, Comm
   const bool creates = c == CommandType::issue || c == CommandType::convert;
   if (state == LifecycleState::none) return creates ? Verdict::allowed : Verdict::no_such_certificate;
   if (creates) return Verdict::already_issued;
-  if (state == LifecycleState::cancelled || state == LifecycleState::revoked ||
-      state == LifecycleState::withdrawn)
+  if (state == LifecycleState::cancelled || state == LifecycleState::revoked || state == LifecycleState::withdrawn)
     return Verdict::terminal;
   if (!kind_supports(kind, c)) return Verdict::kind_unsupported;
   switch (state) {
-    case LifecycleState::active:
-      return c == CommandType::reinstate ? Verdict::wrong_state : Verdict::allowed;
+    case LifecycleState::active: return c == CommandType::reinstate ? Verdict::wrong_state : Verdict::allowed;
     case LifecycleState::expired:
       switch (c) {
         case CommandType::renew:
@@ -194,8 +192,8 @@ std::optional<Role> parse_role(std::string_view n) {
 }
 
 std::optional<CertStatus> parse_status(std::string_view n) {
-  for (CertStatus s : {CertStatus::active, CertStatus::suspended, CertStatus::cancelled,
-                       CertStatus::revoked, CertStatus::withdrawn})
+  for (CertStatus s :
+       {CertStatus::active, CertStatus::suspended, CertStatus::cancelled, CertStatus::revoked, CertStatus::withdrawn})
     if (n == status_name(s)) return s;
   return std::nullopt;
 }

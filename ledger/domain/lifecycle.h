@@ -27,17 +27,16 @@ enum class CommandType : uint8_t {
   revoke,     // 吊销
   withdraw,   // 撤销
 };
-inline constexpr std::array kAllCommands = {
-    CommandType::issue,   CommandType::convert,   CommandType::amend,  CommandType::reissue,
-    CommandType::renew,   CommandType::review,    CommandType::suspend, CommandType::reinstate,
-    CommandType::cancel,  CommandType::revoke,    CommandType::withdraw};
+inline constexpr std::array kAllCommands = {CommandType::issue,   CommandType::convert,   CommandType::amend,
+                                            CommandType::reissue, CommandType::renew,     CommandType::review,
+                                            CommandType::suspend, CommandType::reinstate, CommandType::cancel,
+                                            CommandType::revoke,  CommandType::withdraw};
 
 // The state a command is judged against.
 enum class LifecycleState : uint8_t { none, active, expired, suspended, cancelled, revoked, withdrawn };
-inline constexpr std::array kAllStates = {
-    LifecycleState::none,      LifecycleState::active,  LifecycleState::expired,
-    LifecycleState::suspended, LifecycleState::cancelled, LifecycleState::revoked,
-    LifecycleState::withdrawn};
+inline constexpr std::array kAllStates = {LifecycleState::none,      LifecycleState::active,    LifecycleState::expired,
+                                          LifecycleState::suspended, LifecycleState::cancelled, LifecycleState::revoked,
+                                          LifecycleState::withdrawn};
 
 enum class Verdict : uint8_t {
   allowed,
@@ -69,10 +68,10 @@ Status check_role(Role have, CommandType command);
 // Whether the command produces a new document version with a new QR token.
 bool makes_new_version(CommandType command);
 
-const char* status_name(CertStatus s);        // active, suspended, ...
+const char* status_name(CertStatus s);  // active, suspended, ...
 const char* state_name(LifecycleState s);
-const char* command_name(CommandType c);      // issue, convert, ...
-const char* event_type(CommandType c);        // certificate.issued, ...
+const char* command_name(CommandType c);  // issue, convert, ...
+const char* event_type(CommandType c);    // certificate.issued, ...
 const char* verdict_name(Verdict v);
 const char* role_name(Role r);
 std::optional<CommandType> parse_command(std::string_view name);

@@ -51,13 +51,16 @@ Result<std::string> parse_report_code(std::string_view text) {
   // No O->0 / I,L->1 reinterpretation: it would let some swaps next to the
   // check character pass; a misread letter is reported as a mistyped code.
   if (s.size() != kReportCodeLength)
-    return make_error(Errc::invalid_argument, "a 防伪监管标识码 has 15 characters, got " + std::to_string(s.size()), "code");
+    return make_error(Errc::invalid_argument, "a 防伪监管标识码 has 15 characters, got " + std::to_string(s.size()),
+                      "code");
   for (size_t i = 0; i < s.size(); ++i)
     if (value36(s[i]) < 0 && !(i == 14 && s[i] == '*'))
-      return make_error(Errc::invalid_argument, "防伪监管标识码 may only hold 0-9 and A-Z (and * as the check)", "code");
+      return make_error(Errc::invalid_argument, "防伪监管标识码 may only hold 0-9 and A-Z (and * as the check)",
+                        "code");
   auto check = mod37_2(std::string_view(s).substr(0, 14));
   if (!check || *check != s[14])
-    return make_error(Errc::invalid_argument, "防伪监管标识码 check character does not match: mistyped or forged", "code");
+    return make_error(Errc::invalid_argument, "防伪监管标识码 check character does not match: mistyped or forged",
+                      "code");
   return s;
 }
 
@@ -95,7 +98,8 @@ Result<json> report_registration(const json& fields, const CertificateState& the
                                  Date today) {
   CL_TRY(validate_record(test_report_descriptor(), fields, today));
   if (!now.exists || now.kind != "testing_institution")
-    return make_error(Errc::forbidden, "only a testing institution with a 建设工程质量检测机构资质证书 registers reports");
+    return make_error(Errc::forbidden,
+                      "only a testing institution with a 建设工程质量检测机构资质证书 registers reports");
   // A cancelled, revoked or withdrawn qualification ends registration, for
   // tests of any date: nothing can be backdated into the time it was valid.
   if (is_terminal(now.status))
@@ -110,25 +114,29 @@ Result<json> report_registration(const json& fields, const CertificateState& the
   if (then.status != CertStatus::active)
     return refuse(std::string("the institution's certificate was ") + status_name(then.status) +
                   (then.status_reason.empty() ? "" : " (" + then.status_reason + ")"));
-  if (then.expired(test_date)) return refuse("the institution's certificate had expired on " + then.valid_until()->to_string());
+  if (then.expired(test_date))
+    return refuse("the institution's certificate had expired on " + then.valid_until()->to_string());
   const std::string category = fields.at("category").get<std::string>();
   bool covered = false;
   for (const auto& s : then.fields.value("scope", json::array())) covered = covered || s.get<std::string>() == category;
   if (!covered) {
     std::string scope;
-    for (const auto& s : then.fields.value("scope", json::array())) scope += (scope.empty() ? "" : "、") + s.get<std::string>();
+    for (const auto& s : then.fields.value("scope", json::array()))
+      scope += (scope.empty() ? "" : "、") + s.get<std::string>();
     return make_error(Errc::rule_violation,
-                      "检测类别 \"" + category + "\" is outside the institution's 检测范围 (" + scope + ") on " + test_date.to_string(),
+                      "检测类别 \"" + category + "\" is outside the institution's 检测范围 (" + scope + ") on " +
+                          test_date.to_string(),
                       "category");
   }
   return json{{"fields", fields},
               {"institution", now.id},
               {"institution_name", then.fields.value("holder_name", "")},
               {"institution_number", then.fields.value("number", "")},
-              {"qualified", {{"status", status_name(then.status)},
-                             {"certificate_version", then.doc_version},
-                             {"valid_until", then.fields.value("valid_until", "")},
-                             {"scope_covered", true}}}};
+              {"qualified",
+               {{"status", status_name(then.status)},
+                {"certificate_version", then.doc_version},
+                {"valid_until", then.fields.value("valid_until", "")},
+                {"scope_covered", true}}}};
 }
 
 std::string report_code_claim(std::string_view code) { return "report-code/" + std::string(code); }

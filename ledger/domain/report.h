@@ -33,9 +33,9 @@ std::string format_report_code(std::string_view canonical);  // 44-7K3M-9QX2-HC4
 struct ReportState {
   bool exists = false;
   std::string code;
-  std::string institution;       // the institution's certificate id
+  std::string institution;  // the institution's certificate id
   std::string authority;
-  nlohmann::json data;           // the registration event's data
+  nlohmann::json data;  // the registration event's data
   bool withdrawn = false;
   std::string withdraw_reason;
   UnixMillis registered_at = 0, withdrawn_at = 0;

@@ -14,15 +14,15 @@ namespace {
 using nlohmann::json;
 
 // Province abbreviations as they appear at the start of business numbers.
-#define PROVINCE "(京|津|冀|晋|蒙|辽|吉|黑|沪|苏|浙|皖|闽|赣|鲁|豫|鄂|湘|粤|桂|琼|渝|川|蜀|贵|黔|云|滇|藏|陕|秦|甘|陇|青|宁|新|港|澳|台)"
+#define PROVINCE                                                                                                                                          \
+  "(京|津|冀|晋|蒙|辽|吉|黑|沪|苏|浙|皖|闽|赣|鲁|豫|鄂|湘|粤|桂|琼|渝|川|蜀|贵|黔|云|滇|藏|陕|秦|甘|陇|青|宁|新|港|" \
+  "澳|台)"
 
 Error field_error(std::string_view field, std::string message) {
   return make_error(Errc::invalid_argument, std::move(message), std::string(field));
 }
 
-std::string label_of(const FieldSpec& s) {
-  return std::string(s.label) + " (" + std::string(s.name) + ")";
-}
+std::string label_of(const FieldSpec& s) { return std::string(s.label) + " (" + std::string(s.name) + ")"; }
 
 bool is_blank(std::string_view s) {
   // ASCII spaces, tabs and the full-width space U+3000 count as blank.
@@ -38,19 +38,16 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-Status check_text(std::string_view field, std::string_view label, std::string_view s,
-                  size_t max_chars) {
+Status check_text(std::string_view field, std::string_view label, std::string_view s, size_t max_chars) {
   auto n = utf8_length(s);
   if (!n) return malformed_input(std::string(label) + " is not valid UTF-8", std::string(field));
-  if (has_control_chars(s))
-    return field_error(field, std::string(label) + " contains a control character");
+  if (has_control_chars(s)) return field_error(field, std::string(label) + " contains a control character");
   if (is_blank(s)) return field_error(field, std::string(label) + " is empty");
   if (s.front() == ' ' || s.back() == ' ')
     return field_error(field, std::string(label) + " has leading or trailing spaces");
   if (*n > max_chars)
-    return field_error(field, std::string(label) + " is " + std::to_string(*n) +
-                                  " characters, at most " + std::to_string(max_chars) +
-                                  " allowed");
+    return field_error(field, std::string(label) + " is " + std::to_string(*n) + " characters, at most " +
+                                  std::to_string(max_chars) + " allowed");
   return {};
 }
 
@@ -63,8 +60,8 @@ bool lenient_number_char(char32_t c) {
 
 const std::regex& number_regex(const KindDescriptor& kind) {
   static const std::regex qualification("^[ABDE]W?[123][0-9]{8}$");
-  static const std::regex safety_license(
-      "^(\\(|（)" PROVINCE "(\\)|）)JZ安许证字(\\[|【|〔|\\(|（)[0-9]{4}(\\]|】|〕|\\)|）)[0-9]{6}$");
+  static const std::regex safety_license("^(\\(|（)" PROVINCE
+                                         "(\\)|）)JZ安许证字(\\[|【|〔|\\(|（)[0-9]{4}(\\]|】|〕|\\)|）)[0-9]{6}$");
   static const std::regex special_operation("^" PROVINCE "[A-Z]?[0-9]{10,18}$");
   static const std::regex manager_a("^" PROVINCE "建安A(\\(|（)[0-9]{4}(\\)|）)[0-9]{7,8}$");
   static const std::regex manager_b("^" PROVINCE "建安B(\\(|（)[0-9]{4}(\\)|）)[0-9]{7,8}$");
@@ -85,8 +82,7 @@ const char* number_format_hint(const KindDescriptor& kind) {
     case NumberFormat::qualification:
       return "a letter A/B/D/E (W after it if foreign-invested), the approving level 1-3, a 2-digit "
              "province code, a 5-digit sequence and a check digit, e.g. D144012345";
-    case NumberFormat::safety_license:
-      return "（省）JZ安许证字[年份]六位序号, e.g. （粤）JZ安许证字[2019]010000";
+    case NumberFormat::safety_license: return "（省）JZ安许证字[年份]六位序号, e.g. （粤）JZ安许证字[2019]010000";
     case NumberFormat::special_operation:
       return "province abbreviation, optional city letter and 10-18 digits, e.g. 苏A012008000001";
     case NumberFormat::safety_manager:
@@ -111,8 +107,7 @@ Status check_field_shapes(const json& fields, std::string_view member) {
   const std::string m(member);
   if (!fields.is_object()) return field_error(member, m + " must be an object");
   for (auto it = fields.begin(); it != fields.end(); ++it) {
-    if (it->is_object())
-      return field_error(it.key(), m + "." + it.key() + " must be a string or a list of strings");
+    if (it->is_object()) return field_error(it.key(), m + "." + it.key() + " must be a string or a list of strings");
     if (it->is_array())
       for (const auto& x : *it)
         if (x.is_structured())
@@ -132,16 +127,15 @@ Status validate_value(const FieldSpec& spec, const json& v, std::optional<Date> 
       if (!v.is_array()) return field_error(spec.name, label + " must be a list of strings");
       if (v.empty()) return field_error(spec.name, label + " must not be empty");
       if (v.size() > spec.max_items)
-        return field_error(spec.name, label + " has " + std::to_string(v.size()) +
-                                          " items, at most " + std::to_string(spec.max_items));
+        return field_error(spec.name, label + " has " + std::to_string(v.size()) + " items, at most " +
+                                          std::to_string(spec.max_items));
       std::set<std::string> seen;
       for (size_t i = 0; i < v.size(); ++i) {
         const std::string item_label = label + " item " + std::to_string(i + 1);
         if (!v[i].is_string()) return field_error(spec.name, item_label + " must be a string");
         const auto& s = v[i].get_ref<const std::string&>();
         CL_TRY(check_text(spec.name, item_label, s, spec.max_chars));
-        if (!seen.insert(s).second)
-          return field_error(spec.name, item_label + " repeats \"" + s + "\"");
+        if (!seen.insert(s).second) return field_error(spec.name, item_label + " repeats \"" + s + "\"");
       }
       return {};
     }
@@ -192,8 +186,7 @@ Status validate_number(const KindDescriptor& kind, std::string_view number) {
   CL_TRY(check_text("number", label, number, 40));
   if (kind.number_format == NumberFormat::lenient) {
     auto cps = utf8_decode(number);
-    if (cps.size() < 4)
-      return field_error("number", label + " is too short (at least 4 characters)");
+    if (cps.size() < 4) return field_error("number", label + " is too short (at least 4 characters)");
     for (char32_t c : cps)
       if (!lenient_number_char(c))
         return field_error("number", label + " contains \"" + utf8_encode(c) +
@@ -203,8 +196,7 @@ Status validate_number(const KindDescriptor& kind, std::string_view number) {
   }
   if (!std::regex_match(std::string(number), number_regex(kind)))
     return field_error("number", label + " \"" + std::string(number) + "\" does not match the " +
-                                     std::string(kind.name) + " format: " +
-                                     number_format_hint(kind));
+                                     std::string(kind.name) + " format: " + number_format_hint(kind));
   return {};
 }
 
@@ -245,16 +237,16 @@ Status validate_fields(const KindDescriptor& kind, const json& fields, Date toda
     return field_error("valid_until", "有效期至 (valid_until) " + until->to_string() +
                                           " is before 有效期自 (valid_from) " + from->to_string());
   if (issued && *issued > today)
-    return field_error("issue_date", "发证日期 (issue_date) " + issued->to_string() +
-                                         " is in the future");
+    return field_error("issue_date", "发证日期 (issue_date) " + issued->to_string() + " is in the future");
   if (issued && until && *until < *issued)
     return field_error("valid_until", "有效期至 (valid_until) " + until->to_string() +
                                           " is before 发证日期 (issue_date) " + issued->to_string());
   if (kind.holder == HolderType::person) {
     auto birth = id_number_birth_date(fields.at("id_number").get_ref<const std::string&>());
     if (issued && birth.plus_years(16) > *issued)
-      return field_error("id_number", "身份证号 (id_number) gives a holder younger than 16 on the "
-                                      "issue date");
+      return field_error("id_number",
+                         "身份证号 (id_number) gives a holder younger than 16 on the "
+                         "issue date");
   }
   return {};
 }

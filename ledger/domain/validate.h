@@ -16,8 +16,7 @@
 namespace certledger::domain {
 
 // One value against its spec (type, length, charset, check characters).
-Status validate_value(const FieldSpec& spec, const nlohmann::json& value,
-                      std::optional<Date> today = std::nullopt);
+Status validate_value(const FieldSpec& spec, const nlohmann::json& value, std::optional<Date> today = std::nullopt);
 
 // The business number (证书编号) against the kind's number format.
 Status validate_number(const KindDescriptor& kind, std::string_view number);
@@ -37,7 +36,6 @@ Status validate_fields(const KindDescriptor& kind, const nlohmann::json& fields,
 Status validate_record(const RecordDescriptor& record, const nlohmann::json& fields, Date today);
 
 // Free text outside the descriptor (reasons, decisions, operator names).
-Status validate_text(std::string_view field, const nlohmann::json& value, size_t max_chars,
-                     bool required = true);
+Status validate_text(std::string_view field, const nlohmann::json& value, size_t max_chars, bool required = true);
 
 }  // namespace certledger::domain

@@ -31,8 +31,7 @@ std::vector<std::string_view> split_lines(std::string_view s) {
 }  // namespace
 
 std::string checkpoint_body(const Checkpoint& c) {
-  std::string out = c.origin + "\n" + std::to_string(c.size) + "\n" +
-                    base64_encode(hash_bytes(c.root)) + "\n";
+  std::string out = c.origin + "\n" + std::to_string(c.size) + "\n" + base64_encode(hash_bytes(c.root)) + "\n";
   for (const auto& e : c.extensions) out += e + "\n";
   return out;
 }
@@ -51,14 +50,13 @@ std::string note_verifier_key(std::string_view name, const crypto::PublicKey& ke
 Result<std::pair<std::string, crypto::PublicKey>> parse_note_verifier_key(std::string_view v) {
   auto p1 = v.find('+');
   auto p2 = p1 == std::string_view::npos ? p1 : v.find('+', p1 + 1);
-  if (p2 == std::string_view::npos)
-    return make_error(Errc::invalid_argument, "verifier key must be name+hash+key");
+  if (p2 == std::string_view::npos) return make_error(Errc::invalid_argument, "verifier key must be name+hash+key");
   std::string name(v.substr(0, p1));
   auto raw = base64_decode(v.substr(p2 + 1));
   if (!raw || raw->size() != 33 || (*raw)[0] != '\x01')
     return make_error(Errc::invalid_argument, "verifier key is not an Ed25519 note key");
-  CL_ASSIGN(auto key, crypto::PublicKey::from_jwk(
-                          {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(raw->substr(1))}}));
+  CL_ASSIGN(auto key,
+            crypto::PublicKey::from_jwk({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(raw->substr(1))}}));
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", note_key_hash(name, key));
   if (v.substr(p1 + 1, p2 - p1 - 1) != hex)
@@ -66,8 +64,7 @@ Result<std::pair<std::string, crypto::PublicKey>> parse_note_verifier_key(std::s
   return std::make_pair(name, std::move(key));
 }
 
-Result<std::string> sign_checkpoint(const Checkpoint& c, std::string_view key_name,
-                                    const crypto::PrivateKey& key) {
+Result<std::string> sign_checkpoint(const Checkpoint& c, std::string_view key_name, const crypto::PrivateKey& key) {
   if (key.alg() != crypto::KeyAlg::ed25519)
     return make_error(Errc::invalid_argument, "checkpoints are signed with an Ed25519 log key");
   if (c.origin.empty() || c.origin.find('\n') != std::string::npos)
@@ -105,8 +102,7 @@ Result<Checkpoint> parse_checkpoint_body(std::string_view note) {
   return c;
 }
 
-Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name,
-                                   const crypto::PublicKey& key) {
+Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name, const crypto::PublicKey& key) {
   // The signature is checked over the body's bytes before the body is read:
   // nothing in an unsigned note is interpreted.
   auto sep = note.find("\n\n");
@@ -125,7 +121,8 @@ Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_n
     uint32_t kh = (uint32_t(uint8_t((*blob)[0])) << 24) | (uint32_t(uint8_t((*blob)[1])) << 16) |
                   (uint32_t(uint8_t((*blob)[2])) << 8) | uint8_t((*blob)[3]);
     if (kh != want) continue;
-    if (!key.verify(body, blob->substr(4)).ok()) return bad("signature of " + std::string(key_name) + " does not verify");
+    if (!key.verify(body, blob->substr(4)).ok())
+      return bad("signature of " + std::string(key_name) + " does not verify");
     return parse_checkpoint_body(note);
   }
   return bad("no signature by " + std::string(key_name));

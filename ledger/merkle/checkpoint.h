@@ -34,11 +34,9 @@ std::string note_verifier_key(std::string_view name, const crypto::PublicKey& ke
 Result<std::pair<std::string, crypto::PublicKey>> parse_note_verifier_key(std::string_view vkey);
 
 // Signs with an Ed25519 key; returns the whole note.
-Result<std::string> sign_checkpoint(const Checkpoint& c, std::string_view key_name,
-                                    const crypto::PrivateKey& key);
+Result<std::string> sign_checkpoint(const Checkpoint& c, std::string_view key_name, const crypto::PrivateKey& key);
 // Parses the note and verifies the signature line of `key_name`.
-Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name,
-                                   const crypto::PublicKey& key);
+Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name, const crypto::PublicKey& key);
 // Parses the body without checking signatures.
 Result<Checkpoint> parse_checkpoint_body(std::string_view note);
 

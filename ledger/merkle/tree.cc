@@ -8,9 +8,7 @@
 namespace certledger::merkle {
 namespace {
 
-std::string_view view(const Hash256& h) {
-  return {reinterpret_cast<const char*>(h.data()), h.size()};
-}
+std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
 
 Error bad(std::string m) { return make_error(Errc::corruption, std::move(m)); }
 
@@ -85,8 +83,7 @@ Result<Hash256> subtree_root(uint64_t begin, uint64_t end, const NodeSource& nod
 
 namespace {
 
-Status path(uint64_t m, uint64_t begin, uint64_t end, const NodeSource& nodes,
-            std::vector<Hash256>& out) {
+Status path(uint64_t m, uint64_t begin, uint64_t end, const NodeSource& nodes, std::vector<Hash256>& out) {
   uint64_t n = end - begin;
   if (n <= 1) return {};
   uint64_t k = split_point(n);
@@ -102,8 +99,7 @@ Status path(uint64_t m, uint64_t begin, uint64_t end, const NodeSource& nodes,
   return {};
 }
 
-Status subproof(uint64_t m, uint64_t begin, uint64_t end, bool b, const NodeSource& nodes,
-                std::vector<Hash256>& out) {
+Status subproof(uint64_t m, uint64_t begin, uint64_t end, bool b, const NodeSource& nodes, std::vector<Hash256>& out) {
   uint64_t n = end - begin;
   if (m == n) {
     if (!b) {
@@ -129,18 +125,17 @@ Status subproof(uint64_t m, uint64_t begin, uint64_t end, bool b, const NodeSour
 
 Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, const NodeSource& nodes) {
   if (index >= size)
-    return make_error(Errc::invalid_argument, "leaf index " + std::to_string(index) +
-                                                  " is not below tree size " + std::to_string(size));
+    return make_error(Errc::invalid_argument,
+                      "leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
   std::vector<Hash256> out;
   CL_TRY(path(index, 0, size, nodes, out));
   return out;
 }
 
-Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second,
-                                               const NodeSource& nodes) {
+Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second, const NodeSource& nodes) {
   if (first > second)
-    return make_error(Errc::invalid_argument, "first tree size " + std::to_string(first) +
-                                                  " is larger than second " + std::to_string(second));
+    return make_error(Errc::invalid_argument,
+                      "first tree size " + std::to_string(first) + " is larger than second " + std::to_string(second));
   std::vector<Hash256> out;
   if (first == 0 || first == second) return out;
   CL_TRY(subproof(first, 0, second, true, nodes, out));
@@ -149,8 +144,7 @@ Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second,
 
 Result<Hash256> root_from_inclusion(uint64_t index, uint64_t size, const Hash256& leaf,
                                     const std::vector<Hash256>& proof) {
-  if (index >= size) return bad("leaf index " + std::to_string(index) + " beyond tree size " +
-                                std::to_string(size));
+  if (index >= size) return bad("leaf index " + std::to_string(index) + " beyond tree size " + std::to_string(size));
   uint64_t fn = index, sn = size - 1;
   Hash256 r = leaf;
   for (const auto& p : proof) {
@@ -172,15 +166,15 @@ Result<Hash256> root_from_inclusion(uint64_t index, uint64_t size, const Hash256
   return r;
 }
 
-Status verify_inclusion(uint64_t index, uint64_t size, const Hash256& leaf,
-                        const std::vector<Hash256>& proof, const Hash256& root) {
+Status verify_inclusion(uint64_t index, uint64_t size, const Hash256& leaf, const std::vector<Hash256>& proof,
+                        const Hash256& root) {
   CL_ASSIGN(Hash256 r, root_from_inclusion(index, size, leaf, proof));
   if (r != root) return bad("inclusion proof does not lead to the root");
   return {};
 }
 
-Status verify_consistency(uint64_t first, uint64_t second, const std::vector<Hash256>& proof,
-                          const Hash256& first_root, const Hash256& second_root) {
+Status verify_consistency(uint64_t first, uint64_t second, const std::vector<Hash256>& proof, const Hash256& first_root,
+                          const Hash256& second_root) {
   if (first > second) return bad("first tree is larger than the second");
   if (first == second) {
     if (!proof.empty()) return bad("consistency proof between equal sizes must be empty");

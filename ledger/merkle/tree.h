@@ -57,18 +57,17 @@ Result<Hash256> subtree_root(uint64_t begin, uint64_t end, const NodeSource& nod
 // RFC 9162 §2.1.3.1 PATH(index, D[size]), bottom-up.
 Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, const NodeSource& nodes);
 // RFC 9162 §2.1.4.1 PROOF(first, D[second]).
-Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second,
-                                               const NodeSource& nodes);
+Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second, const NodeSource& nodes);
 
 // RFC 9162 §2.1.3.2. Errors are Errc::corruption with the reason.
-Status verify_inclusion(uint64_t index, uint64_t size, const Hash256& leaf,
-                        const std::vector<Hash256>& proof, const Hash256& root);
+Status verify_inclusion(uint64_t index, uint64_t size, const Hash256& leaf, const std::vector<Hash256>& proof,
+                        const Hash256& root);
 Result<Hash256> root_from_inclusion(uint64_t index, uint64_t size, const Hash256& leaf,
                                     const std::vector<Hash256>& proof);
 // RFC 9162 §2.1.4.2, with transparency-dev's conventions for the edges:
 // first == second needs an empty proof and equal roots; first == 0 needs an
 // empty proof; first > second is an error.
-Status verify_consistency(uint64_t first, uint64_t second, const std::vector<Hash256>& proof,
-                          const Hash256& first_root, const Hash256& second_root);
+Status verify_consistency(uint64_t first, uint64_t second, const std::vector<Hash256>& proof, const Hash256& first_root,
+                          const Hash256& second_root);
 
 }  // namespace certledger::merkle

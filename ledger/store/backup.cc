@@ -35,7 +35,8 @@ Status restore_store(const std::string& backup_dir, const std::string& db_dir) {
   if (std::filesystem::exists(db_dir) && !std::filesystem::is_empty(db_dir, ec))
     return make_error(Errc::already_exists, "restore target " + db_dir + " is not empty");
   rocksdb::BackupEngineReadOnly* raw = nullptr;
-  auto st = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
+  auto st =
+      rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
   if (!st.ok()) return rocks_error(st, "open backup dir " + backup_dir);
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw);
   std::filesystem::create_directories(db_dir, ec);

@@ -27,10 +27,10 @@ class EventStore;
 
 struct SequencedEvent {
   uint64_t position;
-  const domain::Event& event;   // parsed payload
-  std::string_view record;      // the signed record bytes
-  const Hash256& record_hash;   // SHA-256(record)
-  std::string_view kid;         // key that signed it
+  const domain::Event& event;  // parsed payload
+  std::string_view record;     // the signed record bytes
+  const Hash256& record_hash;  // SHA-256(record)
+  std::string_view kid;        // key that signed it
 };
 
 // Staged writes of one column family: key -> last value (nullopt = deleted),

@@ -65,14 +65,20 @@ Error rocks_error(const rocksdb::Status& s, std::string_view what) {
 namespace {
 
 const std::vector<std::string>& core_families() {
-  static const std::vector<std::string> f = {
-      rocksdb::kDefaultColumnFamilyName, kCfMeta,   kCfEvents,      kCfStreams,     kCfHeads,
-      kCfIdempotency,                    kCfClaims, kCfMerkle,      kCfCheckpoints, kCfBlobs};
+  static const std::vector<std::string> f = {rocksdb::kDefaultColumnFamilyName,
+                                             kCfMeta,
+                                             kCfEvents,
+                                             kCfStreams,
+                                             kCfHeads,
+                                             kCfIdempotency,
+                                             kCfClaims,
+                                             kCfMerkle,
+                                             kCfCheckpoints,
+                                             kCfBlobs};
   return f;
 }
 
-rocksdb::ColumnFamilyOptions family_options(const std::string& name,
-                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions family_options(const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -86,8 +92,7 @@ rocksdb::ColumnFamilyOptions family_options(const std::string& name,
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   // Hashes and signatures do not compress.
-  if (name == kCfMerkle || name == kCfHeads || name == kCfIdempotency)
-    o.compression = rocksdb::kNoCompression;
+  if (name == kCfMerkle || name == kCfHeads || name == kCfIdempotency) o.compression = rocksdb::kNoCompression;
   return o;
 }
 
@@ -136,9 +141,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
   for (const auto& n : names) descs.emplace_back(n, family_options(n, cache));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st =
-      opt.read_only ? rocksdb::DB::OpenForReadOnly(options, opt.path, descs, &handles, &raw)
-                    : rocksdb::DB::Open(options, opt.path, descs, &handles, &raw);
+  rocksdb::Status st = opt.read_only ? rocksdb::DB::OpenForReadOnly(options, opt.path, descs, &handles, &raw)
+                                     : rocksdb::DB::Open(options, opt.path, descs, &handles, &raw);
   if (!st.ok()) return rocks_error(st, "open " + opt.path);
   s->db_.reset(raw);
   for (size_t i = 0; i < names.size(); ++i) s->cfs_[names[i]] = handles[i];
@@ -149,8 +153,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
   } else if (format && *format != "certledger-store 1") {
     return make_error(Errc::corruption, "unsupported store format \"" + *format + "\"");
   }
-  if (auto last = s->get(kCfMeta, kMetaLastPosition); last && last->size() == 8)
-    s->last_position_ = get_be64(*last);
+  if (auto last = s->get(kCfMeta, kMetaLastPosition); last && last->size() == 8) s->last_position_ = get_be64(*last);
   return s;
 }
 
@@ -170,16 +173,15 @@ std::optional<std::string> EventStore::get(std::string_view cf_name, std::string
   std::string value;
   auto* h = cf(cf_name);
   if (!h) return std::nullopt;
-  if (!db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value).ok())
-    return std::nullopt;
+  if (!db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value).ok()) return std::nullopt;
   return value;
 }
 
 Status EventStore::put_sync(std::string_view cf_name, std::string_view key, std::string_view value) {
   rocksdb::WriteOptions w;
   w.sync = true;
-  auto st = db_->Put(w, cf(cf_name), rocksdb::Slice(key.data(), key.size()),
-                     rocksdb::Slice(value.data(), value.size()));
+  auto st =
+      db_->Put(w, cf(cf_name), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
   if (!st.ok()) return rocks_error(st, "write " + std::string(cf_name));
   return {};
 }
@@ -259,14 +261,12 @@ Status EventStore::put_checkpoint(uint64_t size, std::string_view note) {
 Result<std::string> EventStore::record_at(uint64_t position) const {
   std::string value;
   auto st = db_->Get(rocksdb::ReadOptions(), cf(kCfEvents), event_key(position), &value);
-  if (st.IsNotFound())
-    return make_error(Errc::not_found, "no event at position " + std::to_string(position));
+  if (st.IsNotFound()) return make_error(Errc::not_found, "no event at position " + std::to_string(position));
   if (!st.ok()) return rocks_error(st, "read event");
   return value;
 }
 
-Status EventStore::scan(uint64_t from, uint64_t to,
-                        const std::function<bool(uint64_t, std::string_view)>& fn) const {
+Status EventStore::scan(uint64_t from, uint64_t to, const std::function<bool(uint64_t, std::string_view)>& fn) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   // Long scans read ahead: one read per MB instead of one per 4 KB block.
@@ -310,8 +310,8 @@ Result<std::vector<uint64_t>> EventStore::stream_positions(std::string_view stre
 Result<Hash256> EventStore::merkle_node(merkle::NodeId id) const {
   auto v = get(kCfMerkle, merkle_key(id));
   if (!v || v->size() != 32)
-    return make_error(Errc::corruption, "missing Merkle node level " + std::to_string(id.level) +
-                                            " index " + std::to_string(id.index));
+    return make_error(Errc::corruption,
+                      "missing Merkle node level " + std::to_string(id.level) + " index " + std::to_string(id.index));
   Hash256 h;
   std::memcpy(h.data(), v->data(), 32);
   return h;
@@ -328,9 +328,7 @@ std::optional<std::pair<uint64_t, std::string>> EventStore::latest_checkpoint() 
   return std::make_pair(get_be64(std::string_view(it->key().data(), 8)), it->value().ToString());
 }
 
-std::optional<std::string> EventStore::checkpoint_at(uint64_t size) const {
-  return get(kCfCheckpoints, be64(size));
-}
+std::optional<std::string> EventStore::checkpoint_at(uint64_t size) const { return get(kCfCheckpoints, be64(size)); }
 
 std::vector<std::pair<uint64_t, std::string>> EventStore::checkpoints(uint64_t from_size) const {
   std::vector<std::pair<uint64_t, std::string>> out;

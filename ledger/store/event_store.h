@@ -96,7 +96,9 @@ class EventStore {
   uint64_t stream_epoch(std::string_view stream) const {
     return epochs_[epoch_slot(stream)].load(std::memory_order_acquire);
   }
-  void bump_stream_epoch(std::string_view stream) { epochs_[epoch_slot(stream)].fetch_add(1, std::memory_order_acq_rel); }
+  void bump_stream_epoch(std::string_view stream) {
+    epochs_[epoch_slot(stream)].fetch_add(1, std::memory_order_acq_rel);
+  }
   // The counter a stream uses, for a cache that keeps it instead of the
   // stream's name: epoch_at(epoch_slot(s)) == stream_epoch(s).
   static size_t epoch_slot(std::string_view s) { return std::hash<std::string_view>{}(s) & (kEpochSlots - 1); }
@@ -105,8 +107,7 @@ class EventStore {
   Result<std::string> record_at(uint64_t position) const;
   // Calls fn(position, record) for positions in [from, to] in order until it
   // returns false. to = 0 means "to the end".
-  Status scan(uint64_t from, uint64_t to,
-              const std::function<bool(uint64_t, std::string_view)>& fn) const;
+  Status scan(uint64_t from, uint64_t to, const std::function<bool(uint64_t, std::string_view)>& fn) const;
   StreamHead head(std::string_view stream) const;  // version 0 if absent
   // Positions of the stream's events, in seq order.
   Result<std::vector<uint64_t>> stream_positions(std::string_view stream) const;

@@ -23,11 +23,11 @@ inline constexpr const char* kCfCheckpoints = "checkpoints";  // be64(size) -> s
 inline constexpr const char* kCfBlobs = "blobs";              // "sha256:<hex>" -> bytes (photos); owners
 
 // Keys in the meta column family.
-inline constexpr const char* kMetaLastPosition = "last_position";  // be64
-inline constexpr const char* kMetaCompactRange = "compact_range";  // CompactRange::encode()
-inline constexpr const char* kMetaFormat = "format";               // "certledger-store 1"
-inline constexpr const char* kMetaOrigin = "origin";               // checkpoint origin line
-inline constexpr const char* kMetaRelayCursor = "relay_cursor";    // be64: RelayCursor::events
+inline constexpr const char* kMetaLastPosition = "last_position";                     // be64
+inline constexpr const char* kMetaCompactRange = "compact_range";                     // CompactRange::encode()
+inline constexpr const char* kMetaFormat = "format";                                  // "certledger-store 1"
+inline constexpr const char* kMetaOrigin = "origin";                                  // checkpoint origin line
+inline constexpr const char* kMetaRelayCursor = "relay_cursor";                       // be64: RelayCursor::events
 inline constexpr const char* kMetaRelayCheckpointCursor = "relay_checkpoint_cursor";  // be64: RelayCursor::checkpoints
 
 inline std::string event_key(uint64_t position) { return be64(position); }

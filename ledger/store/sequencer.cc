@@ -1,6 +1,5 @@
 #include "ledger/store/sequencer.h"
 
-
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
@@ -28,8 +27,7 @@ struct Sequencer::Group {
   bool committed = false;  // set by the committer
 };
 
-Sequencer::Sequencer(EventStore& store, SequencerOptions options,
-                     std::vector<BatchContributor*> contributors)
+Sequencer::Sequencer(EventStore& store, SequencerOptions options, std::vector<BatchContributor*> contributors)
     : store_(store), options_(std::move(options)), contributors_(std::move(contributors)) {
   if (!options_.clock) options_.clock = system_now_ms;
   if (auto enc = store_.get(kCfMeta, kMetaCompactRange)) {
@@ -283,7 +281,8 @@ std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendReq
   for (const auto& c : r.claims) {
     std::optional<std::string> owner = bw.get(kCfClaims, c);
     if (owner && *owner != e.stream) {
-      Error taken = make_error(Errc::already_exists, Detail::claim_taken, "\"" + c + "\" is already taken by " + *owner);
+      Error taken =
+          make_error(Errc::already_exists, Detail::claim_taken, "\"" + c + "\" is already taken by " + *owner);
       taken.subject = c;
       return taken;
     }
@@ -331,9 +330,8 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
     bw.put(kCfHeads, e.stream, next.encode());
     if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
     for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
-    range.append(merkle::leaf_hash(r.record), [&](merkle::NodeId id, const Hash256& h) {
-      bw.put(kCfMerkle, merkle_key(id), view(h));
-    });
+    range.append(merkle::leaf_hash(r.record),
+                 [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), view(h)); });
     SequencedEvent se{pos, e, r.record, record_hash, r.kid};
     Status contributed;
     size_t applied = 0;

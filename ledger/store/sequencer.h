@@ -37,14 +37,14 @@
 namespace certledger::store {
 
 struct AppendRequest {
-  std::string record;                       // signed record bytes
+  std::string record;                          // signed record bytes
   std::shared_ptr<const domain::Event> event;  // its parsed payload
-  std::string kid;                          // signing key id
-  std::string idempotency_scope;            // e.g. the authority code
-  std::string idempotency_key;              // empty: none
-  Hash256 request_hash{};                   // what the idempotency key promises
-  std::vector<std::string> claims;          // unique keys this event takes
-  std::optional<uint64_t> position;         // replicas: the position it must get
+  std::string kid;                             // signing key id
+  std::string idempotency_scope;               // e.g. the authority code
+  std::string idempotency_key;                 // empty: none
+  Hash256 request_hash{};                      // what the idempotency key promises
+  std::vector<std::string> claims;             // unique keys this event takes
+  std::optional<uint64_t> position;            // replicas: the position it must get
 };
 
 struct AppendResult {
@@ -55,7 +55,7 @@ struct AppendResult {
 
 struct SequencerOptions {
   WritePolicy policy;
-  std::string origin;                              // checkpoint origin line
+  std::string origin;                                 // checkpoint origin line
   std::shared_ptr<const crypto::PrivateKey> log_key;  // Ed25519; no checkpoints if null
   std::function<UnixMillis()> clock;
 };
@@ -74,8 +74,7 @@ struct SequencerStats {
 class Sequencer {
  public:
   // REQUIRES: the store outlives the sequencer; contributors likewise.
-  Sequencer(EventStore& store, SequencerOptions options,
-            std::vector<BatchContributor*> contributors);
+  Sequencer(EventStore& store, SequencerOptions options, std::vector<BatchContributor*> contributors);
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;

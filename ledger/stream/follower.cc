@@ -47,14 +47,16 @@ Result<std::unique_ptr<Follower>> Follower::start(Ledger& ledger, FollowerOption
   if (!st.ok()) return make_error(Errc::corruption, "local replica store fails verification: " + st.error().message);
   f->stats_.applied = ledger.store().last_position();
   if (ledger.store().last_position() > 0 && ledger.origin() != f->options_.origin)
-    return make_error(Errc::invalid_argument, "this replica follows " + ledger.origin() + ", not " + f->options_.origin);
+    return make_error(Errc::invalid_argument,
+                      "this replica follows " + ledger.origin() + ", not " + f->options_.origin);
 
-  CL_ASSIGN(rd_kafka_conf_t * conf, make_conf(f->options_.kafka, {{"group.id", f->options_.group},
-                                                                   {"enable.auto.commit", "false"},
-                                                                   {"auto.offset.reset", "earliest"},
-                                                                   // Serve fresh records within ms, not the 500 ms default.
-                                                                   {"fetch.wait.max.ms", "10"},
-                                                                   {"log_level", "4"}}));
+  CL_ASSIGN(rd_kafka_conf_t * conf,
+            make_conf(f->options_.kafka, {{"group.id", f->options_.group},
+                                          {"enable.auto.commit", "false"},
+                                          {"auto.offset.reset", "earliest"},
+                                          // Serve fresh records within ms, not the 500 ms default.
+                                          {"fetch.wait.max.ms", "10"},
+                                          {"log_level", "4"}}));
   char err[512];
   f->consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
   if (!f->consumer_) return make_error(Errc::unavailable, std::string("Kafka consumer: ") + err);
@@ -83,20 +85,23 @@ void Follower::halt(std::string why) {
 
 void Follower::on_event(const rd_kafka_message_t* m) {
   auto pos = read_event_position(header(m, "position"));
-  if (!pos.ok()) return halt(pos.error().message + " (partition " + std::to_string(m->partition) + " offset " +
-                             std::to_string(m->offset) + ")");
+  if (!pos.ok())
+    return halt(pos.error().message + " (partition " + std::to_string(m->partition) + " offset " +
+                std::to_string(m->offset) + ")");
   std::string record(static_cast<const char*>(m->payload), m->len);
   if (*pos <= stats_.applied) {
     // A duplicate: it must be exactly what we hold.
     auto held = ledger_.store().record_at(*pos);
-    if (!held.ok() || *held != record) return halt("position " + std::to_string(*pos) + " arrived with different bytes");
+    if (!held.ok() || *held != record)
+      return halt("position " + std::to_string(*pos) + " arrived with different bytes");
     ++stats_.duplicates;
     commit_[m->partition] = m->offset + 1;
     return;
   }
   auto [it, fresh] = pending_.emplace(*pos, Pending{record, m->partition, m->offset});
   if (!fresh) {
-    if (it->second.record != record) return halt("position " + std::to_string(*pos) + " arrived twice with different bytes");
+    if (it->second.record != record)
+      return halt("position " + std::to_string(*pos) + " arrived twice with different bytes");
     ++stats_.duplicates;
   }
 }
@@ -124,10 +129,10 @@ void Follower::apply_ready() {
         failure = "verification failed: " + st.error().message;
         break;
       }
-      submitted.push_back({next, it->second.partition, it->second.offset,
-                           ledger_.submit_verified(next, std::move(it->second.record),
-                                                   std::make_shared<const domain::Event>(std::move(accepted.event)),
-                                                   accepted.kid)});
+      submitted.push_back(
+          {next, it->second.partition, it->second.offset,
+           ledger_.submit_verified(next, std::move(it->second.record),
+                                   std::make_shared<const domain::Event>(std::move(accepted.event)), accepted.kid)});
       pending_.erase(it);
     }
     if (submitted.empty()) break;
@@ -183,7 +188,8 @@ void Follower::check_checkpoints() {
 std::optional<std::string> Follower::stale_for(std::chrono::milliseconds bound) const {
   // Atomics, not mu_: the follower holds mu_ while a group commits, and
   // public reads must not wait for that.
-  if (halted_.load(std::memory_order_acquire)) return std::string("the replica halted on a record or checkpoint it could not verify");
+  if (halted_.load(std::memory_order_acquire))
+    return std::string("the replica halted on a record or checkpoint it could not verify");
   const int64_t at = caught_up_ns_.load(std::memory_order_acquire);
   if (at == 0) return std::string("no checkpoint of the primary confirmed since this replica started");
   const auto age = std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(at);

@@ -44,18 +44,18 @@ Result<merkle::Checkpoint> read_checkpoint_message(std::string_view value, std::
 struct FollowerOptions {
   KafkaConfig kafka;
   std::string group = "certledger-replica";
-  std::string origin;                  // the primary's origin (from the trust file)
-  crypto::PublicKey log_key;           // the primary's trusted log key
+  std::string origin;         // the primary's origin (from the trust file)
+  crypto::PublicKey log_key;  // the primary's trusted log key
 };
 
 struct FollowerStats {
-  uint64_t applied = 0;        // last applied position
-  uint64_t buffered = 0;       // records received ahead of a gap
+  uint64_t applied = 0;   // last applied position
+  uint64_t buffered = 0;  // records received ahead of a gap
   uint64_t duplicates = 0;
-  uint64_t checkpoints = 0;    // verified checkpoints
+  uint64_t checkpoints = 0;        // verified checkpoints
   uint64_t newest_checkpoint = 0;  // size of the newest verified checkpoint received
   bool halted = false;
-  std::string error;           // why it halted, or why it is stalled (a missing position)
+  std::string error;  // why it halted, or why it is stalled (a missing position)
   // When the newest checkpoint whose records are all applied arrived; empty
   // before the first since start.
   std::optional<std::chrono::steady_clock::time_point> caught_up_at;
@@ -97,16 +97,16 @@ class Follower {
     int32_t partition;
     int64_t offset;
   };
-  std::map<uint64_t, Pending> pending_;                  // position -> record not yet applied
-  struct PendingCheckpoint {  // verified on arrival
+  std::map<uint64_t, Pending> pending_;  // position -> record not yet applied
+  struct PendingCheckpoint {             // verified on arrival
     std::string note;
     Hash256 root;
     std::chrono::steady_clock::time_point arrived;
   };
   std::map<uint64_t, PendingCheckpoint> pending_checkpoints_;  // size -> note
-  std::map<int32_t, int64_t> commit_;                    // events partition -> next offset to commit
+  std::map<int32_t, int64_t> commit_;                          // events partition -> next offset to commit
   FollowerStats stats_;
-  std::atomic<bool> halted_{false};      // stats_.halted, readable without mu_
+  std::atomic<bool> halted_{false};       // stats_.halted, readable without mu_
   std::atomic<int64_t> caught_up_ns_{0};  // stats_.caught_up_at (steady clock), 0: none
   // Since when the next position has been missing while later ones wait.
   std::optional<std::chrono::steady_clock::time_point> gap_since_;

@@ -69,8 +69,8 @@ Status ensure_topics(const KafkaConfig& k) {
     for (size_t i = 0; i < n && result.ok(); ++i) {
       auto e = rd_kafka_topic_result_error(tr[i]);
       if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-        result = make_error(Errc::unavailable, std::string("Kafka topic ") + rd_kafka_topic_result_name(tr[i]) +
-                                                   ": " + rd_kafka_err2str(e));
+        result = make_error(Errc::unavailable, std::string("Kafka topic ") + rd_kafka_topic_result_name(tr[i]) + ": " +
+                                                   rd_kafka_err2str(e));
     }
   }
   if (ev) rd_kafka_event_destroy(ev);

@@ -17,7 +17,7 @@ typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
 namespace certledger::stream {
 
 struct KafkaConfig {
-  std::string bootstrap;                          // host:port,...
+  std::string bootstrap;  // host:port,...
   std::string prefix = "certledger";
   std::map<std::string, std::string> properties;  // passed through (TLS/SASL, tuning)
   int partitions = 6;

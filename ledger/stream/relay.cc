@@ -132,15 +132,16 @@ void Relay::send_more() {
     rd_kafka_headers_t* h = rd_kafka_headers_new(6);
     rd_kafka_header_add(h, "position", -1, position.data(), static_cast<ssize_t>(position.size()));
     rd_kafka_header_add(h, "type", -1, se->event.type.data(), static_cast<ssize_t>(se->event.type.size()));
-    rd_kafka_header_add(h, "authority", -1, se->event.authority.data(), static_cast<ssize_t>(se->event.authority.size()));
+    rd_kafka_header_add(h, "authority", -1, se->event.authority.data(),
+                        static_cast<ssize_t>(se->event.authority.size()));
     rd_kafka_header_add(h, "v", -1, v.data(), static_cast<ssize_t>(v.size()));
     rd_kafka_header_add(h, "kid", -1, se->kid.data(), static_cast<ssize_t>(se->kid.size()));
     rd_kafka_header_add(h, "origin", -1, options_.origin.data(), static_cast<ssize_t>(options_.origin.size()));
-    auto err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.events_topic().c_str()),
-        RD_KAFKA_V_KEY(se->event.stream.data(), se->event.stream.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(record.data()), record.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicEvents)), RD_KAFKA_V_END);
+    auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.events_topic().c_str()),
+                                 RD_KAFKA_V_KEY(se->event.stream.data(), se->event.stream.size()),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(record.data()), record.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                 RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicEvents)), RD_KAFKA_V_END);
     if (err) {
       rd_kafka_headers_destroy(h);
       return false;  // queue full: poll and come back

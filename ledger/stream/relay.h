@@ -45,12 +45,12 @@ struct RelayOptions {
 };
 
 struct RelayStats {
-  uint64_t cursor = 0;           // last position confirmed in Kafka
-  uint64_t last_position = 0;    // last position in the log
+  uint64_t cursor = 0;         // last position confirmed in Kafka
+  uint64_t last_position = 0;  // last position in the log
   uint64_t lag_events = 0;
-  double lag_seconds = 0;        // age of the oldest unconfirmed event
-  uint64_t delivered = 0;        // delivery reports received (events topic)
-  uint64_t errors = 0;           // failed delivery reports and producer restarts
+  double lag_seconds = 0;  // age of the oldest unconfirmed event
+  uint64_t delivered = 0;  // delivery reports received (events topic)
+  uint64_t errors = 0;     // failed delivery reports and producer restarts
   uint64_t checkpoint_cursor = 0;
   std::string last_error;
 };
@@ -90,7 +90,7 @@ class Relay {
   uint64_t cursor_ = 0, persisted_ = 0, next_ = 1;
   uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_sent_{};  // relay thread only
-  std::deque<bool> delivered_ahead_;  // [i]: position cursor_ + 1 + i confirmed
+  std::deque<bool> delivered_ahead_;                              // [i]: position cursor_ + 1 + i confirmed
   size_t inflight_ = 0;
   bool restart_ = false;
   uint64_t delivered_ = 0, errors_ = 0;

@@ -54,8 +54,7 @@ std::string encode64(std::string_view in, const char* alphabet, bool pad) {
 
 // Four characters at a time into a buffer sized once. Rejects characters
 // outside the alphabet and non-canonical text (leftover bits not zero).
-std::optional<std::string> decode64(std::string_view in, const std::array<int8_t, 256>& table,
-                                    bool padded) {
+std::optional<std::string> decode64(std::string_view in, const std::array<int8_t, 256>& table, bool padded) {
   if (padded) {
     if (in.size() % 4 != 0) return std::nullopt;
     size_t pad = 0;

@@ -35,9 +35,7 @@ Hash256 sha256_parts(std::initializer_list<std::string_view> parts) {
 
 Hash256 sha256(std::string_view data) { return sha256_parts({data}); }
 
-std::string hash_bytes(const Hash256& h) {
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
-}
+std::string hash_bytes(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
 
 std::string hash_hex(const Hash256& h) { return hex_encode(hash_bytes(h)); }
 

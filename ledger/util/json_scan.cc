@@ -90,8 +90,8 @@ std::optional<JsonMember> JsonObjectScanner::next() {
   } else {
     m.kind = JsonMember::Kind::scalar;
     const size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
-           s_[i_] != '\t' && s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '"')
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' && s_[i_] != '\t' &&
+           s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '"')
       ++i_;
     if (i_ == start) return fail(), std::nullopt;
     m.raw = s_.substr(start, i_ - start);

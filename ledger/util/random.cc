@@ -42,8 +42,7 @@ std::string random_bytes(size_t n) {
 
 std::string uuid_v7(int64_t unix_ms) {
   std::string h = hex_encode(uuid_v7_bytes(unix_ms));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
 std::string new_public_token() { return base64url_encode(random_bytes(16)); }

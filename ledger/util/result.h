@@ -74,14 +74,26 @@ inline Error malformed_input(std::string message, std::string field = {}) {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -98,7 +110,10 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : e_(std::move(error)) {}  // NOLINT
   bool ok() const { return !e_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(!ok()); return *e_; }
+  const Error& error() const {
+    assert(!ok());
+    return *e_;
+  }
 
  private:
   std::optional<Error> e_;
@@ -109,10 +124,10 @@ using Status = Result<void>;
 }  // namespace certledger
 
 // Propagate an error from an expression returning Result<...>.
-#define CL_TRY(expr)                                \
-  do {                                              \
-    auto&& cl_try_r_ = (expr);                      \
-    if (!cl_try_r_.ok()) return cl_try_r_.error();  \
+#define CL_TRY(expr)                               \
+  do {                                             \
+    auto&& cl_try_r_ = (expr);                     \
+    if (!cl_try_r_.ok()) return cl_try_r_.error(); \
   } while (0)
 
 #define CL_CONCAT_INNER(a, b) a##b

@@ -14,11 +14,17 @@ size_t decode_one(std::string_view s, size_t i, char32_t& cp) {
   size_t n;
   char32_t min;
   if ((c & 0xe0) == 0xc0) {
-    n = 2; cp = c & 0x1f; min = 0x80;
+    n = 2;
+    cp = c & 0x1f;
+    min = 0x80;
   } else if ((c & 0xf0) == 0xe0) {
-    n = 3; cp = c & 0x0f; min = 0x800;
+    n = 3;
+    cp = c & 0x0f;
+    min = 0x800;
   } else if ((c & 0xf8) == 0xf0) {
-    n = 4; cp = c & 0x07; min = 0x10000;
+    n = 4;
+    cp = c & 0x07;
+    min = 0x10000;
   } else {
     return 0;
   }
@@ -63,7 +69,10 @@ std::u32string utf8_decode(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     char32_t cp = 0xfffd;
     size_t n = decode_one(s, i, cp);
-    if (n == 0) { cp = 0xfffd; n = 1; }
+    if (n == 0) {
+      cp = 0xfffd;
+      n = 1;
+    }
     out += cp;
     i += n;
   }

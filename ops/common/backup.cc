@@ -35,18 +35,22 @@ Result<nlohmann::json> backup_data_dir(Ledger& ledger, const std::string& data_d
     fs::copy_file(fs::path(data_dir) / "tokens.json", fs::path(to) / "tokens.json",
                   fs::copy_options::overwrite_existing, ec);
   CL_ASSIGN(auto s, store::backup_store(ledger.store(), (fs::path(to) / "rocksdb").string()));
-  return nlohmann::json{{"backup_id", s.backup_id}, {"bytes", s.bytes}, {"files", s.files},
-                        {"last_position_at_start", s.last_position}, {"to", to}};
+  return nlohmann::json{{"backup_id", s.backup_id},
+                        {"bytes", s.bytes},
+                        {"files", s.files},
+                        {"last_position_at_start", s.last_position},
+                        {"to", to}};
 }
 
 Result<nlohmann::json> backup_under(Ledger& ledger, const std::string& data_dir, const std::string& root,
                                     const std::string& name) {
-  const bool plain = !name.empty() && name.size() <= 100 && name != "." && name != ".." &&
-                     name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-                         std::string::npos;
+  const bool plain =
+      !name.empty() && name.size() <= 100 && name != "." && name != ".." &&
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
   if (!plain)
     return make_error(Errc::invalid_argument,
-                      "a backup is named by one path component of letters, digits, '.', '_' and '-' (at most 100)", "to");
+                      "a backup is named by one path component of letters, digits, '.', '_' and '-' (at most 100)",
+                      "to");
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
     fs::create_directories(root, ec);

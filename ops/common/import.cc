@@ -119,7 +119,8 @@ Result<std::vector<ImportRow>> read_import_file(const std::string& path, const s
   if (!in) return make_error(Errc::io_error, "cannot read " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  const bool jsonl = path.size() > 6 && (path.substr(path.size() - 6) == ".jsonl" || path.substr(path.size() - 5) == ".json");
+  const bool jsonl =
+      path.size() > 6 && (path.substr(path.size() - 6) == ".jsonl" || path.substr(path.size() - 5) == ".json");
   return parse_import_text(ss.str(), jsonl, default_kind, path);
 }
 

@@ -90,7 +90,8 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   std::unordered_map<std::string, json> status;
   CL_TRY(read_topic(k, k.status_topic(), [&](const rd_kafka_message_t* m) {
     auto j = parse_json(std::string_view(static_cast<const char*>(m->payload), m->len), "a status message");
-    if (j.ok() && j->is_object() && m->key) status[std::string(static_cast<const char*>(m->key), m->key_len)] = std::move(*j);
+    if (j.ok() && j->is_object() && m->key)
+      status[std::string(static_cast<const char*>(m->key), m->key_len)] = std::move(*j);
   }));
 
   Auditor auditor(log_key);
@@ -105,7 +106,8 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   std::unordered_map<std::string, domain::CertificateState> certs;
   uint64_t expect = 1;
   for (const auto& [pos, rec] : records) {
-    if (pos != expect) return make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing from the topic");
+    if (pos != expect)
+      return make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing from the topic");
     ++expect;
     CL_TRY(auditor.add_record(pos, rec));
     CL_ASSIGN(auto se, decode_record(pos, rec));
@@ -122,9 +124,9 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     if (it == status.end()) return make_error(Errc::corruption, "no status message for certificate " + id);
     const json& j = it->second;
     const auto status_it = j.find("status"), version_it = j.find("version");
-    const bool agrees = status_it != j.end() && status_it->is_string() &&
-                        *status_it == domain::status_name(s.status) && version_it != j.end() &&
-                        version_it->is_number_unsigned() && version_it->get<uint64_t>() == s.doc_version;
+    const bool agrees = status_it != j.end() && status_it->is_string() && *status_it == domain::status_name(s.status) &&
+                        version_it != j.end() && version_it->is_number_unsigned() &&
+                        version_it->get<uint64_t>() == s.doc_version;
     if (!agrees)
       return make_error(Errc::corruption, "status topic disagrees with the events for certificate " + id + ": " +
                                               j.dump() + " vs " + domain::status_name(s.status) + " v" +

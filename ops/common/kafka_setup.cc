@@ -30,13 +30,17 @@ json KafkaRuntime::status() const {
   json j = {{"bootstrap", bootstrap}, {"embedded", cluster != nullptr}};
   if (relay) {
     auto s = relay->stats();
-    j["relay"] = {{"cursor", s.cursor}, {"lag_events", s.lag_events}, {"lag_seconds", s.lag_seconds},
-                  {"errors", s.errors}, {"last_error", s.last_error}};
+    j["relay"] = {{"cursor", s.cursor},
+                  {"lag_events", s.lag_events},
+                  {"lag_seconds", s.lag_seconds},
+                  {"errors", s.errors},
+                  {"last_error", s.last_error}};
   }
   if (follower) {
     auto s = follower->stats();
-    j["replica"] = {{"applied", s.applied}, {"buffered", s.buffered}, {"checkpoints", s.checkpoints},
-                    {"newest_checkpoint", s.newest_checkpoint}, {"halted", s.halted}, {"error", s.error}};
+    j["replica"] = {{"applied", s.applied},         {"buffered", s.buffered},
+                    {"checkpoints", s.checkpoints}, {"newest_checkpoint", s.newest_checkpoint},
+                    {"halted", s.halted},           {"error", s.error}};
     if (s.caught_up_at)
       j["replica"]["caught_up_seconds_ago"] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - *s.caught_up_at).count();
@@ -52,16 +56,21 @@ void KafkaRuntime::add_metrics(api::Metrics& m) const {
   m.add_writer([this](std::string& out) {
     if (relay) {
       auto s = relay->stats();
-      api::Metrics::gauge(out, "certledger_relay_cursor", "Last position confirmed delivered to Kafka.", double(s.cursor));
-      api::Metrics::gauge(out, "certledger_relay_lag_events", "Events not yet confirmed by Kafka.", double(s.lag_events));
+      api::Metrics::gauge(out, "certledger_relay_cursor", "Last position confirmed delivered to Kafka.",
+                          double(s.cursor));
+      api::Metrics::gauge(out, "certledger_relay_lag_events", "Events not yet confirmed by Kafka.",
+                          double(s.lag_events));
       api::Metrics::gauge(out, "certledger_relay_lag_seconds", "Age of the oldest unconfirmed event.", s.lag_seconds);
-      api::Metrics::gauge(out, "certledger_relay_errors_total", "Failed deliveries and producer restarts.", double(s.errors), "counter");
+      api::Metrics::gauge(out, "certledger_relay_errors_total", "Failed deliveries and producer restarts.",
+                          double(s.errors), "counter");
     }
     if (follower) {
       auto s = follower->stats();
-      api::Metrics::gauge(out, "certledger_replica_applied_position", "Last verified and applied position.", double(s.applied));
+      api::Metrics::gauge(out, "certledger_replica_applied_position", "Last verified and applied position.",
+                          double(s.applied));
       api::Metrics::gauge(out, "certledger_replica_buffered", "Records received ahead of a gap.", double(s.buffered));
-      api::Metrics::gauge(out, "certledger_replica_halted", "1 if verification failed and the replica stopped.", s.halted ? 1 : 0);
+      api::Metrics::gauge(out, "certledger_replica_halted", "1 if verification failed and the replica stopped.",
+                          s.halted ? 1 : 0);
       api::Metrics::gauge(out, "certledger_replica_stale", "1 if public status answers are refused as not live.",
                           follower->stale_for(max_staleness) ? 1 : 0);
     }
@@ -90,8 +99,8 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Con
     CL_TRY(rt->cluster->create_topic(k.status_topic(), k.partitions));
     CL_TRY(rt->cluster->create_topic(k.checkpoints_topic(), 1));
     std::ofstream(std::filesystem::path(c.data_dir) / "kafka.bootstrap") << k.bootstrap << "\n";
-    spdlog::info("embedded Kafka (3 brokers) at {}; try: kcat -b \"$(cat {}/kafka.bootstrap)\" -t {} -C",
-                 k.bootstrap, c.data_dir, k.events_topic());
+    spdlog::info("embedded Kafka (3 brokers) at {}; try: kcat -b \"$(cat {}/kafka.bootstrap)\" -t {} -C", k.bootstrap,
+                 c.data_dir, k.events_topic());
   } else {
     k.bootstrap = c.kafka;
     if (!c.replica) {

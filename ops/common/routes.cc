@@ -11,9 +11,11 @@ api::RouteSpec backup_route(Ledger& ledger, const api::Config& config) {
       return api::problem_from(
           make_error(Errc::forbidden, "backups need a log-wide admin token (ledgerctl token create --log-wide)"));
     if (config.backup_root.empty())
-      return api::problem_from(make_error(Errc::forbidden, "backups over HTTP are off: set backup_root in the configuration"));
+      return api::problem_from(
+          make_error(Errc::forbidden, "backups over HTTP are off: set backup_root in the configuration"));
     auto body = api::parse_body(req, {"to"});
-    if (!body.ok()) return api::problem(400, "bad-request", "Malformed request", body.error().message, body.error().field);
+    if (!body.ok())
+      return api::problem(400, "bad-request", "Malformed request", body.error().message, body.error().field);
     if (!body->contains("to") || !(*body)["to"].is_string())
       return api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"NAME\"}", "to");
     auto out = backup_under(ledger, config.data_dir, config.backup_root, (*body)["to"].get<std::string>());

@@ -80,7 +80,8 @@ std::string city_of(const domain::AuthorityInfo& a) {
 }
 
 domain::Actor demo_actor(const std::string& who) {
-  return domain::Actor{who, domain::Role::approver,
+  return domain::Actor{who,
+                       domain::Role::approver,
                        {{"clerk", "chen.li", ""}, {"review", "zhou.min", "材料齐全"}, {"approve", who, "同意"}}};
 }
 
@@ -139,8 +140,8 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
           std::string field(why.fields.front());
           x.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
                                    ? json(gen.uscc(a.region.substr(0, 2) + "0100"))
-                                   : field == "name" ? json(gen.person_name())
-                                   : json(gen.company_name(city_of(a)))}};
+                               : field == "name" ? json(gen.person_name())
+                                                 : json(gen.company_name(city_of(a)))}};
           if (field == "legal_representative" || field == "principal") x.changes[field] = gen.person_name();
           if (field == "registered_capital") x.changes[field] = "8000万元";
         }
@@ -178,8 +179,7 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
     for (const auto& v : view.versions) {
       auto pv = projections::public_view(view, v.version, today);
       lines.push_back({view.state.kind, view.state.fields.value("number", ""),
-                       projections::public_status_word(pv.status), base + "/v/" + v.token, id,
-                       v.version});
+                       projections::public_status_word(pv.status), base + "/v/" + v.token, id, v.version});
     }
   }
   return lines;
@@ -202,18 +202,20 @@ Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::stri
     for (const auto& cat : inst.fields.value("scope", nlohmann::json::array())) {
       if (n >= 6) break;
       const Date test_date = china_date(ledger.options().clock()).plus_days(-static_cast<int>(rng() % 20));
-      nlohmann::json fields = {{"report_number", "JC" + std::to_string(test_date.year) + "-" + std::to_string(100000 + rng() % 900000)},
-                               {"project_name", projects[n % 3]},
-                               {"category", cat},
-                               {"test_date", test_date.to_string()},
-                               {"result_summary", "所检项目符合设计及规范要求"},
-                               {"file_sha256", hash_hex(sha256("demo report " + std::to_string(n) + std::to_string(seed)))}};
+      nlohmann::json fields = {
+          {"report_number", "JC" + std::to_string(test_date.year) + "-" + std::to_string(100000 + rng() % 900000)},
+          {"project_name", projects[n % 3]},
+          {"category", cat},
+          {"test_date", test_date.to_string()},
+          {"result_summary", "所检项目符合设计及规范要求"},
+          {"file_sha256", hash_hex(sha256("demo report " + std::to_string(n) + std::to_string(seed)))}};
       auto r = ledger.register_report(inst.id, fields, "检测员" + std::to_string(n));
       if (!r.ok()) return r.error();
       const std::string code = r->event.data.value("code", "");
       std::string status = "有效";
       if (n == 5) {
-        CL_TRY(ledger.withdraw_report(code, "报告数据录入错误，已重新出具", "", inst.id, "检测员", domain::Role::institution));
+        CL_TRY(ledger.withdraw_report(code, "报告数据录入错误，已重新出具", "", inst.id, "检测员",
+                                      domain::Role::institution));
         status = "已作废";
       }
       out.push_back({code, base + "/r/" + code, status});

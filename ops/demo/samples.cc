@@ -1,6 +1,5 @@
 #include "ops/demo/samples.h"
 
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -19,26 +18,27 @@ namespace {
 constexpr std::string_view kUsccChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
                            "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "梁"};
-const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
-                        "杰", "涛", "明", "超", "秀英", "华", "建国", "志强", "海燕", "晓东",
-                        "国平", "文博", "思远", "雨桐", "嘉豪", "子涵"};
-const char* kTrade[] = {"宏达", "恒信", "建安", "中建", "华南", "粤海", "顺通", "广厦", "金城",
-                        "安泰", "鼎盛", "永固", "正和", "东方", "长城", "立信"};
+const char* kGiven[] = {"伟",   "芳",   "娜",   "敏",   "静",   "丽",   "强",   "磊",  "军",   "洋",
+                        "勇",   "艳",   "杰",   "涛",   "明",   "超",   "秀英", "华",  "建国", "志强",
+                        "海燕", "晓东", "国平", "文博", "思远", "雨桐", "嘉豪", "子涵"};
+const char* kTrade[] = {"宏达", "恒信", "建安", "中建", "华南", "粤海", "顺通", "广厦",
+                        "金城", "安泰", "鼎盛", "永固", "正和", "东方", "长城", "立信"};
 const char* kCompanyType[] = {"建设工程有限公司", "建筑工程有限公司", "工程勘察设计有限公司",
                               "工程监理有限公司", "建设集团有限公司", "工程技术有限公司"};
-const char* kRoads[] = {"天河路", "中山大道", "人民北路", "解放南路", "东风路", "建设大马路",
-                        "黄埔大道", "新港西路", "滨江路", "科技园路"};
-const char* kTestingScopes[] = {
-    "建筑材料及构配件", "主体结构及装饰装修", "钢结构", "地基基础", "建筑节能", "建筑幕墙",
-    "市政工程材料", "道路工程", "桥梁及地下工程", "见证取样检测", "室内环境检测"};
+const char* kRoads[] = {"天河路",     "中山大道", "人民北路", "解放南路", "东风路",
+                        "建设大马路", "黄埔大道", "新港西路", "滨江路",   "科技园路"};
+const char* kTestingScopes[] = {"建筑材料及构配件", "主体结构及装饰装修", "钢结构",       "地基基础",
+                                "建筑节能",         "建筑幕墙",           "市政工程材料", "道路工程",
+                                "桥梁及地下工程",   "见证取样检测",       "室内环境检测"};
 const char* kQualifications[] = {
-    "建筑工程施工总承包二级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级",
-    "建筑装修装饰工程专业承包二级", "钢结构工程专业承包三级", "环保工程专业承包二级",
-    "机电工程施工总承包三级", "公路工程施工总承包二级"};
-const char* kStaffPosts[] = {"施工员", "质量员", "安全员", "标准员", "材料员", "机械员", "劳务员",
-                             "资料员"};
-const char* kOperationPosts[] = {"建筑电工", "建筑架子工（普通脚手架）", "建筑起重信号司索工",
-                                 "建筑起重机械司机（塔式起重机）", "建筑起重机械安装拆卸工（塔式起重机）",
+    "建筑工程施工总承包二级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级", "建筑装修装饰工程专业承包二级",
+    "钢结构工程专业承包三级", "环保工程专业承包二级",       "机电工程施工总承包三级",   "公路工程施工总承包二级"};
+const char* kStaffPosts[] = {"施工员", "质量员", "安全员", "标准员", "材料员", "机械员", "劳务员", "资料员"};
+const char* kOperationPosts[] = {"建筑电工",
+                                 "建筑架子工（普通脚手架）",
+                                 "建筑起重信号司索工",
+                                 "建筑起重机械司机（塔式起重机）",
+                                 "建筑起重机械安装拆卸工（塔式起重机）",
                                  "高处作业吊篮安装拆卸工"};
 const char* kEconomicTypes[] = {"有限责任公司", "股份有限公司", "国有企业", "私营企业"};
 
@@ -86,15 +86,13 @@ std::string SampleGenerator::number(const KindDescriptor& kind, const AuthorityI
   const std::string year = std::to_string(d.year);
   switch (kind.number_format) {
     case NumberFormat::qualification: {
-      char letter = kind.code == "design" ? 'A' : kind.code == "survey" ? 'B'
-                  : kind.code == "supervision" ? 'E' : 'D';
+      char letter = kind.code == "design" ? 'A' : kind.code == "survey" ? 'B' : kind.code == "supervision" ? 'E' : 'D';
       return std::string(1, letter) + "2" + a.region.substr(0, 2) + digits(5) + digits(1);
     }
-    case NumberFormat::safety_license:
-      return "（" + a.province + "）JZ安许证字[" + year + "]" + digits(6);
+    case NumberFormat::safety_license: return "（" + a.province + "）JZ安许证字[" + year + "]" + digits(6);
     case NumberFormat::special_operation:
-      return a.province + std::string(1, static_cast<char>('A' + next(13))) + "0" +
-             std::to_string(1 + next(9)) + year + digits(6);
+      return a.province + std::string(1, static_cast<char>('A' + next(13))) + "0" + std::to_string(1 + next(9)) + year +
+             digits(6);
     case NumberFormat::safety_manager: {
       std::string klass(kind.number_class);
       if (klass == "C") klass += std::to_string(1 + next(3));
@@ -107,11 +105,10 @@ std::string SampleGenerator::number(const KindDescriptor& kind, const AuthorityI
   return digits(10);
 }
 
-nlohmann::json SampleGenerator::fields(const KindDescriptor& kind, const AuthorityInfo& a,
-                                       Date issue, const std::string& photo_ref) {
+nlohmann::json SampleGenerator::fields(const KindDescriptor& kind, const AuthorityInfo& a, Date issue,
+                                       const std::string& photo_ref) {
   static const std::pair<const char*, std::pair<const char*, const char*>> kPlaces[] = {
-      {"44", {"广东省", "广州"}}, {"21", {"辽宁省", "沈阳"}}, {"35", {"福建省", "福州"}},
-      {"32", {"江苏省", "南京"}}};
+      {"44", {"广东省", "广州"}}, {"21", {"辽宁省", "沈阳"}}, {"35", {"福建省", "福州"}}, {"32", {"江苏省", "南京"}}};
   std::string province = "广东省", city = "广州";
   for (const auto& p : kPlaces)
     if (a.region.rfind(p.first, 0) == 0) {
@@ -143,8 +140,7 @@ nlohmann::json SampleGenerator::fields(const KindDescriptor& kind, const Authori
     };
     if (kind.field("scope") && kind.code == "testing_institution")
       f["scope"] = list(kTestingScopes, std::size(kTestingScopes));
-    else if (kind.field("scope"))
-      f["scope"] = nlohmann::json::array({"建筑施工"});
+    else if (kind.field("scope")) f["scope"] = nlohmann::json::array({"建筑施工"});
     if (kind.field("qualifications")) f["qualifications"] = list(kQualifications, std::size(kQualifications));
     if (kind.field("grade") && next(2)) f["grade"] = next(2) ? "综合类" : "专项类";
   } else {

@@ -48,8 +48,9 @@ class SampleGenerator {
 
 // Commands for generated workloads (demo, tests, benchmarks), as an
 // approver named `operator_name`.
-domain::CommandInput sample_issue(SampleGenerator& gen, const domain::KindDescriptor& kind, const domain::AuthorityInfo& authority,
-                          Date issue_date, const std::string& operator_name);
+domain::CommandInput sample_issue(SampleGenerator& gen, const domain::KindDescriptor& kind,
+                                  const domain::AuthorityInfo& authority, Date issue_date,
+                                  const std::string& operator_name);
 // Reissue after loss (补办).
 domain::CommandInput sample_reissue(const std::string& certificate_id, const std::string& operator_name);
 

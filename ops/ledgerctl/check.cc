@@ -38,29 +38,27 @@ void add_check_commands(CLI::App& app, Context& ctx, Action& action) {
 
   auto* uscc = check->add_subcommand("uscc", "统一社会信用代码 (GB 32100-2015, MOD 31 check)");
   uscc->add_option("CODE", value, "18-character code")->required();
-  uscc->callback([&] {
-    action = [&] { return report(ctx, "uscc", value, domain::check_uscc(value)); };
-  });
+  uscc->callback([&] { action = [&] { return report(ctx, "uscc", value, domain::check_uscc(value)); }; });
 
   auto* id = check->add_subcommand("id", "身份证号 (GB 11643-1999, MOD 11-2 check, real birth date)");
   id->add_option("NUMBER", value, "18-character number")->required();
   id->callback([&] {
     action = [&] {
-      return report(ctx, "id_number", value,
-                    domain::check_id_number(value, china_date(system_now_ms())));
+      return report(ctx, "id_number", value, domain::check_id_number(value, china_date(system_now_ms())));
     };
   });
 
   auto* el = check->add_subcommand("elicense", "电子证照标识 (GB/T 36904-2018, MOD 37,36 check)");
-  el->add_option("IDENTIFIER", value, "e.g. 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>")
-      ->required();
+  el->add_option("IDENTIFIER", value, "e.g. 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>")->required();
   el->callback([&] {
     action = [&] {
       auto r = domain::parse_elicense(value);
       nlohmann::json extra;
       if (r.ok())
-        extra = {{"type_code", r->type_code}, {"issuer_code", r->issuer_code},
-                 {"serial", r->serial}, {"version", r->version}};
+        extra = {{"type_code", r->type_code},
+                 {"issuer_code", r->issuer_code},
+                 {"serial", r->serial},
+                 {"version", r->version}};
       return report(ctx, "elicense", value, r.ok() ? Status() : Status(r.error()), extra);
     };
   });
@@ -75,8 +73,10 @@ void add_check_commands(CLI::App& app, Context& ctx, Action& action) {
       auto r = render::verify_ofd(bytes);
       nlohmann::json extra;
       if (r.ok()) {
-        extra = {{"seal", r->seal.seal_name}, {"signer", r->seal.signer_subject},
-                 {"signed_at", format_rfc3339_ms(r->seal.time)}, {"files", r->files.size()}};
+        extra = {{"seal", r->seal.seal_name},
+                 {"signer", r->seal.signer_subject},
+                 {"signed_at", format_rfc3339_ms(r->seal.time)},
+                 {"files", r->files.size()}};
         if (!ctx.json)
           std::cout << "seal " << r->seal.seal_name << ", signed by " << r->seal.signer_subject << " at "
                     << format_rfc3339_ms(r->seal.time) << ", " << r->files.size() << " files\n";

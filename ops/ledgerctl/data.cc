@@ -36,9 +36,7 @@ Args& args() {
   return a;
 }
 
-void add_data(CLI::App* c) {
-  c->add_option("--data", args().data, "Data directory")->capture_default_str();
-}
+void add_data(CLI::App* c) { c->add_option("--data", args().data, "Data directory")->capture_default_str(); }
 
 void print(const Context& ctx, const json& j, const std::string& text) {
   if (ctx.json) std::cout << j.dump() << "\n";
@@ -113,7 +111,8 @@ int cmd_keygen(const Context& ctx) {
 
 int cmd_audit(const Context& ctx) {
   int rc = 0;
-  if (run_external_audit(ctx, args().trust, args().kafka, args().prefix, args().export_file, args().checkpoints_file, rc))
+  if (run_external_audit(ctx, args().trust, args().kafka, args().prefix, args().export_file, args().checkpoints_file,
+                         rc))
     return rc;
   auto l = open_ro();
   if (!l.ok()) return fail(ctx, l.error());
@@ -123,7 +122,8 @@ int cmd_audit(const Context& ctx) {
     if (!t.ok()) return fail(ctx, t.error());
     for (auto& log : *t)
       if (log.origin == l->ledger->origin()) trusted = log.key;
-    if (!trusted) return fail(ctx, make_error(Errc::corruption, "the trust file has no key for origin " + l->ledger->origin()));
+    if (!trusted)
+      return fail(ctx, make_error(Errc::corruption, "the trust file has no key for origin " + l->ledger->origin()));
   }
   ProgressBar bar("audit");
   auto s = audit_store(l->ledger->store(), trusted, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
@@ -132,16 +132,20 @@ int cmd_audit(const Context& ctx) {
     else std::cout << "AUDIT FAILED: " << s.error().message << "\n";
     return kCheckFailed;
   }
-  json j = {{"ok", true}, {"events", s->events}, {"certificates", s->certificates},
-            {"authorities", s->authorities}, {"keys", s->keys}, {"checkpoints", s->checkpoints},
-            {"root", hash_hex(s->root)}, {"seconds", s->seconds}};
+  json j = {{"ok", true},
+            {"events", s->events},
+            {"certificates", s->certificates},
+            {"authorities", s->authorities},
+            {"keys", s->keys},
+            {"checkpoints", s->checkpoints},
+            {"root", hash_hex(s->root)},
+            {"seconds", s->seconds}};
   char text[512];
   std::snprintf(text, sizeof text,
                 "audit ok: %llu events, %llu certificates, %llu authorities, %llu keys, "
                 "%llu checkpoints verified in %.2fs\nroot %s\n",
-                (unsigned long long)s->events, (unsigned long long)s->certificates,
-                (unsigned long long)s->authorities, (unsigned long long)s->keys,
-                (unsigned long long)s->checkpoints, s->seconds, hash_hex(s->root).c_str());
+                (unsigned long long)s->events, (unsigned long long)s->certificates, (unsigned long long)s->authorities,
+                (unsigned long long)s->keys, (unsigned long long)s->checkpoints, s->seconds, hash_hex(s->root).c_str());
   print(ctx, j, text);
   return kOk;
 }
@@ -180,8 +184,12 @@ int cmd_demo(const Context& ctx) {
   if (!lines.ok()) return fail(ctx, lines.error());
   json out = json::array();
   for (const auto& d : *lines) {
-    out.push_back({{"kind", d.kind}, {"number", d.number}, {"version", d.version},
-                   {"status", d.status}, {"url", d.url}, {"certificate", d.certificate_id}});
+    out.push_back({{"kind", d.kind},
+                   {"number", d.number},
+                   {"version", d.version},
+                   {"status", d.status},
+                   {"url", d.url},
+                   {"certificate", d.certificate_id}});
     if (!ctx.json)
       std::cout << d.status << "\t" << d.kind << "\t" << d.number << "\tv" << d.version << "\t" << d.url << "\n";
   }
@@ -198,14 +206,26 @@ int cmd_demo(const Context& ctx) {
 json view_json(const projections::CertView& v) {
   json versions = json::array();
   for (const auto& x : v.versions)
-    versions.push_back({{"version", x.version}, {"cause", x.cause}, {"reason", x.reason},
-                        {"token", x.token}, {"elicense", x.elicense}, {"position", x.position},
-                        {"time", format_rfc3339_ms(x.time)}, {"valid_until", x.valid_until}});
-  return {{"id", v.state.id}, {"kind", v.state.kind}, {"authority", v.state.authority},
-          {"status", domain::status_name(v.state.status)}, {"status_reason", v.state.status_reason},
-          {"doc_version", v.state.doc_version}, {"stream_version", v.state.stream_version},
-          {"fields", v.state.fields}, {"elicense", v.state.elicense}, {"versions", versions},
-          {"last_position", v.last_position}, {"last_time", format_rfc3339_ms(v.last_time)},
+    versions.push_back({{"version", x.version},
+                        {"cause", x.cause},
+                        {"reason", x.reason},
+                        {"token", x.token},
+                        {"elicense", x.elicense},
+                        {"position", x.position},
+                        {"time", format_rfc3339_ms(x.time)},
+                        {"valid_until", x.valid_until}});
+  return {{"id", v.state.id},
+          {"kind", v.state.kind},
+          {"authority", v.state.authority},
+          {"status", domain::status_name(v.state.status)},
+          {"status_reason", v.state.status_reason},
+          {"doc_version", v.state.doc_version},
+          {"stream_version", v.state.stream_version},
+          {"fields", v.state.fields},
+          {"elicense", v.state.elicense},
+          {"versions", versions},
+          {"last_position", v.last_position},
+          {"last_time", format_rfc3339_ms(v.last_time)},
           {"approval", json::parse(v.actor_json.empty() ? "null" : v.actor_json)}};
 }
 
@@ -235,7 +255,9 @@ int cmd_rebuild(const Context& ctx) {
   std::vector<projections::Projection*> chosen;
   for (auto* p : l->projection_ptrs())
     if (args().projection.empty() || p->name() == args().projection) chosen.push_back(p);
-  if (chosen.empty()) return fail(ctx, make_error(Errc::invalid_argument, "no projection named " + args().projection + " (certificates, statistics)"));
+  if (chosen.empty())
+    return fail(ctx, make_error(Errc::invalid_argument,
+                                "no projection named " + args().projection + " (certificates, statistics)"));
   ProgressBar bar("rebuild");
   auto start = std::chrono::steady_clock::now();
   auto st = projections::rebuild(l->ledger->store(), chosen, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
@@ -245,8 +267,8 @@ int cmd_rebuild(const Context& ctx) {
   for (auto* p : chosen) names.push_back(p->name());
   const uint64_t n = l->ledger->store().last_position();
   print(ctx, {{"rebuilt", names}, {"events", n}, {"seconds", secs}},
-        "rebuilt " + std::to_string(names.size()) + " projection(s) from " + std::to_string(n) +
-            " events in " + std::to_string(secs) + "s\n");
+        "rebuilt " + std::to_string(names.size()) + " projection(s) from " + std::to_string(n) + " events in " +
+            std::to_string(secs) + "s\n");
   return kOk;
 }
 
@@ -261,8 +283,7 @@ int cmd_stats(const Context& ctx) {
   std::cout << "authority\tregion\tkind\tstatus\tcount\n";
   for (auto& r : s["by_status"])
     std::cout << r["authority"].get<std::string>() << "\t" << r["region"].get<std::string>() << "\t"
-              << r["kind"].get<std::string>() << "\t" << r["status"].get<std::string>() << "\t"
-              << r["count"] << "\n";
+              << r["kind"].get<std::string>() << "\t" << r["status"].get<std::string>() << "\t" << r["count"] << "\n";
   return kOk;
 }
 
@@ -286,7 +307,8 @@ int cmd_document(const Context& ctx) {
   out.write(pdf->data(), static_cast<std::streamsize>(pdf->size()));
   if (!out) return fail(ctx, make_error(Errc::io_error, "cannot write " + args().out));
   print(ctx, {{"file", args().out}, {"bytes", pdf->size()}, {"version", version}},
-        "wrote " + args().out + " (" + std::to_string(pdf->size()) + " bytes, version " + std::to_string(version) + ")\n");
+        "wrote " + args().out + " (" + std::to_string(pdf->size()) + " bytes, version " + std::to_string(version) +
+            ")\n");
   return kOk;
 }
 
@@ -336,7 +358,8 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   rotate->add_option("--operator", a.operator_id, "Who does this (recorded in the log)");
   rotate->callback([&] { action = [&] { return cmd_key_rotate(ctx); }; });
 
-  auto* keygen = app.add_subcommand("keygen", "Write a new private key (PKCS#8 PEM, 0600; encrypted if CERTLEDGER_KEY_PASSPHRASE is set)");
+  auto* keygen = app.add_subcommand(
+      "keygen", "Write a new private key (PKCS#8 PEM, 0600; encrypted if CERTLEDGER_KEY_PASSPHRASE is set)");
   keygen->add_option("--alg", a.alg, "ed25519, es256, sm2")->capture_default_str();
   keygen->add_option("--out", a.out, "Output file")->required();
   keygen->callback([&] { action = [&] { return cmd_keygen(ctx); }; });
@@ -369,7 +392,8 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   show->add_option("--at", a.at, "Log position or date YYYY-MM-DD");
   show->callback([&] { action = [&] { return cmd_show(ctx); }; });
 
-  auto* rebuild = app.add_subcommand("rebuild", "Drop projections and replay them from the log (ledgerd must be stopped)");
+  auto* rebuild =
+      app.add_subcommand("rebuild", "Drop projections and replay them from the log (ledgerd must be stopped)");
   add_data(rebuild);
   rebuild->add_option("--projection", a.projection, "Only this projection (certificates, statistics)");
   rebuild->callback([&] { action = [&] { return cmd_rebuild(ctx); }; });
@@ -383,7 +407,8 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(doc);
   doc->add_option("CERT", a.cert, "Certificate id")->required();
   doc->add_option("--out", a.out, "Output file")->required();
-  doc->add_option("--format", a.format, "pdf or ofd (OFD for the kinds whose notices ask for it); default: from --out's extension, else pdf")
+  doc->add_option("--format", a.format,
+                  "pdf or ofd (OFD for the kinds whose notices ask for it); default: from --out's extension, else pdf")
       ->check(CLI::IsMember({"pdf", "ofd"}));
   doc->add_option("--version", a.version, "Document version (default: the current one)");
   doc->add_flag("--masked", a.masked, "The public copy (personal data masked, no photo)");

@@ -33,8 +33,9 @@ int main(int argc, char** argv) {
   using namespace certledger::ctl;
   // Data dirs, exports and backups hold personal data and private keys.
   ::umask(077);
-  CLI::App app{"ledgerctl - offline tools for a certledger data dir\n"
-               "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 I/O error."};
+  CLI::App app{
+      "ledgerctl - offline tools for a certledger data dir\n"
+      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 I/O error."};
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--json) may follow the subcommand
   Context ctx;

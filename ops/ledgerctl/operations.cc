@@ -55,7 +55,8 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
       if (line.empty()) continue;
       auto j = parse_json(line, checkpoints);
       if (!j.ok() || !j->is_object() || !(*j)["tree_size"].is_number_unsigned() || !(*j)["checkpoint"].is_string())
-        return make_error(Errc::corruption, checkpoints + ": each line must be {\"tree_size\": N, \"checkpoint\": \"...\"}");
+        return make_error(Errc::corruption,
+                          checkpoints + ": each line must be {\"tree_size\": N, \"checkpoint\": \"...\"}");
       CL_TRY(a.expect_checkpoint((*j)["tree_size"].get<uint64_t>(), (*j)["checkpoint"].get<std::string>()));
     }
   }
@@ -66,8 +67,9 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
   while (std::getline(in, line)) CL_TRY(a.add_record(++pos, line));
   CL_TRY(a.finish());
   const auto& s = a.summary();
-  return json{{"ok", true}, {"events", s.events}, {"certificates", s.certificates}, {"checkpoints", s.checkpoints},
-              {"keys", s.keys}, {"root", hash_hex(s.root)}};
+  return json{
+      {"ok", true},     {"events", s.events},      {"certificates", s.certificates}, {"checkpoints", s.checkpoints},
+      {"keys", s.keys}, {"root", hash_hex(s.root)}};
 }
 
 }  // namespace
@@ -77,7 +79,8 @@ bool run_external_audit(const Context& ctx, const std::string& trust, const std:
                         const std::string& prefix, const std::string& export_file, const std::string& cps, int& rc) {
   if (kafka.empty() && export_file.empty()) return false;
   if (trust.empty()) {
-    rc = fail(ctx, make_error(Errc::invalid_argument, "--kafka and --export need --trust FILE (the published log key)"));
+    rc =
+        fail(ctx, make_error(Errc::invalid_argument, "--kafka and --export need --trust FILE (the published log key)"));
     return true;
   }
   auto t = trusted_log(trust);
@@ -98,8 +101,9 @@ bool run_external_audit(const Context& ctx, const std::string& trust, const std:
 
 void add_operations_commands(CLI::App& app, Context& ctx, Action& action) {
   auto& a = oa();
-  auto* backup = app.add_subcommand("backup", "Back up a data dir (store, keys, tokens); ledgerd must be stopped, "
-                                               "or use POST /api/v1/admin/backup while it runs");
+  auto* backup = app.add_subcommand("backup",
+                                    "Back up a data dir (store, keys, tokens); ledgerd must be stopped, "
+                                    "or use POST /api/v1/admin/backup while it runs");
   backup->add_option("--data", a.data, "Data directory")->capture_default_str();
   backup->add_option("--to", a.to, "Backup directory (incremental: reuse it)")->required();
   backup->callback([&] {
@@ -109,9 +113,11 @@ void add_operations_commands(CLI::App& app, Context& ctx, Action& action) {
       auto l = ops::open_data_dir(o);
       if (!l.ok()) {
         if (l.error().detail == Detail::locked)
-          return fail(ctx, make_error(Errc::unavailable, "the data dir is in use (ledgerd runs?): back up online with "
-                                                         "curl -X POST -H 'Authorization: Bearer <admin token>' "
-                                                         "-d '{\"to\":\"" + a.to + "\"}' http://<ledgerd>/api/v1/admin/backup"));
+          return fail(ctx, make_error(Errc::unavailable,
+                                      "the data dir is in use (ledgerd runs?): back up online with "
+                                      "curl -X POST -H 'Authorization: Bearer <admin token>' "
+                                      "-d '{\"to\":\"" +
+                                          a.to + "\"}' http://<ledgerd>/api/v1/admin/backup"));
         return fail(ctx, l.error());
       }
       auto r = ops::backup_data_dir(*l->ledger, a.data, a.to);
@@ -128,15 +134,20 @@ void add_operations_commands(CLI::App& app, Context& ctx, Action& action) {
     action = [&] {
       auto r = ops::restore_data_dir(a.from, a.data);
       if (!r.ok()) return fail(ctx, r.error());
-      json j = {{"ok", true}, {"data", a.data}, {"events", r->events}, {"certificates", r->certificates},
-                {"checkpoints", r->checkpoints}, {"root", hash_hex(r->root)}};
+      json j = {{"ok", true},
+                {"data", a.data},
+                {"events", r->events},
+                {"certificates", r->certificates},
+                {"checkpoints", r->checkpoints},
+                {"root", hash_hex(r->root)}};
       std::cout << (ctx.json ? j.dump() : "restored and audited: " + j.dump(2)) << "\n";
       return static_cast<int>(kOk);
     };
   });
 
-  auto* imp = app.add_subcommand("import", "Convert paper certificates still in force (换发) from CSV or JSONL; "
-                                            "a re-run appends nothing twice");
+  auto* imp = app.add_subcommand("import",
+                                 "Convert paper certificates still in force (换发) from CSV or JSONL; "
+                                 "a re-run appends nothing twice");
   imp->add_option("FILE", a.file, "CSV or JSONL file (see ops/samples/)")->required();
   imp->add_option("--data", a.data, "Data directory")->capture_default_str();
   imp->add_option("--authority", a.authority, "Issuing authority code")->required();

@@ -24,13 +24,13 @@ class ProgressBar {
     double eta = rate > 0 && total > done ? (total - done) / rate : 0;
     if (tty_) {
       int width = 30, filled = total ? static_cast<int>(width * done / total) : width;
-      std::fprintf(stderr, "\r%s [%s%s] %llu/%llu %.0f/s ETA %.0fs ", label_.c_str(),
-                   std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-                   (unsigned long long)done, (unsigned long long)total, rate, eta);
+      std::fprintf(stderr, "\r%s [%s%s] %llu/%llu %.0f/s ETA %.0fs ", label_.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), (unsigned long long)done, (unsigned long long)total, rate,
+                   eta);
       if (done >= total) std::fprintf(stderr, "\n");
     } else {
-      std::fprintf(stderr, "%s: %llu/%llu (%.0f/s, ETA %.0fs)\n", label_.c_str(),
-                   (unsigned long long)done, (unsigned long long)total, rate, eta);
+      std::fprintf(stderr, "%s: %llu/%llu (%.0f/s, ETA %.0fs)\n", label_.c_str(), (unsigned long long)done,
+                   (unsigned long long)total, rate, eta);
     }
     shown_ = true;
   }

@@ -29,9 +29,10 @@ void add_token_commands(CLI::App& app, Context& ctx, Action& action) {
   auto* create = token->add_subcommand("create", "Create a token; it is printed once and stored only as a hash");
   create->add_option("--data", a.data, "Data directory")->capture_default_str();
   auto* authority = create->add_option("--authority", a.authority, "Authority code, e.g. GD-ZJT");
-  create->add_flag("--log-wide", a.log_wide,
-                   "An auditor or admin of the whole log, bound to no authority: reads every authority's records "
-                   "on /api/v1/events and may take backups. Grant it to the log's operator and external auditors only")
+  create
+      ->add_flag("--log-wide", a.log_wide,
+                 "An auditor or admin of the whole log, bound to no authority: reads every authority's records "
+                 "on /api/v1/events and may take backups. Grant it to the log's operator and external auditors only")
       ->excludes(authority);
   create->add_option("--role", a.role, "clerk, reviewer, approver, auditor, admin")->capture_default_str();
   create->add_option("--operator", a.operator_id, "The person using it (recorded in events)")->required();
@@ -55,14 +56,18 @@ void add_token_commands(CLI::App& app, Context& ctx, Action& action) {
       if (!a.institution.empty()) {
         auto cert = l->ledger->load(a.institution);
         if (!cert.ok() || !cert->exists || cert->kind != "testing_institution" || cert->authority != a.authority)
-          return fail(ctx, make_error(Errc::not_found, a.institution + " is not a testing institution's certificate of " + a.authority));
+          return fail(ctx, make_error(Errc::not_found,
+                                      a.institution + " is not a testing institution's certificate of " + a.authority));
       }
       api::TokenStore store(token_file());
       auto t = store.create(a.authority, *role, a.operator_id, a.institution, a.log_wide);
       if (!t.ok()) return fail(ctx, t.error());
       if (ctx.json)
-        std::cout << nlohmann::json{{"token", *t}, {"authority", a.authority}, {"role", a.role},
-                                    {"scope", a.log_wide ? "log" : "authority"}}.dump()
+        std::cout << nlohmann::json{{"token", *t},
+                                    {"authority", a.authority},
+                                    {"role", a.role},
+                                    {"scope", a.log_wide ? "log" : "authority"}}
+                         .dump()
                   << "\n";
       else std::cout << *t << "\n";
       return static_cast<int>(kOk);
@@ -78,12 +83,17 @@ void add_token_commands(CLI::App& app, Context& ctx, Action& action) {
       if (!ts.ok()) return fail(ctx, ts.error());
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& t : *ts) {
-        arr.push_back({{"id", t.id}, {"authority", t.authority}, {"role", domain::role_name(t.role)},
-                       {"operator", t.operator_id}, {"created", t.created}, {"revoked", t.revoked},
+        arr.push_back({{"id", t.id},
+                       {"authority", t.authority},
+                       {"role", domain::role_name(t.role)},
+                       {"operator", t.operator_id},
+                       {"created", t.created},
+                       {"revoked", t.revoked},
                        {"scope", t.log_wide ? "log" : "authority"}});
         if (!ctx.json)
-          std::cout << t.id << "\t" << (t.log_wide ? "(log-wide)" : t.authority) << "\t" << domain::role_name(t.role) << "\t" << t.operator_id
-                    << "\t" << t.created << (t.revoked.empty() ? "" : "\trevoked " + t.revoked) << "\n";
+          std::cout << t.id << "\t" << (t.log_wide ? "(log-wide)" : t.authority) << "\t" << domain::role_name(t.role)
+                    << "\t" << t.operator_id << "\t" << t.created << (t.revoked.empty() ? "" : "\trevoked " + t.revoked)
+                    << "\n";
       }
       if (ctx.json) std::cout << arr.dump() << "\n";
       return static_cast<int>(kOk);

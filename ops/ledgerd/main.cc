@@ -47,8 +47,7 @@ void add_ledger_metrics(api::Metrics& m, Ledger& ledger) {
                           static_cast<double>(st.largest_batch));
       api::Metrics::gauge(out, "certledger_checkpoints_total", "Checkpoints signed by this process.",
                           static_cast<double>(st.checkpoints), "counter");
-      api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.",
-                          st.healthy ? 1 : 0);
+      api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.", st.healthy ? 1 : 0);
     }
     const store::StoreStats db = ledger.store().stats();
     api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",

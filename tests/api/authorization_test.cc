@@ -41,13 +41,12 @@ namespace certledger::api {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using domain::Role;
+using nlohmann::json;
 
-const std::vector<std::string> kPrincipals = {"none",        "malformed",         "revoked",        "clerk",
-                                              "reviewer",    "approver",          "auditor",        "admin",
-                                              "institution", "other_institution", "other_approver", "other_admin",
-                                              "log_auditor", "log_admin"};
+const std::vector<std::string> kPrincipals = {
+    "none",  "malformed",   "revoked",           "clerk",          "reviewer",    "approver",    "auditor",
+    "admin", "institution", "other_institution", "other_approver", "other_admin", "log_auditor", "log_admin"};
 
 struct World : testing::ApiWorld {
   std::shared_ptr<render::DocumentService> documents;
@@ -67,9 +66,9 @@ struct World : testing::ApiWorld {
     person = issue(gd, "special_operation");
     js_cert = issue(js, "special_operation");
     i1_token_qr = projections::Reader(l.ledger->store()).certificate(i1)->state.token;
-    for (auto [name, role] : {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer},
-                              std::pair{"approver", Role::approver}, std::pair{"auditor", Role::auditor},
-                              std::pair{"admin", Role::admin}})
+    for (auto [name, role] :
+         {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer}, std::pair{"approver", Role::approver},
+          std::pair{"auditor", Role::auditor}, std::pair{"admin", Role::admin}})
       bearer[name] = *tokens->create(gd.code, role, std::string("gd.") + name);
     bearer["institution"] = *tokens->create(gd.code, Role::institution, "i1.staff", i1);
     bearer["other_institution"] = *tokens->create(gd.code, Role::institution, "i2.staff", i2);
@@ -84,8 +83,8 @@ struct World : testing::ApiWorld {
     bearer["malformed"] = "not-a-token";
     documents = std::make_shared<render::DocumentService>(*l.ledger, config.public_base_url);
     Extensions ext;
-    ext.render_document = [d = documents](const std::string& id, uint32_t v, bool masked, const std::string& f)
-        -> Result<std::string> {
+    ext.render_document = [d = documents](const std::string& id, uint32_t v, bool masked,
+                                          const std::string& f) -> Result<std::string> {
       CL_ASSIGN(auto fmt, render::DocumentService::parse_format(f));
       return d->render(id, v, masked, fmt);
     };
@@ -121,11 +120,16 @@ struct World : testing::ApiWorld {
     EXPECT_TRUE(r.ok()) << r.error().to_string();
   }
   std::string report(const std::string& institution_bearer) {
-    const std::string cert = institution_bearer == bearer["j1_institution"] ? j1 : institution_bearer == bearer["other_institution"] ? i2 : i1;
+    const std::string cert = institution_bearer == bearer["j1_institution"]      ? j1
+                             : institution_bearer == bearer["other_institution"] ? i2
+                                                                                 : i1;
     auto scope = projections::Reader(l.ledger->store()).certificate(cert)->state.fields["scope"][0];
     json body = {{"fields",
-                  {{"report_number", "R-" + std::to_string(++serial)}, {"project_name", "某工程"}, {"category", scope},
-                   {"test_date", china_date(system_now_ms()).to_string()}, {"result_summary", "合格"},
+                  {{"report_number", "R-" + std::to_string(++serial)},
+                   {"project_name", "某工程"},
+                   {"category", scope},
+                   {"test_date", china_date(system_now_ms()).to_string()},
+                   {"result_summary", "合格"},
                    {"file_sha256", std::string(64, 'a')}}}};
     Request r{"POST", "/api/v1/reports", {}, body.dump(), "c"};
     r.headers["Authorization"] = "Bearer " + institution_bearer;
@@ -159,7 +163,8 @@ std::string fresh_for(World& w, const std::string& target, const std::string& op
 }
 
 json command_body(const std::string& op) {
-  if (op == "amendments") return {{"reason", "legal_representative_changed"}, {"changes", {{"legal_representative", "赵六"}}}};
+  if (op == "amendments")
+    return {{"reason", "legal_representative_changed"}, {"changes", {{"legal_representative", "赵六"}}}};
   if (op == "renewals") return {{"valid_until", china_date(system_now_ms()).plus_years(8).to_string()}};
   if (op == "reviews") return {{"valid_until", china_date(system_now_ms()).plus_years(3).to_string()}};
   if (op == "reinstatements") return json::object();
@@ -170,15 +175,18 @@ json command_body(const std::string& op) {
 std::map<std::string, Op> operations() {
   std::map<std::string, Op> ops;
   const std::vector<std::string> reads = {"own", "person", "other"}, owned = {"own", "other"}, none = {"-"};
-  auto cert_of = [](World& w, const std::string& t) { return t == "own" ? w.i1 : t == "person" ? w.person : w.js_cert; };
-  ops["issueCertificate"] = {none, [](World& w, const std::string& p, const std::string&) {
-                               return post("/api/v1/certificates",
-                                           {{"kind", "design"}, {"fields", w.fields(home(w, p), "design")}});
-                             }};
-  ops["listCertificatesOfHolder"] = {none, [](World& w, const std::string&, const std::string&) {
-    return get("/api/v1/certificates?holder=" +
-               projections::Reader(w.l.ledger->store()).certificate(w.i1)->state.fields["uscc"].get<std::string>());
-  }};
+  auto cert_of = [](World& w, const std::string& t) {
+    return t == "own" ? w.i1 : t == "person" ? w.person : w.js_cert;
+  };
+  ops["issueCertificate"] = {
+      none, [](World& w, const std::string& p, const std::string&) {
+        return post("/api/v1/certificates", {{"kind", "design"}, {"fields", w.fields(home(w, p), "design")}});
+      }};
+  ops["listCertificatesOfHolder"] = {
+      none, [](World& w, const std::string&, const std::string&) {
+        return get("/api/v1/certificates?holder=" +
+                   projections::Reader(w.l.ledger->store()).certificate(w.i1)->state.fields["uscc"].get<std::string>());
+      }};
   for (auto [id, suffix] : {std::pair{"getCertificate", ""}, std::pair{"getCertificateEvents", "/events"},
                             std::pair{"getCertificateDocument", "/document.pdf"},
                             std::pair{"getCertificateDocumentOfd", "/document.ofd"}}) {
@@ -187,11 +195,12 @@ std::map<std::string, Op> operations() {
                  return get("/api/v1/certificates/" + cert_of(w, t) + s);
                }};
   }
-  for (auto [id, op] : {std::pair{"amendCertificate", "amendments"}, std::pair{"reissueCertificate", "reissues"},
-                        std::pair{"renewCertificate", "renewals"}, std::pair{"reviewCertificate", "reviews"},
-                        std::pair{"suspendCertificate", "suspensions"}, std::pair{"reinstateCertificate", "reinstatements"},
-                        std::pair{"cancelCertificate", "cancellation"}, std::pair{"revokeCertificate", "revocation"},
-                        std::pair{"withdrawCertificate", "withdrawal"}}) {
+  for (auto [id, op] :
+       {std::pair{"amendCertificate", "amendments"}, std::pair{"reissueCertificate", "reissues"},
+        std::pair{"renewCertificate", "renewals"}, std::pair{"reviewCertificate", "reviews"},
+        std::pair{"suspendCertificate", "suspensions"}, std::pair{"reinstateCertificate", "reinstatements"},
+        std::pair{"cancelCertificate", "cancellation"}, std::pair{"revokeCertificate", "revocation"},
+        std::pair{"withdrawCertificate", "withdrawal"}}) {
     const std::string o = op;
     ops[id] = {owned, [o](World& w, const std::string&, const std::string& t) {
                  return post("/api/v1/certificates/" + fresh_for(w, t, o) + "/" + o, command_body(o));
@@ -215,27 +224,33 @@ std::map<std::string, Op> operations() {
   });
   ops["inclusionProof"] = public_get([](World&) { return "/api/v1/proofs/inclusion?position=1&tree_size=2"; });
   ops["consistencyProof"] = public_get([](World&) { return "/api/v1/proofs/consistency?from=1&to=2"; });
-  for (auto [id, path] : {std::pair{"keys", "/api/v1/keys"}, std::pair{"openapi", "/openapi.json"},
-                          std::pair{"metrics", "/metrics"}, std::pair{"healthz", "/healthz"}, std::pair{"readyz", "/readyz"},
-                          std::pair{"statistics", "/api/v1/stats"}, std::pair{"statisticsPage", "/stats"}}) {
+  for (auto [id, path] :
+       {std::pair{"keys", "/api/v1/keys"}, std::pair{"openapi", "/openapi.json"}, std::pair{"metrics", "/metrics"},
+        std::pair{"healthz", "/healthz"}, std::pair{"readyz", "/readyz"}, std::pair{"statistics", "/api/v1/stats"},
+        std::pair{"statisticsPage", "/stats"}}) {
     const std::string p = path;
     ops[id] = public_get([p](World&) { return p; });
   }
   ops["registerReport"] = {none, [](World& w, const std::string& p, const std::string&) {
-    const std::string cert = p == "other_institution" ? w.i2 : w.i1;
-    auto scope = projections::Reader(w.l.ledger->store()).certificate(cert)->state.fields["scope"][0];
-    return post("/api/v1/reports", {{"fields",
-                                     {{"report_number", "M-" + std::to_string(++w.serial)}, {"project_name", "某工程"},
-                                      {"category", scope}, {"test_date", china_date(system_now_ms()).to_string()},
-                                      {"result_summary", "合格"}, {"file_sha256", std::string(64, 'b')}}}});
-  }};
+                             const std::string cert = p == "other_institution" ? w.i2 : w.i1;
+                             auto scope =
+                                 projections::Reader(w.l.ledger->store()).certificate(cert)->state.fields["scope"][0];
+                             return post("/api/v1/reports", {{"fields",
+                                                              {{"report_number", "M-" + std::to_string(++w.serial)},
+                                                               {"project_name", "某工程"},
+                                                               {"category", scope},
+                                                               {"test_date", china_date(system_now_ms()).to_string()},
+                                                               {"result_summary", "合格"},
+                                                               {"file_sha256", std::string(64, 'b')}}}});
+                           }};
   ops["getReport"] = {owned, [](World& w, const std::string&, const std::string& t) {
                         return get("/api/v1/reports/" + (t == "own" ? w.i1_report : w.j1_report));
                       }};
   ops["withdrawReport"] = {owned, [](World& w, const std::string&, const std::string& t) {
-    const std::string code = w.report(t == "own" ? w.bearer["institution"] : w.bearer["j1_institution"]);
-    return post("/api/v1/reports/" + code + "/withdrawal", {{"reason", "数据错误"}});
-  }};
+                             const std::string code =
+                                 w.report(t == "own" ? w.bearer["institution"] : w.bearer["j1_institution"]);
+                             return post("/api/v1/reports/" + code + "/withdrawal", {{"reason", "数据错误"}});
+                           }};
   ops["checkReport"] = public_get([](World& w) { return "/api/v1/reports/" + w.i1_report + "/check"; });
   ops["reportPage"] = public_get([](World& w) { return "/r/" + w.i1_report; });
   ops["backup"] = {none, [](World& w, const std::string&, const std::string&) {
@@ -304,8 +319,9 @@ TEST(Authorization, EveryOperationByEveryCallerMatchesTheTable) {
       }
     }
   for (const auto& [key, _] : table)
-    if (!covered.count(key)) ADD_FAILURE() << "doc/authorization.md has a row for " << key.first << " " << key.second
-                                            << " that api/openapi.json does not define";
+    if (!covered.count(key))
+      ADD_FAILURE() << "doc/authorization.md has a row for " << key.first << " " << key.second
+                    << " that api/openapi.json does not define";
   if (record) std::cout << observed.str();
 }
 

@@ -26,8 +26,8 @@ namespace certledger::api {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using domain::Role;
+using nlohmann::json;
 
 std::string data_url(const std::string& bytes, const char* type = "image/png") {
   return std::string("data:") + type + ";base64," + base64_encode(bytes);
@@ -46,9 +46,9 @@ struct World : testing::ApiWorld {
   World() : ApiWorld("hardening", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
     config.holder_lookup_burst = 3;
     config.holder_lookups_per_minute = 1;
-    for (auto [name, role] : {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer},
-                              std::pair{"approver", Role::approver}, std::pair{"auditor", Role::auditor},
-                              std::pair{"admin", Role::admin}})
+    for (auto [name, role] :
+         {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer}, std::pair{"approver", Role::approver},
+          std::pair{"auditor", Role::auditor}, std::pair{"admin", Role::admin}})
       token[std::string("gd_") + name] = *tokens->create(gd.code, role, std::string("gd.") + name);
     token["js_approver"] = *tokens->create(js.code, Role::approver, "js.approver");
     token["js_admin"] = *tokens->create(js.code, Role::admin, "js.admin");
@@ -148,7 +148,8 @@ TEST(Hardening, InstitutionsSeeTheirOwnCertificateMaskedAndNothingElse) {
         "/api/v1/certificates/" + w.person_gd + "/events", "/api/v1/certificates/" + w.person_gd + "/document.pdf",
         "/api/v1/certificates/" + w.inst_a + "/events", "/api/v1/certificates/" + w.person_js})
     EXPECT_EQ(w.call("GET", target, "", "inst_a").status, 403) << target;
-  const std::string id_number = projections::Reader(w.l.ledger->store()).certificate(w.person_gd)->state.fields["id_number"];
+  const std::string id_number =
+      projections::Reader(w.l.ledger->store()).certificate(w.person_gd)->state.fields["id_number"];
   auto probe = w.call("GET", "/api/v1/certificates?holder=" + id_number, "", "inst_a");
   EXPECT_EQ(probe.status, 403) << probe.body;
   EXPECT_EQ(probe.body.find(id_number), std::string::npos);
@@ -161,7 +162,8 @@ TEST(Hardening, InstitutionsSeeTheirOwnCertificateMaskedAndNothingElse) {
 
 TEST(Hardening, HolderLookupsAreRateLimitedPerToken) {
   World w;
-  const std::string id_number = projections::Reader(w.l.ledger->store()).certificate(w.person_gd)->state.fields["id_number"];
+  const std::string id_number =
+      projections::Reader(w.l.ledger->store()).certificate(w.person_gd)->state.fields["id_number"];
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i)
     statuses.push_back(w.call("GET", "/api/v1/certificates?holder=" + id_number, "", "gd_reviewer").status);
@@ -174,7 +176,9 @@ TEST(Hardening, HolderLookupsAreRateLimitedPerToken) {
 
 TEST(Hardening, TheAuditFeedIsPerAuthorityUnlessTheTokenIsLogWide) {
   World w;
-  auto authority_of = [&](uint64_t pos) { return decode_envelope(pos, *w.l.ledger->store().record_at(pos))->event.authority; };
+  auto authority_of = [&](uint64_t pos) {
+    return decode_envelope(pos, *w.l.ledger->store().record_at(pos))->event.authority;
+  };
   auto read_all = [&](const std::string& who) {
     std::vector<uint64_t> seen;
     uint64_t after = 0;
@@ -252,7 +256,9 @@ std::string png(uint32_t width, uint32_t height, const std::string& raw) {
   ihdr += std::string("\x08\x00\x00\x00\x00", 5);
   uLongf n = compressBound(raw.size());
   std::string z(n, '\0');
-  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9), Z_OK);
+  EXPECT_EQ(
+      compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9),
+      Z_OK);
   z.resize(n);
   return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", z) + png_chunk("IEND", "");
 }
@@ -338,7 +344,8 @@ TEST(Hardening, IdempotencyKeysAreBoundedAndAnsweredOnlyToWhoMayMakeTheCommand) 
                   {{"Idempotency-Key", long_key}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json::parse(r.body)["field"], "Idempotency-Key");
-  EXPECT_EQ(w.call("POST", "/api/v1/reports", R"({"fields":{}})", "inst_a", {{"Idempotency-Key", long_key}}).status, 400);
+  EXPECT_EQ(w.call("POST", "/api/v1/reports", R"({"fields":{}})", "inst_a", {{"Idempotency-Key", long_key}}).status,
+            400);
   // An approver's issue replayed to a reviewer (who may not issue) would
   // hand it the approver's answer: the role comes first.
   const std::string body = w.issue_body("design").dump();
@@ -347,7 +354,8 @@ TEST(Hardening, IdempotencyKeysAreBoundedAndAnsweredOnlyToWhoMayMakeTheCommand) 
   auto replay = w.call("POST", "/api/v1/certificates", body, "gd_reviewer", {{"Idempotency-Key", "k-1"}});
   EXPECT_EQ(replay.status, 403) << replay.body;
   EXPECT_EQ(replay.body.find(json::parse(first.body)["certificate"]["id"].get<std::string>()), std::string::npos);
-  EXPECT_EQ(w.call("POST", "/api/v1/certificates", body, "gd_approver", {{"Idempotency-Key", "k-1"}}).header("Idempotent-Replayed"),
+  EXPECT_EQ(w.call("POST", "/api/v1/certificates", body, "gd_approver", {{"Idempotency-Key", "k-1"}})
+                .header("Idempotent-Replayed"),
             "true");
 }
 
@@ -402,9 +410,13 @@ TEST(Hardening, PagesCarryNosniffAndAContentSecurityPolicy) {
   const std::string category =
       projections::Reader(w.l.ledger->store()).certificate(w.inst_a)->state.fields["scope"][0].get<std::string>();
   auto reg = w.call("POST", "/api/v1/reports",
-                    json{{"fields", {{"report_number", "R-1"}, {"project_name", "某工程"}, {"category", category},
-                                     {"test_date", china_date(system_now_ms()).to_string()},
-                                     {"result_summary", "合格"}, {"file_sha256", std::string(64, 'a')}}}}
+                    json{{"fields",
+                          {{"report_number", "R-1"},
+                           {"project_name", "某工程"},
+                           {"category", category},
+                           {"test_date", china_date(system_now_ms()).to_string()},
+                           {"result_summary", "合格"},
+                           {"file_sha256", std::string(64, 'a')}}}}
                         .dump(),
                     "inst_a");
   ASSERT_EQ(reg.status, 201) << reg.body;
@@ -416,7 +428,8 @@ TEST(Hardening, PagesCarryNosniffAndAContentSecurityPolicy) {
   const std::string csp = report.header("Content-Security-Policy");
   EXPECT_EQ(serialize(report, true, false).find(std::string(kPageCsp) + "\r\n"), std::string::npos)
       << "its own policy, not the default beside it";
-  EXPECT_NE(csp.find("script-src 'sha256-" + base64_encode(hash_bytes(sha256(script))) + "'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'sha256-" + base64_encode(hash_bytes(sha256(script))) + "'"), std::string::npos)
+      << csp;
 }
 
 TEST(Hardening, TlsMakesTheBaseUrlHttps) {
@@ -436,9 +449,10 @@ TEST(Hardening, TerminalInstitutionsRegisterNothingEvenWithTheLedgerDirectly) {
   revoke.reason = "出具虚假报告";
   revoke.actor = {"gd.approver", Role::approver, {}};
   ASSERT_TRUE(w.l.ledger->execute(w.gd.code, revoke).ok());
-  json fields = {{"report_number", "R-2"}, {"project_name", "某工程"}, {"category", "建筑材料及构配件"},
-                 {"test_date", china_date(system_now_ms()).plus_days(-20).to_string()},
-                 {"result_summary", "合格"}, {"file_sha256", std::string(64, 'a')}};
+  json fields = {
+      {"report_number", "R-2"},         {"project_name", "某工程"},
+      {"category", "建筑材料及构配件"}, {"test_date", china_date(system_now_ms()).plus_days(-20).to_string()},
+      {"result_summary", "合格"},       {"file_sha256", std::string(64, 'a')}};
   auto r = w.l.ledger->register_report(w.inst_a, fields, "a.staff");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::forbidden);

@@ -9,18 +9,21 @@ TEST(Serialize, StatusLineHeadersLengthAndBody) {
   Response r = Response::text(201, "{\"a\":1}", "application/json");
   r.set("Location", "/api/v1/certificates/x");
   EXPECT_EQ(serialize(r, true, false),
-            "HTTP/1.1 201 Created\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: application/json\r\n"
+            "HTTP/1.1 201 Created\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: "
+            "application/json\r\n"
             "Location: /api/v1/certificates/x\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
 }
 
 TEST(Serialize, CloseAndHead) {
   Response r = Response::text(404, "missing");
   EXPECT_EQ(serialize(r, false, false),
-            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: "
+            "text/plain; charset=utf-8\r\n"
             "Content-Length: 7\r\nConnection: close\r\n\r\nmissing");
   // HEAD: the GET answer's length, no body.
   EXPECT_EQ(serialize(r, true, true),
-            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "HTTP/1.1 404 Not Found\r\nServer: certledger\r\nX-Content-Type-Options: nosniff\r\nContent-Type: "
+            "text/plain; charset=utf-8\r\n"
             "Content-Length: 7\r\n\r\n");
 }
 

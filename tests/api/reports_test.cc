@@ -37,9 +37,13 @@ struct World : testing::ApiWorld {
     institution_token = *tokens->create(gd.code, domain::Role::institution, "检测员王", cert);
   }
   json report(const std::string& category, int days_ago, const std::string& number) {
-    return {{"fields", {{"report_number", number}, {"project_name", "广州某住宅项目"}, {"category", category},
-                        {"test_date", china_date(system_now_ms()).plus_days(-days_ago).to_string()},
-                        {"result_summary", "符合要求"}, {"file_sha256", std::string(64, 'c')}}}};
+    return {{"fields",
+             {{"report_number", number},
+              {"project_name", "广州某住宅项目"},
+              {"category", category},
+              {"test_date", china_date(system_now_ms()).plus_days(-days_ago).to_string()},
+              {"result_summary", "符合要求"},
+              {"file_sha256", std::string(64, 'c')}}}};
   }
   Response command(const std::string& op, const std::string& reason) {
     return call("POST", "/api/v1/certificates/" + cert + "/" + op, json{{"reason", reason}}.dump(), approver);
@@ -81,8 +85,8 @@ TEST(Reports, PublicCheckShowsThenAndNowWithdrawalAndFileHash) {
   ASSERT_EQ(check.status, 200);
   json j = json::parse(check.body);
   EXPECT_EQ(j["status"], "valid");
-  EXPECT_EQ(j["qualified_on_test_date"]["status"], "active");     // issued while qualified
-  EXPECT_EQ(j["institution"]["status_now"], "revoked");           // and what it is today
+  EXPECT_EQ(j["qualified_on_test_date"]["status"], "active");  // issued while qualified
+  EXPECT_EQ(j["institution"]["status_now"], "revoked");        // and what it is today
   EXPECT_EQ(j["institution"]["status_now_zh"], "已吊销");
   auto match = w.call("GET", "/api/v1/reports/" + code + "/check?sha256=" + std::string(64, 'C'), "", "");
   EXPECT_TRUE(json::parse(match.body)["file_check"]["matches"].get<bool>());
@@ -99,8 +103,9 @@ TEST(Reports, PublicCheckShowsThenAndNowWithdrawalAndFileHash) {
   // The revoked institution's tokens stopped working: it registers and
   // withdraws nothing, not even a report dated before the revocation.
   EXPECT_EQ(w.call("POST", "/api/v1/reports", w.report("地基基础", 5, "R-10").dump(), w.institution_token).status, 401);
-  EXPECT_EQ(w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.institution_token).status,
-            401);
+  EXPECT_EQ(
+      w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.institution_token).status,
+      401);
   // Withdrawal (作废) by the authority's approver, with a reason, shows publicly.
   auto wd = w.call("POST", "/api/v1/reports/" + code + "/withdrawal", R"({"reason":"数据错误"})", w.approver);
   ASSERT_EQ(wd.status, 201) << wd.body;

@@ -33,7 +33,8 @@ TEST(Service, IssueThenVerifyWithoutSockets) {
   Fixture f;
   demo::SampleGenerator gen(1);
   auto fields = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], Date{2026, 1, 5});
-  auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
+  auto r =
+      f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = nlohmann::json::parse(r.body);
   const std::string url = j["qr_url"];
@@ -62,7 +63,8 @@ TEST(Service, VerifyAnswersAreCachedButNeverStale) {
   demo::SampleGenerator gen(2);
   auto fields = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], today.plus_days(-30));
   fields["valid_until"] = today.to_string();
-  auto r = f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
+  auto r =
+      f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", fields}}.dump(), f.approver);
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = nlohmann::json::parse(r.body)["certificate"]["id"];
   const std::string url = nlohmann::json::parse(r.body)["qr_url"];
@@ -105,8 +107,10 @@ TEST(Service, VerifyAnswersAreCachedButNeverStale) {
 
   // Another certificate's change does not matter; this one's does, at once.
   auto other = gen.fields(*domain::find_kind("design"), demo::demo_authorities()[0], today.plus_days(-20));
-  ASSERT_EQ(f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", other}}.dump(),
-                   f.approver).status, 201);
+  ASSERT_EQ(
+      f.call("POST", "/api/v1/certificates", nlohmann::json{{"kind", "design"}, {"fields", other}}.dump(), f.approver)
+          .status,
+      201);
   const uint64_t before = f.l.ledger->store().last_position();
   r = f.call("POST", "/api/v1/certificates/" + id + "/revocation", R"({"reason":"以欺骗手段取得资质"})", f.approver);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -154,7 +158,8 @@ TEST(Service, RevokedTokensStopWorking) {
   EXPECT_EQ(f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status, 200);
   ASSERT_TRUE(f.tokens->revoke(list->front().id).ok());
   // The store rereads its file on change.
-  EXPECT_TRUE(certledger::testing::wait_until([&] { return f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status == 401; }));
+  EXPECT_TRUE(certledger::testing::wait_until(
+      [&] { return f.call("GET", "/api/v1/certificates?holder=x", "", f.approver).status == 401; }));
 }
 
 TEST(Config, FlagsOverrideTheFileAndBadFilesAreRefused) {

@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& w = fuzz::World::get();
   FuzzedDataProvider in(data, size);
   static const char* const kRoles[] = {"approver", "reviewer", "clerk", "institution", "auditor", "admin", "other"};
-  static const char* const kOps[] = {"amendments", "reissues",     "renewals",   "reviews",   "suspensions",
+  static const char* const kOps[] = {"amendments",     "reissues",     "renewals",   "reviews",   "suspensions",
                                      "reinstatements", "cancellation", "revocation", "withdrawal"};
   api::Request r;
   r.method = "POST";

@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // An auditor that has verified the log up to its last position.
   static const Auditor base = [&] {
     Auditor a(key->second);
-    (void)w.l.ledger->store().scan(1, 0, [&](uint64_t pos, std::string_view rec) { return a.add_record(pos, rec).ok(); });
+    (void)w.l.ledger->store().scan(1, 0,
+                                   [&](uint64_t pos, std::string_view rec) { return a.add_record(pos, rec).ok(); });
     return a;
   }();
   FuzzedDataProvider in(data, size);

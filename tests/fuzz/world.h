@@ -72,8 +72,10 @@ struct World {
     w->tokens = std::make_unique<api::TokenStore>((w->dir / "tokens.json").string());
     for (auto r : {domain::Role::clerk, domain::Role::reviewer, domain::Role::approver, domain::Role::auditor,
                    domain::Role::admin})
-      w->token[domain::role_name(r)] = *w->tokens->create(auths[0].code, r, std::string("fuzz.") + domain::role_name(r));
-    w->token["institution"] = *w->tokens->create(auths[0].code, domain::Role::institution, "fuzz.inst", w->certificates[0]);
+      w->token[domain::role_name(r)] =
+          *w->tokens->create(auths[0].code, r, std::string("fuzz.") + domain::role_name(r));
+    w->token["institution"] =
+        *w->tokens->create(auths[0].code, domain::Role::institution, "fuzz.inst", w->certificates[0]);
     w->token["other"] = *w->tokens->create(auths[3].code, domain::Role::approver, "fuzz.other");
     w->service = std::make_unique<api::Service>(ledger, w->config, *w->tokens, w->metrics);
     return w;

@@ -69,7 +69,8 @@ int crash_child(const std::string& dir) {
         const auto& a = auths[(t + rng()) % auths.size()];
         if (mine.empty() || rng() % 3) {
           const auto& kind = domain::all_kinds()[rng() % domain::all_kinds().size()];
-          auto r = ledger.execute(a.code, demo::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
+          auto r = ledger.execute(
+              a.code, demo::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
           if (r.ok()) {
             report('I', r->state.id, r->position, r->event.id);
             mine.emplace_back(r->state.id, a.code);
@@ -122,8 +123,8 @@ std::vector<Ack> run_and_kill(const std::string& dir, int ms) {
       deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     }
     pollfd p{fds[0], POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
     if (::poll(&p, 1, std::max(1, left)) > 0) {
       ssize_t n = ::read(fds[0], chunk, sizeof chunk);
       if (n <= 0) break;
@@ -185,12 +186,15 @@ TEST(Crash, NothingAcknowledgedIsLostOrDuplicatedAcrossKill9) {
   }
   // Exactly once: no event id twice in the log.
   std::set<std::string> event_ids;
-  ASSERT_TRUE(store.scan(1, 0, [&](uint64_t pos, std::string_view rec) {
-    auto se = decode_record(pos, std::string(rec));
-    EXPECT_TRUE(se.ok());
-    EXPECT_TRUE(event_ids.insert(se->event.id).second) << "event " << se->event.id << " twice";
-    return true;
-  }).ok());
+  ASSERT_TRUE(store
+                  .scan(1, 0,
+                        [&](uint64_t pos, std::string_view rec) {
+                          auto se = decode_record(pos, std::string(rec));
+                          EXPECT_TRUE(se.ok());
+                          EXPECT_TRUE(event_ids.insert(se->event.id).second) << "event " << se->event.id << " twice";
+                          return true;
+                        })
+                  .ok());
   EXPECT_EQ(event_ids.size(), store.last_position());
   // Dense positions, chains, signatures, Merkle root and checkpoints.
   auto audit = audit_store(store);

@@ -71,7 +71,8 @@ class Documents : public ::testing::Test {
     auto lines = ops::run_demo(*ledger_.ledger, "https://verify.example.gov.cn", 7);
     ASSERT_TRUE(lines.ok()) << lines.error().to_string();
     demo_ = *lines;
-    art_ = fs::path(std::getenv("CERTLEDGER_ARTIFACTS") ? std::getenv("CERTLEDGER_ARTIFACTS") : "artifacts") / "documents";
+    art_ =
+        fs::path(std::getenv("CERTLEDGER_ARTIFACTS") ? std::getenv("CERTLEDGER_ARTIFACTS") : "artifacts") / "documents";
     fs::create_directories(art_);
   }
   static void TearDownTestSuite() {
@@ -84,7 +85,8 @@ class Documents : public ::testing::Test {
 };
 
 TEST_F(Documents, EveryKindRendersSignedWithItsFieldsFontAndQr) {
-  if (!sh("for t in pdftotext pdfsig pdffonts zbarimg pdftoppm; do command -v $t >/dev/null || echo missing; done").empty())
+  if (!sh("for t in pdftotext pdfsig pdffonts zbarimg pdftoppm; do command -v $t >/dev/null || echo missing; done")
+           .empty())
     GTEST_SKIP() << "poppler-utils and zbar-tools are needed";
   render::DocumentService docs(*ledger_.ledger, "https://verify.example.gov.cn");
   std::set<std::string> done;
@@ -168,7 +170,8 @@ TEST_F(Documents, OfdKindsRenderSignedOfdWithEveryFieldAndTheSeal) {
       continue;
     }
     ASSERT_TRUE(ofd.ok()) << ofd.error().to_string();
-    std::ofstream(art_ / (d.kind + ".ofd"), std::ios::binary).write(ofd->data(), static_cast<std::streamsize>(ofd->size()));
+    std::ofstream(art_ / (d.kind + ".ofd"), std::ios::binary)
+        .write(ofd->data(), static_cast<std::streamsize>(ofd->size()));
     auto checked = render::verify_ofd(*ofd);
     ASSERT_TRUE(checked.ok()) << checked.error().to_string();
     auto authority = ledger_.ledger->authority(view->state.authority);
@@ -238,9 +241,10 @@ TEST_F(Documents, LongScopeListsContinueOnFurtherPages) {
   in.fields = gen.fields(*kind, a, Date{2026, 3, 2});
   nlohmann::json scope = nlohmann::json::array();
   for (int i = 1; i <= 70; ++i)
-    scope.push_back("第" + std::to_string(i) + "项：" +
-                    (i % 7 == 0 ? "地基基础工程检测（桩身完整性、单桩竖向抗压承载力、锚杆抗拔承载力、地基土承载力、复合地基承载力）"
-                                : "建筑材料及构配件检测（钢筋、混凝土、砂石）"));
+    scope.push_back(
+        "第" + std::to_string(i) + "项：" +
+        (i % 7 == 0 ? "地基基础工程检测（桩身完整性、单桩竖向抗压承载力、锚杆抗拔承载力、地基土承载力、复合地基承载力）"
+                    : "建筑材料及构配件检测（钢筋、混凝土、砂石）"));
   in.fields["scope"] = scope;
   in.authority = a;
   in.certificate_id = "06H0G50KW9XN9EAZ5Z9HRVB984";
@@ -281,10 +285,12 @@ TEST(Photos, OnlyPhotosThatDecodeArePlacedOnDocuments) {
   auto png = [](const char* hex) { return *hex_decode(hex); };
   // A 1x1 grayscale PNG, then the same with a broken zlib checksum, a broken
   // chunk CRC, and cut short.
-  const std::string good = png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c"
-                               "636800000082008177cd72b60000000049454e44ae426082");
-  const std::string bad_adler = png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a4944"
-                                    "4154789c63f80f00000101000518d84e0000000049454e44ae426082");
+  const std::string good =
+      png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c"
+          "636800000082008177cd72b60000000049454e44ae426082");
+  const std::string bad_adler =
+      png("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a4944"
+          "4154789c63f80f00000101000518d84e0000000049454e44ae426082");
   std::string bad_crc = good;
   bad_crc[30] ^= 1;
   EXPECT_TRUE(render::photo_usable(good));

@@ -14,12 +14,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", c.error().message.c_str());
     return 1;
   }
-  for (auto [t, n] : {std::pair{prefix + ".events", 6}, std::pair{prefix + ".status", 6}, std::pair{prefix + ".checkpoints", 1}})
+  for (auto [t, n] :
+       {std::pair{prefix + ".events", 6}, std::pair{prefix + ".status", 6}, std::pair{prefix + ".checkpoints", 1}})
     if (!(*c)->create_topic(t, n).ok()) return 1;
   std::printf("%s\n", (*c)->bootstrap().c_str());
   std::fflush(stdout);
   std::string line;
-  while (std::getline(std::cin, line)) {
-  }
+  while (std::getline(std::cin, line)) {}
   return 0;
 }

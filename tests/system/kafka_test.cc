@@ -37,7 +37,8 @@ namespace fs = std::filesystem;
 
 fs::path temp(const std::string& name) {
   static int n = 0;
-  auto p = fs::temp_directory_path() / ("certledger-kafka-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  auto p = fs::temp_directory_path() /
+           ("certledger-kafka-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
   fs::remove_all(p);
   return p;
 }
@@ -90,7 +91,8 @@ stream::KafkaConfig kafka_config(const std::string& bootstrap, const std::string
 std::unique_ptr<stream::EmbeddedCluster> cluster(const std::string& prefix = "certledger") {
   auto c = stream::EmbeddedCluster::start(3);
   EXPECT_TRUE(c.ok());
-  for (auto [t, n] : {std::pair{prefix + ".events", 6}, std::pair{prefix + ".status", 6}, std::pair{prefix + ".checkpoints", 1}})
+  for (auto [t, n] :
+       {std::pair{prefix + ".events", 6}, std::pair{prefix + ".status", 6}, std::pair{prefix + ".checkpoints", 1}})
     EXPECT_TRUE((*c)->create_topic(t, n).ok());
   return std::move(*c);
 }
@@ -271,7 +273,9 @@ TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
 
   // Without the feed: the fold gives the same bytes.
   for (uint64_t p = 1; p <= st.last_position(); ++p)
-    ASSERT_TRUE(store::Raw::db(st)->Delete(rocksdb::WriteOptions(), store::Raw::family(st, projections::kCfStatusFeed), be64(p)).ok());
+    ASSERT_TRUE(store::Raw::db(st)
+                    ->Delete(rocksdb::WriteOptions(), store::Raw::family(st, projections::kCfStatusFeed), be64(p))
+                    .ok());
   EXPECT_FALSE(st.get(projections::kCfStatusFeed, be64(revoke_at)));
   EXPECT_EQ(messages(), from_feed);
   l.ledger.reset();
@@ -317,18 +321,19 @@ TEST(Kafka, BrokerOutageNeverBlocksTheLedgerAndLosesNothing) {
 }
 
 std::map<std::string, std::vector<std::pair<std::string, std::string>>> dump(store::EventStore& s,
-                                                                              const std::vector<std::string>& cfs) {
+                                                                             const std::vector<std::string>& cfs) {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
   for (const auto& cf : cfs) {
-    std::unique_ptr<rocksdb::Iterator> it(store::Raw::db(s)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(s, cf)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store::Raw::db(s)->NewIterator(rocksdb::ReadOptions(), store::Raw::family(s, cf)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) out[cf].emplace_back(it->key().ToString(), it->value().ToString());
   }
   return out;
 }
 
 // Produces one message with librdkafka (multi-line values included).
-void produce(const std::string& bootstrap, const std::string& topic, const std::string& key,
-             const std::string& value, const std::map<std::string, std::string>& headers = {}) {
+void produce(const std::string& bootstrap, const std::string& topic, const std::string& key, const std::string& value,
+             const std::map<std::string, std::string>& headers = {}) {
   auto conf = stream::make_conf(kafka_config(bootstrap), {});
   ASSERT_TRUE(conf.ok());
   char err[256];
@@ -343,7 +348,7 @@ void produce(const std::string& bootstrap, const std::string& topic, const std::
   ASSERT_EQ(rd_kafka_flush(rk.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
-const std::vector<std::string> kCompared = {"events", "streams", "heads", "merkle", "claims",
+const std::vector<std::string> kCompared = {"events",  "streams",  "heads",     "merkle",    "claims",
                                             "p_certs", "p_tokens", "p_numbers", "p_holders", "p_stats"};
 
 stream::FollowerOptions follower_options(Ledger& primary, const std::string& bootstrap, const std::string& group) {
@@ -434,7 +439,8 @@ TEST(Kafka, ReplicaHaltsCleanlyOnUnsignedMessages) {
   workload(*p.ledger, 5, 9);
   auto r = open(rdir, true);
   produce(c->bootstrap(), "certledger.checkpoints", "x",
-          p.ledger->origin() + "\n99999999999999999999\n" + base64_encode(std::string(32, 'r')) + "\n\n\xe2\x80\x94 x AAAA\n");
+          p.ledger->origin() + "\n99999999999999999999\n" + base64_encode(std::string(32, 'r')) +
+              "\n\n\xe2\x80\x94 x AAAA\n");
   auto follower = stream::Follower::start(*r.ledger, follower_options(*p.ledger, c->bootstrap(), "junk"));
   ASSERT_TRUE(follower.ok());
   certledger::testing::wait_until([&] { return (*follower)->stats().halted; }, std::chrono::seconds(10));
@@ -480,7 +486,8 @@ TEST(Kafka, ReplicaGoesStaleWhenItsPrimaryFallsSilent) {
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // idle, longer than the bound
   EXPECT_FALSE((*follower)->stale_for(bound)) << "an idle primary's heartbeat keeps the replica live";
   relay->reset();  // the primary falls silent
-  EXPECT_TRUE(certledger::testing::wait_until([&] { return (*follower)->stale_for(bound).has_value(); }, std::chrono::seconds(10)));
+  EXPECT_TRUE(certledger::testing::wait_until([&] { return (*follower)->stale_for(bound).has_value(); },
+                                              std::chrono::seconds(10)));
   auto stale = (*follower)->stale_for(bound);
   ASSERT_TRUE(stale.has_value());
   EXPECT_NE(stale->find("arrived"), std::string::npos) << *stale;

@@ -39,9 +39,7 @@ std::string sh(const std::string& cmd, int* rc = nullptr) {
   return out;
 }
 
-std::string bin(const std::string& name) {
-  return (fs::read_symlink("/proc/self/exe").parent_path() / name).string();
-}
+std::string bin(const std::string& name) { return (fs::read_symlink("/proc/self/exe").parent_path() / name).string(); }
 
 std::string source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
 
@@ -82,7 +80,8 @@ TEST(Operations, ImportSampleFilesRejectsBadRowsAndReRunsAppendNothing) {
     std::string kind(k.code);
     fs::path f = samples / (kind + (k.holder == domain::HolderType::person ? ".jsonl" : ".csv"));
     ASSERT_TRUE(fs::exists(f)) << f;
-    auto rep = ops::import_file(*l.ledger, f.string(), {authority_of(kind), "importer", domain::Role::reviewer, kind, {}});
+    auto rep =
+        ops::import_file(*l.ledger, f.string(), {authority_of(kind), "importer", domain::Role::reviewer, kind, {}});
     ASSERT_TRUE(rep.ok()) << rep.error().to_string();
     EXPECT_EQ(rep->rejected, 0u) << kind << ": " << rep->to_json().dump();
     EXPECT_EQ(rep->converted, 4u) << kind;
@@ -91,7 +90,8 @@ TEST(Operations, ImportSampleFilesRejectsBadRowsAndReRunsAppendNothing) {
   EXPECT_EQ(converted, 44u);
   const uint64_t last = l.ledger->store().last_position();
   // Again: nothing appended.
-  auto again = ops::import_file(*l.ledger, (samples / "design.csv").string(), {"LN-ZJT", "importer", domain::Role::reviewer, "design", {}});
+  auto again = ops::import_file(*l.ledger, (samples / "design.csv").string(),
+                                {"LN-ZJT", "importer", domain::Role::reviewer, "design", {}});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->skipped, 4u);
   EXPECT_EQ(again->converted, 0u);
@@ -107,12 +107,13 @@ TEST(Operations, ImportSampleFilesRejectsBadRowsAndReRunsAppendNothing) {
     return row.replace(row.find(from), from.size(), to);
   };
   fs::path bad = samples / "bad.csv";
-  std::ofstream(bad) << header << "\n"
-                     << mangle(row1, "\"B", "\"X") << "\n"                  // line 2: number format
-                     << "\"only\",\"three\",\"cells\"\n"                     // line 3: cell count
-                     << mangle(row2, "\"B221", "\"B229") << "\n"            // line 4: a good new row
-                     << "\"B221000017\",\"沈阳某勘察院\",\"91210100MA0XYZ1234\",\"王五\",\"沈阳\",\"\","
-                        "\"工程勘察专业类岩土工程乙级\",\"2015-01-01\",\"2020-01-01\",\"2015-01-01\"\n";  // line 5: expired paper / bad USCC
+  std::ofstream(bad)
+      << header << "\n"
+      << mangle(row1, "\"B", "\"X") << "\n"        // line 2: number format
+      << "\"only\",\"three\",\"cells\"\n"          // line 3: cell count
+      << mangle(row2, "\"B221", "\"B229") << "\n"  // line 4: a good new row
+      << "\"B221000017\",\"沈阳某勘察院\",\"91210100MA0XYZ1234\",\"王五\",\"沈阳\",\"\","
+         "\"工程勘察专业类岩土工程乙级\",\"2015-01-01\",\"2020-01-01\",\"2015-01-01\"\n";  // line 5: expired paper / bad USCC
   auto rep = ops::import_file(*l.ledger, bad.string(), {"LN-ZJT", "importer", domain::Role::reviewer, "survey", {}});
   ASSERT_TRUE(rep.ok());
   EXPECT_EQ(rep->rejected, 3u) << rep->to_json().dump();
@@ -152,7 +153,8 @@ TEST(Operations, BackupUnderLoadRestoresAndAudits) {
   ASSERT_TRUE(certledger::testing::wait_until([&] { return writes.load() > 20; }, std::chrono::seconds(60)));
   auto b = ops::backup_data_dir(*l.ledger, dir.string(), backup.string());  // while writes go on
   const int at_backup_end = writes.load();
-  EXPECT_TRUE(certledger::testing::wait_until([&] { return writes.load() > at_backup_end + 5; }, std::chrono::seconds(60)));
+  EXPECT_TRUE(
+      certledger::testing::wait_until([&] { return writes.load() > at_backup_end + 5; }, std::chrono::seconds(60)));
   stop = true;
   for (auto& t : load) t.join();
   ASSERT_TRUE(b.ok()) << b.error().to_string();
@@ -193,7 +195,8 @@ TEST(Operations, AnExportIsReverifiedWithOnlyThePublishedKey) {
   sh(ctl + " export --data " + d + " --checkpoints > " + d + "/checkpoints.jsonl", &rc);
   ASSERT_EQ(rc, 0);
   std::string out = sh(ctl + " audit --json --export " + d + "/export.jsonl --checkpoints " + d +
-                       "/checkpoints.jsonl --trust " + d + "/trust.json", &rc);
+                           "/checkpoints.jsonl --trust " + d + "/trust.json",
+                       &rc);
   EXPECT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << out;
@@ -210,7 +213,8 @@ TEST(Operations, AnExportIsReverifiedWithOnlyThePublishedKey) {
 TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   auto c = stream::EmbeddedCluster::start(3);
   ASSERT_TRUE(c.ok());
-  for (auto [t, n] : {std::pair{"certledger.events", 6}, std::pair{"certledger.status", 6}, std::pair{"certledger.checkpoints", 1}})
+  for (auto [t, n] :
+       {std::pair{"certledger.events", 6}, std::pair{"certledger.status", 6}, std::pair{"certledger.checkpoints", 1}})
     ASSERT_TRUE((*c)->create_topic(t, n).ok());
   auto dir = temp("kafka-audit");
   auto l = open(dir);
@@ -224,8 +228,9 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   ASSERT_TRUE(lines.ok());
   ASSERT_TRUE(l.ledger->sequencer()->checkpoint_now().ok());
   ASSERT_TRUE((*relay)->wait_for(l.ledger->store().last_position(), std::chrono::seconds(60)));
-  certledger::testing::wait_until([&] { return (*relay)->stats().checkpoint_cursor >= l.ledger->store().last_position(); },
-                      std::chrono::seconds(5));
+  certledger::testing::wait_until(
+      [&] { return (*relay)->stats().checkpoint_cursor >= l.ledger->store().last_position(); },
+      std::chrono::seconds(5));
   const std::string d = dir.string();
   const std::string trust = ops::trust_document(*l.ledger).dump();
   std::ofstream(dir / "trust.json") << trust;
@@ -238,7 +243,8 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   EXPECT_GT((*result)["checkpoints"].get<uint64_t>(), 0u);
   // The same through the command line.
   int rc = 0;
-  std::string out = sh(bin("ledgerctl") + " audit --json --kafka '" + (*c)->bootstrap() + "' --trust " + d + "/trust.json", &rc);
+  std::string out =
+      sh(bin("ledgerctl") + " audit --json --kafka '" + (*c)->bootstrap() + "' --trust " + d + "/trust.json", &rc);
   EXPECT_EQ(rc, 0) << out;
   // A stranger's key is refused.
   auto other = crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);

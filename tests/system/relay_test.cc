@@ -62,8 +62,8 @@ struct World {
     const auto a = demo::demo_authorities()[0];
     demo::SampleGenerator gen(seed);
     for (int i = 0; i < n; ++i) {
-      auto r = l.ledger->execute(a.code, demo::sample_issue(gen, *domain::find_kind("safety_license"), a,
-                                                            china_date(system_now_ms()), "t"));
+      auto r = l.ledger->execute(
+          a.code, demo::sample_issue(gen, *domain::find_kind("safety_license"), a, china_date(system_now_ms()), "t"));
       ASSERT_TRUE(r.ok()) << r.error().to_string();
     }
   }

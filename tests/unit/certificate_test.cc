@@ -236,7 +236,8 @@ TEST(Event, SerializeParseRoundTripAndStrictness) {
 
   auto mutate = [&](const char* key, json v) {
     json j = json::parse(bytes);
-    if (v.is_discarded()) j.erase(key); else j[key] = v;
+    if (v.is_discarded()) j.erase(key);
+    else j[key] = v;
     return parse_event(j.dump());
   };
   EXPECT_FALSE(mutate("v", 2).ok());
@@ -314,14 +315,15 @@ TEST(Event, EnvelopeAgreesWithTheStrictParse) {
   bad("");
   bad("[1,2]");
   bad("{not json");
-  bad(bytes.substr(0, bytes.size() - 1));             // unterminated object
-  bad(bytes + "x");                                   // trailing bytes
-  bad(bytes.substr(0, bytes.find("\"list\"") + 10));   // cut inside a nested value
-  bad(std::string(bytes).replace(bytes.find("[[1,2]"), 1, "{"));  // mismatched brackets
+  bad(bytes.substr(0, bytes.size() - 1));                                // unterminated object
+  bad(bytes + "x");                                                      // trailing bytes
+  bad(bytes.substr(0, bytes.find("\"list\"") + 10));                     // cut inside a nested value
+  bad(std::string(bytes).replace(bytes.find("[[1,2]"), 1, "{"));         // mismatched brackets
   bad(std::string(bytes).replace(bytes.find("\"ok\""), 4, "\"o\nk\""));  // raw control character
   auto mutate = [&](const char* key, json v) {
     json j = json::parse(bytes);
-    if (v.is_discarded()) j.erase(key); else j[key] = v;
+    if (v.is_discarded()) j.erase(key);
+    else j[key] = v;
     return j.dump();
   };
   bad(mutate("v", 2));

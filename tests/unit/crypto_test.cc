@@ -137,9 +137,8 @@ TEST(Interop, OpensslCliVerifiesSm2AndEs256) {
     auto key = PrivateKey::generate(alg);
     write_file(dir / "pub.pem", key->public_key().spki_pem());
     write_file(dir / "sig", raw_to_der(*key->sign(msg)));
-    std::string cmd = "openssl pkeyutl -verify -pubin -inkey " + (dir / "pub.pem").string() +
-                      " -rawin " + opts + " -in " + (dir / "msg").string() + " -sigfile " +
-                      (dir / "sig").string() + " >/dev/null 2>&1";
+    std::string cmd = "openssl pkeyutl -verify -pubin -inkey " + (dir / "pub.pem").string() + " -rawin " + opts +
+                      " -in " + (dir / "msg").string() + " -sigfile " + (dir / "sig").string() + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << alg_name(alg);
     write_file(dir / "msg", msg + "x");
     EXPECT_NE(std::system(cmd.c_str()), 0) << alg_name(alg);

@@ -16,9 +16,9 @@ using nlohmann::json;
 TEST(Kinds, EveryGlossaryKindHasADescriptor) {
   std::set<std::string> codes;
   for (const auto& k : all_kinds()) codes.insert(std::string(k.code));
-  for (const char* c : {"testing_institution", "construction_enterprise", "survey", "design",
-                        "supervision", "safety_license", "staff_training", "special_operation",
-                        "safety_manager_a", "safety_manager_b", "safety_manager_c"})
+  for (const char* c :
+       {"testing_institution", "construction_enterprise", "survey", "design", "supervision", "safety_license",
+        "staff_training", "special_operation", "safety_manager_a", "safety_manager_b", "safety_manager_c"})
     EXPECT_TRUE(codes.count(c)) << c;
   EXPECT_EQ(codes.size(), all_kinds().size()) << "duplicate kind codes";
   EXPECT_EQ(find_kind("nonexistent"), nullptr);
@@ -33,8 +33,7 @@ TEST(Kinds, DescriptorsAreCoherent) {
     ASSERT_NE(k.field(k.holder_name_field), nullptr);
     const FieldSpec* holder_id = k.field(k.holder_id_field);
     ASSERT_NE(holder_id, nullptr);
-    EXPECT_EQ(holder_id->type, k.holder == HolderType::organisation ? FieldType::uscc
-                                                                    : FieldType::id_number);
+    EXPECT_EQ(holder_id->type, k.holder == HolderType::organisation ? FieldType::uscc : FieldType::id_number);
     if (k.holder == HolderType::person) {
       EXPECT_NE(k.field("photo"), nullptr);
     }
@@ -176,10 +175,10 @@ TEST_P(EveryKind, RejectsUnknownFieldsWrongTypesAndOverlongText) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kinds, EveryKind, ::testing::Values(
-    "testing_institution", "construction_enterprise", "survey", "design", "supervision",
-    "safety_license", "staff_training", "special_operation", "safety_manager_a",
-    "safety_manager_b", "safety_manager_c"));
+INSTANTIATE_TEST_SUITE_P(Kinds, EveryKind,
+                         ::testing::Values("testing_institution", "construction_enterprise", "survey", "design",
+                                           "supervision", "safety_license", "staff_training", "special_operation",
+                                           "safety_manager_a", "safety_manager_b", "safety_manager_c"));
 
 TEST(BusinessNumbers, FieldFormatsAreChecked) {
   auto ok = [](const char* kind, const char* n) { return validate_number(*find_kind(kind), n).ok(); };
@@ -214,15 +213,17 @@ TEST(Photos, SniffedByContent) {
   std::string png = demo::SampleGenerator::sample_photo_png(1);
   EXPECT_EQ(sniff_image_type(png), "image/png");
   EXPECT_FALSE(sniff_image_type("GIF89a").has_value());
-  EXPECT_EQ(photo_reference("abc"),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(photo_reference("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(TestReports, RecordDescriptorValidates) {
   const auto& r = test_report_descriptor();
-  json f = {{"report_number", "GDJC-2024-000123"}, {"project_name", "广州某住宅项目"},
-            {"category", "钢结构"}, {"test_date", "2024-05-01"},
-            {"result_summary", "所检项目符合设计要求"}, {"file_sha256", std::string(64, 'b')}};
+  json f = {{"report_number", "GDJC-2024-000123"},
+            {"project_name", "广州某住宅项目"},
+            {"category", "钢结构"},
+            {"test_date", "2024-05-01"},
+            {"result_summary", "所检项目符合设计要求"},
+            {"file_sha256", std::string(64, 'b')}};
   EXPECT_TRUE(validate_record(r, f, Date{2026, 1, 1}).ok());
   f["file_sha256"] = "xyz";
   auto st = validate_record(r, f, Date{2026, 1, 1});

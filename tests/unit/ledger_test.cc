@@ -317,8 +317,8 @@ TEST(Audit, RejectsAnEventSignedWithARetiredKey) {
   auto k2 = *crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
   std::vector<std::string> records;
   std::map<std::string, std::pair<uint64_t, std::string>> heads;
-  auto add = [&](const crypto::PrivateKey& key, const std::string& kid, std::string type,
-                 std::string stream, std::string authority, nlohmann::json data) {
+  auto add = [&](const crypto::PrivateKey& key, const std::string& kid, std::string type, std::string stream,
+                 std::string authority, nlohmann::json data) {
     domain::Event e;
     e.id = "0190f3a2-0000-7000-8000-00000000000" + std::to_string(records.size() % 10);
     e.type = std::move(type);
@@ -411,7 +411,9 @@ TEST_F(Tamper, FlippedByteIsFoundAtItsPosition) {
 
 TEST_F(Tamper, DeletedEventIsFound) {
   with_store([&](store::EventStore& s) {
-    ASSERT_TRUE(store::Raw::db(s)->Delete(rocksdb::WriteOptions(), store::Raw::family(s, store::kCfEvents), store::event_key(17)).ok());
+    ASSERT_TRUE(store::Raw::db(s)
+                    ->Delete(rocksdb::WriteOptions(), store::Raw::family(s, store::kCfEvents), store::event_key(17))
+                    .ok());
   });
   std::string e = audit_error();
   EXPECT_NE(e.find("position 17"), std::string::npos) << e;
@@ -454,8 +456,8 @@ TEST_F(Tamper, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
   with_store([&](store::EventStore& s) {
     auto cps = s.checkpoints();
     ASSERT_GE(cps.size(), 2u);
-    auto log_vkey = crypto::PublicKey::from_jwk(
-        nlohmann::json::parse(crypto::jws_parse(*s.record_at(1))->payload)["data"]["jwk"]);
+    auto log_vkey =
+        crypto::PublicKey::from_jwk(nlohmann::json::parse(crypto::jws_parse(*s.record_at(1))->payload)["data"]["jwk"]);
     auto first = merkle::open_checkpoint(cps[0].second, "certledger.test/log", *log_vkey);
     auto last = merkle::open_checkpoint(cps.back().second, "certledger.test/log", *log_vkey);
     ASSERT_TRUE(first.ok() && last.ok());
@@ -465,8 +467,9 @@ TEST_F(Tamper, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
     for (uint64_t pos = 1; pos <= last->size; ++pos) {
       auto proof = merkle::inclusion_proof(pos - 1, last->size, s.node_source());
       ASSERT_TRUE(proof.ok());
-      EXPECT_TRUE(merkle::verify_inclusion(pos - 1, last->size, merkle::leaf_hash(*s.record_at(pos)),
-                                           *proof, last->root).ok()) << pos;
+      EXPECT_TRUE(
+          merkle::verify_inclusion(pos - 1, last->size, merkle::leaf_hash(*s.record_at(pos)), *proof, last->root).ok())
+          << pos;
     }
   });
 }
@@ -500,7 +503,7 @@ TEST(MemoryBatch, StagesLastValuesAndFallsThroughAfterAFlush) {
     w.del("p_b", "old");
     EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("99"));
     EXPECT_FALSE(w.get("p_a", "gone").has_value());
-    EXPECT_FALSE(w.get("p_b", "old").has_value());  // the staged delete hides the disk value
+    EXPECT_FALSE(w.get("p_b", "old").has_value());       // the staged delete hides the disk value
     EXPECT_FALSE(db.get("p_a", "counter").has_value());  // nothing written before the flush
     ASSERT_TRUE(stage.flush(false).ok());
     EXPECT_EQ(stage.bytes(), 0u);
@@ -541,7 +544,7 @@ TEST(GroupBatch, ReadsThroughTheGroupBelowAndRollsBackOneEvent) {
   store::GroupBatch second(db, &first);
   store::BatchWriter w(db, second);
   EXPECT_EQ(w.get("p_a", "counter"), std::optional<std::string>("49"));  // from the group below
-  EXPECT_FALSE(w.get("p_a", "hidden").has_value());                     // its delete hides the disk
+  EXPECT_FALSE(w.get("p_a", "hidden").has_value());                      // its delete hides the disk
   EXPECT_EQ(w.get("p_a", "disk"), std::optional<std::string>("on disk"));
   w.put("p_a", "counter", "50");
   second.set_save_point();
@@ -578,8 +581,7 @@ class FullDiskFs : public rocksdb::FileSystemWrapper {
   std::atomic<bool> full{false};
 
   rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                    rocksdb::IODebugContext* d) override {
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) override {
     auto st = target()->NewWritableFile(f, o, r, d);
     if (st.ok() && f.ends_with(".log")) *r = std::make_unique<File>(std::move(*r), full);
     return st;

@@ -20,6 +20,7 @@ using testing::Harness;
 // A allowed, N no such certificate, E already issued, T terminal,
 // W wrong state, X expired, for a kind that supports every operation.
 //                      issue conv amend reiss renew review susp reinst cancel revoke withdr
+// clang-format off
 const std::map<LifecycleState, std::string> kTable = {
     {LifecycleState::none,      "AANNNNNNNNN"},
     {LifecycleState::active,    "EEAAAAAWAAA"},
@@ -29,6 +30,7 @@ const std::map<LifecycleState, std::string> kTable = {
     {LifecycleState::revoked,   "EETTTTTTTTT"},
     {LifecycleState::withdrawn, "EETTTTTTTTT"},
 };
+// clang-format on
 
 Verdict from_letter(char c) {
   switch (c) {
@@ -44,10 +46,8 @@ Verdict from_letter(char c) {
 
 Verdict expected(const KindDescriptor& k, LifecycleState s, CommandType c) {
   Verdict v = from_letter(kTable.at(s)[static_cast<size_t>(c)]);
-  const bool live = s == LifecycleState::active || s == LifecycleState::expired ||
-                    s == LifecycleState::suspended;
-  bool unsupported = (c == CommandType::renew && !k.renewable) ||
-                     (c == CommandType::review && !k.reviewable) ||
+  const bool live = s == LifecycleState::active || s == LifecycleState::expired || s == LifecycleState::suspended;
+  bool unsupported = (c == CommandType::renew && !k.renewable) || (c == CommandType::review && !k.reviewable) ||
                      ((c == CommandType::suspend || c == CommandType::reinstate) && !k.suspendable);
   if (live && unsupported) return Verdict::kind_unsupported;
   return v;
@@ -90,8 +90,8 @@ TEST(Lifecycle, RolesFollowWhoApprovesAnswers) {
     EXPECT_FALSE(role_satisfies(Role::auditor, required_role(c)));
     EXPECT_FALSE(role_satisfies(Role::admin, required_role(c)));
   }
-  for (auto c : {CommandType::issue, CommandType::revoke, CommandType::withdraw,
-                 CommandType::cancel, CommandType::suspend})
+  for (auto c :
+       {CommandType::issue, CommandType::revoke, CommandType::withdraw, CommandType::cancel, CommandType::suspend})
     EXPECT_EQ(required_role(c), Role::approver);
   EXPECT_TRUE(role_satisfies(Role::reviewer, required_role(CommandType::reissue)));
 }
@@ -111,8 +111,7 @@ TEST(Lifecycle, NamesRoundTrip) {
 const Date kIssued{2024, 3, 1};
 
 // A command that is valid in every respect except, possibly, the lifecycle.
-CommandInput valid_command(Harness& h, const KindDescriptor& k, const CertificateState& s,
-                           CommandType c, Date today) {
+CommandInput valid_command(Harness& h, const KindDescriptor& k, const CertificateState& s, CommandType c, Date today) {
   CommandInput cmd;
   cmd.type = c;
   switch (c) {
@@ -127,8 +126,8 @@ CommandInput valid_command(Harness& h, const KindDescriptor& k, const Certificat
       const AmendReason& r = k.amend_reasons.front();
       cmd.reason = std::string(r.code);
       std::string field(r.fields.front());
-      nlohmann::json v = k.field(field)->type == FieldType::uscc ? nlohmann::json(h.gen.uscc())
-                                                                 : nlohmann::json("新的值甲乙");
+      nlohmann::json v =
+          k.field(field)->type == FieldType::uscc ? nlohmann::json(h.gen.uscc()) : nlohmann::json("新的值甲乙");
       cmd.changes = {{field, v}};
       break;
     }

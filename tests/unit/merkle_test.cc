@@ -23,18 +23,17 @@ Hash256 h(const std::string& hex) {
   return out;
 }
 
-const std::vector<std::string> kLeaves = {"", "00", "10", "2021", "3031", "40414243",
-                                          "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
-const std::vector<std::string> kRoots = {
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+const std::vector<std::string> kLeaves = {
+    "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
+const std::vector<std::string> kRoots = {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                                         "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                                         "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                                         "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                                         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                                         "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                                         "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                                         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                                         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
 
 // An in-memory tree keeping every perfect-subtree node, as the store does.
 struct MemTree {
@@ -66,8 +65,7 @@ TEST(Merkle, ReferenceRootsOfEveryPrefix) {
   EXPECT_EQ(hash_hex(t.nodes.at({0, 1})), "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7");
   EXPECT_EQ(hash_hex(t.nodes.at({1, 3})), "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0");
   EXPECT_EQ(hash_hex(t.nodes.at({2, 1})), "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4");
-  for (uint64_t n = 1; n <= 8; ++n)
-    EXPECT_EQ(hash_hex(*subtree_root(0, n, t.source())), kRoots[n]);
+  for (uint64_t n = 1; n <= 8; ++n) EXPECT_EQ(hash_hex(*subtree_root(0, n, t.source())), kRoots[n]);
 }
 
 TEST(Merkle, PublishedHappyPathInclusionProof) {
@@ -97,8 +95,8 @@ TEST(Merkle, CompactRangeEncodingRoundTrips) {
 using Proof = std::vector<Hash256>;
 
 // The broken-proof families of testdata/inclusion/*/ .
-std::vector<std::pair<std::string, std::tuple<uint64_t, uint64_t, Hash256, Proof, Hash256>>>
-corrupt_inclusion(uint64_t i, uint64_t n, const Hash256& leaf, const Proof& p, const Hash256& root) {
+std::vector<std::pair<std::string, std::tuple<uint64_t, uint64_t, Hash256, Proof, Hash256>>> corrupt_inclusion(
+    uint64_t i, uint64_t n, const Hash256& leaf, const Proof& p, const Hash256& root) {
   std::vector<std::pair<std::string, std::tuple<uint64_t, uint64_t, Hash256, Proof, Hash256>>> out;
   auto add = [&](std::string name, uint64_t i2, uint64_t n2, Hash256 l2, Proof p2, Hash256 r2) {
     out.emplace_back(std::move(name), std::make_tuple(i2, n2, l2, std::move(p2), r2));
@@ -204,9 +202,8 @@ TEST(Merkle, ConsistencyProofsVerifyAndEveryCorruptionIsRejected) {
       }
       for (auto& [name, c] : bad) {
         auto& [a, b, cp, r1, r2] = c;
-        if (b <= 40 && a <= b && r1 == t.roots[std::min<uint64_t>(a, 40)] &&
-            r2 == t.roots[b] && consistency_proof(a, b, t.source()).ok() &&
-            *consistency_proof(a, b, t.source()) == cp)
+        if (b <= 40 && a <= b && r1 == t.roots[std::min<uint64_t>(a, 40)] && r2 == t.roots[b] &&
+            consistency_proof(a, b, t.source()).ok() && *consistency_proof(a, b, t.source()) == cp)
           continue;  // the change happens to describe another valid proof
         EXPECT_FALSE(verify_consistency(a, b, cp, r1, r2).ok()) << name << " " << m << "->" << n;
         ++rejected;

@@ -43,10 +43,13 @@ struct Fixture {
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
     for (auto& p : projections)
       for (const auto& cf : p->column_families()) {
-        EXPECT_TRUE(ledger->store().scan_prefix(cf, "", [&](std::string_view k, std::string_view v) {
-          out[cf].emplace_back(k, v);
-          return true;
-        }).ok());
+        EXPECT_TRUE(ledger->store()
+                        .scan_prefix(cf, "",
+                                     [&](std::string_view k, std::string_view v) {
+                                       out[cf].emplace_back(k, v);
+                                       return true;
+                                     })
+                        .ok());
       }
     return out;
   }
@@ -130,11 +133,14 @@ TEST(Projections, LookupsByNumberAndHolder) {
   EXPECT_TRUE(f.reader().by_holder(id_number, "", "GD-ZJT").empty());
   // The stored index does not contain the number itself.
   size_t entries = 0;
-  ASSERT_TRUE(f.ledger->store().scan_prefix(kCfHolders, "", [&](std::string_view key, std::string_view) {
-    ++entries;
-    EXPECT_EQ(key.find(id_number), std::string_view::npos);
-    return true;
-  }).ok());
+  ASSERT_TRUE(f.ledger->store()
+                  .scan_prefix(kCfHolders, "",
+                               [&](std::string_view key, std::string_view) {
+                                 ++entries;
+                                 EXPECT_EQ(key.find(id_number), std::string_view::npos);
+                                 return true;
+                               })
+                  .ok());
   EXPECT_GT(entries, 0u);
 }
 
@@ -152,10 +158,12 @@ TEST(Projections, EachCertificateVisitsEveryViewOnce) {
     issued.insert(r->state.id);
   }
   std::set<std::string> seen;
-  ASSERT_TRUE(f.reader().each_certificate([&](const CertView& v) {
-    EXPECT_TRUE(seen.insert(v.state.id).second) << v.state.id;
-    return true;
-  }).ok());
+  ASSERT_TRUE(f.reader()
+                  .each_certificate([&](const CertView& v) {
+                    EXPECT_TRUE(seen.insert(v.state.id).second) << v.state.id;
+                    return true;
+                  })
+                  .ok());
   EXPECT_EQ(seen, issued);
   size_t calls = 0;
   ASSERT_TRUE(f.reader().each_certificate([&](const CertView&) { return ++calls < 2; }).ok());
@@ -168,8 +176,8 @@ TEST(Projections, MaskingForThePublic) {
   EXPECT_EQ(mask_person_name("欧阳娜娜"), "欧**娜");
   EXPECT_EQ(mask_id_number("11010519491231002X"), "110105********002X");
   auto kind = domain::find_kind("staff_training");
-  auto pub = public_fields(*kind, {{"name", "王小明"}, {"id_number", "11010519491231002X"},
-                                    {"photo", "sha256:00"}, {"post", "施工员"}});
+  auto pub = public_fields(
+      *kind, {{"name", "王小明"}, {"id_number", "11010519491231002X"}, {"photo", "sha256:00"}, {"post", "施工员"}});
   EXPECT_EQ(pub["name"], "王*明");
   EXPECT_EQ(pub["id_number"], "110105********002X");
   EXPECT_FALSE(pub.contains("photo"));
@@ -181,7 +189,8 @@ TEST(Projections, StatisticsAreIncremental) {
   demo::SampleGenerator gen(13);
   auto a = demo::demo_authorities()[2];
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(f.ledger->execute(a.code, issue_command(gen, "safety_license", a))->state.id);
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(f.ledger->execute(a.code, issue_command(gen, "safety_license", a))->state.id);
   ASSERT_TRUE(f.run(a.code, CommandType::revoke, ids[0]).ok());
   ASSERT_TRUE(f.run(a.code, CommandType::suspend, ids[1]).ok());
   ASSERT_TRUE(f.run(a.code, CommandType::reinstate, ids[1]).ok());
@@ -208,7 +217,10 @@ TEST(Projections, PropertyProjectionEqualsFoldAndModel) {
   std::mt19937_64 rng(2026);
   demo::SampleGenerator gen(14);
   const auto auths = demo::demo_authorities();
-  struct Model { std::string authority, kind; domain::CertStatus status; };
+  struct Model {
+    std::string authority, kind;
+    domain::CertStatus status;
+  };
   std::map<std::string, Model> model;
   std::vector<std::string> ids;
   int accepted = 0, refused = 0;
@@ -248,13 +260,17 @@ TEST(Projections, PropertyProjectionEqualsFoldAndModel) {
     // Half of the time, use the wrong authority: must be refused.
     std::string authority = m.authority;
     const bool wrong_authority = rng() % 8 == 0;
-    if (wrong_authority) authority = auths[(std::find_if(auths.begin(), auths.end(), [&](auto& x) { return x.code == m.authority; }) - auths.begin() + 1) % auths.size()].code;
+    if (wrong_authority)
+      authority = auths[(std::find_if(auths.begin(), auths.end(), [&](auto& x) { return x.code == m.authority; }) -
+                         auths.begin() + 1) %
+                        auths.size()]
+                      .code;
     auto r = f.ledger->execute(authority, c);
     const auto today = china_date(system_now_ms());
     const auto expect = domain::lifecycle_verdict(kind, domain::lifecycle_state(true, m.status, false), t);
     const bool should = !wrong_authority && expect == domain::Verdict::allowed;
-    EXPECT_EQ(r.ok(), should) << domain::command_name(t) << " on " << domain::status_name(m.status)
-                              << " " << (r.ok() ? "" : r.error().to_string());
+    EXPECT_EQ(r.ok(), should) << domain::command_name(t) << " on " << domain::status_name(m.status) << " "
+                              << (r.ok() ? "" : r.error().to_string());
     if (r.ok()) {
       ++accepted;
       switch (t) {
@@ -298,9 +314,8 @@ TEST(Projections, RebuildIsByteIdenticalAfterALongRandomHistory) {
           if (r.ok()) mine.emplace_back(r->state.id, a.code);
         } else {
           auto& [id, code] = mine[rng() % mine.size()];
-          CommandType ts[] = {CommandType::reissue, CommandType::suspend, CommandType::reinstate,
-                              CommandType::cancel,  CommandType::revoke,  CommandType::withdraw,
-                              CommandType::renew};
+          CommandType ts[] = {CommandType::reissue, CommandType::suspend,  CommandType::reinstate, CommandType::cancel,
+                              CommandType::revoke,  CommandType::withdraw, CommandType::renew};
           domain::CommandInput c;
           c.type = ts[rng() % 7];
           c.certificate_id = id;

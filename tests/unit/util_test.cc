@@ -24,7 +24,7 @@ TEST(Encoding, Base64UrlRoundTripAndStrictness) {
   EXPECT_EQ(base64url_decode("Zm8"), std::string("fo"));
   EXPECT_FALSE(base64url_decode("Zm9").has_value());  // non-canonical trailing bits
   EXPECT_FALSE(base64url_decode("Zm9=").has_value());
-  EXPECT_FALSE(base64url_decode("Zh").has_value());    // non-canonical trailing bits
+  EXPECT_FALSE(base64url_decode("Zh").has_value());  // non-canonical trailing bits
   EXPECT_FALSE(base64url_decode("a").has_value());
   EXPECT_FALSE(base64url_decode("a+b/").has_value());
   EXPECT_EQ(hex_encode("\x01\xab"), "01ab");
