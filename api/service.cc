@@ -124,9 +124,11 @@ void Service::add_routes() {
       {"/api/v1/certificates/{id}/cancellation", CommandType::cancel},
       {"/api/v1/certificates/{id}/revocation", CommandType::revoke},
       {"/api/v1/certificates/{id}/withdrawal", CommandType::withdraw}};
-  for (const auto& [pattern, type] : kOperations)
-    add("POST", pattern, token, "its authority's approver (reissue: reviewer)",
+  for (const auto& operation : kOperations) {
+    const CommandType type = operation.second;  // (clang 14 cannot capture a structured binding)
+    add("POST", operation.first, token, "its authority's approver (reissue: reviewer)",
         [this, type](P req, C c) { return certificate_command(req, *c.who, c.params[0], type); });
+  }
 }
 
 Result<TokenInfo> Service::authenticate(const Request& req) {
