@@ -38,7 +38,7 @@ using TlsStream = beast::ssl_stream<TcpStream>;
 
 using Parser = http::request_parser<http::string_body>;
 
-void configure(Parser& p, const Config& config) {
+void configure(Parser& p, const ServerOptions& config) {
   p.body_limit(config.max_body_bytes);
   p.header_limit(16 * 1024);
 }
@@ -58,7 +58,7 @@ std::optional<Response> header_problem(const Parser& p) {
 }
 
 // What a parse error is answered with; nullopt: close without an answer.
-std::optional<Response> read_error_response(beast::error_code ec, const Config& config) {
+std::optional<Response> read_error_response(beast::error_code ec, const ServerOptions& config) {
   if (ec == http::error::body_limit)
     return problem(413, "too-large", "Request body too large",
                    "the body exceeds " + std::to_string(config.max_body_bytes) + " bytes");
@@ -84,7 +84,7 @@ Response bad_request_response(const Error& e) {
 
 struct Shared {
   Service& service;
-  const Config& config;
+  const ServerOptions& config;
   net::thread_pool& workers;
   std::atomic<int>& in_flight;
   std::atomic<bool>& draining;
@@ -247,7 +247,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 struct Server::Impl {
   Service& service;
-  const Config& config;
+  const ServerOptions& config;
   // Before the contexts: sessions still queued in them release their slots
   // when the contexts are destroyed.
   Connections connections;
@@ -274,7 +274,7 @@ struct Server::Impl {
     return v;
   }
 
-  Impl(Service& s, const Config& c)
+  Impl(Service& s, const ServerOptions& c)
       : service(s),
         config(c),
         connections(c.max_connections, c.max_connections_per_client),
@@ -334,7 +334,7 @@ struct Server::Impl {
   }
 };
 
-Server::Server(Service& service, const Config& config) : impl_(std::make_unique<Impl>(service, config)) {}
+Server::Server(Service& service, const ServerOptions& config) : impl_(std::make_unique<Impl>(service, config)) {}
 Server::~Server() = default;
 
 Status Server::start() {
@@ -390,7 +390,7 @@ void Server::shutdown() {
   net::post(impl_->ioc, [this] { impl_->drain(); });
 }
 
-std::string answer_connection_bytes(Service& service, const Config& config, std::string_view bytes) {
+std::string answer_connection_bytes(Service& service, const ServerOptions& config, std::string_view bytes) {
   beast::flat_buffer buffer;
   buffer.commit(net::buffer_copy(buffer.prepare(bytes.size()), net::buffer(bytes.data(), bytes.size())));
   std::string out;

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "api/config.h"
+#include "api/options.h"
 #include "api/service.h"
 
 namespace certledger::api {
@@ -21,11 +21,11 @@ namespace certledger::api {
 // checks, answers each with service.handle (inline, commands too) and
 // returns the serialized responses, stopping where a session would close.
 // For tests and fuzzing.
-std::string answer_connection_bytes(Service& service, const Config& config, std::string_view bytes);
+std::string answer_connection_bytes(Service& service, const ServerOptions& config, std::string_view bytes);
 
 class Server {
  public:
-  Server(Service& service, const Config& config);
+  Server(Service& service, const ServerOptions& config);
   ~Server();
   // Binds and listens. Fails if the address is taken or TLS files are bad.
   Status start();

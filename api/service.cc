@@ -25,7 +25,7 @@ Result<json> parse_body(const Request& req, const std::set<std::string>& allowed
   return j;
 }
 
-Service::Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext,
+Service::Service(Ledger& ledger, const ServiceOptions& config, TokenStore& tokens, Metrics& metrics, Extensions ext,
                  Clock clock)
     : ledger_(ledger),
       config_(config),

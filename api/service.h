@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "api/config.h"
+#include "api/options.h"
 #include "api/http.h"
 #include "api/verify_cache.h"
 #include "api/metrics.h"
@@ -42,7 +42,7 @@ struct Extensions {
 
 class Service {
  public:
-  Service(Ledger& ledger, const Config& config, TokenStore& tokens, Metrics& metrics, Extensions ext = {},
+  Service(Ledger& ledger, const ServiceOptions& options, TokenStore& tokens, Metrics& metrics, Extensions ext = {},
           Clock clock = system_now_ms);
   Response handle(const Request& req);
   // Whether the request may block on the writer (the server runs those on
@@ -94,7 +94,7 @@ class Service {
   Response stats_page();
 
   Ledger& ledger_;
-  const Config& config_;
+  const ServiceOptions& config_;
   TokenStore& tokens_;
   Metrics& metrics_;
   Extensions ext_;

@@ -85,7 +85,7 @@ void KafkaRuntime::stop() {
   cluster.reset();
 }
 
-Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& c) {
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& c) {
   auto rt = std::make_unique<KafkaRuntime>();
   rt->max_staleness = std::chrono::milliseconds(c.replica_max_staleness_ms);
   if (c.kafka == "off") return rt;

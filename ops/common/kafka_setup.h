@@ -6,7 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "api/config.h"
+#include "ops/common/config.h"
 #include "api/metrics.h"
 #include "ledger/ledger.h"
 #include "ledger/stream/follower.h"
@@ -35,6 +35,6 @@ std::optional<std::string> status_message(const Ledger& ledger, const RecordEnve
 // Points the relay at the status feed (projections::StatusFeed).
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 
-Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const api::Config& config);
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& config);
 
 }  // namespace certledger::ops

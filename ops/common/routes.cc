@@ -4,7 +4,7 @@
 
 namespace certledger::ops {
 
-api::RouteSpec backup_route(Ledger& ledger, const api::Config& config) {
+api::RouteSpec backup_route(Ledger& ledger, const Config& config) {
   auto handler = [&ledger, &config](const api::Request& req, const api::Call& call) -> api::Response {
     const api::TokenInfo& who = *call.who;
     if (who.role != domain::Role::admin || !who.log_wide)

@@ -1,7 +1,7 @@
 // Routes ops/ adds to the API (they need more than the api/ layer has).
 #pragma once
 
-#include "api/config.h"
+#include "ops/common/config.h"
 #include "api/service.h"
 #include "ledger/ledger.h"
 
@@ -11,6 +11,6 @@ namespace certledger::ops {
 // into a new directory NAME under config.backup_root (ops::backup_under).
 // A backup holds every authority's keys and the token file: log-wide admins
 // only; off while backup_root is unset.
-api::RouteSpec backup_route(Ledger& ledger, const api::Config& config);
+api::RouteSpec backup_route(Ledger& ledger, const Config& config);
 
 }  // namespace certledger::ops

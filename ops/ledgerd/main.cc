@@ -22,7 +22,7 @@ using namespace certledger;
 
 namespace {
 
-void setup_logging(const api::Config& c) {
+void setup_logging(const ops::Config& c) {
   auto err = spdlog::stderr_logger_mt("ledgerd");
   spdlog::set_default_logger(err);
   spdlog::set_level(spdlog::level::from_str(c.log_level));
@@ -81,13 +81,13 @@ void fill_demo(Ledger& ledger, const std::string& base_url) {
 }
 
 int main(int argc, char** argv) {
-  auto cfg = api::parse_config(argc, argv);
+  auto cfg = ops::parse_config(argc, argv);
   if (!cfg.ok()) {
     if (cfg.error().code == Errc::not_found && cfg.error().message.empty()) return 0;  // --help
     std::fprintf(stderr, "ledgerd: %s\n", cfg.error().message.c_str());
     return 2;
   }
-  api::Config config = *cfg;
+  ops::Config config = *cfg;
   // The data dir holds personal data and private keys: nothing this process
   // creates is readable by others, whatever the umask it was started with.
   ::umask(077);
@@ -129,15 +129,15 @@ int main(int argc, char** argv) {
     };
   ext.stale_reason = [k = kafka->get()] { return k->stale_reason(); };
   ext.routes.push_back(ops::backup_route(ledger, config));
-  api::Service service(ledger, config, tokens, metrics, ext);
-  api::Server server(service, config);
+  api::Service service(ledger, config.service, tokens, metrics, ext);
+  api::Server server(service, config.server);
   if (auto st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 3;
   }
-  const std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
   const std::string addr = host + ":" + std::to_string(server.port());
-  if (config.public_base_url.empty()) config.public_base_url = config.scheme() + "://" + addr;
+  if (config.service.public_base_url.empty()) config.service.public_base_url = config.scheme() + "://" + addr;
   documents->set_base_url(config.base_url());
   {
     std::ofstream f(std::filesystem::path(config.data_dir) / "ledgerd.addr");

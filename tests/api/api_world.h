@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/common/config.h"
 #include "api/service.h"
 #include "ops/demo/samples.h"
 #include "ops/common/setup.h"
@@ -23,7 +24,7 @@ namespace certledger::api::testing {
 struct ApiWorld {
   std::filesystem::path dir;
   ops::OpenLedger l;
-  Config config;
+  ops::Config config;
   std::unique_ptr<TokenStore> tokens;
   Metrics metrics;
   std::unique_ptr<Service> service;
@@ -42,7 +43,7 @@ struct ApiWorld {
       EXPECT_TRUE(l.ledger->put_blob(a.code, demo::SampleGenerator::sample_photo_png(0)).ok());
     }
     config.data_dir = dir.string();
-    config.public_base_url = "https://v.example";
+    config.service.public_base_url = "https://v.example";
     tokens = std::make_unique<TokenStore>((dir / "tokens.json").string());
   }
   ~ApiWorld() {
@@ -52,7 +53,7 @@ struct ApiWorld {
   }
   // (Re)makes the service, after config or extensions changed.
   void make_service(Extensions ext = {}, Clock clock = system_now_ms) {
-    service = std::make_unique<Service>(*l.ledger, config, *tokens, metrics, std::move(ext), std::move(clock));
+    service = std::make_unique<Service>(*l.ledger, config.service, *tokens, metrics, std::move(ext), std::move(clock));
   }
   Response call(std::string method, std::string target, std::string body = {}, const std::string& bearer = {},
                 const std::map<std::string, std::string>& headers = {}, std::string client = "10.0.0.1") {

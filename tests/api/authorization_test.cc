@@ -57,8 +57,8 @@ struct World : testing::ApiWorld {
   int serial = 0;
 
   World() : ApiWorld("authz", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
-    config.lookup_burst = config.holder_lookup_burst = 1e9;
-    config.lookup_per_minute = config.holder_lookups_per_minute = 1e9;
+    config.service.lookup_burst = config.service.holder_lookup_burst = 1e9;
+    config.service.lookup_per_minute = config.service.holder_lookups_per_minute = 1e9;
     config.backup_root = (dir / "backups").string();
     i1 = issue(gd, "testing_institution");
     i2 = issue(gd, "testing_institution");
@@ -81,7 +81,7 @@ struct World : testing::ApiWorld {
     const std::string revoked_id = bearer["revoked"].substr(4, bearer["revoked"].find('_', 4) - 4);
     EXPECT_TRUE(tokens->revoke(revoked_id).ok());
     bearer["malformed"] = "not-a-token";
-    documents = std::make_shared<render::DocumentService>(*l.ledger, config.public_base_url);
+    documents = std::make_shared<render::DocumentService>(*l.ledger, config.service.public_base_url);
     Extensions ext;
     ext.render_document = [d = documents](const std::string& id, uint32_t v, bool masked,
                                           const std::string& f) -> Result<std::string> {

@@ -44,8 +44,8 @@ struct World : testing::ApiWorld {
   demo::SampleGenerator gen{11};
 
   World() : ApiWorld("hardening", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
-    config.holder_lookup_burst = 3;
-    config.holder_lookups_per_minute = 1;
+    config.service.holder_lookup_burst = 3;
+    config.service.holder_lookups_per_minute = 1;
     for (auto [name, role] :
          {std::pair{"clerk", Role::clerk}, std::pair{"reviewer", Role::reviewer}, std::pair{"approver", Role::approver},
           std::pair{"auditor", Role::auditor}, std::pair{"admin", Role::admin}})
@@ -100,7 +100,7 @@ TEST(Hardening, JsonNestingIsCappedWhereverJsonIsParsed) {
 TEST(Hardening, DeeplyNestedConfigurationIsRefused) {
   const fs::path file = fs::temp_directory_path() / ("certledger-deep-" + std::to_string(::getpid()) + ".toml");
   std::ofstream(file) << "data = " << std::string(100000, '[') << std::string(100000, ']') << "\n";
-  auto c = load_config_file(file.string());
+  auto c = ops::load_config_file(file.string());
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("nested"), std::string::npos) << c.error().message;
   fs::remove(file);
@@ -433,11 +433,11 @@ TEST(Hardening, PagesCarryNosniffAndAContentSecurityPolicy) {
 }
 
 TEST(Hardening, TlsMakesTheBaseUrlHttps) {
-  Config c;
-  c.listen = "0.0.0.0:8443";
+  ops::Config c;
+  c.server.listen = "0.0.0.0:8443";
   EXPECT_EQ(c.base_url(), "http://0.0.0.0:8443");
-  c.tls_cert = "cert.pem";
-  c.tls_key = "key.pem";
+  c.server.tls_cert = "cert.pem";
+  c.server.tls_key = "key.pem";
   EXPECT_EQ(c.base_url(), "https://0.0.0.0:8443");
 }
 

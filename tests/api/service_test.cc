@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "api/config.h"
+#include "ops/common/config.h"
 #include "api/service.h"
 #include "ops/demo/samples.h"
 #include "ops/common/setup.h"
@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 struct Fixture : testing::ApiWorld {
   std::string approver;
   Fixture() : ApiWorld("api", demo::demo_authorities()) {
-    config.lookup_burst = 2;
-    config.lookup_per_minute = 1;
+    config.service.lookup_burst = 2;
+    config.service.lookup_per_minute = 1;
     approver = *tokens->create("GD-ZJT", domain::Role::approver, "li.si");
     make_service();
   }
@@ -169,20 +169,20 @@ TEST(Config, FlagsOverrideTheFileAndBadFilesAreRefused) {
                                     "[kafka_properties]\n\"security.protocol\" = \"SSL\"\n";
   std::string file = (dir / "ok.toml").string();
   const char* argv[] = {"ledgerd", "--config", file.c_str(), "--listen", "127.0.0.1:7000"};
-  auto c = parse_config(5, const_cast<char**>(argv));
+  auto c = ops::parse_config(5, const_cast<char**>(argv));
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->data_dir, "/srv/a");
-  EXPECT_EQ(c->listen, "127.0.0.1:7000");
-  EXPECT_EQ(c->workers, 8);
+  EXPECT_EQ(c->server.listen, "127.0.0.1:7000");
+  EXPECT_EQ(c->server.workers, 8);
   EXPECT_EQ(c->kafka_properties.at("security.protocol"), "SSL");
   std::ofstream(dir / "bad.toml") << "workers = \"many\"\n";
-  auto bad = load_config_file((dir / "bad.toml").string());
+  auto bad = ops::load_config_file((dir / "bad.toml").string());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("workers"), std::string::npos);
   std::ofstream(dir / "unknown.toml") << "colour = \"red\"\n";
-  EXPECT_FALSE(load_config_file((dir / "unknown.toml").string()).ok());
+  EXPECT_FALSE(ops::load_config_file((dir / "unknown.toml").string()).ok());
   const char* replica[] = {"ledgerd", "--replica"};
-  EXPECT_FALSE(parse_config(2, const_cast<char**>(replica)).ok()) << "--replica needs --trust";
+  EXPECT_FALSE(ops::parse_config(2, const_cast<char**>(replica)).ok()) << "--replica needs --trust";
   fs::remove_all(dir);
 }
 

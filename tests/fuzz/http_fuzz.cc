@@ -8,8 +8,8 @@ using namespace certledger;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& w = fuzz::World::get();
-  static api::Config config = [] {
-    api::Config c = fuzz::World::get().config;
+  static api::ServerOptions config = [] {
+    api::ServerOptions c = fuzz::World::get().config.server;
     c.max_body_bytes = 64 * 1024;
     return c;
   }();

@@ -11,6 +11,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "ops/common/config.h"
 #include "api/service.h"
 #include "ops/demo/samples.h"
 #include "ops/common/setup.h"
@@ -20,7 +21,7 @@ namespace certledger::fuzz {
 struct World {
   std::filesystem::path dir;
   ops::OpenLedger l;
-  api::Config config;
+  ops::Config config;
   std::unique_ptr<api::TokenStore> tokens;
   api::Metrics metrics;
   std::unique_ptr<api::Service> service;
@@ -64,11 +65,11 @@ struct World {
     issue(auths[0], "testing_institution");
     issue(auths[0], "special_operation");
     issue(auths[3], "special_operation");
-    w->config.public_base_url = "https://v.example";
-    w->config.lookup_per_minute = 1e9;
-    w->config.lookup_burst = 1e9;
-    w->config.holder_lookups_per_minute = 1e9;
-    w->config.holder_lookup_burst = 1e9;
+    w->config.service.public_base_url = "https://v.example";
+    w->config.service.lookup_per_minute = 1e9;
+    w->config.service.lookup_burst = 1e9;
+    w->config.service.holder_lookups_per_minute = 1e9;
+    w->config.service.holder_lookup_burst = 1e9;
     w->tokens = std::make_unique<api::TokenStore>((w->dir / "tokens.json").string());
     for (auto r : {domain::Role::clerk, domain::Role::reviewer, domain::Role::approver, domain::Role::auditor,
                    domain::Role::admin})
@@ -77,7 +78,7 @@ struct World {
     w->token["institution"] =
         *w->tokens->create(auths[0].code, domain::Role::institution, "fuzz.inst", w->certificates[0]);
     w->token["other"] = *w->tokens->create(auths[3].code, domain::Role::approver, "fuzz.other");
-    w->service = std::make_unique<api::Service>(ledger, w->config, *w->tokens, w->metrics);
+    w->service = std::make_unique<api::Service>(ledger, w->config.service, *w->tokens, w->metrics);
     return w;
   }
 };

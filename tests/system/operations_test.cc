@@ -41,7 +41,8 @@ std::string sh(const std::string& cmd, int* rc = nullptr) {
 
 std::string bin(const std::string& name) { return (fs::read_symlink("/proc/self/exe").parent_path() / name).string(); }
 
-std::string source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path().string(); }
+// The checkout (not __FILE__: ccache may compile with paths relative to it).
+std::string source_dir() { return CERTLEDGER_SOURCE_DIR; }
 
 ops::OpenLedger open(const fs::path& dir) {
   ops::OpenOptions o;

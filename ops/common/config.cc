@@ -1,10 +1,10 @@
-#include "api/config.h"
+#include "ops/common/config.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <toml++/toml.h>
 
-namespace certledger::api {
+namespace certledger::ops {
 
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table t;
@@ -51,29 +51,29 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     if (!ok) return make_error(Errc::invalid_argument, path + ": unknown option \"" + std::string(k.str()) + "\"");
   }
   str("data", c.data_dir);
-  str("listen", c.listen);
-  str("public_base_url", c.public_base_url);
-  num("io_threads", c.io_threads);
-  num("workers", c.workers);
-  num("max_body_bytes", c.max_body_bytes);
-  num("header_timeout_ms", c.header_timeout_ms);
-  num("read_timeout_ms", c.read_timeout_ms);
-  num("idle_timeout_ms", c.idle_timeout_ms);
-  num("max_connections", c.max_connections);
-  num("max_connections_per_client", c.max_connections_per_client);
+  str("listen", c.server.listen);
+  str("public_base_url", c.service.public_base_url);
+  num("io_threads", c.server.io_threads);
+  num("workers", c.server.workers);
+  num("max_body_bytes", c.server.max_body_bytes);
+  num("header_timeout_ms", c.server.header_timeout_ms);
+  num("read_timeout_ms", c.server.read_timeout_ms);
+  num("idle_timeout_ms", c.server.idle_timeout_ms);
+  num("max_connections", c.server.max_connections);
+  num("max_connections_per_client", c.server.max_connections_per_client);
   num("replica_max_staleness_ms", c.replica_max_staleness_ms);
   num("checkpoint_heartbeat_ms", c.checkpoint_heartbeat_ms);
   str("backup_root", c.backup_root);
-  str("tls_cert", c.tls_cert);
-  str("tls_key", c.tls_key);
+  str("tls_cert", c.server.tls_cert);
+  str("tls_key", c.server.tls_key);
   str("origin", c.origin);
   num("checkpoint_every", c.policy.checkpoint_every);
   num("checkpoint_interval_ms", c.policy.checkpoint_interval_ms);
-  num("verify_cache_entries", c.verify_cache_entries);
+  num("verify_cache_entries", c.service.verify_cache_entries);
   for (auto [k, out] :
-       {std::pair{"lookup_per_minute", &c.lookup_per_minute}, std::pair{"lookup_burst", &c.lookup_burst},
-        std::pair{"holder_lookups_per_minute", &c.holder_lookups_per_minute},
-        std::pair{"holder_lookup_burst", &c.holder_lookup_burst}}) {
+       {std::pair{"lookup_per_minute", &c.service.lookup_per_minute}, std::pair{"lookup_burst", &c.service.lookup_burst},
+        std::pair{"holder_lookups_per_minute", &c.service.holder_lookups_per_minute},
+        std::pair{"holder_lookup_burst", &c.service.holder_lookup_burst}}) {
     if (!t.contains(k)) continue;
     if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
     else wrong(k, "a positive number");
@@ -95,7 +95,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("replica_group", c.replica_group);
   flag("demo", c.demo);
   str("log_level", c.log_level);
-  flag("access_log", c.access_log);
+  flag("access_log", c.server.access_log);
   if (!type_error.empty()) return make_error(Errc::invalid_argument, type_error);
   return c;
 }
@@ -121,32 +121,32 @@ Result<Config> parse_config(int argc, char** argv) {
   CLI::App app2{app.get_description()};
   app2.add_option("--config", config_file, "TOML configuration file");
   app2.add_option("--data", c.data_dir, "Data directory (RocksDB store, keys, tokens)")->capture_default_str();
-  app2.add_option("--listen", c.listen, "HOST:PORT to serve HTTP on")->capture_default_str();
-  app2.add_option("--public-base-url", c.public_base_url, "Base URL printed in QR codes (default http://LISTEN)");
-  app2.add_option("--io-threads", c.io_threads, "Network threads")->capture_default_str();
-  app2.add_option("--workers", c.workers, "Threads that execute commands")->capture_default_str();
-  app2.add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
-  app2.add_option("--header-timeout-ms", c.header_timeout_ms, "Time to receive request headers")->capture_default_str();
-  app2.add_option("--read-timeout-ms", c.read_timeout_ms, "Time to receive a whole request")->capture_default_str();
-  app2.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
-  app2.add_option("--max-connections", c.max_connections, "Open connections in all")->capture_default_str();
-  app2.add_option("--max-connections-per-client", c.max_connections_per_client,
+  app2.add_option("--listen", c.server.listen, "HOST:PORT to serve HTTP on")->capture_default_str();
+  app2.add_option("--public-base-url", c.service.public_base_url, "Base URL printed in QR codes (default http://LISTEN)");
+  app2.add_option("--io-threads", c.server.io_threads, "Network threads")->capture_default_str();
+  app2.add_option("--workers", c.server.workers, "Threads that execute commands")->capture_default_str();
+  app2.add_option("--max-body-bytes", c.server.max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
+  app2.add_option("--header-timeout-ms", c.server.header_timeout_ms, "Time to receive request headers")->capture_default_str();
+  app2.add_option("--read-timeout-ms", c.server.read_timeout_ms, "Time to receive a whole request")->capture_default_str();
+  app2.add_option("--idle-timeout-ms", c.server.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
+  app2.add_option("--max-connections", c.server.max_connections, "Open connections in all")->capture_default_str();
+  app2.add_option("--max-connections-per-client", c.server.max_connections_per_client,
                   "Open connections from one client address")
       ->capture_default_str();
-  app2.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS");
-  app2.add_option("--tls-key", c.tls_key, "PEM private key for --tls-cert");
+  app2.add_option("--tls-cert", c.server.tls_cert, "PEM certificate chain: serve HTTPS");
+  app2.add_option("--tls-key", c.server.tls_key, "PEM private key for --tls-cert");
   app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
   app2.add_option("--checkpoint-every", c.policy.checkpoint_every, "Checkpoint every N events")->capture_default_str();
   app2.add_option("--checkpoint-interval-ms", c.policy.checkpoint_interval_ms, "...or every T ms")
       ->capture_default_str();
-  app2.add_option("--lookup-per-minute", c.lookup_per_minute, "Public lookups per client per minute")
+  app2.add_option("--lookup-per-minute", c.service.lookup_per_minute, "Public lookups per client per minute")
       ->capture_default_str();
-  app2.add_option("--lookup-burst", c.lookup_burst, "Public lookup burst")->capture_default_str();
-  app2.add_option("--holder-lookups-per-minute", c.holder_lookups_per_minute,
+  app2.add_option("--lookup-burst", c.service.lookup_burst, "Public lookup burst")->capture_default_str();
+  app2.add_option("--holder-lookups-per-minute", c.service.holder_lookups_per_minute,
                   "Holder lookups (?holder=) per token per minute")
       ->capture_default_str();
-  app2.add_option("--holder-lookup-burst", c.holder_lookup_burst, "Holder lookup burst")->capture_default_str();
-  app2.add_option("--verify-cache-entries", c.verify_cache_entries,
+  app2.add_option("--holder-lookup-burst", c.service.holder_lookup_burst, "Holder lookup burst")->capture_default_str();
+  app2.add_option("--verify-cache-entries", c.service.verify_cache_entries,
                   "Public verify answers kept rendered between changes of their certificate (0: none)")
       ->capture_default_str();
   app2.add_option("--kafka", c.kafka, "embedded (in-process mock cluster), off, or BROKERS")->capture_default_str();
@@ -164,7 +164,7 @@ Result<Config> parse_config(int argc, char** argv) {
                   "Directory POST /api/v1/admin/backup writes new backups under (empty: off)");
   app2.add_flag("--demo", c.demo, "Fill an empty data dir with demo data at start");
   app2.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app2.add_flag("--access-log,!--no-access-log", c.access_log, "One JSON line per request");
+  app2.add_flag("--access-log,!--no-access-log", c.server.access_log, "One JSON line per request");
   try {
     app2.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -173,12 +173,12 @@ Result<Config> parse_config(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return make_error(Errc::invalid_argument, e.what());
   }
-  if (c.listen.find(':') == std::string::npos) return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
-  if (c.tls_cert.empty() != c.tls_key.empty())
+  if (c.server.listen.find(':') == std::string::npos) return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
+  if (c.server.tls_cert.empty() != c.server.tls_key.empty())
     return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together");
-  if (c.lookup_per_minute <= 0 || c.lookup_burst <= 0 || c.holder_lookups_per_minute <= 0 || c.holder_lookup_burst <= 0)
+  if (c.service.lookup_per_minute <= 0 || c.service.lookup_burst <= 0 || c.service.holder_lookups_per_minute <= 0 || c.service.holder_lookup_burst <= 0)
     return make_error(Errc::invalid_argument, "rate limits must be positive");
-  if (c.max_connections <= 0 || c.max_connections_per_client <= 0)
+  if (c.server.max_connections <= 0 || c.server.max_connections_per_client <= 0)
     return make_error(Errc::invalid_argument, "connection limits must be positive");
   if (c.replica && c.kafka == "off")
     return make_error(Errc::invalid_argument, "--replica follows its primary over Kafka: --kafka off is not possible");
@@ -186,4 +186,4 @@ Result<Config> parse_config(int argc, char** argv) {
   return c;
 }
 
-}  // namespace certledger::api
+}  // namespace certledger::ops

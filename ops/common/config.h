@@ -1,37 +1,24 @@
-// ledgerd configuration: a TOML file (toml++) with command-line flags
-// (CLI11) overriding it. `ledgerd --help` lists every option; doc/operations.md
-// explains them.
+// ledgerd's configuration: a TOML file (toml++) with command-line flags
+// (CLI11) overriding it. `ledgerd --help` lists every option;
+// doc/operations.md explains them. api/ gets its part (api/options.h).
 #pragma once
 
 #include <map>
 #include <string>
 
+#include "api/options.h"
 #include "ledger/store/write_policy.h"
 #include "ledger/util/result.h"
 
-namespace certledger::api {
+namespace certledger::ops {
 
 struct Config {
   std::string data_dir = "./data";
-  std::string listen = "127.0.0.1:8080";
-  std::string public_base_url;  // default: http://<listen>
-  int io_threads = 2;
-  int workers = 64;  // threads that run commands (they wait on fsync)
-  size_t max_body_bytes = 4 * 1024 * 1024;
-  int header_timeout_ms = 10000;
-  int read_timeout_ms = 30000;
-  int idle_timeout_ms = 60000;
-  int max_connections = 10000;           // open connections in all (more are closed at accept)
-  int max_connections_per_client = 256;  // ... and from one client address
-  std::string tls_cert, tls_key;
+  api::ServerOptions server;
+  api::ServiceOptions service;  // public_base_url empty: http(s)://<listen>
   std::string origin = store::kDefaultOrigin;
   store::WritePolicy policy;  // checkpoint_every and checkpoint_interval_ms are configurable
-  double lookup_per_minute = 60;
-  double lookup_burst = 20;
-  double holder_lookups_per_minute = 120;  // authority holder lookups, per token
-  double holder_lookup_burst = 30;
-  size_t verify_cache_entries = 100000;  // public verify answers kept rendered (0: none)
-  std::string kafka = "embedded";        // embedded | off | host:port,...
+  std::string kafka = "embedded";  // embedded | off | host:port,...
   std::string kafka_prefix = "certledger";
   std::map<std::string, std::string> kafka_properties;  // passed to librdkafka
   bool replica = false;
@@ -48,10 +35,11 @@ struct Config {
   std::string backup_root;
   bool demo = false;  // fill an empty data dir with demo data at start
   std::string log_level = "info";
-  bool access_log = true;
 
-  std::string scheme() const { return tls_cert.empty() ? "http" : "https"; }
-  std::string base_url() const { return public_base_url.empty() ? scheme() + "://" + listen : public_base_url; }
+  std::string scheme() const { return server.scheme(); }
+  std::string base_url() const {
+    return service.public_base_url.empty() ? scheme() + "://" + server.listen : service.public_base_url;
+  }
 };
 
 // Parses argv (and the --config file it names). On --help, prints and
@@ -59,4 +47,4 @@ struct Config {
 Result<Config> parse_config(int argc, char** argv);
 Result<Config> load_config_file(const std::string& path, Config base = {});
 
-}  // namespace certledger::api
+}  // namespace certledger::ops
