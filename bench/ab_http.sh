@@ -7,7 +7,7 @@
 # (utime + stime from /proc over the run, divided by the requests wrk
 # counted), which a load generator sharing the machine cannot hide; req/s is
 # printed beside it. JSON and HTML, ROUNDS alternating rounds.
-# usage: bench/ab_http.sh BIN_A BIN_B [N=50000] [ROUNDS=4] [SECONDS=8]
+# usage: bench/ab_http.sh BIN_A BIN_B [N=50000] [ROUNDS=4] [SECONDS=8]   (AB_KINDS="json html" by default)
 set -euo pipefail
 a=$(cd "$1" && pwd); b=$(cd "$2" && pwd); n=${3:-50000}; rounds=${4:-4}; secs=${5:-8}
 for t in wrk taskset curl; do command -v $t >/dev/null || { echo "$t is needed (./ops/dev bench installs wrk)"; exit 77; }; done
@@ -42,7 +42,7 @@ one() {  # bin, script -> "us_per_request req_per_s"
   local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   echo "$(echo "scale=2; ($c1 - $c0) * 1000000 / $tick / $reqs" | bc) $rps"
 }
-for kind in json html; do
+for kind in ${AB_KINDS:-json html}; do
   script="$work/$kind.lua"
   for r in $(seq 1 "$rounds"); do
     for side in A B; do
