@@ -85,6 +85,53 @@ domain::Actor demo_actor(const std::string& who) {
                        {{"clerk", "chen.li", ""}, {"review", "zhou.min", "材料齐全"}, {"approve", who, "同意"}}};
 }
 
+// A lifecycle command on a demo certificate, with the values it needs
+// (new validity, an amendment's changes) drawn from the generator.
+Status demo_command(Ledger& ledger, demo::SampleGenerator& gen, const domain::KindDescriptor& kind,
+                    const domain::AuthorityInfo& a, const std::string& id, domain::CommandType t, std::string reason,
+                    const domain::Actor& actor) {
+  domain::CommandInput x;
+  x.type = t;
+  x.certificate_id = id;
+  x.reason = std::move(reason);
+  x.actor = actor;
+  if (t == domain::CommandType::renew || t == domain::CommandType::review) {
+    auto s = ledger.load(id);
+    if (!s.ok()) return s.error();
+    x.valid_until = s->valid_until()->plus_years(kind.validity_years).to_string();
+  }
+  if (t == domain::CommandType::amend) {
+    const auto& why = kind.amend_reasons.front();
+    x.reason = std::string(why.code);
+    std::string field(why.fields.front());
+    x.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
+                             ? json(gen.uscc(a.region.substr(0, 2) + "0100"))
+                         : field == "name" ? json(gen.person_name())
+                                           : json(gen.company_name(city_of(a)))}};
+    if (field == "legal_representative" || field == "principal") x.changes[field] = gen.person_name();
+    if (field == "registered_capital") x.changes[field] = "8000万元";
+  }
+  auto r = ledger.execute(a.code, std::move(x));
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+// One line per version of each certificate: what its QR shows today.
+Result<std::vector<DemoLine>> demo_lines(Ledger& ledger, const std::vector<std::string>& ids, const std::string& base,
+                                         Date today) {
+  std::vector<DemoLine> lines;
+  projections::Reader reader(ledger.store());
+  for (const auto& id : ids) {
+    CL_ASSIGN(auto view, reader.certificate(id));
+    for (const auto& v : view.versions) {
+      auto pv = projections::public_view(view, v.version, today);
+      lines.push_back({view.state.kind, view.state.fields.value("number", ""),
+                       projections::public_status_word(pv.status), base + "/v/" + v.token, id, v.version});
+    }
+  }
+  return lines;
+}
+
 }  // namespace
 
 Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, uint64_t seed) {
@@ -125,29 +172,8 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
       CL_ASSIGN(Outcome issued, exec(a.code, c));
       const std::string id = issued.state.id;
       ids.push_back(id);
-      auto later = [&](domain::CommandType t, std::string reason = {}) -> Status {
-        domain::CommandInput x;
-        x.type = t;
-        x.certificate_id = id;
-        x.reason = std::move(reason);
-        if (t == domain::CommandType::renew || t == domain::CommandType::review) {
-          auto s = ledger.load(id);
-          x.valid_until = s->valid_until()->plus_years(kind.validity_years).to_string();
-        }
-        if (t == domain::CommandType::amend) {
-          const auto& why = kind.amend_reasons.front();
-          x.reason = std::string(why.code);
-          std::string field(why.fields.front());
-          x.changes = {{field, kind.field(field)->type == domain::FieldType::uscc
-                                   ? json(gen.uscc(a.region.substr(0, 2) + "0100"))
-                               : field == "name" ? json(gen.person_name())
-                                                 : json(gen.company_name(city_of(a)))}};
-          if (field == "legal_representative" || field == "principal") x.changes[field] = gen.person_name();
-          if (field == "registered_capital") x.changes[field] = "8000万元";
-        }
-        auto r = exec(a.code, x);
-        if (!r.ok()) return r.error();
-        return {};
+      auto later = [&](domain::CommandType t, std::string reason = {}) {
+        return demo_command(ledger, gen, kind, a, id, t, std::move(reason), actor);
       };
       switch (copy) {
         case 0:  // the full happy life: amend, reissue after loss, renew/review
@@ -172,17 +198,7 @@ Result<std::vector<DemoLine>> run_demo(Ledger& ledger, const std::string& base, 
       }
     }
   }
-  std::vector<DemoLine> lines;
-  projections::Reader reader(ledger.store());
-  for (const auto& id : ids) {
-    CL_ASSIGN(auto view, reader.certificate(id));
-    for (const auto& v : view.versions) {
-      auto pv = projections::public_view(view, v.version, today);
-      lines.push_back({view.state.kind, view.state.fields.value("number", ""),
-                       projections::public_status_word(pv.status), base + "/v/" + v.token, id, v.version});
-    }
-  }
-  return lines;
+  return demo_lines(ledger, ids, base, today);
 }
 
 Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::string& base, uint64_t seed) {
