@@ -269,6 +269,17 @@ Result<std::vector<StoredEvent>> Ledger::stream_events(const std::string& stream
   return out;
 }
 
+// A photo a command names is a blob this authority uploaded, never another's.
+Status Ledger::check_photo_owner(const std::string& authority, const json& fields) const {
+  if (!fields.is_object()) return {};
+  auto ph = fields.find("photo");
+  if (ph == fields.end() || !ph->is_string()) return {};
+  const std::string& ref = ph->get_ref<const std::string&>();
+  if (ref.rfind("sha256:", 0) == 0 && !blob_owned_by(authority, ref))
+    return make_error(Errc::invalid_argument, "no photo " + ref + " was uploaded by " + authority, "photo");
+  return {};
+}
+
 Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cmd, const ExecOptions& opts) {
   if (!sequencer_ || options_.replica)
     return make_error(Errc::unavailable, "this ledger does not accept commands (read-only or replica)");
@@ -278,14 +289,8 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
   // the command, and nothing below is worth doing for anyone else.
   CL_TRY(domain::check_role(cmd.actor.role, cmd.type));
   CL_TRY(check_idempotency_key(opts.idempotency_key));
-  // A photo is a blob this authority uploaded, never another's.
   const bool creates = cmd.type == domain::CommandType::issue || cmd.type == domain::CommandType::convert;
-  if (const json& f = creates ? cmd.fields : cmd.changes; f.is_object())
-    if (auto ph = f.find("photo"); ph != f.end() && ph->is_string() &&
-                                   ph->get_ref<const std::string&>().rfind("sha256:", 0) == 0 &&
-                                   !blob_owned_by(code, ph->get_ref<const std::string&>()))
-      return make_error(Errc::invalid_argument, "no photo " + ph->get<std::string>() + " was uploaded by " + code,
-                        "photo");
+  CL_TRY(check_photo_owner(code, creates ? cmd.fields : cmd.changes));
   std::optional<std::string> kid;
   {
     std::shared_lock lock(registry_mu_);

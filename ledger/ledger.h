@@ -184,6 +184,7 @@ class Ledger {
   Result<Outcome> sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
                                   const ExecOptions& opts, const Hash256& request_hash);
   Result<Outcome> replay_outcome(uint64_t position) const;
+  Status check_photo_owner(const std::string& authority, const nlohmann::json& fields) const;
 
   LedgerOptions options_;
   std::unique_ptr<store::EventStore> store_;
