@@ -78,17 +78,23 @@ Result<projections::CertView> Service::readable(const TokenInfo& who, const std:
   return v;
 }
 
+// Built from the view the command's own fold left (a replay reads the
+// current one), with the signed record embedded as it was signed.
 Response Service::command_outcome(const Outcome& out) {
   const std::string base = config_.base_url();
-  auto view = projections::Reader(ledger_.store()).certificate(out.state.id);
-  json body = {{"certificate", view.ok() ? authority_view(*view, base) : json(nullptr)},
+  json certificate = nullptr;
+  if (const auto* v = projections::folded_view(out.folded)) {
+    certificate = authority_view(*v, base);
+  } else if (auto read = projections::Reader(ledger_.store()).certificate(out.state.id); read.ok()) {
+    certificate = authority_view(*read, base);
+  }
+  json body = {{"certificate", std::move(certificate)},
                {"version", out.state.doc_version},
-               {"stream_version", out.seq},
+               {"stream_version", out.record.event.seq},
                {"qr_url", base + "/v/" + out.state.token},
-               {"position", out.position},
-               {"record", json::parse(out.record)},
+               {"position", out.record.position},
                {"replayed", out.replayed}};
-  Response r = Response::json(201, body);
+  Response r = Response::json(201, body, "record", out.record.bytes);
   r.set("Location", "/api/v1/certificates/" + out.state.id);
   r.set("ETag", "\"" + std::to_string(out.state.stream_version) + "\"");
   if (out.replayed) r.set("Idempotent-Replayed", "true");
@@ -211,7 +217,7 @@ Response Service::certificate_events(const TokenInfo& who, const std::string& id
   json arr = json::array();
   for (const auto& e : *events)
     arr.push_back(
-        {{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.record)}});
+        {{"position", e.position}, {"type", e.event.type}, {"seq", e.event.seq}, {"record", json::parse(e.bytes)}});
   Response r = Response::json(200, {{"certificate", id}, {"events", arr}});
   no_store(r);
   return r;

@@ -200,6 +200,17 @@ Response Response::json(int status, const nlohmann::json& body) {
   return r;
 }
 
+Response Response::json(int status, const nlohmann::json& body, std::string_view member, std::string_view raw_json) {
+  Response r = json(status, body);
+  r.body.pop_back();  // the closing brace
+  if (r.body.size() > 1) r.body += ',';
+  r.body += nlohmann::json(member).dump();
+  r.body += ':';
+  r.body += raw_json;
+  r.body += '}';
+  return r;
+}
+
 Response Response::text(int status, std::string body, std::string type) {
   Response r;
   r.status = status;

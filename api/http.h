@@ -41,6 +41,10 @@ struct Response {
   void set(std::string name, std::string value);
   std::string header(const std::string& name) const;
   static Response json(int status, const nlohmann::json& body);
+  // The object `body` with one more member whose value is JSON text as it
+  // is (a signed record: embedded byte for byte, never parsed and
+  // re-serialized). REQUIRES: body is an object without that member.
+  static Response json(int status, const nlohmann::json& body, std::string_view member, std::string_view raw_json);
   static Response text(int status, std::string body, std::string type = "text/plain; charset=utf-8");
 };
 

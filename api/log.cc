@@ -37,7 +37,7 @@ Response Service::events_feed(const Request& req, const TokenInfo& who) {
   Status bad;
   auto st = ledger_.store().scan(after + 1, scan_to, [&](uint64_t pos, std::string_view rec) {
     if (!who.log_wide) {
-      auto env = decode_envelope(pos, rec);
+      auto env = domain::decode_envelope(pos, rec);
       if (!env.ok()) {
         bad = env.error();
         return false;

@@ -73,12 +73,11 @@ Response Service::create_report(const Request& req, const TokenInfo& who) {
                                                     : problem_from(o.error());
   auto out = ledger_.register_report(who.subject, body["fields"], who.operator_id, *o);
   if (!out.ok()) return problem_from(out.error());
-  const std::string code = out->event.data.value("code", "");
+  const std::string code = out->record.event.data.value("code", "");
   auto view = projections::Reader(ledger_.store()).report(code);
   json j = view.ok() ? report_json(*view, config_.base_url()) : json{{"code", code}};
-  j["record"] = json::parse(out->record);
   j["replayed"] = out->replayed;
-  Response r = Response::json(201, j);
+  Response r = Response::json(201, j, "record", out->record.bytes);
   r.set("Location", "/api/v1/reports/" + code);
   return r;
 }

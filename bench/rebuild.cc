@@ -64,9 +64,10 @@ int main(int argc, char** argv) {
                     {"token", new_public_token()},
                     {"elicense", *domain::elicense_for(kind, a, e.stream, 1)}};
           store::AppendRequest r;
-          r.record = *crypto::jws_sign(*key, "GD-ZJT/k1", domain::serialize_event(e));
-          r.event = std::make_shared<domain::Event>(std::move(e));
-          r.kid = "GD-ZJT/k1";
+          r.record.bytes = *crypto::jws_sign(*key, "GD-ZJT/k1", domain::serialize_event(e));
+          r.record.hash = sha256(r.record.bytes);
+          r.record.event = std::move(e);
+          r.record.kid = "GD-ZJT/k1";
           pending.push_back((*l)->sequencer()->submit(std::move(r)));
           if (pending.size() >= 256) {
             for (auto& f : pending) (void)f.get();

@@ -25,7 +25,7 @@ Status Auditor::expect_checkpoint(uint64_t size, std::string note) {
   return {};
 }
 
-Status Auditor::add_record(uint64_t position, std::string_view record, Accepted* accepted) {
+Status Auditor::add_record(uint64_t position, std::string_view record, domain::Record* accepted) {
   if (failure_) return make_error(Errc::corruption, "audit already failed");
   if (position != range_.size() + 1)
     return fail(range_.size() + 1, "missing event: next record is at position " + std::to_string(position));
@@ -88,7 +88,12 @@ Status Auditor::add_record(uint64_t position, std::string_view record, Accepted*
     ++summary_.checkpoints;
     pending_checkpoints_.erase(cp);
   }
-  if (accepted) *accepted = Accepted{std::move(*event), std::move(parts->kid)};
+  if (accepted) {
+    accepted->position = position;
+    accepted->kid = std::move(parts->kid);
+    accepted->event = std::move(*event);
+    accepted->hash = h;
+  }
   return {};
 }
 
@@ -118,7 +123,7 @@ Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<c
   const uint64_t last = store.last_position();
   Status st;
   CL_TRY(store.scan(1, 0, [&](uint64_t pos, std::string_view record) {
-    Auditor::Accepted accepted;
+    domain::Record accepted;
     st = a.add_record(pos, record, &accepted);
     if (!st.ok()) return false;
     // The stream index must point back at this position.

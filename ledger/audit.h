@@ -5,6 +5,8 @@
 // JSONL file and (later) the Kafka topics.
 #pragma once
 
+#include "ledger/domain/record.h"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -42,14 +44,10 @@ class Auditor {
   // Checkpoints to check when the tree reaches their size. Add them before
   // the records they cover.
   Status expect_checkpoint(uint64_t size, std::string note);
-  // What a record that passed holds, for callers that go on to apply it.
-  struct Accepted {
-    domain::Event event;
-    std::string kid;
-  };
   // The next record; position must be last + 1. If it passes and `accepted`
-  // is given, the parsed event and its key id are moved there.
-  Status add_record(uint64_t position, std::string_view record, Accepted* accepted = nullptr);
+  // is given, it receives the decoded record (position, key id, event,
+  // hash) but not the bytes, which stay the caller's to move in.
+  Status add_record(uint64_t position, std::string_view bytes, domain::Record* accepted = nullptr);
   // Optionally called with each Merkle node the store holds, to compare.
   using NodeCheck = std::function<Status(merkle::NodeId, const Hash256&)>;
   void set_node_check(NodeCheck fn) { node_check_ = std::move(fn); }

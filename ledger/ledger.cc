@@ -143,7 +143,7 @@ Status Ledger::load_registry() {
   Registry r;
   for (uint64_t pos : positions) {
     CL_ASSIGN(std::string record, store_->record_at(pos));
-    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    CL_ASSIGN(domain::Record se, domain::decode_record(pos, std::move(record)));
     CL_TRY(r.apply(se.event, pos, se.kid));
   }
   std::unique_lock lock(registry_mu_);
@@ -181,7 +181,7 @@ Status Ledger::init_log() {
   e.data = key_data(kid, key->public_key());
   e.data["origin"] = options_.origin;
   CL_ASSIGN(auto out, sign_and_append(std::move(e), kid, {}, {}, Hash256{}));
-  if (out.position != 1) return make_error(Errc::corruption, "log.initialized is not at position 1");
+  if (out.record.position != 1) return make_error(Errc::corruption, "log.initialized is not at position 1");
   return {};
 }
 
@@ -190,38 +190,31 @@ Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& 
   if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
   CL_TRY(check_idempotency_key(opts.idempotency_key));
   CL_ASSIGN(auto key, keys_->held(kid));
-  const std::string payload = domain::serialize_event(event);
-  CL_ASSIGN(std::string record, crypto::jws_sign(*key, kid, payload));
   store::AppendRequest req;
-  req.record = record;
-  req.event = std::make_shared<const domain::Event>(event);
-  req.kid = kid;
+  CL_ASSIGN(req.record.bytes, crypto::jws_sign(*key, kid, domain::serialize_event(event)));
+  req.record.hash = sha256(req.record.bytes);
+  req.record.kid = kid;
   req.idempotency_scope = opts.idempotency_scope.empty() ? event.authority : opts.idempotency_scope;
+  req.record.event = std::move(event);
   req.idempotency_key = opts.idempotency_key;
   req.request_hash = request_hash;
   req.claims = std::move(claims);
   CL_ASSIGN(auto res, sequencer_->append(std::move(req)));
   if (res.replayed) return replay_outcome(res.position);
   Outcome o;
-  o.position = res.position;
-  o.seq = res.seq;
-  o.record = std::move(record);
-  o.event = std::move(event);
+  o.record = std::move(res.record);
+  o.folded = std::move(res.folded);
   return o;
 }
 
 Result<Outcome> Ledger::replay_outcome(uint64_t position) const {
   CL_ASSIGN(std::string record, store_->record_at(position));
-  CL_ASSIGN(StoredEvent se, decode_record(position, std::move(record)));
   Outcome o;
-  o.position = position;
-  o.seq = se.event.seq;
+  CL_ASSIGN(o.record, domain::decode_record(position, std::move(record)));
   o.replayed = true;
-  o.record = std::move(se.record);
-  if (domain::is_certificate_id(se.event.stream)) {
-    CL_ASSIGN(o.state, load(se.event.stream, position));
+  if (domain::is_certificate_id(o.record.event.stream)) {
+    CL_ASSIGN(o.state, load(o.record.event.stream, position));
   }
-  o.event = std::move(se.event);
   return o;
 }
 
@@ -232,7 +225,7 @@ Result<domain::CertificateState> Ledger::load(const std::string& id, uint64_t at
   for (uint64_t pos : positions) {
     if (at_position && pos > at_position) break;
     CL_ASSIGN(std::string record, store_->record_at(pos));
-    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    CL_ASSIGN(domain::Record se, domain::decode_record(pos, std::move(record)));
     CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));
   }
   return s;
@@ -258,12 +251,12 @@ Result<domain::CertificateState> Ledger::load_at_date(const std::string& id, Dat
   return s;
 }
 
-Result<std::vector<StoredEvent>> Ledger::stream_events(const std::string& stream) const {
-  std::vector<StoredEvent> out;
+Result<std::vector<domain::Record>> Ledger::stream_events(const std::string& stream) const {
+  std::vector<domain::Record> out;
   CL_ASSIGN(auto positions, store_->stream_positions(stream));
   for (uint64_t pos : positions) {
     CL_ASSIGN(std::string record, store_->record_at(pos));
-    CL_ASSIGN(StoredEvent se, decode_record(pos, std::move(record)));
+    CL_ASSIGN(domain::Record se, domain::decode_record(pos, std::move(record)));
     out.push_back(std::move(se));
   }
   return out;
@@ -346,9 +339,14 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     o.idempotency_scope = scope;
     auto r = sign_and_append(std::move(e), *kid, std::move(d.unique_claims), o, request_hash);
     if (r.ok()) {
-      if (!r->replayed) {
+      if (r->replayed) return r;
+      // The certificate after the event: the projections' fold when they
+      // ran, else (a ledger without projections) the one fold here.
+      if (const auto* after = r->folded ? r->folded->certificate() : nullptr) {
+        r->state = *after;
+      } else {
         r->state = std::move(state);
-        CL_TRY(domain::apply_event(r->state, r->event, hash_hex(sha256(r->record))));
+        CL_TRY(domain::apply_event(r->state, r->record.event, hash_hex(r->record.hash)));
       }
       return r;
     }
@@ -379,26 +377,19 @@ void Ledger::add_commit_listener(std::function<void(uint64_t)> fn) {
   listeners_.push_back(std::move(fn));
 }
 
-Result<store::AppendResult> Ledger::append_verified(uint64_t position, const std::string& record,
-                                                    std::shared_ptr<const domain::Event> event,
-                                                    const std::string& kid) {
-  return submit_verified(position, record, std::move(event), kid).get();
+Result<store::AppendResult> Ledger::append_verified(domain::Record record) {
+  return submit_verified(std::move(record)).get();
 }
 
-std::future<Result<store::AppendResult>> Ledger::submit_verified(uint64_t position, std::string record,
-                                                                 std::shared_ptr<const domain::Event> event,
-                                                                 const std::string& kid) {
+std::future<Result<store::AppendResult>> Ledger::submit_verified(domain::Record record) {
   if (!sequencer_) {
     std::promise<Result<store::AppendResult>> refused;
     refused.set_value(make_error(Errc::unavailable, "the ledger is open read-only"));
     return refused.get_future();
   }
   store::AppendRequest req;
+  req.claims = domain::event_claims(record.event);
   req.record = std::move(record);
-  req.event = std::move(event);
-  req.kid = kid;
-  req.position = position;
-  req.claims = domain::event_claims(*req.event);
   return sequencer_->submit(std::move(req));
 }
 

@@ -41,13 +41,15 @@ struct LedgerOptions {
   rocksdb::Env* env = nullptr;  // StoreOptions::env
 };
 
+// What a command did: the record it appended (or, replayed, the one the
+// first request appended) and the certificate after it.
 struct Outcome {
-  uint64_t position = 0;
-  uint64_t seq = 0;
+  domain::Record record;  // position, bytes, key id, event, hash
   bool replayed = false;  // an idempotent repeat: the first answer
-  std::string record;     // the signed record
-  domain::Event event;
-  domain::CertificateState state;  // the certificate after the event
+  domain::CertificateState state;  // the certificate after the event (certificate commands)
+  // The contributors' fold of the record (the certificate view), when the
+  // ledger runs with projections and the record was appended now.
+  std::shared_ptr<const store::Folded> folded;
 };
 
 struct ExecOptions {
@@ -122,7 +124,7 @@ class Ledger {
   Result<Outcome> execute(const std::string& authority, domain::CommandInput cmd, const ExecOptions& opts = {});
   // The certificate as of its latest event, or as of a log position.
   Result<domain::CertificateState> load(const std::string& certificate_id, uint64_t at_position = 0) const;
-  Result<std::vector<StoredEvent>> stream_events(const std::string& stream) const;
+  Result<std::vector<domain::Record>> stream_events(const std::string& stream) const;
 
   // The certificate as of the end of a day (China time): events recorded by
   // then, and the issuing event from its valid_from (or issue date) on.
@@ -145,13 +147,11 @@ class Ledger {
                                const ExecOptions& opts, const Hash256& request_hash);
 
   // ---- replica: append a record verified elsewhere, at its position ----
-  Result<store::AppendResult> append_verified(uint64_t position, const std::string& record,
-                                              std::shared_ptr<const domain::Event> event, const std::string& kid);
+  // REQUIRES: record.position set, record.hash == SHA-256(record.bytes).
+  Result<store::AppendResult> append_verified(domain::Record record);
   // The same without waiting: records submitted in position order from one
   // thread are committed in that order, many per sync.
-  std::future<Result<store::AppendResult>> submit_verified(uint64_t position, std::string record,
-                                                           std::shared_ptr<const domain::Event> event,
-                                                           const std::string& kid);
+  std::future<Result<store::AppendResult>> submit_verified(domain::Record record);
 
   // Content-addressed blobs (photos): stored durably before the event that
   // references them; the reference is "sha256:<hex>" of the bytes. Each is

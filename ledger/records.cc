@@ -2,45 +2,14 @@
 
 #include <future>
 
-#include "ledger/crypto/jws.h"
 #include "ledger/store/event_store.h"
 
 namespace certledger {
 
-Result<StoredEvent> decode_record(uint64_t position, std::string record) {
-  auto parts = crypto::jws_parse(record);
-  if (!parts.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + parts.error().message);
-  auto event = domain::parse_event(parts->payload);
-  if (!event.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + event.error().message);
-  StoredEvent s;
-  s.position = position;
-  s.hash = sha256(record);
-  s.record = std::move(record);
-  s.kid = parts->kid;
-  s.event = std::move(*event);
-  return s;
-}
-
-Result<RecordEnvelope> decode_envelope(uint64_t position, std::string_view record) {
-  auto parts = crypto::jws_parse(record);
-  if (!parts.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + parts.error().message);
-  auto event = domain::parse_event_envelope(parts->payload);
-  if (!event.ok())
-    return make_error(Errc::corruption, "position " + std::to_string(position) + ": " + event.error().message);
-  RecordEnvelope r;
-  r.position = position;
-  r.kid = std::move(parts->kid);
-  r.event = std::move(*event);
-  return r;
-}
-
 Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t to,
-                       const std::function<Status(StoredEvent&)>& fn) {
+                       const std::function<Status(domain::Record&)>& fn) {
   constexpr uint64_t kChunk = 2048;
-  using Chunk = std::vector<Result<StoredEvent>>;
+  using Chunk = std::vector<Result<domain::Record>>;
   auto load = [&store, to](uint64_t start) {
     Chunk chunk;
     const uint64_t end = std::min(to, start + kChunk - 1);
@@ -52,7 +21,7 @@ Status for_each_record(const store::EventStore& store, uint64_t from, uint64_t t
         return false;
       }
       ++expect;
-      chunk.push_back(decode_record(pos, std::string(record)));
+      chunk.push_back(domain::decode_record(pos, std::string(record)));
       return chunk.back().ok();
     });
     if (!st.ok()) chunk.push_back(st.error());

@@ -31,7 +31,7 @@ class RegistryGate : public store::BatchContributor {
     std::lock_guard lock(pending_mu_);
     pending_.emplace_back();
   }
-  Status apply(const store::SequencedEvent& e, store::BatchWriter&) override {
+  Status apply(const domain::Record& e, store::BatchWriter&) override {
     event_changed_ = false;
     if (Registry::is_registry_event(e.event.type)) {
       if (e.event.type != "log.initialized")

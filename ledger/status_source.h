@@ -8,7 +8,7 @@
 #include <memory>
 #include <string_view>
 
-#include "ledger/records.h"
+#include "ledger/domain/record.h"
 
 namespace certledger {
 
@@ -20,7 +20,7 @@ class StatusSource {
     virtual ~Stretch() = default;
     // The status message of the event, or empty for none (not a
     // certificate event). Valid until the next call.
-    virtual std::string_view message(const RecordEnvelope& e) = 0;
+    virtual std::string_view message(const domain::RecordEnvelope& e) = 0;
   };
   virtual ~StatusSource() = default;
   // The stretch of positions [from, to]; called once `to` is durable.

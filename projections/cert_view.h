@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "ledger/domain/certificate.h"
 #include "ledger/domain/event.h"
+#include "ledger/store/batch.h"
 #include "ledger/util/result.h"
 #include "ledger/util/time.h"
 
@@ -43,6 +45,19 @@ struct CertView {
   std::string status_decision;  // 决定书文号 of the last status change
   std::string actor_json;       // approval trail of the last decision
 };
+
+// The certificate view a command's record left (store::Folded): its answer
+// is built from it, not from a second fold or a read.
+struct FoldedView : store::Folded {
+  explicit FoldedView(CertView v) : view(std::move(v)) {}
+  const domain::CertificateState* certificate() const override { return &view.state; }
+  CertView view;
+};
+// The view an Outcome carries, if the projections left one.
+inline const CertView* folded_view(const std::shared_ptr<const store::Folded>& f) {
+  const auto* v = dynamic_cast<const FoldedView*>(f.get());
+  return v ? &v->view : nullptr;
+}
 
 // Applies one certificate event. Fails (corruption) when the event does not
 // follow, exactly as the domain fold does.

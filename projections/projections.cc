@@ -55,7 +55,7 @@ std::string holder_of(const domain::CertificateState& s) {
 
 }  // namespace
 
-Status CertificatesProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+Status CertificatesProjection::apply(const domain::Record& se, store::BatchWriter& w) {
   const domain::Event& e = se.event;
   if (domain::command_of_event_type(e.type)) {
     CertView view;
@@ -64,7 +64,7 @@ Status CertificatesProjection::apply(const store::SequencedEvent& se, store::Bat
     }
     const std::string old_holder = holder_of(view.state);
     const uint32_t old_version = view.state.doc_version;
-    CL_TRY(projections::apply(view, e, se.position, hash_hex(se.record_hash)));
+    CL_TRY(projections::apply(view, e, se.position, hash_hex(se.hash)));
     w.put(kCfCerts, e.stream, encode(view));
     w.put(kCfStatusFeed, be64(se.position), status_message(view.state, se.position, e.time));
     if (view.state.doc_version != old_version)
@@ -77,6 +77,7 @@ Status CertificatesProjection::apply(const store::SequencedEvent& se, store::Bat
       if (!old_holder.empty()) w.del(kCfHolders, holder_index_key(old_holder, e.stream));
       w.put(kCfHolders, holder_index_key(new_holder, e.stream), e.authority);
     }
+    if (w.wants_folded()) w.leave(std::make_shared<const FoldedView>(std::move(view)));
   }
   return {};
 }
@@ -102,7 +103,7 @@ std::string join(std::initializer_list<std::string_view> parts) {
 
 }  // namespace
 
-Status StatisticsProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+Status StatisticsProjection::apply(const domain::Record& se, store::BatchWriter& w) {
   const domain::Event& e = se.event;
   if (e.type == "authority.registered") {
     w.put(kCfStats, join({"a", e.authority}), e.data.value("region", ""));
@@ -149,7 +150,7 @@ Status StatisticsProjection::apply(const store::SequencedEvent& se, store::Batch
   return {};
 }
 
-Status ReportsProjection::apply(const store::SequencedEvent& se, store::BatchWriter& w) {
+Status ReportsProjection::apply(const domain::Record& se, store::BatchWriter& w) {
   const domain::Event& e = se.event;
   if (e.type != "report.registered" && e.type != "report.withdrawn") return {};
   const std::string code = e.data.value("code", "");
@@ -171,7 +172,7 @@ Status ReportsProjection::apply(const store::SequencedEvent& se, store::BatchWri
     s.stream_version = st.value("stream_version", uint64_t{0});
     s.last_hash = st.value("last_hash", "");
   }
-  CL_TRY(domain::apply_report_event(s, e, hash_hex(se.record_hash)));
+  CL_TRY(domain::apply_report_event(s, e, hash_hex(se.hash)));
   json out = {{"state",
                {{"institution", s.institution},
                 {"authority", s.authority},
@@ -230,10 +231,9 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
     flushing.reset();
     return {};
   };
-  CL_TRY(for_each_record(store, from, last, [&](StoredEvent& e) -> Status {
-    const store::SequencedEvent se{e.position, e.event, e.record, e.hash, e.kid};
+  CL_TRY(for_each_record(store, from, last, [&](domain::Record& e) -> Status {
     for (auto* p : projections) {
-      auto st = p->apply(se, bw);
+      auto st = p->apply(e, bw);
       if (!st.ok())
         return make_error(st.error().code, "position " + std::to_string(e.position) + ": " + st.error().message);
     }

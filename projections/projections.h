@@ -44,14 +44,14 @@ class CertificatesProjection : public Projection {
   std::vector<std::string> column_families() const override {
     return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders, kCfStatusFeed};
   }
-  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+  Status apply(const domain::Record& r, store::BatchWriter& w) override;
 };
 
 class StatisticsProjection : public Projection {
  public:
   std::string name() const override { return "statistics"; }
   std::vector<std::string> column_families() const override { return {kCfStats}; }
-  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+  Status apply(const domain::Record& r, store::BatchWriter& w) override;
 };
 
 // Test reports and their anti-counterfeit codes.
@@ -59,7 +59,7 @@ class ReportsProjection : public Projection {
  public:
   std::string name() const override { return "reports"; }
   std::vector<std::string> column_families() const override { return {kCfReports}; }
-  Status apply(const store::SequencedEvent& e, store::BatchWriter& w) override;
+  Status apply(const domain::Record& r, store::BatchWriter& w) override;
 };
 
 // The standard set, in apply order. Owned by the caller; pass raw pointers

@@ -138,7 +138,7 @@ Result<json> Reader::report(std::string_view code) const {
 namespace {
 
 Result<CertView> fold_until(const Ledger& ledger, const std::string& id,
-                            const std::function<bool(const StoredEvent&)>& include) {
+                            const std::function<bool(const domain::Record&)>& include) {
   CL_ASSIGN(auto events, ledger.stream_events(id));
   CertView v;
   bool any = false;
@@ -154,11 +154,11 @@ Result<CertView> fold_until(const Ledger& ledger, const std::string& id,
 }  // namespace
 
 Result<CertView> view_at_position(const Ledger& ledger, const std::string& id, uint64_t position) {
-  return fold_until(ledger, id, [&](const StoredEvent& se) { return se.position <= position; });
+  return fold_until(ledger, id, [&](const domain::Record& se) { return se.position <= position; });
 }
 
 Result<CertView> view_at_date(const Ledger& ledger, const std::string& id, Date date) {
-  return fold_until(ledger, id, [&](const StoredEvent& se) { return china_date(se.event.time) <= date; });
+  return fold_until(ledger, id, [&](const domain::Record& se) { return china_date(se.event.time) <= date; });
 }
 
 }  // namespace certledger::projections

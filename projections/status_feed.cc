@@ -17,7 +17,7 @@ class FeedStretch : public StatusSource::Stretch {
   FeedStretch(const Ledger& ledger, std::vector<std::pair<uint64_t, std::string>> stored)
       : ledger_(ledger), stored_(std::move(stored)) {}
 
-  std::string_view message(const RecordEnvelope& e) override {
+  std::string_view message(const domain::RecordEnvelope& e) override {
     while (next_ < stored_.size() && stored_[next_].first < e.position) ++next_;
     if (next_ < stored_.size() && stored_[next_].first == e.position) return stored_[next_].second;
     if (!domain::command_of_event_type(e.event.type)) return {};

@@ -1,6 +1,6 @@
 // What the sequencer hands to batch contributors (projections, the key
-// registry): the event being appended and a view of the WriteBatch that
-// reads its own uncommitted writes. ledger/ defines this interface;
+// registry): the record being appended (domain::Record, its position set)
+// and a view of the WriteBatch that reads its own uncommitted writes. ledger/ defines this interface;
 // projections/ implements it, ledgerd wires the two together.
 #pragma once
 
@@ -12,7 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ledger/domain/event.h"
+#include "ledger/domain/certificate.h"
+#include "ledger/domain/record.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/result.h"
 
@@ -25,12 +26,15 @@ namespace certledger::store {
 
 class EventStore;
 
-struct SequencedEvent {
-  uint64_t position;
-  const domain::Event& event;  // parsed payload
-  std::string_view record;     // the signed record bytes
-  const Hash256& record_hash;  // SHA-256(record)
-  std::string_view kid;        // key that signed it
+// What a contributor's fold of a record leaves for the command that
+// appended it (the certificate view after the event), so that the command's
+// answer is built from that fold instead of folding or reading again.
+// Nothing is left during replays (rebuild, catch-up) or for replicas.
+class Folded {
+ public:
+  virtual ~Folded() = default;
+  // The certificate after the event, if this fold has one.
+  virtual const domain::CertificateState* certificate() const { return nullptr; }
 };
 
 // Staged writes of one column family: key -> last value (nullopt = deleted),
@@ -149,10 +153,20 @@ class BatchWriter {
   void del(std::string_view cf, std::string_view key);
   EventStore& store() { return store_; }
 
+  // Whether the record being applied has a submitter waiting for what its
+  // fold leaves (false in replays): build a Folded only then.
+  bool wants_folded() const { return folded_ != nullptr; }
+  void leave(std::shared_ptr<const Folded> f) {
+    if (folded_) *folded_ = std::move(f);
+  }
+  // The sequencer's, around each record it appends.
+  void set_folded_slot(std::shared_ptr<const Folded>* slot) { folded_ = slot; }
+
  private:
   EventStore& store_;
   GroupBatch* group_ = nullptr;
   MemoryBatch* memory_ = nullptr;
+  std::shared_ptr<const Folded>* folded_ = nullptr;
 };
 
 class BatchContributor {
@@ -160,9 +174,9 @@ class BatchContributor {
   virtual ~BatchContributor() = default;
   virtual std::string name() const = 0;
   virtual std::vector<std::string> column_families() const = 0;
-  // Adds the event's effect. An error rejects that event (nothing of it is
-  // written) and is returned to its submitter.
-  virtual Status apply(const SequencedEvent& e, BatchWriter& w) = 0;
+  // Adds the record's effect. An error rejects that record (nothing of it
+  // is written) and is returned to its submitter.
+  virtual Status apply(const domain::Record& r, BatchWriter& w) = 0;
   // Group hooks. begin_batch(), apply(), event_rolled_back() and
   // before_commit() run on the writer thread; groups are pipelined, so they
   // may run for group N+1 while group N is still being written. After

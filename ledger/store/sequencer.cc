@@ -172,6 +172,7 @@ void Sequencer::finish(Group& g, bool committed, const std::optional<Error>& why
     Result<AppendResult>& r = *g.results[i];
     if (why && r.ok()) r = *why;
     if (!r.ok()) ++rejected;
+    else if (!r->replayed) r->record = std::move(g.pending[i].request.record);
     g.pending[i].promise.set_value(std::move(r));
   }
   std::lock_guard lock(state_mu_);
@@ -256,7 +257,7 @@ bool Sequencer::recover() {
 // last_pos + 1. Reads through the group's batch.
 std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendRequest& r, const std::string& idem,
                                                                  uint64_t last_pos, BatchWriter& bw) const {
-  const domain::Event& e = *r.event;
+  const domain::Event& e = r.record.event;
   if (!idem.empty())
     if (auto v = bw.get(kCfIdempotency, idem); auto rec = v ? IdempotencyRecord::decode(*v) : std::nullopt) {
       if (rec->request_hash != r.request_hash)
@@ -265,10 +266,14 @@ std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendReq
                           "Idempotency-Key");
       // Answered after the group in flight (which may hold the original)
       // is durable: groups are answered in order.
-      return AppendResult{rec->position, rec->seq, true};
+      AppendResult replay;
+      replay.position = rec->position;
+      replay.seq = rec->seq;
+      replay.replayed = true;
+      return replay;
     }
-  if (r.position && *r.position != last_pos + 1)
-    return make_error(Errc::corruption, "record for position " + std::to_string(*r.position) +
+  if (r.record.position && r.record.position != last_pos + 1)
+    return make_error(Errc::corruption, "record for position " + std::to_string(r.record.position) +
                                             " but the next position is " + std::to_string(last_pos + 1));
   StreamHead head;
   if (auto v = bw.get(kCfHeads, e.stream))
@@ -310,9 +315,9 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
   for (auto* c : contributors_) c->begin_batch();
 
   for (size_t i = 0; i < g->pending.size(); ++i) {
-    const AppendRequest& r = g->pending[i].request;
+    AppendRequest& r = g->pending[i].request;
     auto& result = g->results[i];
-    const domain::Event& e = *r.event;
+    const domain::Event& e = r.record.event;
     const std::string idem =
         r.idempotency_key.empty() ? std::string() : idempotency_key(r.idempotency_scope, r.idempotency_key);
     if (auto answer = refusal_or_replay(r, idem, pos, bw)) {
@@ -320,37 +325,44 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
       continue;
     }
 
-    const Hash256 record_hash = sha256(r.record);
     const merkle::CompactRange saved_range = range;
     g->batch->set_save_point();
     ++pos;
-    bw.put(kCfEvents, event_key(pos), r.record);
+    r.record.position = pos;
+    bw.put(kCfEvents, event_key(pos), r.record.bytes);
     bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
-    StreamHead next{e.seq, pos, record_hash};
+    StreamHead next{e.seq, pos, r.record.hash};
     bw.put(kCfHeads, e.stream, next.encode());
     if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
     for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
-    range.append(merkle::leaf_hash(r.record),
+    range.append(merkle::leaf_hash(r.record.bytes),
                  [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), view(h)); });
-    SequencedEvent se{pos, e, r.record, record_hash, r.kid};
     Status contributed;
     size_t applied = 0;
+    std::shared_ptr<const Folded> folded;
+    bw.set_folded_slot(&folded);
     for (auto* c : contributors_) {
-      contributed = c->apply(se, bw);
+      contributed = c->apply(r.record, bw);
       if (!contributed.ok()) break;
       ++applied;
     }
+    bw.set_folded_slot(nullptr);
     if (!contributed.ok()) {
       for (size_t k = 0; k < applied; ++k) contributors_[k]->event_rolled_back();
       g->batch->rollback_to_save_point();
       range = saved_range;
       --pos;
+      r.record.position = 0;
       result = contributed.error();
       continue;
     }
     g->batch->pop_save_point();
     g->streams.push_back(e.stream);
-    result = AppendResult{pos, e.seq, false};
+    AppendResult appended;
+    appended.position = pos;
+    appended.seq = e.seq;
+    appended.folded = std::move(folded);
+    result = std::move(appended);
     ++g->appended;
   }
 

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "ledger/crypto/keys.h"
-#include "ledger/domain/event.h"
+#include "ledger/domain/record.h"
 #include "ledger/merkle/tree.h"
 #include "ledger/store/batch.h"
 #include "ledger/store/event_store.h"
@@ -36,21 +36,23 @@
 
 namespace certledger::store {
 
+// A record to append and the conditions it is appended under.
+// REQUIRES: record.hash == SHA-256(record.bytes) (decode_record and the
+// ledger's signing compute it on the submitter's thread).
 struct AppendRequest {
-  std::string record;                          // signed record bytes
-  std::shared_ptr<const domain::Event> event;  // its parsed payload
-  std::string kid;                             // signing key id
-  std::string idempotency_scope;               // e.g. the authority code
-  std::string idempotency_key;                 // empty: none
-  Hash256 request_hash{};                      // what the idempotency key promises
-  std::vector<std::string> claims;             // unique keys this event takes
-  std::optional<uint64_t> position;            // replicas: the position it must get
+  domain::Record record;             // position 0: the next one; else (replicas) the one it must get
+  std::string idempotency_scope;     // e.g. the authority code
+  std::string idempotency_key;       // empty: none
+  Hash256 request_hash{};            // what the idempotency key promises
+  std::vector<std::string> claims;   // unique keys this event takes
 };
 
 struct AppendResult {
   uint64_t position = 0;
   uint64_t seq = 0;
-  bool replayed = false;  // idempotent repeat: nothing was appended
+  bool replayed = false;  // idempotent repeat: nothing was appended, record is empty
+  domain::Record record;  // the appended record, handed back with its position
+  std::shared_ptr<const Folded> folded;  // what the contributors' fold left, if anything
 };
 
 struct SequencerOptions {

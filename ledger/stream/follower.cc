@@ -123,16 +123,14 @@ void Follower::apply_ready() {
     for (uint64_t next = stats_.applied + 1; submitted.size() < kMaxInFlight; ++next) {
       auto it = pending_.find(next);
       if (it == pending_.end()) break;
-      Auditor::Accepted accepted;  // the auditor's parse, not a second one
+      domain::Record accepted;  // the auditor's parse, not a second one
       auto st = auditor_.add_record(next, it->second.record, &accepted);
       if (!st.ok()) {
         failure = "verification failed: " + st.error().message;
         break;
       }
-      submitted.push_back(
-          {next, it->second.partition, it->second.offset,
-           ledger_.submit_verified(next, std::move(it->second.record),
-                                   std::make_shared<const domain::Event>(std::move(accepted.event)), accepted.kid)});
+      accepted.bytes = std::move(it->second.record);
+      submitted.push_back({next, it->second.partition, it->second.offset, ledger_.submit_verified(std::move(accepted))});
       pending_.erase(it);
     }
     if (submitted.empty()) break;

@@ -121,7 +121,7 @@ void Relay::send_more() {
   // `last` was durable.
   std::unique_ptr<StatusSource::Stretch> statuses = options_.status ? options_.status->read(from, to) : nullptr;
   (void)store_.scan(from, to, [&](uint64_t pos, std::string_view record) {
-    auto se = decode_envelope(pos, record);
+    auto se = domain::decode_envelope(pos, record);
     if (!se.ok()) {
       std::lock_guard lock(mu_);
       last_error_ = se.error().message;
@@ -266,7 +266,7 @@ RelayStats Relay::stats() const {
   s.lag_events = s.last_position > s.cursor ? s.last_position - s.cursor : 0;
   if (s.lag_events > 0) {
     if (auto rec = store_.record_at(s.cursor + 1); rec.ok()) {
-      if (auto se = decode_envelope(s.cursor + 1, *rec); se.ok())
+      if (auto se = domain::decode_envelope(s.cursor + 1, *rec); se.ok())
         s.lag_seconds = std::max(0.0, (system_now_ms() - se->event.time) / 1000.0);
     }
   }

@@ -109,8 +109,8 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     if (pos != expect)
       return make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing from the topic");
     ++expect;
-    CL_TRY(auditor.add_record(pos, rec));
-    CL_ASSIGN(auto se, decode_record(pos, rec));
+    domain::Record se;
+    CL_TRY(auditor.add_record(pos, rec, &se));
     if (domain::command_of_event_type(se.event.type)) {
       auto& s = certs[se.event.stream];
       CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));

@@ -15,7 +15,7 @@ namespace certledger::ops {
 
 using nlohmann::json;
 
-std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e) {
+std::optional<std::string> status_message(const Ledger& ledger, const domain::RecordEnvelope& e) {
   auto stretch = projections::StatusFeed(ledger).read(e.position, e.position);
   const std::string_view m = stretch->message(e);  // valid while the stretch lives
   if (m.empty()) return std::nullopt;

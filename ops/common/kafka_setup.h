@@ -31,7 +31,7 @@ struct KafkaRuntime {
 // The status topic's message for a certificate event (doc/kafka_topics.md):
 // the certificate's status right after it, as projections::StatusFeed hands
 // it to the relay. nullopt for events that are not certificate events.
-std::optional<std::string> status_message(const Ledger& ledger, const RecordEnvelope& e);
+std::optional<std::string> status_message(const Ledger& ledger, const domain::RecordEnvelope& e);
 // Points the relay at the status feed (projections::StatusFeed).
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 

@@ -227,7 +227,7 @@ Result<std::vector<DemoReport>> run_demo_reports(Ledger& ledger, const std::stri
           {"file_sha256", hash_hex(sha256("demo report " + std::to_string(n) + std::to_string(seed)))}};
       auto r = ledger.register_report(inst.id, fields, "检测员" + std::to_string(n));
       if (!r.ok()) return r.error();
-      const std::string code = r->event.data.value("code", "");
+      const std::string code = r->record.event.data.value("code", "");
       std::string status = "有效";
       if (n == 5) {
         CL_TRY(ledger.withdraw_report(code, "报告数据录入错误，已重新出具", "", inst.id, "检测员",

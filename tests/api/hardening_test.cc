@@ -177,7 +177,7 @@ TEST(Hardening, HolderLookupsAreRateLimitedPerToken) {
 TEST(Hardening, TheAuditFeedIsPerAuthorityUnlessTheTokenIsLogWide) {
   World w;
   auto authority_of = [&](uint64_t pos) {
-    return decode_envelope(pos, *w.l.ledger->store().record_at(pos))->event.authority;
+    return domain::decode_envelope(pos, *w.l.ledger->store().record_at(pos))->event.authority;
   };
   auto read_all = [&](const std::string& who) {
     std::vector<uint64_t> seen;

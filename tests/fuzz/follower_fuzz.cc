@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto pos = stream::read_event_position(header);
     const std::string record = in.ConsumeRemainingBytesAsString();
     Auditor a = base;
-    Auditor::Accepted accepted;
+    domain::Record accepted;
     (void)a.add_record(pos.ok() ? *pos : base.last_position() + 1, record, &accepted);
   } else {
     (void)stream::read_checkpoint_message(in.ConsumeRemainingBytesAsString(), key->first, key->second);

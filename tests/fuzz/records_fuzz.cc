@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
          full->authority != envelope->authority || full->kind != envelope->kind || full->time != envelope->time))
       std::abort();
   }
-  (void)decode_record(1, std::string(record));
-  (void)decode_envelope(1, record);
+  (void)domain::decode_record(1, std::string(record));
+  (void)domain::decode_envelope(1, record);
   return 0;
 }

@@ -72,13 +72,13 @@ int crash_child(const std::string& dir) {
           auto r = ledger.execute(
               a.code, demo::sample_issue(gen, kind, a, china_date(system_now_ms()).plus_days(-10), "crash"));
           if (r.ok()) {
-            report('I', r->state.id, r->position, r->event.id);
+            report('I', r->state.id, r->record.position, r->record.event.id);
             mine.emplace_back(r->state.id, a.code);
           }
         } else {
           auto& [id, code] = mine[rng() % mine.size()];
           auto r = ledger.execute(code, demo::sample_reissue(id, "crash"));
-          if (r.ok()) report('R', id, r->position, r->event.id);
+          if (r.ok()) report('R', id, r->record.position, r->record.event.id);
         }
       }
     });
@@ -179,7 +179,7 @@ TEST(Crash, NothingAcknowledgedIsLostOrDuplicatedAcrossKill9) {
   for (const auto& a : acks) {
     auto rec = store.record_at(a.position);
     ASSERT_TRUE(rec.ok()) << "acknowledged position " << a.position << " is missing";
-    auto se = decode_record(a.position, *rec);
+    auto se = domain::decode_record(a.position, *rec);
     ASSERT_TRUE(se.ok());
     EXPECT_EQ(se->event.stream, a.id);
     EXPECT_EQ(se->event.id, a.event_id);
@@ -189,7 +189,7 @@ TEST(Crash, NothingAcknowledgedIsLostOrDuplicatedAcrossKill9) {
   ASSERT_TRUE(store
                   .scan(1, 0,
                         [&](uint64_t pos, std::string_view rec) {
-                          auto se = decode_record(pos, std::string(rec));
+                          auto se = domain::decode_record(pos, std::string(rec));
                           EXPECT_TRUE(se.ok());
                           EXPECT_TRUE(event_ids.insert(se->event.id).second) << "event " << se->event.id << " twice";
                           return true;

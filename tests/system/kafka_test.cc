@@ -176,7 +176,7 @@ TEST(Kafka, RelayDeliversEveryRecordUnchangedReadableByKcat) {
   size_t certificate_events = 0;
   store::EventStore& log = l.ledger->store();
   for (uint64_t p = 1; p <= log.last_position(); ++p) {
-    auto e = decode_envelope(p, *log.record_at(p));
+    auto e = domain::decode_envelope(p, *log.record_at(p));
     ASSERT_TRUE(e.ok());
     auto want = ops::status_message(*l.ledger, *e);
     if (!want) {
@@ -208,7 +208,7 @@ TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
   std::vector<std::pair<std::string, std::string>> certs;  // id, authority
   store::EventStore& st = l.ledger->store();
   for (uint64_t p = 1; p <= st.last_position(); ++p) {
-    auto e = decode_envelope(p, *st.record_at(p));
+    auto e = domain::decode_envelope(p, *st.record_at(p));
     ASSERT_TRUE(e.ok());
     if (e->event.type == "certificate.issued") certs.emplace_back(e->event.stream, e->event.authority);
   }
@@ -229,7 +229,7 @@ TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
   auto messages = [&] {
     std::map<uint64_t, std::string> out;
     for (uint64_t p = 1; p <= st.last_position(); ++p) {
-      auto e = decode_envelope(p, *st.record_at(p));
+      auto e = domain::decode_envelope(p, *st.record_at(p));
       EXPECT_TRUE(e.ok());
       if (auto m = ops::status_message(*l.ledger, *e)) out[p] = *m;
     }
@@ -238,7 +238,7 @@ TEST(Kafka, StatusMessageIsTheStateRightAfterEachEvent) {
   const auto from_feed = messages();
   size_t certificate_events = 0;
   for (uint64_t p = 1; p <= st.last_position(); ++p) {
-    auto e = decode_envelope(p, *st.record_at(p));
+    auto e = domain::decode_envelope(p, *st.record_at(p));
     ASSERT_TRUE(e.ok());
     if (!domain::command_of_event_type(e->event.type)) {
       EXPECT_EQ(from_feed.count(p), 0u) << p;
@@ -529,7 +529,7 @@ int relay_child(const std::string& dir, const std::string& bootstrap, bool work)
         c.actor = {"t", domain::Role::approver, {}};
         auto r = l.ledger->execute(a.code, c);
         if (r.ok()) {
-          std::printf("A %llu\n", (unsigned long long)r->position);
+          std::printf("A %llu\n", (unsigned long long)r->record.position);
           std::fflush(stdout);
         }
       }

@@ -85,7 +85,7 @@ class EvenPositions : public StatusSource {
  public:
   class Even : public Stretch {
    public:
-    std::string_view message(const RecordEnvelope& e) override {
+    std::string_view message(const domain::RecordEnvelope& e) override {
       if (e.event.type.rfind("certificate.", 0) != 0 || e.position % 2) return {};
       text_ = "status of " + std::to_string(e.position);
       return text_;
@@ -113,7 +113,7 @@ TEST(Relay, CarriesTheStatusSourcesMessagesAndNothingElse) {
 
   std::set<std::string> expected;
   for (uint64_t p = 1; p <= last; ++p) {
-    auto e = decode_envelope(p, *w.l.ledger->store().record_at(p));
+    auto e = domain::decode_envelope(p, *w.l.ledger->store().record_at(p));
     ASSERT_TRUE(e.ok());
     if (e->event.type.rfind("certificate.", 0) == 0 && p % 2 == 0) expected.insert("status of " + std::to_string(p));
   }

@@ -95,10 +95,10 @@ TEST(Ledger, ExecutesTheLifecycleAndSurvivesReopen) {
     auto out = l->execute(a.code, issue_command(gen, "construction_enterprise", a));
     ASSERT_TRUE(out.ok()) << out.error().to_string();
     id = out->state.id;
-    EXPECT_EQ(out->position, 10u);
-    EXPECT_EQ(out->seq, 1u);
+    EXPECT_EQ(out->record.position, 10u);
+    EXPECT_EQ(out->record.event.seq, 1u);
     EXPECT_EQ(out->state.doc_version, 1u);
-    EXPECT_EQ(crypto::jws_parse(out->record)->alg, "SM2-SM3");
+    EXPECT_EQ(crypto::jws_parse(out->record.bytes)->alg, "SM2-SM3");
 
     domain::CommandInput reissue;
     reissue.type = CommandType::reissue;
@@ -147,8 +147,8 @@ TEST(Ledger, IdempotencyKeysRepeatTheFirstAnswer) {
   auto second = l->execute(a.code, cmd, o);
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->replayed);
-  EXPECT_EQ(second->position, first->position);
-  EXPECT_EQ(second->record, first->record);
+  EXPECT_EQ(second->record.position, first->record.position);
+  EXPECT_EQ(second->record.bytes, first->record.bytes);
   EXPECT_EQ(second->state.id, first->state.id);
   EXPECT_EQ(l->store().last_position(), last);
 
@@ -296,8 +296,8 @@ TEST(Ledger, KeyRotationKeepsOldEventsValid) {
   EXPECT_EQ(*kid, "GD-ZJT/k2");
   auto after = l->execute(a.code, issue_command(gen, "survey", a));
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(crypto::jws_parse(after->record)->kid, "GD-ZJT/k2");
-  EXPECT_EQ(crypto::jws_parse(before->record)->kid, "GD-ZJT/k1");
+  EXPECT_EQ(crypto::jws_parse(after->record.bytes)->kid, "GD-ZJT/k2");
+  EXPECT_EQ(crypto::jws_parse(before->record.bytes)->kid, "GD-ZJT/k1");
   auto jwks = l->jwks();
   bool retired_seen = false;
   for (auto& k : jwks["keys"])
@@ -637,7 +637,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
           auto r = l->execute(a.code, issue_command(gen, "testing_institution", a));
           std::lock_guard lock(mu);
           if (r.ok()) {
-            acked.emplace_back(r->position, r->record);
+            acked.emplace_back(r->record.position, r->record.bytes);
           } else {
             EXPECT_EQ(r.error().code, Errc::unavailable) << r.error().to_string();
             ++refused;
@@ -681,7 +681,7 @@ TEST(Ledger, AFullDiskFailsClosedAndLosesNothingAcknowledged) {
   demo::SampleGenerator gen(901);
   auto after = l->execute(a.code, issue_command(gen, "testing_institution", a));
   ASSERT_TRUE(after.ok()) << after.error().to_string();
-  EXPECT_EQ(after->position, 10u + acked.size());
+  EXPECT_EQ(after->record.position, 10u + acked.size());
 }
 
 }  // namespace

@@ -55,6 +55,29 @@ struct Fixture {
   }
 };
 
+// A command's answer carries the view its one fold left: the same view a
+// reader gets, and the certificate state of the outcome is that fold's.
+TEST(Projections, ACommandCarriesTheViewItsFoldLeft) {
+  Fixture f;
+  demo::SampleGenerator gen(12);
+  auto a = demo::demo_authorities()[0];
+  auto issued = f.ledger->execute(a.code, issue_command(gen, "safety_license", a));
+  ASSERT_TRUE(issued.ok()) << issued.error().to_string();
+  auto suspended = f.run(a.code, CommandType::suspend, issued->state.id);
+  ASSERT_TRUE(suspended.ok()) << suspended.error().to_string();
+  const CertView* folded = folded_view(suspended->folded);
+  ASSERT_NE(folded, nullptr);
+  auto stored = f.reader().certificate(issued->state.id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(encode(*folded), encode(*stored));
+  EXPECT_EQ(folded->last_position, suspended->record.position);
+  EXPECT_EQ(suspended->state.status, domain::CertStatus::suspended);
+  EXPECT_EQ(suspended->state.stream_version, 2u);
+  auto loaded = f.ledger->load(issued->state.id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->last_hash, suspended->state.last_hash);
+}
+
 TEST(Projections, ReadYourWritesAndEveryStatusWord) {
   Fixture f;
   demo::SampleGenerator gen(11);
@@ -368,7 +391,7 @@ TEST(Projections, PointInTimeByPositionAndDate) {
   auto on_june = view_at_date(*f.ledger, r->state.id, Date{2024, 6, 2});
   EXPECT_EQ(on_june->state.status, domain::CertStatus::revoked);
   EXPECT_FALSE(view_at_date(*f.ledger, r->state.id, Date{2024, 2, 1}).ok());
-  auto at_pos = view_at_position(*f.ledger, r->state.id, r->position);
+  auto at_pos = view_at_position(*f.ledger, r->state.id, r->record.position);
   EXPECT_EQ(at_pos->state.status, domain::CertStatus::active);
 }
 

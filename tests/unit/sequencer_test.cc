@@ -41,21 +41,21 @@ struct World {
 
   // The next event of `stream` (version after its last), as a request.
   AppendRequest next(const std::string& stream, uint64_t seq_no, const std::string& body) {
-    auto e = std::make_shared<domain::Event>();
-    e->type = "test.appended";
-    e->stream = stream;
-    e->seq = seq_no;
-    e->authority = "T";
-    e->prev = seq_no == 1 ? "" : hash_hex(sha256(last_record[stream]));
     AppendRequest r;
-    r.record = stream + "#" + std::to_string(seq_no) + ":" + body;
-    r.event = e;
-    r.kid = "T/k1";
+    domain::Event& e = r.record.event;
+    e.type = "test.appended";
+    e.stream = stream;
+    e.seq = seq_no;
+    e.authority = "T";
+    e.prev = seq_no == 1 ? "" : hash_hex(sha256(last_record[stream]));
+    r.record.bytes = stream + "#" + std::to_string(seq_no) + ":" + body;
+    r.record.hash = sha256(r.record.bytes);
+    r.record.kid = "T/k1";
     r.idempotency_scope = "T";
     return r;
   }
   Result<AppendResult> append(AppendRequest r) {
-    const std::string stream = r.event->stream, record = r.record;
+    const std::string stream = r.record.event.stream, record = r.record.bytes;
     auto out = seq->append(std::move(r));
     if (out.ok() && !out->replayed) last_record[stream] = record;
     return out;
@@ -73,18 +73,21 @@ TEST(Sequencer, ManySubmittersGetDensePositionsAndEachStreamItsOrder) {
       const std::string stream = "s" + std::to_string(t);
       std::string prev;
       for (int i = 1; i <= kEach; ++i) {
-        auto e = std::make_shared<domain::Event>();
-        e->type = "test.appended";
-        e->stream = stream;
-        e->seq = static_cast<uint64_t>(i);
-        e->prev = prev.empty() ? "" : hash_hex(sha256(prev));
         AppendRequest r;
-        r.record = stream + "/" + std::to_string(i);
-        r.event = e;
-        prev = r.record;
+        domain::Event& e = r.record.event;
+        e.type = "test.appended";
+        e.stream = stream;
+        e.seq = static_cast<uint64_t>(i);
+        e.prev = prev.empty() ? "" : hash_hex(sha256(prev));
+        r.record.bytes = stream + "/" + std::to_string(i);
+        r.record.hash = sha256(r.record.bytes);
+        prev = r.record.bytes;
         auto out = w.seq->append(std::move(r));
         ASSERT_TRUE(out.ok()) << out.error().to_string();
         EXPECT_EQ(out->seq, static_cast<uint64_t>(i));
+        // The record comes back with the position it got.
+        EXPECT_EQ(out->record.position, out->position);
+        EXPECT_EQ(out->record.bytes, prev);
         std::lock_guard lock(mu);
         EXPECT_TRUE(positions.insert(out->position).second);
       }
@@ -124,7 +127,7 @@ TEST(Sequencer, RefusesWhatDoesNotFollowAndWritesNothingOfIt) {
   EXPECT_EQ(skipped.error().detail, Detail::none);
 
   auto wrong_prev = w.next("a", 3, "z");
-  std::const_pointer_cast<domain::Event>(wrong_prev.event)->prev = hash_hex(sha256("not the last record"));
+  wrong_prev.record.event.prev = hash_hex(sha256("not the last record"));
   auto forked = w.append(wrong_prev);
   ASSERT_FALSE(forked.ok());
   EXPECT_EQ(forked.error().code, Errc::conflict);
@@ -161,11 +164,17 @@ class PickyContributor : public BatchContributor {
  public:
   std::string name() const override { return "picky"; }
   std::vector<std::string> column_families() const override { return {}; }
-  Status apply(const SequencedEvent& e, BatchWriter&) override {
-    if (e.event.stream == "bad") return make_error(Errc::rule_violation, "no bad streams");
+  Status apply(const domain::Record& r, BatchWriter& w) override {
+    if (r.event.stream == "bad") return make_error(Errc::rule_violation, "no bad streams");
     ++applied;
+    // What its fold leaves reaches the submitter: here, the position seen.
+    if (w.wants_folded()) w.leave(std::make_shared<const Seen>(r.position));
     return {};
   }
+  struct Seen : Folded {
+    explicit Seen(uint64_t p) : position(p) {}
+    uint64_t position;
+  };
   void event_rolled_back() override { ++rolled_back; }
   void end_batch(bool committed) override { committed ? ++committed_groups : ++failed_groups; }
   std::atomic<int> applied{0}, rolled_back{0}, committed_groups{0}, failed_groups{0};
@@ -176,7 +185,7 @@ class EagerContributor : public BatchContributor {
  public:
   std::string name() const override { return "eager"; }
   std::vector<std::string> column_families() const override { return {}; }
-  Status apply(const SequencedEvent&, BatchWriter&) override {
+  Status apply(const domain::Record&, BatchWriter&) override {
     ++applied;
     return {};
   }
@@ -203,6 +212,9 @@ TEST(Sequencer, AContributorsRefusalRollsBackOnlyThatEvent) {
     } else {
       ASSERT_TRUE(out.ok()) << out.error().to_string();
       positions.insert(out->position);
+      const auto* seen = dynamic_cast<const PickyContributor::Seen*>(out->folded.get());
+      ASSERT_NE(seen, nullptr) << "the contributor's fold did not reach the submitter";
+      EXPECT_EQ(seen->position, out->position);
     }
   }
   EXPECT_EQ(positions.size(), 19u);
@@ -220,11 +232,11 @@ TEST(Sequencer, AContributorsRefusalRollsBackOnlyThatEvent) {
 TEST(Sequencer, ReplicaRecordsMustArriveAtTheirPositions) {
   World w;
   auto r = w.next("a", 1, "x");
-  r.position = 2;  // the log is empty: 1 comes next
+  r.record.position = 2;  // the log is empty: 1 comes next
   auto out = w.append(r);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, Errc::corruption);
-  r.position = 1;
+  r.record.position = 1;
   ASSERT_TRUE(w.append(r).ok());
 }
 
