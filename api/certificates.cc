@@ -88,12 +88,9 @@ Response Service::command_outcome(const Outcome& out) {
   } else if (auto read = projections::Reader(ledger_.store()).certificate(out.state.id); read.ok()) {
     certificate = authority_view(*read, base);
   }
-  json body = {{"certificate", std::move(certificate)},
-               {"version", out.state.doc_version},
-               {"stream_version", out.record.event.seq},
-               {"qr_url", base + "/v/" + out.state.token},
-               {"position", out.record.position},
-               {"replayed", out.replayed}};
+  json body = {{"certificate", std::move(certificate)},  {"version", out.state.doc_version},
+               {"stream_version", out.record.event.seq}, {"qr_url", base + "/v/" + out.state.token},
+               {"position", out.record.position},        {"replayed", out.replayed}};
   Response r = Response::json(201, body, "record", out.record.bytes);
   r.set("Location", "/api/v1/certificates/" + out.state.id);
   r.set("ETag", "\"" + std::to_string(out.state.stream_version) + "\"");

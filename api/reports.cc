@@ -114,6 +114,54 @@ Response Service::get_report(const TokenInfo& who, const std::string& code) {
   return Response::json(200, report_json(*view, config_.base_url()));
 }
 
+namespace {
+
+// The public report page: the answer of public_report as HTML.
+std::string report_page(const json& j) {
+  const bool ok = j["status"] == "valid";
+  const json& rep = j["report"];
+  std::string check;
+  if (j.contains("file_check"))
+    check = std::string("<div class=\"banner ") +
+            (j["file_check"]["matches"].get<bool>() ? "valid\">文件一致：与登记的检测报告完全相同"
+                                                    : "revoked\">文件不一致：与登记的检测报告不同") +
+            "</div>";
+  return "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+         "content=\"width=device-width,initial-scale=1\">"
+         "<title>检测报告防伪查验</title><style>*{box-sizing:border-box}body{margin:0;font:16px/1.5 "
+         "sans-serif;background:#f3f4f6;color:#111}"
+         "main{max-width:560px;margin:0 auto;padding:16px}.banner{border-radius:12px;padding:14px "
+         "16px;color:#fff;margin-bottom:14px;font-size:18px}"
+         ".valid{background:#15803d}.revoked{background:#b91c1c}.card{background:#fff;border-radius:12px;padding:14px "
+         "16px;margin-bottom:14px}"
+         "dl{margin:0;display:grid;grid-template-columns:7.5em 1fr;gap:6px "
+         "10px}dt{color:#555}dd{margin:0;word-break:break-all}"
+         "input{width:100%;padding:8px;margin:6px 0}button{padding:8px 14px}</style></head><body><main>"
+         "<div class=\"banner " +
+         std::string(ok ? "valid" : "revoked") + "\"><b>" + esc(j["status_zh"]) + "</b>　防伪监管标识码 " +
+         esc(j["code_display"]) + (ok ? "" : "<br>原因：" + esc(j.value("withdraw_reason", ""))) + "</div>" + check +
+         "<div class=\"card\"><dl><dt>报告编号</dt><dd>" + esc(rep.value("report_number", "")) +
+         "</dd><dt>工程名称</dt><dd>" + esc(rep.value("project_name", "")) + "</dd><dt>检测类别</dt><dd>" +
+         esc(rep.value("category", "")) + "</dd><dt>检测日期</dt><dd>" + esc(rep.value("test_date", "")) +
+         "</dd><dt>检测结论</dt><dd>" + esc(rep.value("result_summary", "")) + "</dd><dt>检测机构</dt><dd>" +
+         esc(j["institution"]["name"]) + "</dd><dt>资质证书</dt><dd>" + esc(j["institution"]["certificate_number"]) +
+         "</dd><dt>检测日资质</dt><dd>有效（检测范围覆盖该类别）</dd><dt>资质现状</dt><dd>" +
+         esc(j["institution"].value("status_now_zh", "")) +
+         "</dd></dl></div>"
+         "<div class=\"card\"><form method=\"get\"><label>核对报告文件：选择文件，或粘贴其 SHA-256</label>"
+         "<input type=\"file\" id=\"f\"><input name=\"sha256\" id=\"h\" placeholder=\"64 "
+         "位十六进制\"><button>核对</button></form></div>"
+         "<div class=\"card\" style=\"font-size:13px;color:#555\">实时数据　查询时间 " +
+         esc(j["as_of"]) +
+         "</div>"
+         "<script>" +
+         std::string(kHashFileScript) +
+         "</script>"
+         "</main></body></html>";
+}
+
+}  // namespace
+
 Response Service::public_report(const Request& req, const std::string& code_text, bool html) {
   if (auto stale = stale_reason()) return not_live(*stale, html);
   auto c = domain::parse_report_code(code_text);
@@ -148,48 +196,7 @@ Response Service::public_report(const Request& req, const std::string& code_text
   if (!html) {
     r = Response::json(200, j);
   } else {
-    const bool ok = j["status"] == "valid";
-    const json& rep = j["report"];
-    std::string check;
-    if (j.contains("file_check"))
-      check = std::string("<div class=\"banner ") +
-              (j["file_check"]["matches"].get<bool>() ? "valid\">文件一致：与登记的检测报告完全相同"
-                                                      : "revoked\">文件不一致：与登记的检测报告不同") +
-              "</div>";
-    std::string html_body =
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-        "content=\"width=device-width,initial-scale=1\">"
-        "<title>检测报告防伪查验</title><style>*{box-sizing:border-box}body{margin:0;font:16px/1.5 "
-        "sans-serif;background:#f3f4f6;color:#111}"
-        "main{max-width:560px;margin:0 auto;padding:16px}.banner{border-radius:12px;padding:14px "
-        "16px;color:#fff;margin-bottom:14px;font-size:18px}"
-        ".valid{background:#15803d}.revoked{background:#b91c1c}.card{background:#fff;border-radius:12px;padding:14px "
-        "16px;margin-bottom:14px}"
-        "dl{margin:0;display:grid;grid-template-columns:7.5em 1fr;gap:6px "
-        "10px}dt{color:#555}dd{margin:0;word-break:break-all}"
-        "input{width:100%;padding:8px;margin:6px 0}button{padding:8px 14px}</style></head><body><main>"
-        "<div class=\"banner " +
-        std::string(ok ? "valid" : "revoked") + "\"><b>" + esc(j["status_zh"]) + "</b>　防伪监管标识码 " +
-        esc(j["code_display"]) + (ok ? "" : "<br>原因：" + esc(j.value("withdraw_reason", ""))) + "</div>" + check +
-        "<div class=\"card\"><dl><dt>报告编号</dt><dd>" + esc(rep.value("report_number", "")) +
-        "</dd><dt>工程名称</dt><dd>" + esc(rep.value("project_name", "")) + "</dd><dt>检测类别</dt><dd>" +
-        esc(rep.value("category", "")) + "</dd><dt>检测日期</dt><dd>" + esc(rep.value("test_date", "")) +
-        "</dd><dt>检测结论</dt><dd>" + esc(rep.value("result_summary", "")) + "</dd><dt>检测机构</dt><dd>" +
-        esc(j["institution"]["name"]) + "</dd><dt>资质证书</dt><dd>" + esc(j["institution"]["certificate_number"]) +
-        "</dd><dt>检测日资质</dt><dd>有效（检测范围覆盖该类别）</dd><dt>资质现状</dt><dd>" +
-        esc(j["institution"].value("status_now_zh", "")) +
-        "</dd></dl></div>"
-        "<div class=\"card\"><form method=\"get\"><label>核对报告文件：选择文件，或粘贴其 SHA-256</label>"
-        "<input type=\"file\" id=\"f\"><input name=\"sha256\" id=\"h\" placeholder=\"64 "
-        "位十六进制\"><button>核对</button></form></div>"
-        "<div class=\"card\" style=\"font-size:13px;color:#555\">实时数据　查询时间 " +
-        esc(j["as_of"]) +
-        "</div>"
-        "<script>" +
-        std::string(kHashFileScript) +
-        "</script>"
-        "</main></body></html>";
-    r = Response::text(200, html_body, "text/html; charset=utf-8");
+    r = Response::text(200, report_page(j), "text/html; charset=utf-8");
     r.set("Content-Security-Policy", report_page_csp());
   }
   r.set("Cache-Control", "no-store");

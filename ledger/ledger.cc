@@ -273,6 +273,27 @@ Status Ledger::check_photo_owner(const std::string& authority, const json& field
   return {};
 }
 
+namespace {
+
+// The event a decision makes: the next of the certificate's stream.
+domain::Event decided_event(const domain::CommandInput& cmd, const domain::CertificateState& state, domain::Decision& d,
+                            const std::string& authority, UnixMillis now, bool creates) {
+  domain::Event e;
+  e.id = uuid_v7(now);
+  e.type = d.type;
+  e.stream = cmd.certificate_id;
+  e.seq = state.stream_version + 1;
+  e.authority = authority;
+  e.kind = creates ? cmd.kind : state.kind;
+  e.actor = std::move(d.actor);
+  e.time = now;
+  e.data = std::move(d.data);
+  e.prev = state.last_hash;
+  return e;
+}
+
+}  // namespace
+
 Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cmd, const ExecOptions& opts) {
   if (!sequencer_ || options_.replica)
     return make_error(Errc::unavailable, "this ledger does not accept commands (read-only or replica)");
@@ -324,20 +345,10 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     const UnixMillis now = options_.clock();
     domain::DecideContext ctx{now, &*auth, new_public_token};
     CL_ASSIGN(domain::Decision d, domain::decide(state, cmd, ctx));
-    domain::Event e;
-    e.id = uuid_v7(now);
-    e.type = d.type;
-    e.stream = cmd.certificate_id;
-    e.seq = state.stream_version + 1;
-    e.authority = code;
-    e.kind = creates ? cmd.kind : state.kind;
-    e.actor = std::move(d.actor);
-    e.time = now;
-    e.data = std::move(d.data);
-    e.prev = state.last_hash;
     ExecOptions o = opts;
     o.idempotency_scope = scope;
-    auto r = sign_and_append(std::move(e), *kid, std::move(d.unique_claims), o, request_hash);
+    auto r = sign_and_append(decided_event(cmd, state, d, code, now, creates), *kid, std::move(d.unique_claims), o,
+                             request_hash);
     if (r.ok()) {
       if (r->replayed) return r;
       // The certificate after the event: the projections' fold when they

@@ -44,8 +44,8 @@ struct LedgerOptions {
 // What a command did: the record it appended (or, replayed, the one the
 // first request appended) and the certificate after it.
 struct Outcome {
-  domain::Record record;  // position, bytes, key id, event, hash
-  bool replayed = false;  // an idempotent repeat: the first answer
+  domain::Record record;           // position, bytes, key id, event, hash
+  bool replayed = false;           // an idempotent repeat: the first answer
   domain::CertificateState state;  // the certificate after the event (certificate commands)
   // The contributors' fold of the record (the certificate view), when the
   // ledger runs with projections and the record was appended now.

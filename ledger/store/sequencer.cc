@@ -1,6 +1,5 @@
 #include "ledger/store/sequencer.h"
 
-#include "ledger/merkle/checkpoint.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/thread.h"
@@ -223,33 +222,6 @@ void Sequencer::commit_loop() {
   }
 }
 
-bool Sequencer::recover() {
-  // After a failed commit the writer stays closed until a restart: RocksDB
-  // 7.8 keeps the WAL writer that saw the error, and the next write after a
-  // successful Resume() trips its "previous error" assertion (an abort in
-  // Debian's build). A restart recovers from the WAL and a fresh log file.
-  if (write_failed_) {
-    last_recovery_error_ = "a write failed (" + write_error_ + "); restart ledgerd once the cause is fixed";
-    return false;
-  }
-  // Otherwise (the stored Merkle state disagreed at open) try again, and
-  // reload what is durable before accepting anything.
-  auto st = Raw::db(store_)->Resume();
-  auto last = store_.get(kCfMeta, kMetaLastPosition);
-  auto enc = store_.get(kCfMeta, kMetaCompactRange);
-  uint64_t last_pos = last && last->size() == 8 ? get_be64(*last) : 0;
-  auto r = enc ? merkle::CompactRange::decode(*enc) : Result<merkle::CompactRange>(merkle::CompactRange());
-  if (!st.ok() || !r.ok() || r->size() != last_pos) {
-    last_recovery_error_ = st.ok() ? std::string("Merkle state mismatch") : st.ToString();
-    return false;
-  }
-  std::lock_guard lock(state_mu_);
-  range_ = *r;
-  store_.publish_last_position(last_pos);
-  stats_.healthy = true;
-  return true;
-}
-
 // What a request is answered without being appended: an error (a reused
 // Idempotency-Key, a replica record out of position, a stream version or
 // prev hash that does not follow, a unique claim held by another stream),
@@ -295,6 +267,35 @@ std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendReq
   return std::nullopt;
 }
 
+// Stages one record at `pos`: the record, its stream index and head, its
+// idempotency key and claims, the Merkle nodes it completes, and what the
+// contributors add. On an error the contributors that had applied it are
+// told to undo; the caller rolls the batch back.
+Status Sequencer::stage(AppendRequest& r, const std::string& idem, uint64_t pos, BatchWriter& bw,
+                        merkle::CompactRange& range, std::shared_ptr<const Folded>* folded) {
+  const domain::Event& e = r.record.event;
+  r.record.position = pos;
+  bw.put(kCfEvents, event_key(pos), r.record.bytes);
+  bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
+  bw.put(kCfHeads, e.stream, StreamHead{e.seq, pos, r.record.hash}.encode());
+  if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
+  for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
+  range.append(merkle::leaf_hash(r.record.bytes),
+               [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), view(h)); });
+  bw.set_folded_slot(folded);
+  Status contributed;
+  size_t applied = 0;
+  for (auto* c : contributors_) {
+    contributed = c->apply(r.record, bw);
+    if (!contributed.ok()) break;
+    ++applied;
+  }
+  bw.set_folded_slot(nullptr);
+  if (!contributed.ok())
+    for (size_t k = 0; k < applied; ++k) contributors_[k]->event_rolled_back();
+  return contributed;
+}
+
 std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending, Group* below) {
   if (!below && !healthy() && !recover()) {
     const Error e = make_error(Errc::unavailable, "the store is not accepting writes: " + last_recovery_error_);
@@ -327,33 +328,13 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
 
     const merkle::CompactRange saved_range = range;
     g->batch->set_save_point();
-    ++pos;
-    r.record.position = pos;
-    bw.put(kCfEvents, event_key(pos), r.record.bytes);
-    bw.put(kCfStreams, stream_key(e.stream, e.seq), be64(pos));
-    StreamHead next{e.seq, pos, r.record.hash};
-    bw.put(kCfHeads, e.stream, next.encode());
-    if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
-    for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
-    range.append(merkle::leaf_hash(r.record.bytes),
-                 [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), view(h)); });
-    Status contributed;
-    size_t applied = 0;
     std::shared_ptr<const Folded> folded;
-    bw.set_folded_slot(&folded);
-    for (auto* c : contributors_) {
-      contributed = c->apply(r.record, bw);
-      if (!contributed.ok()) break;
-      ++applied;
-    }
-    bw.set_folded_slot(nullptr);
-    if (!contributed.ok()) {
-      for (size_t k = 0; k < applied; ++k) contributors_[k]->event_rolled_back();
+    if (Status st = stage(r, idem, ++pos, bw, range, &folded); !st.ok()) {
       g->batch->rollback_to_save_point();
       range = saved_range;
       --pos;
       r.record.position = 0;
-      result = contributed.error();
+      result = st.error();
       continue;
     }
     g->batch->pop_save_point();
@@ -377,34 +358,6 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
   std::lock_guard lock(state_mu_);
   stats_.build_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_build).count();
   return g;
-}
-
-Status Sequencer::write_checkpoint_locked(uint64_t size, const Hash256& root) {
-  merkle::Checkpoint c{options_.origin, size, root, {}};
-  CL_ASSIGN(std::string note, merkle::sign_checkpoint(c, options_.origin, *options_.log_key));
-  CL_TRY(store_.put_checkpoint(size, note));
-  last_checkpoint_size_ = size;
-  last_checkpoint_time_ = options_.clock();
-  ++stats_.checkpoints;
-  return {};
-}
-
-void Sequencer::maybe_checkpoint() {
-  if (!options_.log_key) return;
-  std::lock_guard lock(state_mu_);
-  const uint64_t size = range_.size();
-  if (size == last_checkpoint_size_ || !stats_.healthy) return;
-  const bool by_count = size - last_checkpoint_size_ >= options_.policy.checkpoint_every;
-  const bool by_time = options_.clock() - last_checkpoint_time_ >= options_.policy.checkpoint_interval_ms;
-  if (by_count || by_time) (void)write_checkpoint_locked(size, range_.root());
-}
-
-Status Sequencer::checkpoint_now() {
-  if (!options_.log_key) return make_error(Errc::invalid_argument, "no log key");
-  // Wait for the writer to be idle on its queue: take state_mu_ only.
-  std::lock_guard lock(state_mu_);
-  if (range_.size() == last_checkpoint_size_) return {};
-  return write_checkpoint_locked(range_.size(), range_.root());
 }
 
 }  // namespace certledger::store

@@ -40,18 +40,18 @@ namespace certledger::store {
 // REQUIRES: record.hash == SHA-256(record.bytes) (decode_record and the
 // ledger's signing compute it on the submitter's thread).
 struct AppendRequest {
-  domain::Record record;             // position 0: the next one; else (replicas) the one it must get
-  std::string idempotency_scope;     // e.g. the authority code
-  std::string idempotency_key;       // empty: none
-  Hash256 request_hash{};            // what the idempotency key promises
-  std::vector<std::string> claims;   // unique keys this event takes
+  domain::Record record;            // position 0: the next one; else (replicas) the one it must get
+  std::string idempotency_scope;    // e.g. the authority code
+  std::string idempotency_key;      // empty: none
+  Hash256 request_hash{};           // what the idempotency key promises
+  std::vector<std::string> claims;  // unique keys this event takes
 };
 
 struct AppendResult {
   uint64_t position = 0;
   uint64_t seq = 0;
-  bool replayed = false;  // idempotent repeat: nothing was appended, record is empty
-  domain::Record record;  // the appended record, handed back with its position
+  bool replayed = false;                 // idempotent repeat: nothing was appended, record is empty
+  domain::Record record;                 // the appended record, handed back with its position
   std::shared_ptr<const Folded> folded;  // what the contributors' fold left, if anything
 };
 
@@ -108,6 +108,8 @@ class Sequencer {
   void commit_loop();
   // Checks and stages a group on top of `below` (the group in flight, or null).
   std::unique_ptr<Group> build(std::vector<Pending> pending, Group* below);
+  Status stage(AppendRequest& r, const std::string& idem, uint64_t pos, BatchWriter& bw, merkle::CompactRange& range,
+               std::shared_ptr<const Folded>* folded);
   std::optional<Result<AppendResult>> refusal_or_replay(const AppendRequest& r, const std::string& idem,
                                                         uint64_t last_pos, BatchWriter& bw) const;
   // Ends a group for the contributors, publishes it if committed, and

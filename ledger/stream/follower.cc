@@ -130,7 +130,8 @@ void Follower::apply_ready() {
         break;
       }
       accepted.bytes = std::move(it->second.record);
-      submitted.push_back({next, it->second.partition, it->second.offset, ledger_.submit_verified(std::move(accepted))});
+      submitted.push_back(
+          {next, it->second.partition, it->second.offset, ledger_.submit_verified(std::move(accepted))});
       pending_.erase(it);
     }
     if (submitted.empty()) break;

@@ -61,6 +61,28 @@ std::optional<std::string> header(const rd_kafka_message_t* m, const char* name)
   return std::string(static_cast<const char*>(v), n);
 }
 
+// The status topic must say what the events say: every certificate's last
+// status message against its fold. Returns how many were compared.
+Result<uint64_t> compare_status(const std::unordered_map<std::string, domain::CertificateState>& certs,
+                                const std::unordered_map<std::string, json>& status) {
+  uint64_t compared = 0;
+  for (const auto& [id, s] : certs) {
+    auto it = status.find(id);
+    if (it == status.end()) return make_error(Errc::corruption, "no status message for certificate " + id);
+    const json& j = it->second;
+    const auto status_it = j.find("status"), version_it = j.find("version");
+    const bool agrees = status_it != j.end() && status_it->is_string() && *status_it == domain::status_name(s.status) &&
+                        version_it != j.end() && version_it->is_number_unsigned() &&
+                        version_it->get<uint64_t>() == s.doc_version;
+    if (!agrees)
+      return make_error(Errc::corruption, "status topic disagrees with the events for certificate " + id + ": " +
+                                              j.dump() + " vs " + domain::status_name(s.status) + " v" +
+                                              std::to_string(s.doc_version));
+    ++compared;
+  }
+  return compared;
+}
+
 }  // namespace
 
 Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin, const crypto::PublicKey& log_key) {
@@ -117,22 +139,7 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     }
   }
   CL_TRY(auditor.finish());
-  // The status topic must say what the events say.
-  uint64_t compared = 0;
-  for (const auto& [id, s] : certs) {
-    auto it = status.find(id);
-    if (it == status.end()) return make_error(Errc::corruption, "no status message for certificate " + id);
-    const json& j = it->second;
-    const auto status_it = j.find("status"), version_it = j.find("version");
-    const bool agrees = status_it != j.end() && status_it->is_string() && *status_it == domain::status_name(s.status) &&
-                        version_it != j.end() && version_it->is_number_unsigned() &&
-                        version_it->get<uint64_t>() == s.doc_version;
-    if (!agrees)
-      return make_error(Errc::corruption, "status topic disagrees with the events for certificate " + id + ": " +
-                                              j.dump() + " vs " + domain::status_name(s.status) + " v" +
-                                              std::to_string(s.doc_version));
-    ++compared;
-  }
+  CL_ASSIGN(const uint64_t compared, compare_status(certs, status));
   const auto& sum = auditor.summary();
   return json{{"ok", true},
               {"events", sum.events},

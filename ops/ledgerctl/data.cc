@@ -1,5 +1,6 @@
-// ledgerctl subcommands that work on a data dir: init, authority, key,
-// keygen, audit, export, demo, show, rebuild, stats, trust.
+// ledgerctl subcommands that read or replay a data dir's log: audit,
+// export, demo, show, rebuild, stats, document. The registry's (init,
+// authority, key, keygen, keys, trust) are in registry.cc.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,7 @@
 #include "ledger/domain/identifiers.h"
 #include "ledger/store/keys.h"
 #include "ops/common/setup.h"
-#include "ops/ledgerctl/cli.h"
+#include "ops/ledgerctl/data_dir.h"
 #include "ops/ledgerctl/progress.h"
 #include "projections/queries.h"
 #include "renderers/document.h"
@@ -19,95 +20,6 @@ namespace certledger::ctl {
 using nlohmann::json;
 
 namespace {
-
-struct Args {
-  std::string data = "./data";
-  std::string origin = store::kDefaultOrigin;
-  std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
-  std::string out, format, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
-  std::string kafka, prefix = "certledger", export_file, checkpoints_file;
-  uint64_t from = 1, to = 0, seed = 2026, version = 0;
-  bool masked = false;
-  bool checkpoints = false;
-};
-
-Args& args() {
-  static Args a;
-  return a;
-}
-
-void add_data(CLI::App* c) { c->add_option("--data", args().data, "Data directory")->capture_default_str(); }
-
-void print(const Context& ctx, const json& j, const std::string& text) {
-  if (ctx.json) std::cout << j.dump() << "\n";
-  else std::cout << text;
-}
-
-Result<ops::OpenLedger> open_rw(bool create = false) {
-  ops::OpenOptions o;
-  o.data_dir = args().data;
-  o.create = create;
-  o.origin = args().origin;
-  auto bar = std::make_shared<ProgressBar>("catch-up");
-  o.progress = [bar](uint64_t d, uint64_t t) { bar->update(d, t); };
-  return ops::open_data_dir(o);
-}
-
-Result<ops::OpenLedger> open_ro() {
-  ops::OpenOptions o;
-  o.data_dir = args().data;
-  o.read_only = true;
-  return ops::open_data_dir(o);
-}
-
-int cmd_init(const Context& ctx) {
-  if (std::filesystem::exists(std::filesystem::path(args().data) / "db"))
-    return fail(ctx, make_error(Errc::already_exists, "a ledger already exists in " + args().data));
-  auto l = open_rw(true);
-  if (!l.ok()) return fail(ctx, l.error());
-  print(ctx, {{"data", args().data}, {"origin", l->ledger->origin()}, {"log_key", l->ledger->log_verifier_key()}},
-        "initialised " + args().data + "\norigin  " + l->ledger->origin() + "\nlog key " +
-            l->ledger->log_verifier_key() + "\n");
-  return kOk;
-}
-
-int cmd_authority_add(const Context& ctx) {
-  auto alg = crypto::parse_alg(args().alg);
-  if (!alg.ok()) return fail(ctx, alg.error());
-  auto l = open_rw();
-  if (!l.ok()) return fail(ctx, l.error());
-  domain::AuthorityInfo a{args().code, args().name, args().uscc, args().region, args().province};
-  auto kid = l->ledger->register_authority(a, *alg, args().operator_id);
-  if (!kid.ok()) return fail(ctx, kid.error());
-  print(ctx, {{"authority", a.code}, {"kid", *kid}, {"alg", crypto::jws_alg(*alg)}},
-        "registered " + a.code + " (" + a.name + ") with key " + *kid + "\n");
-  return kOk;
-}
-
-int cmd_key_rotate(const Context& ctx) {
-  auto alg = crypto::parse_alg(args().alg);
-  if (!alg.ok()) return fail(ctx, alg.error());
-  auto l = open_rw();
-  if (!l.ok()) return fail(ctx, l.error());
-  auto kid = l->ledger->rotate_key(args().code, *alg, args().operator_id);
-  if (!kid.ok()) return fail(ctx, kid.error());
-  print(ctx, {{"authority", args().code}, {"kid", *kid}},
-        "new key " + *kid + " for " + args().code + "; the previous key is retired\n");
-  return kOk;
-}
-
-int cmd_keygen(const Context& ctx) {
-  auto alg = crypto::parse_alg(args().alg);
-  if (!alg.ok()) return fail(ctx, alg.error());
-  auto key = crypto::PrivateKey::generate(*alg);
-  if (!key.ok()) return fail(ctx, key.error());
-  const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE");
-  auto st = key->save(args().out, pass ? pass : "");
-  if (!st.ok()) return fail(ctx, st.error());
-  print(ctx, {{"file", args().out}, {"jwk", key->public_key().jwk()}},
-        "wrote " + args().out + " (mode 0600)\npublic JWK " + key->public_key().jwk().dump() + "\n");
-  return kOk;
-}
 
 int cmd_audit(const Context& ctx) {
   int rc = 0;
@@ -312,58 +224,10 @@ int cmd_document(const Context& ctx) {
   return kOk;
 }
 
-int cmd_keys(const Context& ctx) {
-  auto l = open_ro();
-  if (!l.ok()) return fail(ctx, l.error());
-  std::cout << l->ledger->jwks().dump(ctx.json ? -1 : 2) << "\n";
-  return kOk;
-}
-
-int cmd_trust(const Context& ctx) {
-  (void)ctx;
-  auto l = open_ro();
-  if (!l.ok()) return fail(ctx, l.error());
-  std::cout << ops::trust_document(*l->ledger).dump(2) << "\n";
-  return kOk;
-}
-
 }  // namespace
 
 void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   auto& a = args();
-  auto* init = app.add_subcommand("init", "Create a data dir: RocksDB store and Ed25519 log key");
-  add_data(init);
-  init->add_option("--origin", a.origin, "Checkpoint origin (log name)")->capture_default_str();
-  init->callback([&] { action = [&] { return cmd_init(ctx); }; });
-
-  auto* auth = app.add_subcommand("authority", "Issuing authorities (发证机关)");
-  auth->require_subcommand(1);
-  auto* add = auth->add_subcommand("add", "Register an authority and create its signing key");
-  add_data(add);
-  add->add_option("--code", a.code, "Short code, e.g. GD-ZJT")->required();
-  add->add_option("--name", a.name, "Full name, e.g. 广东省住房和城乡建设厅")->required();
-  add->add_option("--uscc", a.uscc, "The authority's 统一社会信用代码");
-  add->add_option("--region", a.region, "6-digit administrative area code, e.g. 440000")->required();
-  add->add_option("--province", a.province, "Province abbreviation, e.g. 粤");
-  add->add_option("--alg", a.alg, "Key algorithm: ed25519, es256, sm2")->capture_default_str();
-  add->add_option("--operator", a.operator_id, "Who does this (recorded in the log)");
-  add->callback([&] { action = [&] { return cmd_authority_add(ctx); }; });
-
-  auto* key = app.add_subcommand("key", "Authority signing keys");
-  key->require_subcommand(1);
-  auto* rotate = key->add_subcommand("rotate", "Add a new key and retire the current one (recorded in the log)");
-  add_data(rotate);
-  rotate->add_option("--authority", a.code, "Authority code")->required();
-  rotate->add_option("--alg", a.alg, "Key algorithm: ed25519, es256, sm2")->capture_default_str();
-  rotate->add_option("--operator", a.operator_id, "Who does this (recorded in the log)");
-  rotate->callback([&] { action = [&] { return cmd_key_rotate(ctx); }; });
-
-  auto* keygen = app.add_subcommand(
-      "keygen", "Write a new private key (PKCS#8 PEM, 0600; encrypted if CERTLEDGER_KEY_PASSPHRASE is set)");
-  keygen->add_option("--alg", a.alg, "ed25519, es256, sm2")->capture_default_str();
-  keygen->add_option("--out", a.out, "Output file")->required();
-  keygen->callback([&] { action = [&] { return cmd_keygen(ctx); }; });
-
   auto* audit = app.add_subcommand("audit", "Replay and verify the whole log (exit 1 naming the first bad position)");
   add_data(audit);
   audit->add_option("--trust", a.trust, "Trust file: the log key must be the one named there");
@@ -414,14 +278,6 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   doc->add_flag("--masked", a.masked, "The public copy (personal data masked, no photo)");
   doc->add_option("--public-base", a.public_base, "Public base URL for the QR code")->capture_default_str();
   doc->callback([&] { action = [&] { return cmd_document(ctx); }; });
-
-  auto* keys = app.add_subcommand("keys", "Print the JWKS of every authority and log key, with validity positions");
-  add_data(keys);
-  keys->callback([&] { action = [&] { return cmd_keys(ctx); }; });
-
-  auto* trust = app.add_subcommand("trust", "Print the trust file downstream verifiers need (origin and log key)");
-  add_data(trust);
-  trust->callback([&] { action = [&] { return cmd_trust(ctx); }; });
 }
 
 }  // namespace certledger::ctl

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/ledgerctl/cli.h"
+#include "ops/ledgerctl/data_dir.h"
 
 namespace certledger::ctl {
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Machine-readable JSON output");
   Action action;
   add_check_commands(app, ctx, action);
+  add_registry_commands(app, ctx, action);
   add_data_commands(app, ctx, action);
   add_token_commands(app, ctx, action);
   add_operations_commands(app, ctx, action);
