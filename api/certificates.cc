@@ -191,7 +191,7 @@ Response Service::get_certificate(const Request& req, const TokenInfo& who, cons
   Result<projections::CertView> v = *current;
   if (auto at = req.query("at"); at && !at->empty()) {
     if (auto d = parse_date(*at)) v = projections::view_at_date(ledger_, id, *d);
-    else if (auto pos = parse_u64(*at)) v = projections::view_at_position(ledger_, id, *pos);
+    else if (auto pos = parse_decimal(*at)) v = projections::view_at_position(ledger_, id, *pos);
     else return bad_request("at must be a log position or a date YYYY-MM-DD", "at");
     if (!v.ok()) return problem_from(v.error());
   }
@@ -251,7 +251,7 @@ Response Service::certificate_document(const Request& req, const TokenInfo& who,
   if (!v.ok()) return v.error().code == Errc::not_found ? not_found_json(v.error().message) : problem_from(v.error());
   uint32_t version = v->state.doc_version;
   if (auto q = req.query("version")) {
-    auto n = parse_u64(*q);
+    auto n = parse_decimal(*q);
     if (!n || *n == 0 || *n > version) return bad_request("no such version", "version");
     version = static_cast<uint32_t>(*n);
   }

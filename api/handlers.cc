@@ -6,10 +6,6 @@ namespace certledger::api::handlers {
 
 using nlohmann::json;
 
-Response bad_request(std::string detail, std::string field) {
-  return problem(400, "bad-request", "Malformed request", std::move(detail), std::move(field), "请求格式错误");
-}
-
 Response not_found_json(std::string detail) {
   return problem(404, "not-found", "Not found", std::move(detail), {}, "未找到");
 }
@@ -52,7 +48,5 @@ Response error_response(const Error& e) {
     return bad_request(e.message, e.field);
   return problem_from(e);
 }
-
-std::optional<uint64_t> parse_u64(std::string_view s) { return parse_decimal(s); }
 
 }  // namespace certledger::api::handlers

@@ -12,8 +12,6 @@
 
 namespace certledger::api::handlers {
 
-// 400: the request is not well formed.
-Response bad_request(std::string detail, std::string field = {});
 // 404 as a problem document.
 Response not_found_json(std::string detail);
 void no_store(Response& r);
@@ -26,6 +24,5 @@ Error bad_body(const Error& e);
 Result<std::string> string_member(const nlohmann::json& j, const char* name, bool required);
 // The client-supplied approval trail of a command body ("approval").
 Result<std::vector<domain::ApprovalStep>> approval_trail(const nlohmann::json& j);
-std::optional<uint64_t> parse_u64(std::string_view s);
 
 }  // namespace certledger::api::handlers

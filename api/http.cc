@@ -211,6 +211,10 @@ Response Response::json(int status, const nlohmann::json& body, std::string_view
   return r;
 }
 
+Response bad_request(std::string detail, std::string field) {
+  return problem(400, "bad-request", "Malformed request", std::move(detail), std::move(field), "请求格式错误");
+}
+
 Response Response::text(int status, std::string body, std::string type) {
   Response r;
   r.status = status;

@@ -53,6 +53,8 @@ struct Response {
 // where the public sees them, Chinese.
 Response problem(int status, std::string_view slug, std::string title, std::string detail, std::string field = {},
                  std::string title_zh = {});
+// 400: the request is not well formed (field: the member or header at fault).
+Response bad_request(std::string detail, std::string field = {});
 // Maps a ledger error to the right status and problem type.
 Response problem_from(const Error& e);
 

@@ -16,12 +16,12 @@ Response Service::events_feed(const Request& req, const TokenInfo& who) {
     return problem_from(make_error(Errc::forbidden, "the audit feed needs the auditor or admin role"));
   uint64_t after = 0, limit = 100;
   if (auto a = req.query("after")) {
-    auto n = parse_u64(*a);
+    auto n = parse_decimal(*a);
     if (!n) return bad_request("after must be a position", "after");
     after = *n;
   }
   if (auto l = req.query("limit")) {
-    auto n = parse_u64(*l);
+    auto n = parse_decimal(*l);
     if (!n || *n == 0 || *n > 1000) return bad_request("limit must be 1-1000", "limit");
     limit = *n;
   }
@@ -66,7 +66,7 @@ Response Service::checkpoint(const Request& req) {
   auto size = req.query("tree_size");
   std::optional<std::string> note;
   if (size) {
-    auto n = parse_u64(*size);
+    auto n = parse_decimal(*size);
     if (!n) return bad_request("tree_size must be a number", "tree_size");
     note = ledger_.store().checkpoint_at(*n);
   } else if (auto cp = ledger_.store().latest_checkpoint()) {
@@ -79,7 +79,8 @@ Response Service::checkpoint(const Request& req) {
 }
 
 Response Service::inclusion_proof(const Request& req) {
-  auto pos = parse_u64(req.query("position").value_or("")), size = parse_u64(req.query("tree_size").value_or(""));
+  auto pos = parse_decimal(req.query("position").value_or("")),
+       size = parse_decimal(req.query("tree_size").value_or(""));
   if (!pos || !size) return bad_request("position and tree_size are required numbers");
   if (*pos == 0 || *pos > *size || *size > ledger_.store().last_position())
     return problem_from(make_error(Errc::invalid_argument, "need 1 <= position <= tree_size <= " +
@@ -100,7 +101,7 @@ Response Service::inclusion_proof(const Request& req) {
 }
 
 Response Service::consistency_proof(const Request& req) {
-  auto from = parse_u64(req.query("from").value_or("")), to = parse_u64(req.query("to").value_or(""));
+  auto from = parse_decimal(req.query("from").value_or("")), to = parse_decimal(req.query("to").value_or(""));
   if (!from || !to) return bad_request("from and to are required numbers");
   if (*from > *to || *to > ledger_.store().last_position())
     return problem_from(

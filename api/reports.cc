@@ -61,7 +61,7 @@ Response Service::create_report(const Request& req, const TokenInfo& who) {
   if (who.role != domain::Role::institution)
     return problem_from(make_error(Errc::forbidden, "reports are registered with a testing institution's token"));
   auto parsed = parse_body(req, {"fields"});
-  if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
+  if (!parsed.ok()) return bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
   if (!body.contains("fields"))
     return problem_from(make_error(Errc::invalid_argument, "fields must be an object", "fields"));
@@ -69,7 +69,7 @@ Response Service::create_report(const Request& req, const TokenInfo& who) {
     return problem_from(shape.error());
   auto o = command_options(req);
   if (!o.ok())
-    return o.error().code == Errc::invalid_argument ? handlers::bad_request(o.error().message, o.error().field)
+    return o.error().code == Errc::invalid_argument ? bad_request(o.error().message, o.error().field)
                                                     : problem_from(o.error());
   auto out = ledger_.register_report(who.subject, body["fields"], who.operator_id, *o);
   if (!out.ok()) return problem_from(out.error());
@@ -87,10 +87,10 @@ Response Service::withdraw_report(const Request& req, const TokenInfo& who, cons
     return problem_from(
         make_error(Errc::forbidden, "a report is withdrawn by its institution or an approver of its authority"));
   auto parsed = parse_body(req, {"reason"});
-  if (!parsed.ok()) return handlers::bad_request(parsed.error().message, parsed.error().field);
+  if (!parsed.ok()) return bad_request(parsed.error().message, parsed.error().field);
   json& body = *parsed;
   if (!body.contains("reason") || !body["reason"].is_string())
-    return handlers::bad_request("send {\"reason\": \"...\"}", "reason");
+    return bad_request("send {\"reason\": \"...\"}", "reason");
   auto c = domain::parse_report_code(code);
   if (!c.ok()) return problem_from(c.error());
   const bool institution = who.role == domain::Role::institution;

@@ -186,24 +186,36 @@ Status EventStore::put_sync(std::string_view cf_name, std::string_view key, std:
   return {};
 }
 
+namespace {
+
+// The least key above every key that starts with prefix ("" if none is).
+std::string prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+}  // namespace
+
 Status EventStore::scan_prefix(std::string_view cf_name, std::string_view prefix, const Visitor& fn) const {
-  auto* h = cf(cf_name);
-  if (!h) return make_error(Errc::not_found, "no column family " + std::string(cf_name));
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h));
-  const rocksdb::Slice p(prefix.data(), prefix.size());
-  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next())
-    if (!fn(it->key().ToStringView(), it->value().ToStringView())) return {};
-  if (!it->status().ok()) return rocks_error(it->status(), "scan " + std::string(cf_name));
-  return {};
+  return scan_keys(cf_name, prefix, prefix_end(prefix), false, fn);
 }
 
 Status EventStore::scan_range(std::string_view cf_name, std::string_view lower, std::string_view upper,
                               const Visitor& fn) const {
+  return scan_keys(cf_name, lower, upper, true, fn);
+}
+
+Status EventStore::scan_keys(std::string_view cf_name, std::string_view lower, std::string_view upper, bool bulk,
+                             const Visitor& fn) const {
   auto* h = cf(cf_name);
   if (!h) return make_error(Errc::not_found, "no column family " + std::string(cf_name));
   rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 1 << 20;
+  if (bulk) {
+    ro.fill_cache = false;
+    ro.readahead_size = 1 << 20;
+  }
   const rocksdb::Slice upper_slice(upper.data(), upper.size());
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));

@@ -153,6 +153,10 @@ class EventStore {
   Status create_checkpoint(const std::string& dir) const;
 
  private:
+  // [lower, upper) (upper empty: to the end); bulk reads ahead and leaves
+  // the block cache alone.
+  Status scan_keys(std::string_view cf, std::string_view lower, std::string_view upper, bool bulk,
+                   const Visitor& fn) const;
   friend struct Raw;  // ledger/store/raw.h
   EventStore() = default;
   rocksdb::DB* db() const { return db_.get(); }

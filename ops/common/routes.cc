@@ -14,10 +14,8 @@ api::RouteSpec backup_route(Ledger& ledger, const Config& config) {
       return api::problem_from(
           make_error(Errc::forbidden, "backups over HTTP are off: set backup_root in the configuration"));
     auto body = api::parse_body(req, {"to"});
-    if (!body.ok())
-      return api::problem(400, "bad-request", "Malformed request", body.error().message, body.error().field);
-    if (!body->contains("to") || !(*body)["to"].is_string())
-      return api::problem(400, "bad-request", "Malformed request", "send {\"to\": \"NAME\"}", "to");
+    if (!body.ok()) return api::bad_request(body.error().message, body.error().field);
+    if (!body->contains("to") || !(*body)["to"].is_string()) return api::bad_request("send {\"to\": \"NAME\"}", "to");
     auto out = backup_under(ledger, config.data_dir, config.backup_root, (*body)["to"].get<std::string>());
     if (!out.ok()) return api::problem_from(out.error());
     return api::Response::json(200, *out);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "ledger/crypto/keys.h"
+#include "ledger/store/keys.h"
 #include "ledger/util/hash.h"
 #include "tests/unit/ledger_helpers.h"
 
@@ -257,6 +258,32 @@ TEST(Sequencer, CheckpointsTheTreeByCountAndOnDemand) {
   EXPECT_NE(latest->second.find("certledger.test/sequencer\n7\n"), std::string::npos) << latest->second;
   EXPECT_TRUE(w.store->checkpoint_at(5).has_value() || w.store->checkpoint_at(6).has_value())
       << "a checkpoint once 5 events were in";
+}
+
+// Prefix scans stop at the prefix's end, also when its last bytes are 0xff.
+TEST(EventStore, PrefixScansSeeExactlyThePrefixsKeys) {
+  World w;
+  using namespace std::string_literals;
+  const std::string ff = "a\xff"s;
+  for (const std::string& k :
+       std::vector<std::string>{"a"s, "a\0"s, "a\x01x"s, ff, ff + "\xff", ff + "z", "b"s, "b\0"s})
+    ASSERT_TRUE(w.store->put_blob(k, "v", "T").ok());
+  auto keys = [&](std::string_view prefix) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(w.store
+                    ->scan_prefix(store::kCfBlobs, prefix,
+                                  [&](std::string_view k, std::string_view) {
+                                    if (!k.ends_with(std::string_view("\0T", 2))) out.emplace_back(k);  // not owners
+                                    return true;
+                                  })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(keys("a").size(), 6u);
+  EXPECT_EQ(keys(ff), (std::vector<std::string>{ff, ff + "z", ff + "\xff"}));
+  EXPECT_EQ(keys("b"), (std::vector<std::string>{"b"s, "b\0"s}));
+  EXPECT_EQ(keys("c"), std::vector<std::string>{});
+  EXPECT_EQ(keys("").size(), 8u);
 }
 
 }  // namespace
