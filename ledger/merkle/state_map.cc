@@ -1,0 +1,235 @@
+#include "ledger/merkle/state_map.h"
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+namespace certledger::merkle {
+
+namespace {
+
+std::string_view bytes_of(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+
+Hash256 hash_from(std::string_view s) {
+  Hash256 h{};
+  std::memcpy(h.data(), s.data(), h.size());
+  return h;
+}
+
+// A stored node: interior 0x01 || hash; leaf 0x00 || key || value_hash.
+struct Node {
+  enum Kind { empty, leaf, interior } kind = empty;
+  Hash256 key{}, value{}, hash{};
+  Hash256 node_hash() const {
+    if (kind == leaf) return map_leaf_hash(key, value);
+    return kind == interior ? hash : kEmptyMapHash;
+  }
+};
+
+Node load(const MapNodes& nodes, unsigned depth, const Hash256& path) {
+  Node n;
+  auto v = nodes.get(map_node_key(depth, path));
+  if (!v) return n;
+  if (v->size() == 33 && (*v)[0] == 1) {
+    n.kind = Node::interior;
+    n.hash = hash_from(std::string_view(*v).substr(1));
+  } else if (v->size() == 65 && (*v)[0] == 0) {
+    n.kind = Node::leaf;
+    n.key = hash_from(std::string_view(*v).substr(1, 32));
+    n.value = hash_from(std::string_view(*v).substr(33));
+  }
+  return n;
+}
+
+Hash256 put_leaf(MapNodes& nodes, unsigned depth, const MapUpdate& u) {
+  std::string v(1, '\0');
+  v += bytes_of(u.key);
+  v += bytes_of(u.value_hash);
+  nodes.put(map_node_key(depth, u.key), v);
+  return map_leaf_hash(u.key, u.value_hash);
+}
+
+Hash256 with_bit(Hash256 key, unsigned i, bool bit) {
+  const unsigned char mask = static_cast<unsigned char>(0x80u >> (i % 8));
+  if (bit) key[i / 8] |= mask;
+  else key[i / 8] &= static_cast<unsigned char>(~mask);
+  return key;
+}
+
+// The subtree at `depth` on `path` after applying `ups` (sorted, distinct,
+// all on this path). `carried`: a leaf moving down from above, so that the
+// store holds nothing here yet (as when `known_empty`).
+Hash256 update_at(MapNodes& nodes, unsigned depth, const Hash256& path, std::span<const MapUpdate> ups,
+                  const std::optional<MapUpdate>& carried, bool known_empty) {
+  Node n;
+  if (carried) {
+    n.kind = Node::leaf;
+    n.key = carried->key;
+    n.value = carried->value_hash;
+  } else if (!known_empty) {
+    n = load(nodes, depth, path);
+  }
+  if (ups.empty()) {
+    if (carried) return put_leaf(nodes, depth, *carried);
+    return n.node_hash();
+  }
+  if (ups.size() == 1 && (n.kind == Node::empty || (n.kind == Node::leaf && n.key == ups[0].key)))
+    return put_leaf(nodes, depth, ups[0]);
+
+  // An interior node here: a leaf that was here moves down unless replaced.
+  std::optional<MapUpdate> moving;
+  if (n.kind == Node::leaf &&
+      !std::binary_search(ups.begin(), ups.end(), MapUpdate{n.key, {}},
+                          [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; }))
+    moving = MapUpdate{n.key, n.value};
+  const bool children_empty = n.kind != Node::interior;
+  auto split = std::partition_point(ups.begin(), ups.end(), [&](const MapUpdate& u) { return !key_bit(u.key, depth); });
+  const std::span<const MapUpdate> side[2] = {ups.subspan(0, static_cast<size_t>(split - ups.begin())),
+                                               ups.subspan(static_cast<size_t>(split - ups.begin()))};
+  Hash256 child_hash[2];
+  for (int b = 0; b < 2; ++b) {
+    const Hash256 child_path = with_bit(path, depth, b == 1);
+    const bool carries = moving && key_bit(moving->key, depth) == (b == 1);
+    if (side[b].empty() && !carries) {
+      child_hash[b] = children_empty ? kEmptyMapHash : load(nodes, depth + 1, child_path).node_hash();
+      continue;
+    }
+    child_hash[b] = update_at(nodes, depth + 1, child_path, side[b], carries ? moving : std::nullopt, children_empty);
+  }
+  const Hash256 h = map_interior_hash(child_hash[0], child_hash[1]);
+  std::string v(1, '\1');
+  v += bytes_of(h);
+  nodes.put(map_node_key(depth, path), v);
+  return h;
+}
+
+}  // namespace
+
+Hash256 map_leaf_hash(const Hash256& key, const Hash256& value_hash) {
+  return sha256_parts({std::string_view("\0", 1), bytes_of(key), bytes_of(value_hash)});
+}
+
+Hash256 map_interior_hash(const Hash256& left, const Hash256& right) {
+  return sha256_parts({std::string_view("\1", 1), bytes_of(left), bytes_of(right)});
+}
+
+bool key_bit(const Hash256& key, unsigned i) { return (key[i / 8] >> (7 - i % 8)) & 1; }
+
+std::string map_node_key(unsigned depth, const Hash256& key) {
+  std::string k;
+  k += static_cast<char>(depth >> 8);
+  k += static_cast<char>(depth & 0xff);
+  const unsigned whole = depth / 8, rest = depth % 8;
+  k.append(reinterpret_cast<const char*>(key.data()), whole);
+  if (rest) k += static_cast<char>(key[whole] & static_cast<unsigned char>(0xff00u >> rest));
+  return k;
+}
+
+Hash256 map_update(MapNodes& nodes, std::vector<MapUpdate> updates) {
+  // Sorted by key; of several updates of one key the last one counts.
+  std::stable_sort(updates.begin(), updates.end(), [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; });
+  std::vector<MapUpdate> last;
+  last.reserve(updates.size());
+  for (auto& u : updates) {
+    if (!last.empty() && last.back().key == u.key) last.back() = u;
+    else last.push_back(u);
+  }
+  if (last.empty()) return map_root(nodes);
+  return update_at(nodes, 0, Hash256{}, last, std::nullopt, false);
+}
+
+Hash256 map_root(const MapNodes& nodes) { return load(nodes, 0, Hash256{}).node_hash(); }
+
+MapProof map_prove(const MapNodes& nodes, const Hash256& key) {
+  MapProof p;
+  for (unsigned depth = 0; depth <= 256; ++depth) {
+    Node n = load(nodes, depth, key);
+    if (n.kind == Node::leaf) p.leaf = MapProof::Leaf{n.key, n.value};
+    if (n.kind != Node::interior) break;
+    p.siblings.push_back(load(nodes, depth + 1, with_bit(key, depth, !key_bit(key, depth))).node_hash());
+  }
+  return p;
+}
+
+std::string MapProof::encode() const {
+  std::string out;
+  const size_t n = siblings.size();
+  out += static_cast<char>(n >> 8);
+  out += static_cast<char>(n & 0xff);
+  std::string bitmap((n + 7) / 8, '\0');
+  std::string hashes;
+  for (size_t i = 0; i < n; ++i)
+    if (siblings[i] != kEmptyMapHash) {
+      bitmap[i / 8] = static_cast<char>(static_cast<unsigned char>(bitmap[i / 8]) | (0x80u >> (i % 8)));
+      hashes += bytes_of(siblings[i]);
+    }
+  out += bitmap;
+  out += hashes;
+  out += leaf ? '\1' : '\0';
+  if (leaf) {
+    out += bytes_of(leaf->key);
+    out += bytes_of(leaf->value_hash);
+  }
+  return out;
+}
+
+Result<MapProof> MapProof::decode(std::string_view b) {
+  auto bad = [](const std::string& why) { return make_error(Errc::invalid_argument, "map proof: " + why); };
+  if (b.size() < 2) return bad("too short");
+  const size_t n = (static_cast<unsigned char>(b[0]) << 8) | static_cast<unsigned char>(b[1]);
+  if (n > 256) return bad("more than 256 siblings");
+  size_t at = 2;
+  const size_t bitmap_len = (n + 7) / 8;
+  if (b.size() < at + bitmap_len) return bad("truncated bitmap");
+  const std::string_view bitmap = b.substr(at, bitmap_len);
+  at += bitmap_len;
+  MapProof p;
+  p.siblings.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!((static_cast<unsigned char>(bitmap[i / 8]) >> (7 - i % 8)) & 1)) continue;
+    if (b.size() < at + 32) return bad("truncated sibling");
+    p.siblings[i] = hash_from(b.substr(at, 32));
+    if (p.siblings[i] == kEmptyMapHash) return bad("an empty sibling marked as present");
+    at += 32;
+  }
+  for (size_t i = n; i < bitmap_len * 8; ++i)
+    if ((static_cast<unsigned char>(bitmap[i / 8]) >> (7 - i % 8)) & 1) return bad("bitmap bits past the count");
+  if (b.size() < at + 1) return bad("no leaf flag");
+  const unsigned char flag = static_cast<unsigned char>(b[at++]);
+  if (flag > 1) return bad("leaf flag is neither 0 nor 1");
+  if (flag == 1) {
+    if (b.size() < at + 64) return bad("truncated leaf");
+    p.leaf = Leaf{hash_from(b.substr(at, 32)), hash_from(b.substr(at + 32, 32))};
+    at += 64;
+  }
+  if (at != b.size()) return bad("trailing bytes");
+  return p;
+}
+
+Status map_verify(const Hash256& root, const Hash256& key, const std::optional<Hash256>& value_hash,
+                  const MapProof& proof) {
+  auto fail = [](const std::string& why) { return make_error(Errc::corruption, "map proof: " + why); };
+  const size_t depth = proof.siblings.size();
+  if (depth > 256) return fail("more than 256 siblings");
+  Hash256 h = kEmptyMapHash;
+  if (value_hash) {
+    if (!proof.leaf) return fail("no leaf for a key that should be present");
+    if (proof.leaf->key != key) return fail("the leaf is another key's");
+    if (proof.leaf->value_hash != *value_hash) return fail("the leaf holds another value");
+  } else if (proof.leaf) {
+    if (proof.leaf->key == key) return fail("the key is present");
+  }
+  if (proof.leaf) {
+    for (size_t i = 0; i < depth; ++i)
+      if (key_bit(proof.leaf->key, static_cast<unsigned>(i)) != key_bit(key, static_cast<unsigned>(i)))
+        return fail("the leaf is not on the key's path");
+    h = map_leaf_hash(proof.leaf->key, proof.leaf->value_hash);
+  }
+  for (size_t i = depth; i-- > 0;)
+    h = key_bit(key, static_cast<unsigned>(i)) ? map_interior_hash(proof.siblings[i], h)
+                                               : map_interior_hash(h, proof.siblings[i]);
+  if (h != root) return fail("the path does not lead to the root");
+  return {};
+}
+
+}  // namespace certledger::merkle
