@@ -83,7 +83,10 @@ Run ingest(crypto::KeyAlg alg, int submitters, bool with_projections, double sec
   o.data_dir = dir.string();
   o.policy.checkpoint_every = 100000;
   o.policy.checkpoint_interval_ms = 1000;
-  if (with_projections) o.contributors = projections::as_contributors(projections);
+  if (with_projections) {
+    o.contributors = projections::as_contributors(projections);
+    o.checkpoint_extensions = projections::checkpoint_extensions;
+  }
   auto l = Ledger::open(o);
   if (!l.ok()) {
     std::fprintf(stderr, "%s\n", l.error().to_string().c_str());

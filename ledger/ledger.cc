@@ -109,6 +109,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
   seq.origin = fresh ? l->options_.origin : l->registry_.origin();
   seq.log_key = l->options_.replica ? nullptr : log_key;
   seq.clock = l->options_.clock;
+  if (auto ext = l->options_.checkpoint_extensions)
+    seq.checkpoint_extensions = [ext, s = l->store_.get()](uint64_t size) { return ext(*s, size); };
   std::vector<store::BatchContributor*> contributors;
   auto gate = make_registry_gate(l->registry_, l->registry_mu_);
   contributors.push_back(gate.get());

@@ -38,6 +38,8 @@ struct LedgerOptions {
   // Runs after the store opens and before the writer starts (e.g. bringing
   // projections up to the log's last position).
   std::function<Status(store::EventStore&)> before_start;
+  // Checkpoint extension lines for a tree size (SequencerOptions).
+  std::function<std::vector<std::string>(const store::EventStore&, uint64_t size)> checkpoint_extensions;
   rocksdb::Env* env = nullptr;  // StoreOptions::env
 };
 

@@ -57,6 +57,7 @@ std::string holder_of(const domain::CertificateState& s) {
 
 Status CertificatesProjection::apply(const domain::Record& se, store::BatchWriter& w) {
   const domain::Event& e = se.event;
+  queued_before_ = queued_.size();
   if (domain::command_of_event_type(e.type)) {
     CertView view;
     if (auto bytes = w.get(kCfCerts, e.stream)) {
@@ -77,9 +78,24 @@ Status CertificatesProjection::apply(const domain::Record& se, store::BatchWrite
       if (!old_holder.empty()) w.del(kCfHolders, holder_index_key(old_holder, e.stream));
       w.put(kCfHolders, holder_index_key(new_holder, e.stream), e.authority);
     }
+    for (auto& entry : statement_entries(view)) queued_.push_back(entry);
     if (w.wants_folded()) w.leave(std::make_shared<const FoldedView>(std::move(view)));
   }
   return {};
+}
+
+bool CertificatesProjection::complete(const store::EventStore& s) const {
+  const uint64_t applied = applied_position(s);
+  return applied == 0 || map_root_at(s, applied).has_value();
+}
+
+void CertificatesProjection::before_commit(store::BatchWriter& w, uint64_t last_position) {
+  BatchMapNodes nodes(w);
+  const Hash256 root = merkle::map_update(nodes, std::move(queued_));
+  queued_.clear();
+  queued_before_ = 0;
+  w.put(kCfStateMap, kMapRootKey, encode_map_root(last_position, root));
+  mark_applied(w, last_position);
 }
 
 namespace {
@@ -220,6 +236,7 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
       for (const auto& cf : p->column_families()) empty.push_back(cf);
   store::MemoryBatch stage(store, empty);
   store::BatchWriter bw(store, stage);
+  for (auto* p : projections) p->begin_batch();
   // A full stage is written on another thread while the next one fills
   // (reading through it); stages still reach RocksDB one at a time, in order.
   std::unique_ptr<store::MemoryBatch> flushing;
@@ -238,7 +255,7 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
         return make_error(st.error().code, "position " + std::to_string(e.position) + ": " + st.error().message);
     }
     if (stage.bytes() >= stage_bytes) {
-      for (auto* p : projections) p->mark_applied(bw, e.position);
+      for (auto* p : projections) p->before_commit(bw, e.position);
       CL_TRY(settle());
       flushing = stage.split();
       flushed = std::async(std::launch::async, [f = flushing.get()] { return f->write(false); });
@@ -247,7 +264,7 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
     return {};
   }));
   CL_TRY(settle());
-  for (auto* p : projections) p->mark_applied(bw, last);
+  for (auto* p : projections) p->before_commit(bw, last);
   return stage.flush(true);
 }
 
@@ -257,6 +274,10 @@ Status catch_up(store::EventStore& store, const std::vector<Projection*>& projec
                 size_t stage_bytes) {
   // Projections may be at different positions; bring each up separately.
   for (auto* p : projections) {
+    if (!p->complete(store)) {
+      CL_TRY(rebuild(store, {p}, progress, stage_bytes));
+      continue;
+    }
     const uint64_t applied = p->applied_position(store);
     if (applied < store.last_position()) CL_TRY(replay(store, {p}, applied + 1, false, progress, stage_bytes));
   }

@@ -13,6 +13,7 @@
 
 #include "ledger/store/batch.h"
 #include "ledger/store/event_store.h"
+#include "projections/state_map.h"
 
 namespace certledger::projections {
 
@@ -33,18 +34,39 @@ inline constexpr std::string_view kAppliedKey =
 class Projection : public store::BatchContributor {
  public:
   uint64_t applied_position(const store::EventStore& s) const;
-  // The applied position is written once per group, not per event.
+  // The applied position is written once per group (and per replay
+  // stage), not per event; a projection that batches more work does it
+  // here first.
   void before_commit(store::BatchWriter& w, uint64_t last_position) override { mark_applied(w, last_position); }
   void mark_applied(store::BatchWriter& w, uint64_t position) const;
+  // False when the stored families miss something the applied position
+  // promises (a family added by a newer version): catch_up rebuilds it.
+  virtual bool complete(const store::EventStore& s) const {
+    (void)s;
+    return true;
+  }
 };
 
+// Certificate views, their indexes, the status feed, and the state map of
+// their public statements (projections/state_map.h): each record queues its
+// certificate's statements, each group (or replay stage) updates the map
+// once and records its root after the group's last position.
 class CertificatesProjection : public Projection {
  public:
   std::string name() const override { return "certificates"; }
   std::vector<std::string> column_families() const override {
-    return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders, kCfStatusFeed};
+    return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders, kCfStatusFeed, kCfStateMap};
   }
   Status apply(const domain::Record& r, store::BatchWriter& w) override;
+  void begin_batch() override { queued_.clear(); }
+  void event_rolled_back() override { queued_.resize(queued_before_); }
+  void before_commit(store::BatchWriter& w, uint64_t last_position) override;
+  // The state map has a root at the applied position.
+  bool complete(const store::EventStore& s) const override;
+
+ private:
+  std::vector<merkle::MapUpdate> queued_;  // statements of this group, in order
+  size_t queued_before_ = 0;               // queued_.size() before the last apply
 };
 
 class StatisticsProjection : public Projection {

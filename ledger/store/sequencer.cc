@@ -121,7 +121,8 @@ void Sequencer::run() {
         wait_done();
         inflight.reset();
       }
-      maybe_checkpoint();
+      // Idle: by time. With a group in flight the committer does it.
+      if (!inflight) maybe_checkpoint();
       continue;
     }
     std::unique_ptr<Group> g = build(std::move(taken), inflight.get());
@@ -145,7 +146,6 @@ void Sequencer::run() {
       commit_cv_.notify_one();
       inflight = std::move(g);
     }
-    maybe_checkpoint();
   }
   // Drain: anything still queued at shutdown is refused, never half-done.
   std::lock_guard lock(mu_);
@@ -207,6 +207,9 @@ void Sequencer::commit_loop() {
       }
     }
     g->committed = st.ok();
+    // A checkpoint sees the store exactly at this group's end: the next
+    // group is written by this thread, after this.
+    if (st.ok()) maybe_checkpoint();
     std::optional<Error> failed;
     if (!st.ok()) {
       failed = rocks_error(st, "commit");

@@ -60,6 +60,10 @@ struct SequencerOptions {
   std::string origin;                                 // checkpoint origin line
   std::shared_ptr<const crypto::PrivateKey> log_key;  // Ed25519; no checkpoints if null
   std::function<UnixMillis()> clock;
+  // Extension lines of the checkpoint at a tree size (e.g. the state map's
+  // root after it), before the "time" line the sequencer adds. Called on
+  // the thread that writes the checkpoint, after that size is durable.
+  std::function<std::vector<std::string>(uint64_t size)> checkpoint_extensions;
 };
 
 struct SequencerStats {
@@ -91,7 +95,11 @@ class Sequencer {
     std::lock_guard lock(listeners_mu_);
     commit_listeners_.push_back(std::move(fn));
   }
-  // Writes a checkpoint now if the tree grew since the last one.
+  // Writes a checkpoint now if the tree grew since the last one. Called
+  // while groups are being written, the store may already be past the
+  // checkpoint's size, and an extension hook that checks (the state map's)
+  // leaves its line out; the sequencer's own checkpoints (by count, by
+  // time) are made on the committing thread between groups.
   Status checkpoint_now();
   merkle::CompactRange compact_range() const;
   SequencerStats stats() const;

@@ -11,6 +11,8 @@ namespace certledger::store {
 
 Status Sequencer::write_checkpoint_locked(uint64_t size, const Hash256& root) {
   merkle::Checkpoint c{options_.origin, size, root, {}};
+  if (options_.checkpoint_extensions) c.extensions = options_.checkpoint_extensions(size);
+  c.extensions.push_back("time " + std::to_string(options_.clock() / 1000));
   CL_ASSIGN(std::string note, merkle::sign_checkpoint(c, options_.origin, *options_.log_key));
   CL_TRY(store_.put_checkpoint(size, note));
   last_checkpoint_size_ = size;

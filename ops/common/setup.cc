@@ -35,6 +35,7 @@ Result<OpenLedger> open_data_dir(const OpenOptions& o) {
   auto ptrs = out.projection_ptrs();
   auto progress = o.progress;
   lo.before_start = [ptrs, progress](store::EventStore& s) { return projections::catch_up(s, ptrs, progress); };
+  lo.checkpoint_extensions = projections::checkpoint_extensions;
   CL_ASSIGN(out.ledger, Ledger::open(lo));
   return out;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ledger/audit.h"
+#include "ledger/merkle/checkpoint.h"
 #include "projections/projections.h"
 #include "projections/queries.h"
 #include "tests/unit/ledger_helpers.h"
@@ -24,6 +25,7 @@ struct Fixture {
   explicit Fixture(bool fixed_clock = false) {
     LedgerOptions o = test_options(dir.str());
     o.contributors = as_contributors(projections);
+    o.checkpoint_extensions = checkpoint_extensions;
     if (fixed_clock) o.clock = [this] { return now; };
     ledger = open_ledger(dir.str(), o);
     register_demo_authorities(*ledger);
@@ -76,6 +78,86 @@ TEST(Projections, ACommandCarriesTheViewItsFoldLeft) {
   auto loaded = f.ledger->load(issued->state.id);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->last_hash, suspended->state.last_hash);
+}
+
+// The state map: each checkpoint names the map root after its size; the
+// root is the one the statements of every token make, recomputed here from
+// the views alone; every token's statement is proven in it, an unknown
+// token proven absent; statements carry no unmasked personal data.
+TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
+  Fixture f;
+  demo::SampleGenerator gen(13);
+  auto a = demo::demo_authorities()[0];
+  std::vector<std::string> ids;
+  for (const char* kind : {"safety_license", "special_operation", "testing_institution", "staff_training"}) {
+    auto r = f.ledger->execute(a.code, issue_command(gen, kind, a));
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ids.push_back(r->state.id);
+  }
+  ASSERT_TRUE(f.run(a.code, CommandType::suspend, ids[0]).ok());
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, ids[1]).ok());
+  auto reissued = f.run(a.code, CommandType::reissue, ids[2], "lost");
+  ASSERT_TRUE(reissued.ok()) << reissued.error().to_string();
+  ASSERT_TRUE(f.ledger->sequencer()->checkpoint_now().ok());
+
+  const auto& store = f.ledger->store();
+  auto cp = store.latest_checkpoint();
+  ASSERT_TRUE(cp);
+  EXPECT_EQ(cp->first, store.last_position());
+  auto body = merkle::parse_checkpoint_body(cp->second);
+  ASSERT_TRUE(body.ok());
+  auto named = map_root_of(body->extensions);
+  ASSERT_TRUE(named) << cp->second;
+  EXPECT_EQ(*named, merkle::map_root(StoreMapNodes(store)));
+
+  // From the views alone.
+  struct Memory : merkle::MapNodes {
+    std::map<std::string, std::string> m;
+    std::optional<std::string> get(std::string_view k) const override {
+      auto it = m.find(std::string(k));
+      return it == m.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    void put(std::string_view k, std::string_view v) override { m[std::string(k)] = v; }
+  } fresh;
+  std::vector<merkle::MapUpdate> all;
+  std::map<std::string, std::string> statement_of;  // token -> statement
+  for (const auto& id : ids) {
+    auto v = f.reader().certificate(id);
+    ASSERT_TRUE(v.ok());
+    for (const auto& x : v->versions) {
+      statement_of[x.token] = public_statement(*v, x.version);
+      all.push_back(statement_entry(x.token, statement_of[x.token]));
+    }
+  }
+  EXPECT_EQ(merkle::map_update(fresh, all), *named);
+
+  std::map<std::string, int> statuses;
+  for (const auto& [token, statement] : statement_of) {
+    auto proof = merkle::map_prove(StoreMapNodes(store), sha256(token));
+    EXPECT_TRUE(merkle::map_verify(*named, sha256(token), sha256(statement), proof).ok()) << statement;
+    auto j = nlohmann::json::parse(statement);
+    ++statuses[j["status"].get<std::string>()];
+    EXPECT_EQ(j.dump(), statement) << "canonical: sorted members, no spaces";
+  }
+  EXPECT_EQ(statuses["suspended"], 1);
+  EXPECT_EQ(statuses["revoked"], 1);
+  EXPECT_EQ(statuses["superseded"], 1);
+  EXPECT_EQ(statuses["valid"], 2);  // the reissued version and the training certificate
+  const std::string unknown = "not-a-token-of-this-log";
+  EXPECT_TRUE(merkle::map_verify(*named, sha256(unknown), std::nullopt,
+                                 merkle::map_prove(StoreMapNodes(store), sha256(unknown)))
+                  .ok());
+
+  // No unmasked ID number or name of the personnel certificate.
+  auto person = f.reader().certificate(ids[1]);
+  ASSERT_TRUE(person.ok());
+  const std::string id_number = person->state.fields.value("id_number", "");
+  const std::string name = person->state.fields.value("name", "");
+  ASSERT_EQ(id_number.size(), 18u);
+  for (const auto& [token, statement] : statement_of) {
+    EXPECT_EQ(statement.find(id_number), std::string::npos);
+    EXPECT_EQ(statement.find(name), std::string::npos);
+  }
 }
 
 TEST(Projections, ReadYourWritesAndEveryStatusWord) {

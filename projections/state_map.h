@@ -1,0 +1,72 @@
+// The public status statements and the state map that commits to them
+// (doc/state_map_format.md). For every QR token the map holds, under
+// SHA-256(token), the SHA-256 of the token's statement: what the public may
+// know of that certificate version, as of the certificate's last record.
+// The certificates projection keeps the map in kCfStateMap, updated once
+// per sequencer group; each checkpoint names the map root after its tree
+// size in a "map-root" extension line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/merkle/state_map.h"
+#include "ledger/store/batch.h"
+#include "ledger/store/event_store.h"
+#include "projections/cert_view.h"
+
+namespace certledger::projections {
+
+inline constexpr const char* kCfStateMap = "p_statemap";  // map nodes; roots per tree size
+inline constexpr int kStatementFormat = 1;
+
+// The statement of one version's token: canonical JSON (members in
+// lexicographic order, no spaces, UTF-8). No unmasked personal data.
+std::string public_statement(const CertView& v, uint32_t version);
+// What the map holds for a statement.
+merkle::MapUpdate statement_entry(std::string_view token, std::string_view statement);
+// Every version's token and statement after the view's last record.
+std::vector<merkle::MapUpdate> statement_entries(const CertView& v);
+
+// The map's nodes read and written through a sequencer or replay batch.
+class BatchMapNodes : public merkle::MapNodes {
+ public:
+  explicit BatchMapNodes(store::BatchWriter& w) : w_(w) {}
+  std::optional<std::string> get(std::string_view k) const override { return w_.get(kCfStateMap, k); }
+  void put(std::string_view k, std::string_view v) override { w_.put(kCfStateMap, k, v); }
+
+ private:
+  store::BatchWriter& w_;
+};
+// The same over the store as it is (proofs, reads).
+class StoreMapNodes : public merkle::MapNodes {
+ public:
+  explicit StoreMapNodes(const store::EventStore& s) : s_(s) {}
+  std::optional<std::string> get(std::string_view k) const override { return s_.get(kCfStateMap, k); }
+  void put(std::string_view, std::string_view) override {}  // read-only
+
+ private:
+  const store::EventStore& s_;
+};
+
+// The map's latest root and the tree size it follows, in one value
+// (be64(size) || root) under 0xfe "root", written with each group (and
+// replay stage) so that a reader gets both at once.
+inline constexpr std::string_view kMapRootKey =
+    "\xfe"
+    "root";
+std::string encode_map_root(uint64_t size, const Hash256& root);
+// The root after `size`, if that is where the map is.
+std::optional<Hash256> map_root_at(const store::EventStore& s, uint64_t size);
+// The checkpoint extension line for the map root after `size`:
+// "map-root <base64 root>"; nullopt if the map is not at that size.
+std::optional<std::string> map_root_line(const store::EventStore& s, uint64_t size);
+// The checkpoint extension lines the projections contribute
+// (LedgerOptions::checkpoint_extensions): the map root.
+std::vector<std::string> checkpoint_extensions(const store::EventStore& s, uint64_t size);
+// The map root a checkpoint body names, if any.
+std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions);
+
+}  // namespace certledger::projections
