@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +69,13 @@ std::optional<std::string> map_root_line(const store::EventStore& s, uint64_t si
 std::vector<std::string> checkpoint_extensions(const store::EventStore& s, uint64_t size);
 // The map root a checkpoint body names, if any.
 std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions);
+
+// Recomputes the state map from the records alone (folding every
+// certificate in memory) and compares its root with each stored
+// checkpoint's map-root line. Returns how many roots it checked; an error
+// (corruption) names the first checkpoint size whose root differs. The
+// checkpoints' signatures are audit_store's to check.
+Result<uint64_t> audit_state_map(const store::EventStore& store,
+                                 const std::function<void(uint64_t, uint64_t)>& progress = {});
 
 }  // namespace certledger::projections

@@ -16,27 +16,33 @@ Hash256 hash_from(std::string_view s) {
   return h;
 }
 
-// A stored node: interior 0x01 || hash; leaf 0x00 || key || value_hash.
+// A stored node is the bytes its hash is taken over: interior 0x01 ||
+// left || right, leaf 0x00 || key || value_hash. So a node's hash is the
+// SHA-256 of its stored value, and an interior node hands over both
+// children's hashes without reading them.
 struct Node {
   enum Kind { empty, leaf, interior } kind = empty;
-  Hash256 key{}, value{}, hash{};
+  Hash256 key{}, value{};  // leaf
+  Hash256 child[2]{};      // interior
   Hash256 node_hash() const {
     if (kind == leaf) return map_leaf_hash(key, value);
-    return kind == interior ? hash : kEmptyMapHash;
+    return kind == interior ? map_interior_hash(child[0], child[1]) : kEmptyMapHash;
   }
 };
 
 Node load(const MapNodes& nodes, unsigned depth, const Hash256& path) {
   Node n;
   auto v = nodes.get(map_node_key(depth, path));
-  if (!v) return n;
-  if (v->size() == 33 && (*v)[0] == 1) {
+  if (!v || v->size() != 65) return n;
+  const std::string_view b(*v);
+  if (b[0] == 1) {
     n.kind = Node::interior;
-    n.hash = hash_from(std::string_view(*v).substr(1));
-  } else if (v->size() == 65 && (*v)[0] == 0) {
+    n.child[0] = hash_from(b.substr(1, 32));
+    n.child[1] = hash_from(b.substr(33));
+  } else if (b[0] == 0) {
     n.kind = Node::leaf;
-    n.key = hash_from(std::string_view(*v).substr(1, 32));
-    n.value = hash_from(std::string_view(*v).substr(33));
+    n.key = hash_from(b.substr(1, 32));
+    n.value = hash_from(b.substr(33));
   }
   return n;
 }
@@ -78,29 +84,28 @@ Hash256 update_at(MapNodes& nodes, unsigned depth, const Hash256& path, std::spa
 
   // An interior node here: a leaf that was here moves down unless replaced.
   std::optional<MapUpdate> moving;
-  if (n.kind == Node::leaf &&
-      !std::binary_search(ups.begin(), ups.end(), MapUpdate{n.key, {}},
-                          [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; }))
+  if (n.kind == Node::leaf && !std::binary_search(ups.begin(), ups.end(), MapUpdate{n.key, {}},
+                                                  [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; }))
     moving = MapUpdate{n.key, n.value};
   const bool children_empty = n.kind != Node::interior;
   auto split = std::partition_point(ups.begin(), ups.end(), [&](const MapUpdate& u) { return !key_bit(u.key, depth); });
   const std::span<const MapUpdate> side[2] = {ups.subspan(0, static_cast<size_t>(split - ups.begin())),
-                                               ups.subspan(static_cast<size_t>(split - ups.begin()))};
+                                              ups.subspan(static_cast<size_t>(split - ups.begin()))};
   Hash256 child_hash[2];
   for (int b = 0; b < 2; ++b) {
-    const Hash256 child_path = with_bit(path, depth, b == 1);
     const bool carries = moving && key_bit(moving->key, depth) == (b == 1);
     if (side[b].empty() && !carries) {
-      child_hash[b] = children_empty ? kEmptyMapHash : load(nodes, depth + 1, child_path).node_hash();
+      child_hash[b] = children_empty ? kEmptyMapHash : n.child[b];
       continue;
     }
-    child_hash[b] = update_at(nodes, depth + 1, child_path, side[b], carries ? moving : std::nullopt, children_empty);
+    child_hash[b] = update_at(nodes, depth + 1, with_bit(path, depth, b == 1), side[b], carries ? moving : std::nullopt,
+                              children_empty);
   }
-  const Hash256 h = map_interior_hash(child_hash[0], child_hash[1]);
   std::string v(1, '\1');
-  v += bytes_of(h);
+  v += bytes_of(child_hash[0]);
+  v += bytes_of(child_hash[1]);
   nodes.put(map_node_key(depth, path), v);
-  return h;
+  return map_interior_hash(child_hash[0], child_hash[1]);
 }
 
 }  // namespace
@@ -127,7 +132,8 @@ std::string map_node_key(unsigned depth, const Hash256& key) {
 
 Hash256 map_update(MapNodes& nodes, std::vector<MapUpdate> updates) {
   // Sorted by key; of several updates of one key the last one counts.
-  std::stable_sort(updates.begin(), updates.end(), [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; });
+  std::stable_sort(updates.begin(), updates.end(),
+                   [](const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; });
   std::vector<MapUpdate> last;
   last.reserve(updates.size());
   for (auto& u : updates) {
@@ -146,7 +152,7 @@ MapProof map_prove(const MapNodes& nodes, const Hash256& key) {
     Node n = load(nodes, depth, key);
     if (n.kind == Node::leaf) p.leaf = MapProof::Leaf{n.key, n.value};
     if (n.kind != Node::interior) break;
-    p.siblings.push_back(load(nodes, depth + 1, with_bit(key, depth, !key_bit(key, depth))).node_hash());
+    p.siblings.push_back(n.child[key_bit(key, depth) ? 0 : 1]);
   }
   return p;
 }

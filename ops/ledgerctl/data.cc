@@ -13,6 +13,7 @@
 #include "ops/ledgerctl/data_dir.h"
 #include "ops/ledgerctl/progress.h"
 #include "projections/queries.h"
+#include "projections/state_map.h"
 #include "renderers/document.h"
 
 namespace certledger::ctl {
@@ -44,7 +45,15 @@ int cmd_audit(const Context& ctx) {
     else std::cout << "AUDIT FAILED: " << s.error().message << "\n";
     return kCheckFailed;
   }
+  ProgressBar map_bar("state map");
+  auto roots = projections::audit_state_map(l->ledger->store(), [&](uint64_t d, uint64_t t) { map_bar.update(d, t); });
+  if (!roots.ok()) {
+    if (ctx.json) std::cout << json{{"ok", false}, {"error", roots.error().message}}.dump() << "\n";
+    else std::cout << "AUDIT FAILED: " << roots.error().message << "\n";
+    return kCheckFailed;
+  }
   json j = {{"ok", true},
+            {"map_roots", *roots},
             {"events", s->events},
             {"certificates", s->certificates},
             {"authorities", s->authorities},
@@ -55,9 +64,10 @@ int cmd_audit(const Context& ctx) {
   char text[512];
   std::snprintf(text, sizeof text,
                 "audit ok: %llu events, %llu certificates, %llu authorities, %llu keys, "
-                "%llu checkpoints verified in %.2fs\nroot %s\n",
+                "%llu checkpoints verified in %.2fs, %llu state map roots recomputed\nroot %s\n",
                 (unsigned long long)s->events, (unsigned long long)s->certificates, (unsigned long long)s->authorities,
-                (unsigned long long)s->keys, (unsigned long long)s->checkpoints, s->seconds, hash_hex(s->root).c_str());
+                (unsigned long long)s->keys, (unsigned long long)s->checkpoints, s->seconds, (unsigned long long)*roots,
+                hash_hex(s->root).c_str());
   print(ctx, j, text);
   return kOk;
 }
