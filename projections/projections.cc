@@ -89,13 +89,38 @@ bool CertificatesProjection::complete(const store::EventStore& s) const {
   return applied == 0 || map_root_at(s, applied).has_value();
 }
 
+void CertificatesProjection::begin_batch() {
+  queued_.clear();
+  groups_.push_back(false);
+}
+
 void CertificatesProjection::before_commit(store::BatchWriter& w, uint64_t last_position) {
-  BatchMapNodes nodes(w);
-  const Hash256 root = merkle::map_update(nodes, std::move(queued_));
+  if (!map_loaded_) {
+    // No group is in flight here (the first group after open, or the first
+    // after a failed one), so the store holds the map as of the last group.
+    if (Status st = load_bucket_map(w.store(), map_); !st.ok()) map_.clear();
+    map_loaded_ = true;
+  }
+  BatchBuckets buckets(w);
+  const Hash256 root = map_.update(buckets, std::move(queued_));
   queued_.clear();
   queued_before_ = 0;
+  if (!groups_.empty()) groups_.back() = true;
   w.put(kCfStateMap, kMapRootKey, encode_map_root(last_position, root));
   mark_applied(w, last_position);
+}
+
+void CertificatesProjection::forget() {
+  queued_.clear();
+  queued_before_ = 0;
+  groups_.clear();
+  map_loaded_ = false;
+}
+
+void CertificatesProjection::end_batch(bool committed) {
+  if (groups_.empty()) return;
+  if (!committed && groups_.front()) map_loaded_ = false;
+  groups_.pop_front();
 }
 
 namespace {
@@ -236,7 +261,6 @@ Status replay(store::EventStore& store, const std::vector<Projection*>& projecti
       for (const auto& cf : p->column_families()) empty.push_back(cf);
   store::MemoryBatch stage(store, empty);
   store::BatchWriter bw(store, stage);
-  for (auto* p : projections) p->begin_batch();
   // A full stage is written on another thread while the next one fills
   // (reading through it); stages still reach RocksDB one at a time, in order.
   std::unique_ptr<store::MemoryBatch> flushing;
@@ -274,6 +298,7 @@ Status catch_up(store::EventStore& store, const std::vector<Projection*>& projec
                 size_t stage_bytes) {
   // Projections may be at different positions; bring each up separately.
   for (auto* p : projections) {
+    p->forget();
     if (!p->complete(store)) {
       CL_TRY(rebuild(store, {p}, progress, stage_bytes));
       continue;
@@ -286,8 +311,10 @@ Status catch_up(store::EventStore& store, const std::vector<Projection*>& projec
 
 Status rebuild(store::EventStore& store, const std::vector<Projection*>& projections, const Progress& progress,
                size_t stage_bytes) {
-  for (auto* p : projections)
+  for (auto* p : projections) {
     for (const auto& cf : p->column_families()) CL_TRY(store.reset_column_family(cf));
+    p->forget();
+  }
   return replay(store, projections, 1, true, progress, stage_bytes);
 }
 

@@ -6,6 +6,7 @@
 // the log through exactly the same apply().
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,6 +40,8 @@ class Projection : public store::BatchContributor {
   // here first.
   void before_commit(store::BatchWriter& w, uint64_t last_position) override { mark_applied(w, last_position); }
   void mark_applied(store::BatchWriter& w, uint64_t position) const;
+  // Drops in-memory state: the families were reset or replayed under it.
+  virtual void forget() {}
   // False when the stored families miss something the applied position
   // promises (a family added by a newer version): catch_up rebuilds it.
   virtual bool complete(const store::EventStore& s) const {
@@ -58,15 +61,23 @@ class CertificatesProjection : public Projection {
     return {kCfCerts, kCfTokens, kCfNumbers, kCfHolders, kCfStatusFeed, kCfStateMap};
   }
   Status apply(const domain::Record& r, store::BatchWriter& w) override;
-  void begin_batch() override { queued_.clear(); }
+  void begin_batch() override;
   void event_rolled_back() override { queued_.resize(queued_before_); }
   void before_commit(store::BatchWriter& w, uint64_t last_position) override;
+  void end_batch(bool committed) override;
+  void forget() override;
   // The state map has a root at the applied position.
   bool complete(const store::EventStore& s) const override;
 
  private:
   std::vector<merkle::MapUpdate> queued_;  // statements of this group, in order
   size_t queued_before_ = 0;               // queued_.size() before the last apply
+  // The map's tree above its buckets, as of the last group built. Loaded
+  // from the store when no group is in flight: at the first group after
+  // open, and after a group that updated it was not written.
+  merkle::BucketMap map_;
+  bool map_loaded_ = false;
+  std::deque<bool> groups_;  // per group built and not yet ended: did it update the map
 };
 
 class StatisticsProjection : public Projection {

@@ -23,8 +23,10 @@ std::string public_statement(const CertView& v, uint32_t version) {
   // time): the statement changes only when a record changes it.
   const PublicView pv = public_view(v, version, Date{});
   json fields = json::object();
+  // Fields change only with a new version, so the current version's are
+  // the state's (no parse); older versions keep theirs as JSON text.
   if (const auto* kind = domain::find_kind(s.kind); kind && vi)
-    fields = public_fields(*kind, json::parse(vi->fields_json, nullptr, false));
+    fields = public_fields(*kind, version == s.doc_version ? s.fields : json::parse(vi->fields_json, nullptr, false));
   if (fields.is_discarded()) fields = json::object();
   const std::string valid_from = fields.value("valid_from", fields.value("issue_date", ""));
   json j = {
@@ -47,6 +49,29 @@ std::vector<merkle::MapUpdate> statement_entries(const CertView& v) {
   out.reserve(v.versions.size());
   for (const auto& x : v.versions) out.push_back(statement_entry(x.token, public_statement(v, x.version)));
   return out;
+}
+
+std::string map_bucket_key(uint32_t bucket) {
+  std::string k = "B";
+  k += static_cast<char>(bucket >> 8);
+  k += static_cast<char>(bucket & 0xff);
+  return k;
+}
+
+Status load_bucket_map(const store::EventStore& s, merkle::BucketMap& map) {
+  map.clear();
+  Status bad;
+  CL_TRY(s.scan_prefix(kCfStateMap, "B", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 3) {
+      bad = make_error(Errc::corruption, "state map: a bucket key of " + std::to_string(k.size()) + " bytes");
+      return false;
+    }
+    bad = map.load_bucket((uint32_t(static_cast<unsigned char>(k[1])) << 8) | static_cast<unsigned char>(k[2]), v);
+    return bad.ok();
+  }));
+  CL_TRY(bad);
+  map.finish_load();
+  return {};
 }
 
 std::string encode_map_root(uint64_t size, const Hash256& root) { return be64(size) + hash_bytes(root); }

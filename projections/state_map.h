@@ -31,26 +31,30 @@ merkle::MapUpdate statement_entry(std::string_view token, std::string_view state
 // Every version's token and statement after the view's last record.
 std::vector<merkle::MapUpdate> statement_entries(const CertView& v);
 
-// The map's nodes read and written through a sequencer or replay batch.
-class BatchMapNodes : public merkle::MapNodes {
+// The map's bucket entries (merkle::BucketMap): 'B' be16(bucket) -> the
+// bucket's leaves, read and written through a sequencer or replay batch.
+std::string map_bucket_key(uint32_t bucket);
+class BatchBuckets : public merkle::BucketMap::Buckets {
  public:
-  explicit BatchMapNodes(store::BatchWriter& w) : w_(w) {}
-  std::optional<std::string> get(std::string_view k) const override { return w_.get(kCfStateMap, k); }
-  void put(std::string_view k, std::string_view v) override { w_.put(kCfStateMap, k, v); }
+  explicit BatchBuckets(store::BatchWriter& w) : w_(w) {}
+  std::optional<std::string> get(uint32_t b) const override { return w_.get(kCfStateMap, map_bucket_key(b)); }
+  void put(uint32_t b, std::string_view v) override { w_.put(kCfStateMap, map_bucket_key(b), v); }
 
  private:
   store::BatchWriter& w_;
 };
 // The same over the store as it is (proofs, reads).
-class StoreMapNodes : public merkle::MapNodes {
+class StoreBuckets : public merkle::BucketMap::Buckets {
  public:
-  explicit StoreMapNodes(const store::EventStore& s) : s_(s) {}
-  std::optional<std::string> get(std::string_view k) const override { return s_.get(kCfStateMap, k); }
-  void put(std::string_view, std::string_view) override {}  // read-only
+  explicit StoreBuckets(const store::EventStore& s) : s_(s) {}
+  std::optional<std::string> get(uint32_t b) const override { return s_.get(kCfStateMap, map_bucket_key(b)); }
+  void put(uint32_t, std::string_view) override {}  // read-only
 
  private:
   const store::EventStore& s_;
 };
+// Loads the tree above the buckets from the stored buckets.
+Status load_bucket_map(const store::EventStore& s, merkle::BucketMap& map);
 
 // The map's latest root and the tree size it follows, in one value
 // (be64(size) || root) under 0xfe "root", written with each group (and

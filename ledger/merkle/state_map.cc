@@ -239,3 +239,159 @@ Status map_verify(const Hash256& root, const Hash256& key, const std::optional<H
 }
 
 }  // namespace certledger::merkle
+
+namespace certledger::merkle {
+
+namespace {
+
+constexpr size_t kLeafBytes = 64;
+
+// The root of sorted leaves that share their first `depth` bits.
+Hash256 span_root(std::span<const MapUpdate> l, unsigned depth) {
+  if (l.empty()) return kEmptyMapHash;
+  if (l.size() == 1) return map_leaf_hash(l[0].key, l[0].value_hash);
+  auto split = std::partition_point(l.begin(), l.end(), [&](const MapUpdate& u) { return !key_bit(u.key, depth); });
+  const size_t n = static_cast<size_t>(split - l.begin());
+  return map_interior_hash(span_root(l.subspan(0, n), depth + 1), span_root(l.subspan(n), depth + 1));
+}
+
+Result<std::vector<MapUpdate>> parse_leaves(uint32_t bucket, std::string_view s) {
+  if (s.size() % kLeafBytes != 0)
+    return make_error(Errc::corruption, "state map bucket of " + std::to_string(s.size()) + " bytes");
+  std::vector<MapUpdate> out(s.size() / kLeafBytes);
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].key = hash_from(s.substr(i * kLeafBytes, 32));
+    out[i].value_hash = hash_from(s.substr(i * kLeafBytes + 32, 32));
+    if (BucketMap::bucket_of(out[i].key) != bucket || (i > 0 && !(out[i - 1].key < out[i].key)))
+      return make_error(Errc::corruption,
+                        "state map bucket " + std::to_string(bucket) + " is not sorted or holds another bucket's key");
+  }
+  return out;
+}
+
+std::vector<MapUpdate> leaves_of(const BucketMap::Buckets& buckets, uint32_t bucket) {
+  auto v = buckets.get(bucket);
+  if (!v) return {};
+  auto parsed = parse_leaves(bucket, *v);
+  return parsed.ok() ? std::move(*parsed) : std::vector<MapUpdate>{};
+}
+
+bool by_key(const MapUpdate& a, const MapUpdate& b) { return a.key < b.key; }
+
+}  // namespace
+
+BucketMap::BucketMap() { clear(); }
+
+void BucketMap::clear() {
+  hash_.assign(kBucketBits + 1, {});
+  count_.assign(kBucketBits + 1, {});
+  for (unsigned d = 0; d <= kBucketBits; ++d) {
+    hash_[d].assign(size_t{1} << d, kEmptyMapHash);
+    count_[d].assign(size_t{1} << d, 0);
+  }
+}
+
+void BucketMap::set_bucket(uint32_t bucket, const Hash256& hash, uint32_t count) {
+  hash_[kBucketBits][bucket] = hash;
+  count_[kBucketBits][bucket] = count;
+}
+
+Status BucketMap::load_bucket(uint32_t bucket, std::string_view leaves) {
+  if (bucket >= kBuckets) return make_error(Errc::corruption, "state map bucket number out of range");
+  CL_ASSIGN(auto l, parse_leaves(bucket, leaves));
+  set_bucket(bucket, span_root(l, kBucketBits), static_cast<uint32_t>(l.size()));
+  return {};
+}
+
+namespace {
+
+// A node from its two children: empty, the one leaf below it, or interior.
+void combine(const Hash256& lh, uint32_t lc, const Hash256& rh, uint32_t rc, Hash256& h, uint32_t& c) {
+  c = lc + rc;
+  if (c == 0) h = kEmptyMapHash;
+  else if (c == 1) h = lc ? lh : rh;
+  else h = map_interior_hash(lh, rh);
+}
+
+}  // namespace
+
+void BucketMap::finish_load() {
+  for (unsigned d = kBucketBits; d-- > 0;)
+    for (size_t i = 0; i < hash_[d].size(); ++i)
+      combine(hash_[d + 1][2 * i], count_[d + 1][2 * i], hash_[d + 1][2 * i + 1], count_[d + 1][2 * i + 1], hash_[d][i],
+              count_[d][i]);
+}
+
+void BucketMap::recompute_above(const std::vector<uint32_t>& buckets) {
+  std::vector<uint32_t> level = buckets;  // sorted, distinct
+  for (unsigned d = kBucketBits; d-- > 0;) {
+    std::vector<uint32_t> up;
+    for (uint32_t i : level)
+      if (up.empty() || up.back() != (i >> 1)) up.push_back(i >> 1);
+    for (uint32_t i : up)
+      combine(hash_[d + 1][2 * i], count_[d + 1][2 * i], hash_[d + 1][2 * i + 1], count_[d + 1][2 * i + 1], hash_[d][i],
+              count_[d][i]);
+    level = std::move(up);
+  }
+}
+
+Hash256 BucketMap::update(Buckets& buckets, std::vector<MapUpdate> updates) {
+  std::stable_sort(updates.begin(), updates.end(), by_key);
+  std::vector<uint32_t> touched;
+  for (size_t i = 0; i < updates.size();) {
+    const uint32_t b = bucket_of(updates[i].key);
+    std::vector<MapUpdate> leaves = leaves_of(buckets, b);
+    for (; i < updates.size() && bucket_of(updates[i].key) == b; ++i) {
+      auto at = std::lower_bound(leaves.begin(), leaves.end(), updates[i], by_key);
+      if (at != leaves.end() && at->key == updates[i].key) at->value_hash = updates[i].value_hash;
+      else leaves.insert(at, updates[i]);
+    }
+    std::string enc;
+    enc.reserve(leaves.size() * kLeafBytes);
+    for (const auto& l : leaves) {
+      enc += bytes_of(l.key);
+      enc += bytes_of(l.value_hash);
+    }
+    buckets.put(b, enc);
+    set_bucket(b, span_root(leaves, kBucketBits), static_cast<uint32_t>(leaves.size()));
+    touched.push_back(b);
+  }
+  recompute_above(touched);
+  return root();
+}
+
+Hash256 BucketMap::root() const { return hash_[0][0]; }
+
+MapProof BucketMap::prove(const Buckets& buckets, const Hash256& key) const {
+  MapProof p;
+  const uint32_t b = bucket_of(key);
+  for (unsigned d = 0; d < kBucketBits; ++d) {
+    uint32_t i = b >> (kBucketBits - d);
+    if (count_[d][i] == 0) return p;
+    if (count_[d][i] == 1) {  // one leaf below: find its bucket
+      for (unsigned e = d; e < kBucketBits; ++e) i = count_[e + 1][2 * i] == 1 ? 2 * i : 2 * i + 1;
+      auto l = leaves_of(buckets, i);
+      if (l.size() == 1) p.leaf = MapProof::Leaf{l[0].key, l[0].value_hash};
+      return p;
+    }
+    const uint32_t sibling = (i << 1) | (key_bit(key, d) ? 0u : 1u);
+    p.siblings.push_back(hash_[d + 1][sibling]);
+  }
+  const std::vector<MapUpdate> leaves = leaves_of(buckets, b);
+  std::span<const MapUpdate> span(leaves);
+  for (unsigned depth = kBucketBits; !span.empty(); ++depth) {
+    if (span.size() == 1) {
+      p.leaf = MapProof::Leaf{span[0].key, span[0].value_hash};
+      break;
+    }
+    auto split =
+        std::partition_point(span.begin(), span.end(), [&](const MapUpdate& u) { return !key_bit(u.key, depth); });
+    const size_t n = static_cast<size_t>(split - span.begin());
+    const bool right = key_bit(key, depth);
+    p.siblings.push_back(span_root(right ? span.subspan(0, n) : span.subspan(n), depth + 1));
+    span = right ? span.subspan(n) : span.subspan(0, n);
+  }
+  return p;
+}
+
+}  // namespace certledger::merkle

@@ -80,4 +80,47 @@ MapProof map_prove(const MapNodes& nodes, const Hash256& key);
 Status map_verify(const Hash256& root, const Hash256& key, const std::optional<Hash256>& value_hash,
                   const MapProof& proof);
 
+// The state map as the ledger keeps it: the leaves in 2^16 buckets by their
+// first 16 key bits, one stored entry per bucket (the bucket's leaves,
+// sorted), and the tree above the buckets in memory (about 4.7 MB). An
+// update rewrites one entry per touched bucket and hashes its path in
+// memory, so the map costs about one small write per changed token. The
+// tree and its proofs are the same as above (map_update, map_prove): only
+// where the nodes live differs.
+class BucketMap {
+ public:
+  static constexpr unsigned kBucketBits = 16;
+  static constexpr uint32_t kBuckets = 1u << kBucketBits;
+  // Where the bucket entries live: 64 bytes per leaf (key || value_hash),
+  // sorted by key.
+  class Buckets {
+   public:
+    virtual ~Buckets() = default;
+    virtual std::optional<std::string> get(uint32_t bucket) const = 0;
+    virtual void put(uint32_t bucket, std::string_view leaves) = 0;
+  };
+  static uint32_t bucket_of(const Hash256& key) { return (uint32_t(key[0]) << 8) | key[1]; }
+
+  BucketMap();
+  // Sets a bucket's leaves as stored (loading at open); the tree above is
+  // recomputed by finish_load().
+  Status load_bucket(uint32_t bucket, std::string_view leaves);
+  void finish_load();
+  void clear();
+
+  // As map_update, with the bucket entries in `buckets`.
+  Hash256 update(Buckets& buckets, std::vector<MapUpdate> updates);
+  Hash256 root() const;
+  uint64_t size() const { return count_[0][0]; }
+  // As map_prove. REQUIRES: buckets and this tree describe the same map.
+  MapProof prove(const Buckets& buckets, const Hash256& key) const;
+
+ private:
+  void set_bucket(uint32_t bucket, const Hash256& hash, uint32_t count);
+  void recompute_above(const std::vector<uint32_t>& buckets);
+  // hash_[d][i], count_[d][i]: the subtree at depth d with prefix i.
+  std::vector<std::vector<Hash256>> hash_;
+  std::vector<std::vector<uint32_t>> count_;
+};
+
 }  // namespace certledger::merkle

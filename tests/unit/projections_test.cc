@@ -109,7 +109,9 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   ASSERT_TRUE(body.ok());
   auto named = map_root_of(body->extensions);
   ASSERT_TRUE(named) << cp->second;
-  EXPECT_EQ(*named, merkle::map_root(StoreMapNodes(store)));
+  merkle::BucketMap stored;
+  ASSERT_TRUE(load_bucket_map(store, stored).ok());
+  EXPECT_EQ(*named, stored.root());
 
   // From the views alone.
   struct Memory : merkle::MapNodes {
@@ -134,7 +136,7 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
 
   std::map<std::string, int> statuses;
   for (const auto& [token, statement] : statement_of) {
-    auto proof = merkle::map_prove(StoreMapNodes(store), sha256(token));
+    auto proof = stored.prove(StoreBuckets(store), sha256(token));
     EXPECT_TRUE(merkle::map_verify(*named, sha256(token), sha256(statement), proof).ok()) << statement;
     auto j = nlohmann::json::parse(statement);
     ++statuses[j["status"].get<std::string>()];
@@ -145,9 +147,9 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   EXPECT_EQ(statuses["superseded"], 1);
   EXPECT_EQ(statuses["valid"], 2);  // the reissued version and the training certificate
   const std::string unknown = "not-a-token-of-this-log";
-  EXPECT_TRUE(merkle::map_verify(*named, sha256(unknown), std::nullopt,
-                                 merkle::map_prove(StoreMapNodes(store), sha256(unknown)))
-                  .ok());
+  EXPECT_TRUE(
+      merkle::map_verify(*named, sha256(unknown), std::nullopt, stored.prove(StoreBuckets(store), sha256(unknown)))
+          .ok());
 
   // No unmasked ID number or name of the personnel certificate.
   auto person = f.reader().certificate(ids[1]);

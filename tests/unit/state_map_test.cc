@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <unordered_map>
 
 #include "ledger/util/encoding.h"
@@ -213,6 +214,72 @@ TEST(StateMap, BrokenProofsAreRejected) {
   std::string bad_flag = enc;
   bad_flag[bad_flag.size() - 65] = 2;
   EXPECT_FALSE(MapProof::decode(bad_flag).ok());
+}
+
+class MemoryBuckets : public BucketMap::Buckets {
+ public:
+  std::optional<std::string> get(uint32_t b) const override {
+    auto it = m.find(b);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(uint32_t b, std::string_view v) override { m[b] = std::string(v); }
+  std::map<uint32_t, std::string> m;
+};
+
+// The bucketed map (the ledger's) and the node map (the definition's
+// shape, the audit's) give the same roots and the same proofs, also after
+// the bucketed one is loaded again from its buckets.
+TEST(StateMap, TheBucketedMapIsTheSameTree) {
+  std::mt19937_64 rng(21);
+  MemoryNodes nodes;
+  MemoryBuckets buckets;
+  BucketMap bucketed;
+  std::vector<Hash256> keys;
+  EXPECT_EQ(bucketed.root(), kEmptyMapHash);
+  for (int batch = 0; batch < 60; ++batch) {
+    std::vector<MapUpdate> ups;
+    for (int i = 0, n = 1 + static_cast<int>(rng() % 60); i < n; ++i) {
+      Hash256 k = random_hash(rng);
+      if (!keys.empty() && rng() % 4 == 0) k = keys[rng() % keys.size()];
+      if (!keys.empty() && rng() % 8 == 0) {  // same bucket, close key
+        k = keys[rng() % keys.size()];
+        k[2 + rng() % 30] ^= static_cast<unsigned char>(1u << (rng() % 8));
+      }
+      keys.push_back(k);
+      ups.push_back({k, random_hash(rng)});
+    }
+    const Hash256 a = map_update(nodes, ups);
+    const Hash256 b = bucketed.update(buckets, ups);
+    ASSERT_EQ(a, b) << "batch " << batch;
+  }
+  BucketMap reloaded;
+  for (const auto& [b, leaves] : buckets.m) ASSERT_TRUE(reloaded.load_bucket(b, leaves).ok());
+  reloaded.finish_load();
+  EXPECT_EQ(reloaded.root(), bucketed.root());
+  EXPECT_EQ(bucketed.size(), std::set<Hash256>(keys.begin(), keys.end()).size());
+  for (int i = 0; i < 3000; ++i) {
+    const Hash256 k = i % 2 ? keys[rng() % keys.size()] : random_hash(rng);
+    const MapProof want = map_prove(nodes, k), got = reloaded.prove(buckets, k);
+    ASSERT_EQ(got.encode(), want.encode()) << i;
+  }
+  // A map of one leaf, and one whose only two leaves share a bucket.
+  MemoryNodes n1;
+  MemoryBuckets b1;
+  BucketMap m1;
+  Hash256 k1{}, k2{};
+  k2[31] = 1;
+  EXPECT_EQ(m1.update(b1, {{k1, sha256("a")}}), map_update(n1, {{k1, sha256("a")}}));
+  EXPECT_EQ(m1.prove(b1, k2).encode(), map_prove(n1, k2).encode());
+  EXPECT_EQ(m1.update(b1, {{k2, sha256("b")}}), map_update(n1, {{k2, sha256("b")}}));
+  EXPECT_EQ(m1.prove(b1, k2).encode(), map_prove(n1, k2).encode());
+  EXPECT_TRUE(map_verify(m1.root(), k2, sha256("b"), m1.prove(b1, k2)).ok());
+  // A stored bucket that is not sorted is refused at load.
+  std::string two = b1.m.begin()->second;
+  std::string swapped = two.substr(64) + two.substr(0, 64);
+  BucketMap m2;
+  EXPECT_FALSE(m2.load_bucket(b1.m.begin()->first, swapped).ok());
+  EXPECT_FALSE(m2.load_bucket(b1.m.begin()->first, two.substr(1)).ok());
 }
 
 }  // namespace
