@@ -108,60 +108,55 @@ std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions) {
   return std::nullopt;
 }
 
-namespace {
+std::optional<std::string> MapAuditor::Buckets::get(uint32_t b) const {
+  auto it = m.find(b);
+  if (it == m.end()) return std::nullopt;
+  return it->second;
+}
 
-class MemoryNodes : public merkle::MapNodes {
- public:
-  std::optional<std::string> get(std::string_view k) const override {
-    auto it = nodes_.find(k);
-    if (it == nodes_.end()) return std::nullopt;
-    return it->second;
+Status MapAuditor::expect_checkpoint(uint64_t size, std::string_view note) {
+  auto body = merkle::parse_checkpoint_body(note);
+  if (!body.ok())
+    return make_error(Errc::corruption, "checkpoint " + std::to_string(size) + ": " + body.error().message);
+  if (auto root = map_root_of(body->extensions)) expected_[size] = *root;
+  return {};
+}
+
+Status MapAuditor::add(const domain::Record& r) {
+  const domain::Event& e = r.event;
+  if (domain::command_of_event_type(e.type)) {
+    CertView& v = views_[e.stream];
+    CL_TRY(apply(v, e, r.position, hash_hex(r.hash)));
+    for (auto& entry : statement_entries(v)) queued_.push_back(entry);
   }
-  void put(std::string_view k, std::string_view v) override { nodes_[std::string(k)] = std::string(v); }
-
- private:
-  std::map<std::string, std::string, std::less<>> nodes_;
-};
-
-}  // namespace
+  auto it = expected_.find(r.position);
+  if (it == expected_.end()) return {};
+  const Hash256 root = map_.update(buckets_, std::move(queued_));
+  queued_.clear();
+  if (root != it->second)
+    return make_error(Errc::corruption, "checkpoint " + std::to_string(r.position) +
+                                            ": its map-root is not the root the records make (" + hash_hex(root) + ")");
+  expected_.erase(it);
+  ++checked_;
+  return {};
+}
 
 Result<uint64_t> audit_state_map(const store::EventStore& store,
                                  const std::function<void(uint64_t, uint64_t)>& progress) {
-  std::map<uint64_t, Hash256> expected;  // checkpoint size -> its map-root line
+  MapAuditor a;
+  uint64_t newest = 0;
   for (const auto& [size, note] : store.checkpoints()) {
-    auto body = merkle::parse_checkpoint_body(note);
-    if (!body.ok())
-      return make_error(Errc::corruption, "checkpoint " + std::to_string(size) + ": " + body.error().message);
-    if (auto root = map_root_of(body->extensions)) expected[size] = *root;
+    CL_TRY(a.expect_checkpoint(size, note));
+    newest = std::max(newest, size);
   }
-  const uint64_t last = store.last_position();
-  if (expected.empty() || last == 0) return uint64_t{0};
-  std::unordered_map<std::string, CertView> views;
-  std::vector<merkle::MapUpdate> queued;
-  MemoryNodes nodes;
-  uint64_t checked = 0;
-  auto next = expected.begin();
-  CL_TRY(for_each_record(store, 1, std::min(last, expected.rbegin()->first), [&](domain::Record& r) -> Status {
-    const domain::Event& e = r.event;
-    if (domain::command_of_event_type(e.type)) {
-      CertView& v = views[e.stream];
-      CL_TRY(apply(v, e, r.position, hash_hex(r.hash)));
-      for (auto& entry : statement_entries(v)) queued.push_back(entry);
-    }
-    if (next != expected.end() && next->first == r.position) {
-      const Hash256 root = merkle::map_update(nodes, std::move(queued));
-      queued.clear();
-      if (root != next->second)
-        return make_error(Errc::corruption, "checkpoint " + std::to_string(r.position) +
-                                                ": its map-root is not the root the records make (" + hash_hex(root) +
-                                                ")");
-      ++checked;
-      ++next;
-    }
+  const uint64_t last = std::min(store.last_position(), newest);
+  if (a.unreached() == 0 || last == 0) return uint64_t{0};
+  CL_TRY(for_each_record(store, 1, last, [&](domain::Record& r) -> Status {
+    CL_TRY(a.add(r));
     if (progress && (r.position % 4096 == 0 || r.position == last)) progress(r.position, last);
     return {};
   }));
-  return checked;
+  return a.checked();
 }
 
 }  // namespace certledger::projections

@@ -9,10 +9,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ledger/domain/record.h"
 #include "ledger/merkle/state_map.h"
 #include "ledger/store/batch.h"
 #include "ledger/store/event_store.h"
@@ -73,6 +76,33 @@ std::optional<std::string> map_root_line(const store::EventStore& s, uint64_t si
 std::vector<std::string> checkpoint_extensions(const store::EventStore& s, uint64_t size);
 // The map root a checkpoint body names, if any.
 std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions);
+
+// Recomputes the state map from records that passed the log's audit
+// (Auditor), folding every certificate in memory, and compares its root
+// with each checkpoint's map-root line when the records reach its size.
+class MapAuditor {
+ public:
+  // A checkpoint note (its signature is the log auditor's to check); one
+  // without a map-root line is skipped. Add them before their records.
+  Status expect_checkpoint(uint64_t size, std::string_view note);
+  // The next record, in position order.
+  Status add(const domain::Record& r);
+  uint64_t checked() const { return checked_; }
+  // How many expected roots lie beyond the last record added.
+  size_t unreached() const { return expected_.size(); }
+
+ private:
+  std::map<uint64_t, Hash256> expected_;
+  std::unordered_map<std::string, CertView> views_;
+  std::vector<merkle::MapUpdate> queued_;
+  merkle::BucketMap map_;
+  struct Buckets : merkle::BucketMap::Buckets {
+    std::unordered_map<uint32_t, std::string> m;
+    std::optional<std::string> get(uint32_t b) const override;
+    void put(uint32_t b, std::string_view v) override { m[b] = std::string(v); }
+  } buckets_;
+  uint64_t checked_ = 0;
+};
 
 // Recomputes the state map from the records alone (folding every
 // certificate in memory) and compares its root with each stored

@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "projections/state_map.h"
 #include "ledger/audit.h"
 #include "ledger/domain/certificate.h"
 #include "ledger/ledger.h"
@@ -117,11 +118,13 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   }));
 
   Auditor auditor(log_key);
+  projections::MapAuditor map;
   uint64_t checkpoints = 0;
   for (const auto& note : notes) {
     CL_ASSIGN(auto c, merkle::open_checkpoint(note, origin, log_key));
     if (c.size <= records.size()) {
       CL_TRY(auditor.expect_checkpoint(c.size, note));
+      CL_TRY(map.expect_checkpoint(c.size, note));
       ++checkpoints;
     }
   }
@@ -133,6 +136,7 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     ++expect;
     domain::Record se;
     CL_TRY(auditor.add_record(pos, rec, &se));
+    CL_TRY(map.add(se));
     if (domain::command_of_event_type(se.event.type)) {
       auto& s = certs[se.event.stream];
       CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));
@@ -146,6 +150,7 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
               {"duplicates_dropped", duplicates},
               {"certificates", compared},
               {"checkpoints", checkpoints},
+              {"map_roots", map.checked()},
               {"authorities", sum.authorities},
               {"keys", sum.keys},
               {"root", hash_hex(sum.root)},

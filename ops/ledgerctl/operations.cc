@@ -7,6 +7,7 @@
 
 #include "ledger/audit.h"
 #include "ledger/util/json.h"
+#include "projections/state_map.h"
 #include "ops/common/backup.h"
 #include "ops/common/import.h"
 #include "ops/common/kafka_audit.h"
@@ -47,6 +48,7 @@ int report_audit(const Context& ctx, const Result<json>& r) {
 
 Result<json> audit_export(const std::string& file, const std::string& checkpoints, const crypto::PublicKey& key) {
   Auditor a(key);
+  projections::MapAuditor map;
   if (!checkpoints.empty()) {
     std::ifstream cin(checkpoints);
     if (!cin) return make_error(Errc::io_error, "cannot read " + checkpoints);
@@ -58,18 +60,23 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
         return make_error(Errc::corruption,
                           checkpoints + ": each line must be {\"tree_size\": N, \"checkpoint\": \"...\"}");
       CL_TRY(a.expect_checkpoint((*j)["tree_size"].get<uint64_t>(), (*j)["checkpoint"].get<std::string>()));
+      CL_TRY(map.expect_checkpoint((*j)["tree_size"].get<uint64_t>(), (*j)["checkpoint"].get<std::string>()));
     }
   }
   std::ifstream in(file);
   if (!in) return make_error(Errc::io_error, "cannot read " + file);
   std::string line;
   uint64_t pos = 0;
-  while (std::getline(in, line)) CL_TRY(a.add_record(++pos, line));
+  while (std::getline(in, line)) {
+    domain::Record r;
+    CL_TRY(a.add_record(++pos, line, &r));
+    CL_TRY(map.add(r));
+  }
   CL_TRY(a.finish());
   const auto& s = a.summary();
   return json{
-      {"ok", true},     {"events", s.events},      {"certificates", s.certificates}, {"checkpoints", s.checkpoints},
-      {"keys", s.keys}, {"root", hash_hex(s.root)}};
+      {"ok", true},     {"events", s.events},       {"certificates", s.certificates}, {"checkpoints", s.checkpoints},
+      {"keys", s.keys}, {"root", hash_hex(s.root)}, {"map_roots", map.checked()}};
 }
 
 }  // namespace

@@ -203,6 +203,7 @@ TEST(Operations, AnExportIsReverifiedWithOnlyThePublishedKey) {
   ASSERT_FALSE(j.is_discarded()) << out;
   EXPECT_TRUE(j["ok"].get<bool>());
   EXPECT_GT(j["checkpoints"].get<int>(), 0);
+  EXPECT_GT(j["map_roots"].get<int>(), 0) << "the state map roots are recomputed from the export";
   // Drop one line: the audit names the gap.
   sh("sed -i '20d' " + d + "/export.jsonl");
   out = sh(ctl + " audit --export " + d + "/export.jsonl --trust " + d + "/trust.json", &rc);
@@ -242,6 +243,7 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   EXPECT_EQ((*result)["events"].get<uint64_t>(), l.ledger->store().last_position());
   EXPECT_GT((*result)["certificates"].get<uint64_t>(), 40u);
   EXPECT_GT((*result)["checkpoints"].get<uint64_t>(), 0u);
+  EXPECT_GT((*result)["map_roots"].get<uint64_t>(), 0u) << "the state map roots are recomputed from the topic";
   // The same through the command line.
   int rc = 0;
   std::string out =
