@@ -32,5 +32,6 @@ Result<ops::OpenLedger> open_rw(bool create = false);
 Result<ops::OpenLedger> open_ro();
 
 void add_registry_commands(CLI::App& app, Context& ctx, Action& action);
+void add_proof_commands(CLI::App& app, Context& ctx, Action& action);
 
 }  // namespace certledger::ctl

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   add_check_commands(app, ctx, action);
   add_registry_commands(app, ctx, action);
   add_data_commands(app, ctx, action);
+  add_proof_commands(app, ctx, action);
   add_token_commands(app, ctx, action);
   add_operations_commands(app, ctx, action);
   try {

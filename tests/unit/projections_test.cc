@@ -8,6 +8,7 @@
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/util/encoding.h"
 #include "projections/projections.h"
+#include "projections/proof_bundle.h"
 #include "projections/queries.h"
 #include "tests/unit/ledger_helpers.h"
 
@@ -192,6 +193,96 @@ TEST(Projections, TheAuditRecomputesMapRoots) {
   ASSERT_FALSE(caught.ok());
   EXPECT_NE(caught.error().message.find("checkpoint " + std::to_string(size)), std::string::npos)
       << caught.error().message;
+}
+
+// The statement proof bundle: built from the store, checked with only the
+// log key; every deliberately broken bundle is refused.
+TEST(Projections, StatementBundlesVerifyAndBrokenOnesAreRefused) {
+  Fixture f;
+  demo::SampleGenerator gen(15);
+  auto a = demo::demo_authorities()[0];
+  auto issued = f.ledger->execute(a.code, issue_command(gen, "safety_license", a));
+  ASSERT_TRUE(issued.ok());
+  auto other = f.ledger->execute(a.code, issue_command(gen, "safety_license", a));
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, issued->state.id).ok());
+  ASSERT_TRUE(f.ledger->sequencer()->checkpoint_now().ok());
+  const auto& store = f.ledger->store();
+  const std::string origin = f.ledger->origin();
+  auto vkey = merkle::parse_note_verifier_key(f.ledger->log_verifier_key());
+  ASSERT_TRUE(vkey.ok());
+  const crypto::PublicKey& key = vkey->second;
+  const UnixMillis now = system_now_ms();
+
+  auto bundle = build_statement_bundle(store, issued->state.token);
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message;
+  auto ok = verify_statement_bundle(*bundle, origin, key, now);
+  ASSERT_TRUE(ok.ok()) << ok.error().message << "\n" << *bundle;
+  EXPECT_EQ(ok->status, "revoked");
+  EXPECT_TRUE(ok->fresh);
+  EXPECT_EQ(ok->tree_size, store.last_position());
+  auto valid = verify_statement_bundle(*build_statement_bundle(store, other->state.token), origin, key, now);
+  ASSERT_TRUE(valid.ok());
+  EXPECT_EQ(valid->status, "valid");
+  auto unknown = build_statement_bundle(store, "no-such-token");
+  ASSERT_TRUE(unknown.ok());
+  auto absent = verify_statement_bundle(*unknown, origin, key, now);
+  ASSERT_TRUE(absent.ok()) << absent.error().message;
+  EXPECT_EQ(absent->status, "unknown");
+  EXPECT_FALSE(absent->statement);
+
+  auto line_of = [](const std::string& b, const std::string& name) {
+    const size_t at = b.find("\n" + name + " ") + 1;
+    return std::make_pair(at, b.find('\n', at));
+  };
+  auto replace_line = [&](std::string b, const std::string& name, const std::string& text) {
+    auto [from, to] = line_of(b, name);
+    return b.replace(from, to - from, text);
+  };
+  auto refused = [&](const std::string& b, const std::string& why) {
+    auto r = verify_statement_bundle(b, origin, key, now);
+    EXPECT_FALSE(r.ok()) << why;
+  };
+  {  // one byte of the statement changed
+    auto [from, to] = line_of(*bundle, "statement");
+    std::string st = *base64_decode(std::string_view(*bundle).substr(from + 10, to - from - 10));
+    st[st.find("revoked")] = 'R';
+    refused(replace_line(*bundle, "statement", "statement " + base64_encode(st)), "statement byte");
+  }
+  {  // a wrong inclusion path
+    auto [from, to] = line_of(*bundle, "inclusion");
+    std::string h = *base64_decode(std::string_view(*bundle).substr(from + 10, to - from - 10));
+    h[0] ^= 1;
+    refused(replace_line(*bundle, "inclusion", "inclusion " + base64_encode(h)), "inclusion path");
+  }
+  // another key
+  auto stranger = crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  EXPECT_FALSE(verify_statement_bundle(*bundle, origin, stranger->public_key(), now).ok()) << "wrong key";
+  // the proof for another token
+  refused(replace_line(*bundle, "token", "token " + other->state.token), "another token");
+  // a non-inclusion proof for a present token
+  refused(replace_line(*unknown, "token", "token " + issued->state.token), "absence of a present token");
+  // the statement dropped (claiming absence) while its token is present
+  {
+    auto [from, to] = line_of(*bundle, "statement");
+    refused(std::string(*bundle).erase(from, to - from + 1), "statement dropped");
+  }
+  // a statement for the right token moved to another record position
+  {
+    auto [from, to] = line_of(*bundle, "record");
+    std::string rec = bundle->substr(from, to - from);
+    const size_t sp = rec.find(' ', 7);
+    refused(replace_line(*bundle, "record", "record 1" + rec.substr(sp)), "another position");
+  }
+  // the checkpoint older than the bound: verified, but not fresh
+  auto old = verify_statement_bundle(*bundle, origin, key, now + 3600 * 1000, 60);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->fresh);
+  EXPECT_GE(old->age_seconds, 3600);
+  // the log moved past its checkpoint: no bundle rather than a wrong one
+  ASSERT_TRUE(f.run(a.code, CommandType::revoke, other->state.id).ok());
+  if (store.latest_checkpoint()->first != store.last_position())
+    EXPECT_FALSE(build_statement_bundle(store, other->state.token).ok());
 }
 
 TEST(Projections, ReadYourWritesAndEveryStatusWord) {

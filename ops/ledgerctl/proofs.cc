@@ -1,0 +1,106 @@
+// ledgerctl prove and verify-answer: the statement proof bundle
+// (doc/proof_format.md) made from a data dir, and checked offline with only
+// the trust file.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "ledger/util/json.h"
+#include "ops/ledgerctl/data_dir.h"
+#include "projections/proof_bundle.h"
+
+namespace certledger::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+struct ProofArgs {
+  std::string token, out, file, trust;
+  int64_t max_age = 60;
+};
+ProofArgs& pa() {
+  static ProofArgs a;
+  return a;
+}
+
+int cmd_prove(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  auto bundle = projections::build_statement_bundle(l->ledger->store(), pa().token);
+  if (!bundle.ok()) return fail(ctx, bundle.error());
+  if (pa().out.empty()) {
+    std::cout << *bundle;
+    return kOk;
+  }
+  std::ofstream out(pa().out, std::ios::binary);
+  out << *bundle;
+  if (!out) return fail(ctx, make_error(Errc::io_error, "cannot write " + pa().out));
+  return kOk;
+}
+
+// The bundle from a file holding either the bundle text or a JSON answer
+// whose "proof" member holds it ({"proof": {"bundle": "..."}}).
+Result<std::string> bundle_from(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(Errc::io_error, "cannot read " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.empty() || text[0] != '{') return text;
+  CL_ASSIGN(json j, parse_json(text, file));
+  if (!j.is_object() || !j.contains("proof") || !j["proof"].is_object() || !j["proof"].contains("bundle") ||
+      !j["proof"]["bundle"].is_string())
+    return make_error(Errc::invalid_argument, file + ": a JSON answer without proof.bundle");
+  return j["proof"]["bundle"].get<std::string>();
+}
+
+int cmd_verify_answer(const Context& ctx) {
+  auto bundle = bundle_from(pa().file);
+  if (!bundle.ok()) return fail(ctx, bundle.error());
+  auto logs = ops::read_trust_file(pa().trust);
+  if (!logs.ok()) return fail(ctx, logs.error());
+  Error last = make_error(Errc::invalid_argument, pa().trust + " names no log");
+  for (const auto& log : *logs) {
+    auto r = projections::verify_statement_bundle(*bundle, log.origin, log.key, system_now_ms(), pa().max_age);
+    if (!r.ok()) {
+      last = r.error();
+      continue;
+    }
+    json j = {{"ok", true},
+              {"token", r->token},
+              {"status", r->status},
+              {"tree_size", r->tree_size},
+              {"checkpoint_time", format_rfc3339_ms(r->checkpoint_time)},
+              {"age_seconds", r->age_seconds},
+              {"fresh", r->fresh}};
+    if (r->statement) j["statement"] = json::parse(*r->statement, nullptr, false);
+    print(ctx, j,
+          "verified: " + r->status + " (token " + r->token + "), checkpoint " + std::to_string(r->tree_size) + " of " +
+              format_rfc3339_ms(r->checkpoint_time) + ", " + std::to_string(r->age_seconds) + " s old" +
+              (r->fresh ? "" : " — older than " + std::to_string(pa().max_age) + " s: live status not confirmed") +
+              "\n");
+    return r->fresh ? kOk : kCheckFailed;
+  }
+  return fail(ctx, last);
+}
+
+}  // namespace
+
+void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
+  auto& a = pa();
+  auto* prove = app.add_subcommand("prove", "Write the statement proof bundle of a QR token (doc/proof_format.md)");
+  add_data(prove);
+  prove->add_option("TOKEN", a.token, "The QR token (last segment of the QR URL)")->required();
+  prove->add_option("--out", a.out, "Output file (default: stdout)");
+  prove->callback([&] { action = [&] { return cmd_prove(ctx); }; });
+
+  auto* verify = app.add_subcommand(
+      "verify-answer", "Check a saved proof bundle or JSON answer offline (exit 1 naming what failed, or if stale)");
+  verify->add_option("FILE", a.file, "The bundle, or a JSON answer with proof.bundle")->required();
+  verify->add_option("--trust", a.trust, "Trust file (origin and log key)")->required();
+  verify->add_option("--max-age", a.max_age, "Seconds a checkpoint may be old")->capture_default_str();
+  verify->callback([&] { action = [&] { return cmd_verify_answer(ctx); }; });
+}
+
+}  // namespace certledger::ctl

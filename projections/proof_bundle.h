@@ -1,0 +1,48 @@
+// The statement proof bundle (doc/proof_format.md): what a QR answer
+// carries so that a phone, a cache or an auditor can check it with only the
+// log's public key: the token's public statement, the state map proof for
+// it, the RFC 9162 inclusion proof of the record that last changed it, and
+// the signed checkpoint they are all checked against. Text, modelled on
+// C2SP tlog-proof, so it travels on its own (saved, mailed, printed).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/crypto/keys.h"
+#include "ledger/store/event_store.h"
+#include "ledger/util/result.h"
+#include "ledger/util/time.h"
+
+namespace certledger::projections {
+
+inline constexpr std::string_view kBundleHeader = "certledger.example/statement-proof/v1";
+
+// The bundle for a token against the store's latest checkpoint.
+// REQUIRES: nothing is written meanwhile, and the latest checkpoint covers
+// the store's last position (as after a clean shutdown): else
+// failed_precondition. An unknown token gets a bundle without a statement:
+// its proof shows the token is absent.
+Result<std::string> build_statement_bundle(const store::EventStore& store, std::string_view token);
+
+struct BundleCheck {
+  std::string token;
+  std::optional<std::string> statement;  // absent: the token is not in the map
+  std::string status;                    // the statement's, or "expired" derived from valid_until; "unknown"
+  uint64_t tree_size = 0;
+  UnixMillis checkpoint_time = 0;  // from the "time" line
+  int64_t age_seconds = 0;         // now - checkpoint_time
+  bool fresh = true;               // age_seconds <= max_age_seconds
+};
+// Checks everything in the bundle against the log's origin and key: the
+// checkpoint's signature, the map proof against its map-root, the
+// statement's bytes, the record's inclusion at its position. Errors
+// (corruption) say what failed. An old checkpoint is not an error: fresh
+// is false.
+Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string_view origin,
+                                            const crypto::PublicKey& log_key, UnixMillis now,
+                                            int64_t max_age_seconds = 60);
+
+}  // namespace certledger::projections
