@@ -57,6 +57,14 @@ std::string holder_of(const domain::CertificateState& s) {
 
 Status CertificatesProjection::apply(const domain::Record& se, store::BatchWriter& w) {
   const domain::Event& e = se.event;
+  if (!map_loaded_) {
+    // No group is in flight here (the first group after open or a replay,
+    // or the first after a group that was not written), so the store holds
+    // the map as of the last group. A map that does not load refuses the
+    // record rather than commit a wrong root.
+    CL_TRY(load_bucket_map(w.store(), map_));
+    map_loaded_ = true;
+  }
   queued_before_ = queued_.size();
   if (domain::command_of_event_type(e.type)) {
     CertView view;
@@ -95,12 +103,6 @@ void CertificatesProjection::begin_batch() {
 }
 
 void CertificatesProjection::before_commit(store::BatchWriter& w, uint64_t last_position) {
-  if (!map_loaded_) {
-    // No group is in flight here (the first group after open, or the first
-    // after a failed one), so the store holds the map as of the last group.
-    if (Status st = load_bucket_map(w.store(), map_); !st.ok()) map_.clear();
-    map_loaded_ = true;
-  }
   BatchBuckets buckets(w);
   const Hash256 root = map_.update(buckets, std::move(queued_));
   queued_.clear();

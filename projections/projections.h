@@ -73,7 +73,7 @@ class CertificatesProjection : public Projection {
   std::vector<merkle::MapUpdate> queued_;  // statements of this group, in order
   size_t queued_before_ = 0;               // queued_.size() before the last apply
   // The map's tree above its buckets, as of the last group built. Loaded
-  // from the store when no group is in flight: at the first group after
+  // from the store by the first apply() when no group is in flight: after
   // open, and after a group that updated it was not written.
   merkle::BucketMap map_;
   bool map_loaded_ = false;
