@@ -16,6 +16,7 @@
 #include "ops/common/kafka_audit.h"
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
+#include "projections/state_map.h"
 
 namespace certledger {
 namespace {
@@ -209,6 +210,35 @@ TEST(Operations, AnExportIsReverifiedWithOnlyThePublishedKey) {
   out = sh(ctl + " audit --export " + d + "/export.jsonl --trust " + d + "/trust.json", &rc);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("position 20"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+// A data dir from before the state map (its family empty) gets the map at
+// open: the certificates projection is rebuilt, and the root is the one the
+// live ledger had.
+TEST(Operations, ADataDirWithoutTheStateMapGetsItAtOpen) {
+  auto dir = temp("no-state-map");
+  Hash256 live{};
+  uint64_t last = 0;
+  {
+    auto l = open(dir);
+    ASSERT_TRUE(ops::run_demo(*l.ledger, "https://v.example", 5).ok());
+    last = l.ledger->store().last_position();
+    l.ledger->sequencer()->stop();
+    auto root = projections::map_root_at(l.ledger->store(), last);
+    ASSERT_TRUE(root);
+    live = *root;
+    ASSERT_TRUE(l.ledger->store().reset_column_family(projections::kCfStateMap).ok());
+    ASSERT_FALSE(projections::map_root_at(l.ledger->store(), last));
+  }
+  auto again = open(dir);
+  auto root = projections::map_root_at(again.ledger->store(), last);
+  ASSERT_TRUE(root) << "the map was not rebuilt at open";
+  EXPECT_EQ(*root, live);
+  auto audited = projections::audit_state_map(again.ledger->store());
+  ASSERT_TRUE(audited.ok()) << audited.error().message;
+  EXPECT_GT(*audited, 0u);
+  again.ledger.reset();
   fs::remove_all(dir);
 }
 
