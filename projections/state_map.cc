@@ -108,8 +108,8 @@ std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions) {
   return std::nullopt;
 }
 
-std::optional<std::string> MapAuditor::Buckets::get(uint32_t b) const {
-  auto it = m.find(b);
+std::optional<std::string> MapAuditor::Nodes::get(std::string_view k) const {
+  auto it = m.find(std::string(k));
   if (it == m.end()) return std::nullopt;
   return it->second;
 }
@@ -131,7 +131,7 @@ Status MapAuditor::add(const domain::Record& r) {
   }
   auto it = expected_.find(r.position);
   if (it == expected_.end()) return {};
-  const Hash256 root = map_.update(buckets_, std::move(queued_));
+  const Hash256 root = merkle::map_update(nodes_, std::move(queued_));
   queued_.clear();
   if (root != it->second)
     return make_error(Errc::corruption, "checkpoint " + std::to_string(r.position) +

@@ -80,6 +80,8 @@ std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions);
 // Recomputes the state map from records that passed the log's audit
 // (Auditor), folding every certificate in memory, and compares its root
 // with each checkpoint's map-root line when the records reach its size.
+// It builds the tree with the plain node map (merkle::map_update), not the
+// ledger's bucketed one, so the two implementations check each other.
 class MapAuditor {
  public:
   // A checkpoint note (its signature is the log auditor's to check); one
@@ -95,12 +97,11 @@ class MapAuditor {
   std::map<uint64_t, Hash256> expected_;
   std::unordered_map<std::string, CertView> views_;
   std::vector<merkle::MapUpdate> queued_;
-  merkle::BucketMap map_;
-  struct Buckets : merkle::BucketMap::Buckets {
-    std::unordered_map<uint32_t, std::string> m;
-    std::optional<std::string> get(uint32_t b) const override;
-    void put(uint32_t b, std::string_view v) override { m[b] = std::string(v); }
-  } buckets_;
+  struct Nodes : merkle::MapNodes {
+    std::unordered_map<std::string, std::string> m;
+    std::optional<std::string> get(std::string_view k) const override;
+    void put(std::string_view k, std::string_view v) override { m[std::string(k)] = std::string(v); }
+  } nodes_;
   uint64_t checked_ = 0;
 };
 
