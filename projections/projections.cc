@@ -29,7 +29,7 @@ namespace {
 
 std::string token_value(std::string_view id, uint32_t version) {
   std::string v(id);
-  for (int s = 24; s >= 0; s -= 8) v += static_cast<char>((version >> s) & 0xff);
+  put_be32(v, version);
   return v;
 }
 

@@ -1,12 +1,17 @@
 #include "projections/proof_bundle.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/merkle/state_map.h"
 #include "ledger/merkle/tree.h"
 #include "ledger/util/encoding.h"
+#include "projections/projections.h"
 #include "projections/queries.h"
 #include "projections/state_map.h"
 
@@ -14,54 +19,195 @@ namespace certledger::projections {
 
 namespace {
 
-std::string b64(const Hash256& h) { return base64_encode(hash_bytes(h)); }
+std::string b64(const Hash256& h) { return base64_encode(hash_view(h)); }
 
 Error broken(const std::string& why) { return make_error(Errc::corruption, "statement proof: " + why); }
 
 Result<Hash256> hash_of_b64(std::string_view s, const char* what) {
   auto raw = base64_decode(s);
-  if (!raw || raw->size() != 32) return broken(std::string(what) + " is not a base64 SHA-256 hash");
-  Hash256 h;
-  std::copy(raw->begin(), raw->end(), h.begin());
-  return h;
+  auto h = raw ? hash_from_bytes(*raw) : std::nullopt;
+  if (!h) return broken(std::string(what) + " is not a base64 SHA-256 hash");
+  return *h;
 }
 
-std::optional<uint64_t> time_of(const std::vector<std::string>& extensions) {
-  for (const auto& line : extensions)
-    if (line.rfind("time ", 0) == 0) return parse_decimal(std::string_view(line).substr(5));
-  return std::nullopt;
-}
+// The buckets as a snapshot holds them.
+class SnapshotBuckets : public merkle::BucketMap::Buckets {
+ public:
+  explicit SnapshotBuckets(const store::StoreSnapshot& s) : s_(s) {}
+  std::optional<std::string> get(uint32_t b) const override { return s_.get(kCfStateMap, map_bucket_key(b)); }
+  void put(uint32_t, std::string_view) override {}  // read-only
+
+ private:
+  const store::StoreSnapshot& s_;
+};
 
 }  // namespace
 
+struct StatementProver::Impl {
+  explicit Impl(const store::EventStore& s) : store(s) {}
+  const store::EventStore& store;
+
+  // What proofs are made against: a checkpoint, the store as it was when
+  // the checkpoint was written, and the tree above the buckets then.
+  struct State {
+    uint64_t size = 0;
+    std::string note;
+    std::shared_ptr<const store::StoreSnapshot> snapshot;
+    std::shared_ptr<const merkle::BucketMap> map;
+  };
+  mutable std::mutex mu;
+  std::shared_ptr<const State> state;  // guarded by mu
+  std::shared_ptr<const State> current() const {
+    std::lock_guard lock(mu);
+    return state;
+  }
+
+  struct Offer {
+    uint64_t size;
+    std::string note;
+    std::shared_ptr<const store::StoreSnapshot> snapshot;
+  };
+  std::condition_variable cv;
+  std::optional<Offer> offered;  // guarded by mu
+  bool stopping = false;         // guarded by mu
+  std::thread worker;
+  std::atomic<uint64_t> refused{0};
+
+  Status take_up(Offer o);
+  void run();
+};
+
+Status StatementProver::Impl::take_up(Offer o) {
+  auto cur = current();
+  auto next = std::make_shared<State>();
+  next->size = o.size;
+  next->note = std::move(o.note);
+  if (cur && cur->size == o.size) {
+    // A newer checkpoint of the same size (a later time): same state.
+    next->snapshot = cur->snapshot;
+    next->map = cur->map;
+  } else {
+    auto stored = o.snapshot->get(kCfStateMap, kMapRootKey);
+    auto root = stored ? decode_map_root(*stored) : std::nullopt;
+    if (!root || root->first != o.size)
+      return make_error(Errc::unavailable, "the state map is not at tree size " + std::to_string(o.size));
+    CL_ASSIGN(auto c, merkle::parse_checkpoint_body(next->note));
+    auto named = map_root_of(c);
+    if (!named || c.size != o.size) return make_error(Errc::invalid_argument, "the checkpoint names no map root");
+    CL_ASSIGN(auto roots, read_bucket_roots(
+                              [&](std::string_view cf, std::string_view prefix, const store::EventStore::Visitor& fn) {
+                                return o.snapshot->scan_prefix(cf, prefix, fn);
+                              }));
+    // Only the buckets that changed since the last state are rehashed.
+    auto map = cur && cur->size < o.size ? std::make_shared<merkle::BucketMap>(*cur->map)
+                                         : std::make_shared<merkle::BucketMap>();
+    std::erase_if(roots, [&](const auto& r) { return map->bucket_root(r.first) == r.second; });
+    map->set_roots(roots);
+    if (map->root() != root->second || map->root() != *named) {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      return make_error(Errc::corruption,
+                        "the state map at tree size " + std::to_string(o.size) + " is not the checkpoint's");
+    }
+    next->snapshot = std::move(o.snapshot);
+    next->map = std::move(map);
+  }
+  std::lock_guard lock(mu);
+  state = std::move(next);
+  return {};
+}
+
+void StatementProver::Impl::run() {
+  std::unique_lock lock(mu);
+  for (;;) {
+    cv.wait(lock, [&] { return stopping || offered; });
+    if (stopping) return;
+    Offer o = std::move(*offered);
+    offered.reset();
+    lock.unlock();
+    (void)take_up(std::move(o));  // a refused one leaves the last state in place
+    lock.lock();
+  }
+}
+
+StatementProver::StatementProver(const store::EventStore& store) : impl_(std::make_shared<Impl>(store)) {}
+
+StatementProver::~StatementProver() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+Status StatementProver::publish_latest() {
+  auto snapshot = impl_->store.snapshot();
+  auto latest = impl_->store.latest_checkpoint();
+  if (!latest) return make_error(Errc::unavailable, "the log has no checkpoint yet");
+  return impl_->take_up({latest->first, std::move(latest->second), std::move(snapshot)});
+}
+
+void StatementProver::follow() {
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->store.add_checkpoint_listener([weak](uint64_t size, const std::string& note) {
+    auto impl = weak.lock();
+    if (!impl) return;
+    auto snapshot = impl->store.snapshot();  // the store as this checkpoint's writer left it
+    {
+      std::lock_guard lock(impl->mu);
+      impl->offered = Impl::Offer{size, note, std::move(snapshot)};
+    }
+    impl->cv.notify_one();
+  });
+  impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+std::pair<uint64_t, std::string> StatementProver::checkpoint() const {
+  auto s = impl_->current();
+  return s ? std::pair{s->size, s->note} : std::pair<uint64_t, std::string>{0, {}};
+}
+
+uint64_t StatementProver::refused() const { return impl_->refused.load(std::memory_order_relaxed); }
+
+Result<StatementProver::Proof> StatementProver::prove(std::string_view token) const {
+  auto st = impl_->current();
+  if (!st) return make_error(Errc::unavailable, "no checkpoint with a state map yet");
+  const store::StoreSnapshot& snap = *st->snapshot;
+  Proof p;
+  p.tree_size = st->size;
+  p.note = st->note;
+  p.body = std::string(kBundleHeader) + "\ntoken " + std::string(token) + "\n";
+  std::optional<CertView> view;
+  uint32_t version = 0;
+  if (auto target = Reader::decode_token_target(token, snap.get(kCfTokens, token)); target.ok()) {
+    auto bytes = snap.get(kCfCerts, target->certificate);
+    if (!bytes) return make_error(Errc::corruption, "token " + std::string(token) + " names a missing certificate");
+    CL_ASSIGN(view, decode(*bytes));
+    version = target->version;
+  }
+  if (view) {
+    p.statement = public_statement(*view, version);
+    p.position = view->last_position;
+    p.body += "statement " + base64_encode(*p.statement) + "\n";
+  }
+  p.body += "map-proof " + base64_encode(st->map->prove(SnapshotBuckets(snap), sha256(token)).encode()) + "\n";
+  if (view) {
+    CL_ASSIGN(std::string record, impl_->store.record_at(p.position));
+    p.body += "record " + std::to_string(p.position) + " " + b64(merkle::leaf_hash(record)) + "\n";
+    CL_ASSIGN(auto path, merkle::inclusion_proof(p.position - 1, st->size, impl_->store.node_source()));
+    for (const auto& h : path) p.body += "inclusion " + b64(h) + "\n";
+  }
+  p.body += "\n";
+  return p;
+}
+
 Result<std::string> build_statement_bundle(const store::EventStore& store, std::string_view token) {
-  auto latest = store.latest_checkpoint();
-  if (!latest || latest->first != store.last_position())
+  if (auto latest = store.latest_checkpoint(); !latest || latest->first != store.last_position())
     return make_error(Errc::unavailable, "the log has records after its latest checkpoint");
-  const uint64_t size = latest->first;
-  if (!map_root_at(store, size))
-    return make_error(Errc::unavailable, "the state map is not at the latest checkpoint's size");
-  merkle::BucketMap map;
-  CL_TRY(load_bucket_map(store, map));
-  std::string out(kBundleHeader);
-  out += "\ntoken " + std::string(token) + "\n";
-  auto hit = Reader(store).by_token(token);
-  std::string statement;
-  if (hit.ok()) {
-    statement = public_statement(hit->view, hit->version);
-    out += "statement " + base64_encode(statement) + "\n";
-  }
-  out += "map-proof " + base64_encode(map.prove(StoreBuckets(store), sha256(token)).encode()) + "\n";
-  if (hit.ok()) {
-    const uint64_t position = hit->view.last_position;
-    CL_ASSIGN(std::string record, store.record_at(position));
-    out += "record " + std::to_string(position) + " " + b64(merkle::leaf_hash(record)) + "\n";
-    CL_ASSIGN(auto path, merkle::inclusion_proof(position - 1, size, store.node_source()));
-    for (const auto& h : path) out += "inclusion " + b64(h) + "\n";
-  }
-  out += "\n";
-  out += latest->second;
-  return out;
+  StatementProver prover(store);
+  CL_TRY(prover.publish_latest());
+  CL_ASSIGN(auto proof, prover.prove(token));
+  return proof.bundle();
 }
 
 Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string_view origin,
@@ -112,8 +258,9 @@ Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string
   auto c = merkle::open_checkpoint(bundle.substr(split + 2), origin, log_key);
   if (!c.ok()) return broken("checkpoint: " + c.error().message);
   out.tree_size = c->size;
-  auto map_root = map_root_of(c->extensions);
-  auto seconds = time_of(c->extensions);
+  auto map_root = map_root_of(*c);
+  auto time = merkle::checkpoint_extension(*c, "time");
+  auto seconds = time ? parse_decimal(*time) : std::nullopt;
   if (!map_root || !seconds) return broken("the checkpoint has no map-root or time line");
   out.checkpoint_time = static_cast<UnixMillis>(*seconds) * 1000;
   out.age_seconds = now / 1000 - static_cast<int64_t>(*seconds);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,10 +21,52 @@ namespace certledger::projections {
 
 inline constexpr std::string_view kBundleHeader = "certledger.example/statement-proof/v1";
 
+// Proves tokens' statements against the newest checkpoint whose state it
+// holds: a read snapshot of the store taken where that checkpoint was
+// written, and its own copy of the state map's tree above the buckets,
+// brought to that checkpoint from the bucket roots stored beside the
+// buckets. Readers never wait for the writer, and the writer never waits
+// for them: a new checkpoint is taken up on the prover's own thread.
+// A checkpoint is taken up only if the snapshot's map is at its size and
+// the tree rebuilt from it has the checkpoint's map root.
+class StatementProver {
+ public:
+  explicit StatementProver(const store::EventStore& store);
+  ~StatementProver();
+  StatementProver(const StatementProver&) = delete;
+  StatementProver& operator=(const StatementProver&) = delete;
+
+  // Takes up the store's latest checkpoint now (on this thread).
+  // unavailable if the store is not at that checkpoint's size.
+  Status publish_latest();
+  // From now on takes up every checkpoint the store writes, on a thread of
+  // its own (the newest one when several wait).
+  void follow();
+
+  struct Proof {
+    uint64_t tree_size = 0;
+    std::string body;                      // the bundle's lines before the checkpoint, ending in the blank line
+    std::string note;                      // the newest checkpoint of that size
+    std::optional<std::string> statement;  // absent: the proof shows the token is absent
+    uint64_t position = 0;                 // the statement's record
+    std::string bundle() const { return body + note; }
+  };
+  // unavailable until a checkpoint is taken up.
+  Result<Proof> prove(std::string_view token) const;
+  // The newest checkpoint taken up (size 0, empty note: none yet).
+  std::pair<uint64_t, std::string> checkpoint() const;
+  // Checkpoints refused (their state did not match their map root).
+  uint64_t refused() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
 // The bundle for a token against the store's latest checkpoint.
 // REQUIRES: nothing is written meanwhile, and the latest checkpoint covers
 // the store's last position (as after a clean shutdown): else
-// failed_precondition. An unknown token gets a bundle without a statement:
+// unavailable. An unknown token gets a bundle without a statement:
 // its proof shows the token is absent.
 Result<std::string> build_statement_bundle(const store::EventStore& store, std::string_view token);
 

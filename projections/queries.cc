@@ -14,11 +14,12 @@ Result<CertView> Reader::certificate(std::string_view id) const {
 }
 
 Result<Reader::TokenTarget> Reader::token_target(std::string_view token) const {
-  auto v = store_.get(kCfTokens, token);
+  return decode_token_target(token, store_.get(kCfTokens, token));
+}
+
+Result<Reader::TokenTarget> Reader::decode_token_target(std::string_view token, const std::optional<std::string>& v) {
   if (!v || v->size() < 5 || token == kAppliedKey) return make_error(Errc::not_found, "unknown token");
-  uint32_t version = 0;
-  for (size_t i = v->size() - 4; i < v->size(); ++i) version = (version << 8) | uint8_t((*v)[i]);
-  return TokenTarget{v->substr(0, v->size() - 4), version};
+  return TokenTarget{v->substr(0, v->size() - 4), get_be32(std::string_view(*v).substr(v->size() - 4))};
 }
 
 Result<Reader::TokenHit> Reader::by_token(std::string_view token) const {

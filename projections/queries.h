@@ -32,6 +32,8 @@ class Reader {
     uint32_t version;
   };
   Result<TokenTarget> token_target(std::string_view token) const;
+  // The same from the tokens family's value for the token (not_found if none).
+  static Result<TokenTarget> decode_token_target(std::string_view token, const std::optional<std::string>& value);
   // Certificate ids with this business number (per kind; one per authority).
   std::vector<std::string> by_number(std::string_view kind, std::string_view number) const;
   // Certificate ids of a holder (统一社会信用代码 or 身份证号), optionally of one

@@ -58,30 +58,61 @@ std::string map_bucket_key(uint32_t bucket) {
   return k;
 }
 
-Status load_bucket_map(const store::EventStore& s, merkle::BucketMap& map) {
-  map.clear();
+std::string map_bucket_root_key(uint32_t bucket) {
+  std::string k = map_bucket_key(bucket);
+  k[0] = 'H';
+  return k;
+}
+
+void BatchBuckets::put_root(uint32_t b, const Hash256& root, uint32_t count) {
+  std::string v = hash_bytes(root);
+  put_be32(v, count);
+  w_.put(kCfStateMap, map_bucket_root_key(b), v);
+}
+
+Result<BucketRoots> read_bucket_roots(const BucketScan& scan) {
+  BucketRoots out;
   Status bad;
-  CL_TRY(s.scan_prefix(kCfStateMap, "B", [&](std::string_view k, std::string_view v) {
-    if (k.size() != 3) {
-      bad = make_error(Errc::corruption, "state map: a bucket key of " + std::to_string(k.size()) + " bytes");
+  CL_TRY(scan(kCfStateMap, "H", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 3 || v.size() != 36) {
+      bad = make_error(Errc::corruption, "state map: a bucket root entry of " + std::to_string(k.size()) + "+" +
+                                             std::to_string(v.size()) + " bytes");
       return false;
     }
-    bad = map.load_bucket((uint32_t(static_cast<unsigned char>(k[1])) << 8) | static_cast<unsigned char>(k[2]), v);
-    return bad.ok();
+    merkle::BucketMap::BucketRoot r;
+    std::copy(v.begin(), v.begin() + 32, r.root.begin());
+    r.count = get_be32(v.substr(32));
+    out.emplace_back((uint32_t(static_cast<unsigned char>(k[1])) << 8) | static_cast<unsigned char>(k[2]), r);
+    return true;
   }));
   CL_TRY(bad);
-  map.finish_load();
+  return out;
+}
+
+Status load_bucket_map(const store::EventStore& s, merkle::BucketMap& map) {
+  map.clear();
+  CL_ASSIGN(auto roots,
+            read_bucket_roots([&](std::string_view cf, std::string_view prefix, const store::EventStore::Visitor& fn) {
+              return s.scan_prefix(cf, prefix, fn);
+            }));
+  map.set_roots(roots);
   return {};
 }
 
-std::string encode_map_root(uint64_t size, const Hash256& root) { return be64(size) + hash_bytes(root); }
+std::string encode_map_root(uint64_t size, const Hash256& root) {
+  return be64(size) + hash_bytes(root) + static_cast<char>(kMapFormat);
+}
+
+std::optional<std::pair<uint64_t, Hash256>> decode_map_root(std::string_view v) {
+  if (v.size() != 41 || static_cast<unsigned char>(v[40]) != kMapFormat) return std::nullopt;
+  return std::pair{get_be64(v), *hash_from_bytes(v.substr(8, 32))};
+}
 
 std::optional<Hash256> map_root_at(const store::EventStore& s, uint64_t size) {
   auto v = s.get(kCfStateMap, kMapRootKey);
-  if (!v || v->size() != 40 || get_be64(*v) != size) return std::nullopt;
-  Hash256 h;
-  std::copy(v->begin() + 8, v->end(), h.begin());
-  return h;
+  auto r = v ? decode_map_root(*v) : std::nullopt;
+  if (!r || r->first != size) return std::nullopt;
+  return r->second;
 }
 
 std::optional<std::string> map_root_line(const store::EventStore& s, uint64_t size) {
@@ -96,16 +127,10 @@ std::vector<std::string> checkpoint_extensions(const store::EventStore& s, uint6
   return lines;
 }
 
-std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions) {
-  for (const auto& line : extensions) {
-    if (line.rfind("map-root ", 0) != 0) continue;
-    auto raw = base64_decode(std::string_view(line).substr(9));
-    if (!raw || raw->size() != 32) return std::nullopt;
-    Hash256 h;
-    std::copy(raw->begin(), raw->end(), h.begin());
-    return h;
-  }
-  return std::nullopt;
+std::optional<Hash256> map_root_of(const merkle::Checkpoint& c) {
+  auto line = merkle::checkpoint_extension(c, "map-root");
+  auto raw = line ? base64_decode(*line) : std::nullopt;
+  return raw ? hash_from_bytes(*raw) : std::nullopt;
 }
 
 std::optional<std::string> MapAuditor::Nodes::get(std::string_view k) const {
@@ -118,7 +143,7 @@ Status MapAuditor::expect_checkpoint(uint64_t size, std::string_view note) {
   auto body = merkle::parse_checkpoint_body(note);
   if (!body.ok())
     return make_error(Errc::corruption, "checkpoint " + std::to_string(size) + ": " + body.error().message);
-  if (auto root = map_root_of(body->extensions)) expected_[size] = *root;
+  if (auto root = map_root_of(*body)) expected_[size] = *root;
   return {};
 }
 

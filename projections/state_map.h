@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/domain/record.h"
+#include "ledger/merkle/checkpoint.h"
 #include "ledger/merkle/state_map.h"
 #include "ledger/store/batch.h"
 #include "ledger/store/event_store.h"
@@ -37,11 +38,15 @@ std::vector<merkle::MapUpdate> statement_entries(const CertView& v);
 // The map's bucket entries (merkle::BucketMap): 'B' be16(bucket) -> the
 // bucket's leaves, read and written through a sequencer or replay batch.
 std::string map_bucket_key(uint32_t bucket);
+// Each bucket's subtree root and leaf count: 'H' be16(bucket) ->
+// root || be32(count), written with its leaves.
+std::string map_bucket_root_key(uint32_t bucket);
 class BatchBuckets : public merkle::BucketMap::Buckets {
  public:
   explicit BatchBuckets(store::BatchWriter& w) : w_(w) {}
   std::optional<std::string> get(uint32_t b) const override { return w_.get(kCfStateMap, map_bucket_key(b)); }
   void put(uint32_t b, std::string_view v) override { w_.put(kCfStateMap, map_bucket_key(b), v); }
+  void put_root(uint32_t b, const Hash256& root, uint32_t count) override;
 
  private:
   store::BatchWriter& w_;
@@ -56,16 +61,26 @@ class StoreBuckets : public merkle::BucketMap::Buckets {
  private:
   const store::EventStore& s_;
 };
-// Loads the tree above the buckets from the stored buckets.
+// Every stored bucket root, from a scan of the family (the store's or a
+// snapshot's scan_prefix).
+using BucketRoots = std::vector<std::pair<uint32_t, merkle::BucketMap::BucketRoot>>;
+using BucketScan = std::function<Status(std::string_view cf, std::string_view prefix,
+                                        const std::function<bool(std::string_view, std::string_view)>& fn)>;
+Result<BucketRoots> read_bucket_roots(const BucketScan& scan);
+// Loads the tree above the buckets from the stored bucket roots.
 Status load_bucket_map(const store::EventStore& s, merkle::BucketMap& map);
 
 // The map's latest root and the tree size it follows, in one value
-// (be64(size) || root) under 0xfe "root", written with each group (and
-// replay stage) so that a reader gets both at once.
+// (be64(size) || root || format byte) under 0xfe "root", written with each
+// group (and replay stage) so that a reader gets both at once. A map stored
+// in another format (or none) has no root at any size: the projection is
+// then rebuilt at open (Projection::complete).
 inline constexpr std::string_view kMapRootKey =
     "\xfe"
     "root";
+inline constexpr unsigned char kMapFormat = 2;  // 2: bucket roots stored beside the buckets
 std::string encode_map_root(uint64_t size, const Hash256& root);
+std::optional<std::pair<uint64_t, Hash256>> decode_map_root(std::string_view value);
 // The root after `size`, if that is where the map is.
 std::optional<Hash256> map_root_at(const store::EventStore& s, uint64_t size);
 // The checkpoint extension line for the map root after `size`:
@@ -74,8 +89,8 @@ std::optional<std::string> map_root_line(const store::EventStore& s, uint64_t si
 // The checkpoint extension lines the projections contribute
 // (LedgerOptions::checkpoint_extensions): the map root.
 std::vector<std::string> checkpoint_extensions(const store::EventStore& s, uint64_t size);
-// The map root a checkpoint body names, if any.
-std::optional<Hash256> map_root_of(const std::vector<std::string>& extensions);
+// The map root a checkpoint names in its "map-root" line, if any.
+std::optional<Hash256> map_root_of(const merkle::Checkpoint& c);
 
 // Recomputes the state map from records that passed the log's audit
 // (Auditor), folding every certificate in memory, and compares its root

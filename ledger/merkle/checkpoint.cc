@@ -102,6 +102,13 @@ Result<Checkpoint> parse_checkpoint_body(std::string_view note) {
   return c;
 }
 
+std::optional<std::string_view> checkpoint_extension(const Checkpoint& c, std::string_view name) {
+  for (const auto& line : c.extensions)
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == ' ')
+      return std::string_view(line).substr(name.size() + 1);
+  return std::nullopt;
+}
+
 Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name, const crypto::PublicKey& key) {
   // The signature is checked over the body's bytes before the body is read:
   // nothing in an unsigned note is interpreted.

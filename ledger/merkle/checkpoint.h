@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,5 +40,7 @@ Result<std::string> sign_checkpoint(const Checkpoint& c, std::string_view key_na
 Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name, const crypto::PublicKey& key);
 // Parses the body without checking signatures.
 Result<Checkpoint> parse_checkpoint_body(std::string_view note);
+// The value of the first extension line "<name> <value>", if any.
+std::optional<std::string_view> checkpoint_extension(const Checkpoint& c, std::string_view name);
 
 }  // namespace certledger::merkle

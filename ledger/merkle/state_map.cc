@@ -8,8 +8,6 @@ namespace certledger::merkle {
 
 namespace {
 
-std::string_view bytes_of(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
-
 Hash256 hash_from(std::string_view s) {
   Hash256 h{};
   std::memcpy(h.data(), s.data(), h.size());
@@ -49,8 +47,8 @@ Node load(const MapNodes& nodes, unsigned depth, const Hash256& path) {
 
 Hash256 put_leaf(MapNodes& nodes, unsigned depth, const MapUpdate& u) {
   std::string v(1, '\0');
-  v += bytes_of(u.key);
-  v += bytes_of(u.value_hash);
+  v += hash_view(u.key);
+  v += hash_view(u.value_hash);
   nodes.put(map_node_key(depth, u.key), v);
   return map_leaf_hash(u.key, u.value_hash);
 }
@@ -102,8 +100,8 @@ Hash256 update_at(MapNodes& nodes, unsigned depth, const Hash256& path, std::spa
                               children_empty);
   }
   std::string v(1, '\1');
-  v += bytes_of(child_hash[0]);
-  v += bytes_of(child_hash[1]);
+  v += hash_view(child_hash[0]);
+  v += hash_view(child_hash[1]);
   nodes.put(map_node_key(depth, path), v);
   return map_interior_hash(child_hash[0], child_hash[1]);
 }
@@ -111,11 +109,11 @@ Hash256 update_at(MapNodes& nodes, unsigned depth, const Hash256& path, std::spa
 }  // namespace
 
 Hash256 map_leaf_hash(const Hash256& key, const Hash256& value_hash) {
-  return sha256_parts({std::string_view("\0", 1), bytes_of(key), bytes_of(value_hash)});
+  return sha256_parts({std::string_view("\0", 1), hash_view(key), hash_view(value_hash)});
 }
 
 Hash256 map_interior_hash(const Hash256& left, const Hash256& right) {
-  return sha256_parts({std::string_view("\1", 1), bytes_of(left), bytes_of(right)});
+  return sha256_parts({std::string_view("\1", 1), hash_view(left), hash_view(right)});
 }
 
 bool key_bit(const Hash256& key, unsigned i) { return (key[i / 8] >> (7 - i % 8)) & 1; }
@@ -167,14 +165,14 @@ std::string MapProof::encode() const {
   for (size_t i = 0; i < n; ++i)
     if (siblings[i] != kEmptyMapHash) {
       bitmap[i / 8] = static_cast<char>(static_cast<unsigned char>(bitmap[i / 8]) | (0x80u >> (i % 8)));
-      hashes += bytes_of(siblings[i]);
+      hashes += hash_view(siblings[i]);
     }
   out += bitmap;
   out += hashes;
   out += leaf ? '\1' : '\0';
   if (leaf) {
-    out += bytes_of(leaf->key);
-    out += bytes_of(leaf->value_hash);
+    out += hash_view(leaf->key);
+    out += hash_view(leaf->value_hash);
   }
   return out;
 }
@@ -335,6 +333,19 @@ void BucketMap::recompute_above(const std::vector<uint32_t>& buckets) {
   }
 }
 
+void BucketMap::set_roots(const std::vector<std::pair<uint32_t, BucketRoot>>& roots) {
+  std::vector<uint32_t> touched;
+  touched.reserve(roots.size());
+  for (const auto& [b, r] : roots) {
+    if (b >= kBuckets) continue;
+    set_bucket(b, r.root, r.count);
+    touched.push_back(b);
+  }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  recompute_above(touched);
+}
+
 Hash256 BucketMap::update(Buckets& buckets, std::vector<MapUpdate> updates) {
   std::stable_sort(updates.begin(), updates.end(), by_key);
   std::vector<uint32_t> touched;
@@ -349,11 +360,12 @@ Hash256 BucketMap::update(Buckets& buckets, std::vector<MapUpdate> updates) {
     std::string enc;
     enc.reserve(leaves.size() * kLeafBytes);
     for (const auto& l : leaves) {
-      enc += bytes_of(l.key);
-      enc += bytes_of(l.value_hash);
+      enc += hash_view(l.key);
+      enc += hash_view(l.value_hash);
     }
     buckets.put(b, enc);
     set_bucket(b, span_root(leaves, kBucketBits), static_cast<uint32_t>(leaves.size()));
+    buckets.put_root(b, hash_[kBucketBits][b], count_[kBucketBits][b]);
     touched.push_back(b);
   }
   recompute_above(touched);

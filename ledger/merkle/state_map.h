@@ -98,6 +98,10 @@ class BucketMap {
     virtual ~Buckets() = default;
     virtual std::optional<std::string> get(uint32_t bucket) const = 0;
     virtual void put(uint32_t bucket, std::string_view leaves) = 0;
+    // The bucket's subtree root and leaf count after an update, beside its
+    // leaves, for readers that rebuild the tree above without hashing
+    // every leaf (BucketMap::set_roots).
+    virtual void put_root(uint32_t /*bucket*/, const Hash256& /*root*/, uint32_t /*count*/) {}
   };
   static uint32_t bucket_of(const Hash256& key) { return (uint32_t(key[0]) << 8) | key[1]; }
 
@@ -107,6 +111,16 @@ class BucketMap {
   Status load_bucket(uint32_t bucket, std::string_view leaves);
   void finish_load();
   void clear();
+  // A bucket's subtree root and leaf count as this tree holds them.
+  struct BucketRoot {
+    Hash256 root{};
+    uint32_t count = 0;
+    bool operator==(const BucketRoot&) const = default;
+  };
+  BucketRoot bucket_root(uint32_t bucket) const { return {hash_[kBucketBits][bucket], count_[kBucketBits][bucket]}; }
+  // Sets buckets' roots (as put_root recorded them) and rehashes the tree
+  // above them: how a reader's copy follows the writer's.
+  void set_roots(const std::vector<std::pair<uint32_t, BucketRoot>>& roots);
 
   // As map_update, with the bucket entries in `buckets`.
   Hash256 update(Buckets& buckets, std::vector<MapUpdate> updates);

@@ -8,8 +8,6 @@
 namespace certledger::merkle {
 namespace {
 
-std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
-
 Error bad(std::string m) { return make_error(Errc::corruption, std::move(m)); }
 
 // Largest power of two strictly less than n (n >= 2).
@@ -20,7 +18,7 @@ uint64_t split_point(uint64_t n) { return std::bit_floor(n - 1); }
 Hash256 leaf_hash(std::string_view record) { return sha256_parts({std::string_view("\x00", 1), record}); }
 
 Hash256 node_hash(const Hash256& l, const Hash256& r) {
-  return sha256_parts({std::string_view("\x01", 1), view(l), view(r)});
+  return sha256_parts({std::string_view("\x01", 1), hash_view(l), hash_view(r)});
 }
 
 Hash256 empty_root() { return sha256(""); }
@@ -54,7 +52,7 @@ Hash256 CompactRange::root() const {
 
 std::string CompactRange::encode() const {
   std::string out = be64(size_);
-  for (const auto& h : frontier_) out.append(view(h));
+  for (const auto& h : frontier_) out.append(hash_view(h));
   return out;
 }
 

@@ -177,6 +177,22 @@ std::optional<std::string> EventStore::get(std::string_view cf_name, std::string
   return value;
 }
 
+std::shared_ptr<const StoreSnapshot> EventStore::snapshot() const {
+  return std::shared_ptr<const StoreSnapshot>(new StoreSnapshot(*this, db_->GetSnapshot()));
+}
+
+StoreSnapshot::~StoreSnapshot() { store_.db_->ReleaseSnapshot(snapshot_); }
+
+std::optional<std::string> StoreSnapshot::get(std::string_view cf_name, std::string_view key) const {
+  std::string value;
+  auto* h = store_.cf(cf_name);
+  if (!h) return std::nullopt;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_;
+  if (!store_.db_->Get(ro, h, rocksdb::Slice(key.data(), key.size()), &value).ok()) return std::nullopt;
+  return value;
+}
+
 Status EventStore::put_sync(std::string_view cf_name, std::string_view key, std::string_view value) {
   rocksdb::WriteOptions w;
   w.sync = true;
@@ -207,11 +223,17 @@ Status EventStore::scan_range(std::string_view cf_name, std::string_view lower, 
   return scan_keys(cf_name, lower, upper, true, fn);
 }
 
+Status StoreSnapshot::scan_prefix(std::string_view cf, std::string_view prefix,
+                                  const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return store_.scan_keys(cf, prefix, prefix_end(prefix), false, fn, snapshot_);
+}
+
 Status EventStore::scan_keys(std::string_view cf_name, std::string_view lower, std::string_view upper, bool bulk,
-                             const Visitor& fn) const {
+                             const Visitor& fn, const rocksdb::Snapshot* snapshot) const {
   auto* h = cf(cf_name);
   if (!h) return make_error(Errc::not_found, "no column family " + std::string(cf_name));
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   if (bulk) {
     ro.fill_cache = false;
     ro.readahead_size = 1 << 20;
@@ -267,7 +289,20 @@ StoreStats EventStore::stats() const {
 }
 
 Status EventStore::put_checkpoint(uint64_t size, std::string_view note) {
-  return put_sync(kCfCheckpoints, be64(size), note);
+  CL_TRY(put_sync(kCfCheckpoints, be64(size), note));
+  std::vector<CheckpointListener> listeners;
+  {
+    std::lock_guard lock(listeners_mu_);
+    listeners = checkpoint_listeners_;
+  }
+  const std::string n(note);
+  for (const auto& fn : listeners) fn(size, n);
+  return {};
+}
+
+void EventStore::add_checkpoint_listener(CheckpointListener fn) const {
+  std::lock_guard lock(listeners_mu_);
+  checkpoint_listeners_.push_back(std::move(fn));
 }
 
 Result<std::string> EventStore::record_at(uint64_t position) const {
@@ -321,12 +356,11 @@ Result<std::vector<uint64_t>> EventStore::stream_positions(std::string_view stre
 
 Result<Hash256> EventStore::merkle_node(merkle::NodeId id) const {
   auto v = get(kCfMerkle, merkle_key(id));
-  if (!v || v->size() != 32)
+  auto h = v ? hash_from_bytes(*v) : std::nullopt;
+  if (!h)
     return make_error(Errc::corruption,
                       "missing Merkle node level " + std::to_string(id.level) + " index " + std::to_string(id.index));
-  Hash256 h;
-  std::memcpy(h.data(), v->data(), 32);
-  return h;
+  return *h;
 }
 
 merkle::NodeSource EventStore::node_source() const {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Snapshot;
 class Env;
 }  // namespace rocksdb
 
@@ -74,6 +76,29 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;
 };
 
+class EventStore;
+
+// A consistent read view of the store at one moment (a RocksDB snapshot):
+// what a reader that must see several keys as of the same write needs
+// (proofs against one checkpoint). Holding one keeps the versions it sees
+// from compaction: hold it for seconds, not hours.
+class StoreSnapshot {
+ public:
+  ~StoreSnapshot();
+  StoreSnapshot(const StoreSnapshot&) = delete;
+  StoreSnapshot& operator=(const StoreSnapshot&) = delete;
+  std::optional<std::string> get(std::string_view cf, std::string_view key) const;
+  // As EventStore::scan_prefix.
+  Status scan_prefix(std::string_view cf, std::string_view prefix,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+ private:
+  friend class EventStore;
+  StoreSnapshot(const EventStore& store, const rocksdb::Snapshot* snapshot) : store_(store), snapshot_(snapshot) {}
+  const EventStore& store_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
 class EventStore {
  public:
   static Result<std::unique_ptr<EventStore>> open(const StoreOptions& options);
@@ -116,6 +141,8 @@ class EventStore {
 
   // Point and range reads of any family (the projections read theirs so).
   std::optional<std::string> get(std::string_view cf, std::string_view key) const;
+  // The store as it is now, for reads that must agree with each other.
+  std::shared_ptr<const StoreSnapshot> snapshot() const;
   // Calls fn(key, value) for the family's keys that start with prefix (all
   // keys if empty), in key order, until fn returns false.
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
@@ -144,8 +171,14 @@ class EventStore {
   std::optional<std::pair<uint64_t, std::string>> latest_checkpoint() const;
   std::optional<std::string> checkpoint_at(uint64_t size) const;
   std::vector<std::pair<uint64_t, std::string>> checkpoints(uint64_t from_size = 0) const;
-  // Synced. A checkpoint is a signed note of the tree at `size`.
+  // Synced. A checkpoint is a signed note of the tree at `size`; a newer
+  // note of the same size (a later time) replaces the older one.
   Status put_checkpoint(uint64_t size, std::string_view note);
+  // Called after each put_checkpoint, on the thread that wrote it, before
+  // that thread writes anything else: a listener that takes a snapshot()
+  // there sees the store as the checkpoint's writer left it.
+  using CheckpointListener = std::function<void(uint64_t size, const std::string& note)>;
+  void add_checkpoint_listener(CheckpointListener fn) const;
 
   // Drops and recreates a column family (projection rebuild).
   Status reset_column_family(const std::string& name);
@@ -155,9 +188,10 @@ class EventStore {
  private:
   // [lower, upper) (upper empty: to the end); bulk reads ahead and leaves
   // the block cache alone.
-  Status scan_keys(std::string_view cf, std::string_view lower, std::string_view upper, bool bulk,
-                   const Visitor& fn) const;
+  Status scan_keys(std::string_view cf, std::string_view lower, std::string_view upper, bool bulk, const Visitor& fn,
+                   const rocksdb::Snapshot* snapshot = nullptr) const;
   friend struct Raw;  // ledger/store/raw.h
+  friend class StoreSnapshot;
   EventStore() = default;
   rocksdb::DB* db() const { return db_.get(); }
   // nullptr if no such family was opened.
@@ -167,6 +201,8 @@ class EventStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs_;
   std::atomic<uint64_t> last_position_{0};
+  mutable std::mutex listeners_mu_;
+  mutable std::vector<CheckpointListener> checkpoint_listeners_;
   static constexpr size_t kEpochSlots = 1 << 14;
   std::array<std::atomic<uint64_t>, kEpochSlots> epochs_{};
 };

@@ -1,5 +1,7 @@
 #include "ledger/store/sequencer.h"
 
+#include "ledger/merkle/checkpoint.h"
+
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
 #include "ledger/util/thread.h"
@@ -8,8 +10,6 @@
 namespace certledger::store {
 
 namespace {
-
-std::string_view view(const Hash256& h) { return {reinterpret_cast<const char*>(h.data()), 32}; }
 
 Error conflict(std::string m) { return make_error(Errc::conflict, std::move(m)); }
 
@@ -34,8 +34,15 @@ Sequencer::Sequencer(EventStore& store, SequencerOptions options, std::vector<Ba
     if (r.ok()) range_ = *r;
   }
   if (range_.size() != store_.last_position()) stats_.healthy = false;  // refuse to write
-  if (auto cp = store_.latest_checkpoint()) last_checkpoint_size_ = cp->first;
   last_checkpoint_time_ = options_.clock();
+  if (auto cp = store_.latest_checkpoint()) {
+    last_checkpoint_size_ = cp->first;
+    // Its time, so that one signed long ago is signed again soon.
+    auto c = merkle::parse_checkpoint_body(cp->second);
+    auto t = c.ok() ? merkle::checkpoint_extension(*c, "time") : std::nullopt;
+    auto seconds = t ? parse_decimal(*t) : std::nullopt;
+    if (seconds) last_checkpoint_time_ = std::min<int64_t>(last_checkpoint_time_, *seconds * 1000);
+  }
   committer_ = std::thread([this] {
     name_this_thread("cl:commit");
     commit_loop();
@@ -256,7 +263,7 @@ std::optional<Result<AppendResult>> Sequencer::refusal_or_replay(const AppendReq
   if (e.seq != head.version + 1)
     return conflict("stream " + e.stream + " is at version " + std::to_string(head.version) +
                     "; the event expects version " + std::to_string(e.seq - 1));
-  if ((head.version == 0 && !e.prev.empty()) || (head.version > 0 && e.prev != hex_encode(view(head.hash))))
+  if ((head.version == 0 && !e.prev.empty()) || (head.version > 0 && e.prev != hex_encode(hash_view(head.hash))))
     return conflict("stream " + e.stream + ": the event's prev hash is not the stream's last record");
   for (const auto& c : r.claims) {
     std::optional<std::string> owner = bw.get(kCfClaims, c);
@@ -284,7 +291,7 @@ Status Sequencer::stage(AppendRequest& r, const std::string& idem, uint64_t pos,
   if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
   for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
   range.append(merkle::leaf_hash(r.record.bytes),
-               [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), view(h)); });
+               [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), hash_view(h)); });
   bw.set_folded_slot(folded);
   Status contributed;
   size_t applied = 0;

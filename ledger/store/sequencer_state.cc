@@ -25,9 +25,16 @@ void Sequencer::maybe_checkpoint() {
   if (!options_.log_key) return;
   std::lock_guard lock(state_mu_);
   const uint64_t size = range_.size();
-  if (size == last_checkpoint_size_ || !stats_.healthy) return;
+  if (!stats_.healthy || size == 0) return;
+  const int64_t since = options_.clock() - last_checkpoint_time_;
+  if (size == last_checkpoint_size_) {
+    // No news: the same size again with a new time, now and then.
+    const int max = options_.policy.checkpoint_max_interval_ms;
+    if (max > 0 && since >= max) (void)write_checkpoint_locked(size, range_.root());
+    return;
+  }
   const bool by_count = size - last_checkpoint_size_ >= options_.policy.checkpoint_every;
-  const bool by_time = options_.clock() - last_checkpoint_time_ >= options_.policy.checkpoint_interval_ms;
+  const bool by_time = since >= options_.policy.checkpoint_interval_ms;
   if (by_count || by_time) (void)write_checkpoint_locked(size, range_.root());
 }
 

@@ -17,6 +17,10 @@ struct WritePolicy {
   // Checkpoint every N events or T ms (whichever first) while there is news.
   uint64_t checkpoint_every = 1000;
   int checkpoint_interval_ms = 1000;
+  // With no news, the latest size signed again with a new time at least
+  // this often, so that a reader can tell the log still stands behind it
+  // (the "time" line; proofs older than a bound are not fresh). 0: never.
+  int checkpoint_max_interval_ms = 10000;
 };
 
 }  // namespace certledger::store

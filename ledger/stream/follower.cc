@@ -120,7 +120,12 @@ void Follower::apply_ready() {
   std::string failure;
   while (!stats_.halted && failure.empty()) {
     std::vector<Submitted> submitted;
-    for (uint64_t next = stats_.applied + 1; submitted.size() < kMaxInFlight; ++next) {
+    // A round ends at the next checkpoint's size, so the store is exactly
+    // there when the checkpoint is stored (proofs are made against that
+    // state: projections::StatementProver).
+    auto boundary = pending_checkpoints_.upper_bound(stats_.applied);
+    const uint64_t last = boundary == pending_checkpoints_.end() ? UINT64_MAX : boundary->first;
+    for (uint64_t next = stats_.applied + 1; submitted.size() < kMaxInFlight && next <= last; ++next) {
       auto it = pending_.find(next);
       if (it == pending_.end()) break;
       domain::Record accepted;  // the auditor's parse, not a second one
@@ -150,6 +155,7 @@ void Follower::apply_ready() {
       commit_[s.partition] = s.offset + 1;
       stats_.applied = s.position;
     }
+    if (!refused && stats_.applied == last) check_checkpoints();
   }
   if (!failure.empty()) halt(failure);
   stats_.buffered = pending_.size();
@@ -166,6 +172,42 @@ void Follower::on_checkpoint(const rd_kafka_message_t* m) {
   stats_.newest_checkpoint = std::max(stats_.newest_checkpoint, c->size);
 }
 
+namespace {
+
+std::optional<uint64_t> note_time(std::string_view note) {
+  auto c = merkle::parse_checkpoint_body(note);
+  auto t = c.ok() ? merkle::checkpoint_extension(*c, "time") : std::nullopt;
+  return t ? parse_decimal(*t) : std::nullopt;
+}
+
+// Whether `note` should replace `stored` (same size): none stored, or a later time.
+bool newer_note(const std::string& note, const std::optional<std::string>& stored) {
+  if (!stored) return true;
+  if (*stored == note) return false;
+  return note_time(note).value_or(0) > note_time(*stored).value_or(0);
+}
+
+}  // namespace
+
+// What this replica's projections say at `size` (the state map's root)
+// against what the primary's checkpoint says: a line of the same name
+// that differs means the two folded the same records differently. Only
+// when the store is at that size (else there is nothing to compare).
+std::optional<std::string> Follower::differing_extension(uint64_t size, std::string_view note) const {
+  const auto& ext = ledger_.options().checkpoint_extensions;
+  if (!ext) return std::nullopt;
+  auto c = merkle::parse_checkpoint_body(note);
+  if (!c.ok()) return std::nullopt;  // read_checkpoint_message parsed it already
+  for (const auto& mine : ext(ledger_.store(), size)) {
+    const std::string name = mine.substr(0, mine.find(' '));
+    auto theirs = merkle::checkpoint_extension(*c, name);
+    if (theirs && name + " " + std::string(*theirs) != mine)
+      return "checkpoint of size " + std::to_string(size) + ": its " + name +
+             " line is not what this replica computed from the same records";
+  }
+  return std::nullopt;
+}
+
 void Follower::check_checkpoints() {
   while (!stats_.halted && !pending_checkpoints_.empty() && pending_checkpoints_.begin()->first <= stats_.applied) {
     auto node = pending_checkpoints_.extract(pending_checkpoints_.begin());
@@ -174,7 +216,10 @@ void Follower::check_checkpoints() {
     auto root = merkle::subtree_root(0, size, ledger_.store().node_source());
     if (!root.ok() || *root != p.root)
       return halt("checkpoint of size " + std::to_string(size) + " does not match the records received");
-    if (!ledger_.store().checkpoint_at(size)) (void)ledger_.store().put_checkpoint(size, p.note);
+    if (auto why = differing_extension(size, p.note)) return halt(*why);
+    // A newer note of the same size (the primary signs its size again
+    // with a new time while idle) replaces the one stored.
+    if (newer_note(p.note, ledger_.store().checkpoint_at(size))) (void)ledger_.store().put_checkpoint(size, p.note);
     ++stats_.checkpoints;
     if (!stats_.caught_up_at || p.arrived > *stats_.caught_up_at) {
       stats_.caught_up_at = p.arrived;

@@ -81,6 +81,7 @@ class Follower {
   void on_checkpoint(const rd_kafka_message_t* m);
   void on_message(const rd_kafka_message_t* m);
   void apply_ready();
+  std::optional<std::string> differing_extension(uint64_t size, std::string_view note) const;
   void check_checkpoints();
   void halt(std::string why);
 

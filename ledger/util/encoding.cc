@@ -152,6 +152,16 @@ uint64_t get_be64(std::string_view in) {
   return v;
 }
 
+void put_be32(std::string& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
+}
+
+uint32_t get_be32(std::string_view in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
 std::string be64(uint64_t v) {
   std::string s;
   s.reserve(8);

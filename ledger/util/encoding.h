@@ -31,5 +31,7 @@ std::string base32_crockford(std::string_view bytes);
 void put_be64(std::string& out, uint64_t v);
 uint64_t get_be64(std::string_view in);  // REQUIRES: in.size() >= 8
 std::string be64(uint64_t v);
+void put_be32(std::string& out, uint32_t v);
+uint32_t get_be32(std::string_view in);  // REQUIRES: in.size() >= 4
 
 }  // namespace certledger

@@ -39,4 +39,11 @@ std::string hash_bytes(const Hash256& h) { return std::string(reinterpret_cast<c
 
 std::string hash_hex(const Hash256& h) { return hex_encode(hash_bytes(h)); }
 
+std::optional<Hash256> hash_from_bytes(std::string_view bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  Hash256 h;
+  std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
 }  // namespace certledger

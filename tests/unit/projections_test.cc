@@ -108,7 +108,7 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   EXPECT_EQ(cp->first, store.last_position());
   auto body = merkle::parse_checkpoint_body(cp->second);
   ASSERT_TRUE(body.ok());
-  auto named = map_root_of(body->extensions);
+  auto named = map_root_of(*body);
   ASSERT_TRUE(named) << cp->second;
   merkle::BucketMap stored;
   ASSERT_TRUE(load_bucket_map(store, stored).ok());
