@@ -5,12 +5,91 @@
 #include "api/service.h"
 #include "api/views.h"
 #include "ledger/domain/kinds.h"
+#include "ledger/util/encoding.h"
 #include "projections/queries.h"
 
 namespace certledger::api {
 
 using nlohmann::json;
 using namespace handlers;
+
+namespace {
+
+constexpr int kProofMaxAgeSeconds = 60;
+
+// A JSON string's content (no quotes).
+std::string json_string_content(std::string_view s) {
+  std::string q = json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+  return q.substr(1, q.size() - 2);
+}
+
+// A JSON object with one more member before its closing brace.
+void add_member(std::string& object, std::string_view name, std::string_view value) {
+  const size_t close = object.rfind('}');
+  if (close == std::string::npos) return;
+  std::string m = ",\"";
+  m += name;
+  m += "\":";
+  m += value;
+  object.insert(close, m);
+}
+
+const std::string& verify_page_csp() {
+  static const std::string csp = std::string(kPageCsp) + "; script-src 'sha256-" +
+                                 base64_encode(hash_bytes(sha256(statement_verifier_script()))) + "'";
+  return csp;
+}
+
+}  // namespace
+
+std::string Service::proof_member(std::string_view token, const VerifyCache::Entry& entry, uint64_t live_position) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto cp = prover_->checkpoint();
+    if (!cp) break;
+    auto part = entry.proof.load();
+    if (!part || part->tree_size != cp->size) {
+      auto proof = prover_->prove(token);
+      if (!proof.ok()) break;
+      part = std::make_shared<const ProofPart>(
+          ProofPart{proof->tree_size, proof->statement ? proof->position : 0, json_string_content(proof->body)});
+      entry.proof.store(part);
+    }
+    if (part->tree_size != cp->size) continue;   // the prover moved on meanwhile
+    if (part->position != live_position) break;  // changed after the checkpoint
+    auto note = note_json_.load();
+    if (!note || note->source != cp) {
+      note = std::make_shared<const NoteJson>(NoteJson{cp, json_string_content(cp->note)});
+      note_json_.store(note);
+    }
+    std::string m = "{\"format\":\"";
+    m += projections::kBundleHeader;
+    m += "\",\"tree_size\":" + std::to_string(part->tree_size) + ",\"bundle\":\"";
+    m.reserve(m.size() + part->body_json.size() + note->escaped.size() + 2);
+    m += part->body_json;
+    m += note->escaped;
+    m += "\"}";
+    return m;
+  }
+  // No checkpoint covers the certificate's last change yet: the writer's
+  // next one does, within a checkpoint interval.
+  return "{\"pending\":true,\"retry_after_ms\":1000}";
+}
+
+std::string Service::page_with_proof(std::string page, std::string_view token, const std::string& member) {
+  const size_t at = page.find(kProofMark);
+  if (at == std::string::npos) return page;
+  std::string data = "{\"token\":" + json(std::string(token)).dump(-1, ' ', false, json::error_handler_t::replace) +
+                     ",\"log_key\":" + json(ledger_.log_verifier_key()).dump() +
+                     ",\"max_age_seconds\":" + std::to_string(kProofMaxAgeSeconds) + "}";
+  add_member(data, "proof", member);
+  // Inside a script element nothing may read as markup.
+  for (size_t i = 0; (i = data.find('<', i)) != std::string::npos;) data.replace(i, 1, "\\u003c");
+  std::string block = "<script type=\"application/json\" id=\"certledger-proof\">" + data + "</script><script>";
+  block += statement_verifier_script();
+  block += "</script>";
+  page.replace(at, kProofMark.size(), block);
+  return page;
+}
 
 Response Service::verify(const std::string& token, bool html) {
   // A replica that cannot vouch for being current says so instead of
@@ -25,8 +104,17 @@ Response Service::verify(const std::string& token, bool html) {
     r.set("Vary", "Accept");
     return r;
   };
-  auto answer = [&](std::string body) {
-    return live(Response::text(200, std::move(body), html ? "text/html; charset=utf-8" : "application/json"));
+  // The filled body with its proof: a member of the JSON answer, or
+  // embedded in the page with the script that checks it.
+  auto answer = [&](std::string body, const VerifyCache::Entry& e) {
+    const std::string member = proof_member(token, e, e.last_position);
+    if (!html) {
+      add_member(body, "proof", member);
+      return live(Response::text(200, std::move(body), "application/json"));
+    }
+    Response r = Response::text(200, page_with_proof(std::move(body), token, member), "text/html; charset=utf-8");
+    r.set("Content-Security-Policy", verify_page_csp());
+    return live(std::move(r));
   };
   auto cached = verify_cache_->find(token);
   const bool current = cached && cached->day == today &&
@@ -34,7 +122,7 @@ Response Service::verify(const std::string& token, bool html) {
                        store.epoch_at(cached->authority_slot) == cached->authority_epoch;
   if (current && cached->body(html)) {
     verify_cache_->count(true);
-    return answer(cached->body(html)->fill(format_rfc3339_ms(now), store.last_position()));
+    return answer(cached->body(html)->fill(format_rfc3339_ms(now), store.last_position()), *cached);
   }
   verify_cache_->count(false);
 
@@ -56,13 +144,17 @@ Response Service::verify(const std::string& token, bool html) {
     // holds that (128-bit, unguessable) token.
     projections::CertView dummy;
     (void)verify_json(dummy, 1, VerifyContext{config_.base_url(), "", 0, now});
-    return live(html ? Response::text(404, not_found_page(), "text/html; charset=utf-8")
-                     : problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token",
-                               {}, "未找到该二维码对应的证书"));
+    if (html) return live(Response::text(404, not_found_page(), "text/html; charset=utf-8"));
+    // The proof shows the log does not know the token.
+    Response r = problem(404, "unknown-token", "Unknown certificate token", "no certificate has this QR token", {},
+                         "未找到该二维码对应的证书");
+    add_member(r.body, "proof", proof_member(token, *entry, 0));
+    return live(std::move(r));
   }
   entry->authority_slot = store::EventStore::epoch_slot(domain::authority_stream(view->state.authority));
   entry->authority_epoch = store.epoch_at(entry->authority_slot);
   entry->day = today;
+  entry->last_position = view->last_position;
   auto authority = ledger_.authority(view->state.authority);
   const std::string authority_name = authority ? authority->name : view->state.authority;
   auto render = [&](std::string_view time, uint64_t position) {
@@ -74,17 +166,19 @@ Response Service::verify(const std::string& token, bool html) {
     return html ? verify_page(j, token) : j.dump(-1, ' ', false, json::error_handler_t::replace);
   };
   if (auto body = BodyTemplate::render(render, html)) {
-    // Keep the other representation if it was rendered from the same state.
+    // Keep the other representation (and the proof) if made from the same state.
     if (current && cached->certificate_epoch == entry->certificate_epoch &&
-        cached->authority_epoch == entry->authority_epoch)
+        cached->authority_epoch == entry->authority_epoch) {
       (html ? entry->json : entry->html) = cached->body(!html);
+      entry->proof.store(cached->proof.load());
+    }
     (html ? entry->html : entry->json) = std::move(*body);
-    const std::string answer_body = entry->body(html)->fill(format_rfc3339_ms(now), store.last_position());
-    if (cacheable) verify_cache_->put(std::move(entry));
-    return answer(answer_body);
+    std::string answer_body = entry->body(html)->fill(format_rfc3339_ms(now), store.last_position());
+    if (cacheable) verify_cache_->put(entry);
+    return answer(std::move(answer_body), *entry);
   }
   // A field happens to contain a mark: answered, not cached.
-  return answer(render(format_rfc3339_ms(now), store.last_position()));
+  return answer(render(format_rfc3339_ms(now), store.last_position()), *entry);
 }
 
 Response Service::lookup(const Request& req) {

@@ -36,7 +36,12 @@ Service::Service(Ledger& ledger, const ServiceOptions& config, TokenStore& token
       lookup_limiter_(config.lookup_per_minute, config.lookup_burst),
       holder_limiter_(config.holder_lookups_per_minute, config.holder_lookup_burst),
       verify_cache_(std::make_shared<VerifyCache>(config.verify_cache_entries)),
+      prover_(std::make_unique<projections::StatementProver>(ledger.store())),
       router_([this](const Request& req) { return authenticate(req); }) {
+  // Every checkpoint from now on; the latest now if the store is at it
+  // (else the writer's next checkpoint, within checkpoint_interval_ms).
+  prover_->follow();
+  (void)prover_->publish_latest();
   add_routes();
   for (auto& r : ext_.routes) router_.add(std::move(r));
   ext_.routes.clear();

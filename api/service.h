@@ -20,6 +20,7 @@
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/cert_view.h"
+#include "projections/proof_bundle.h"
 
 namespace certledger::api {
 
@@ -67,6 +68,12 @@ class Service {
   Response command_outcome(const Outcome& out);
   // public.cc
   Response verify(const std::string& token, bool html);
+  // The answer's "proof" member: the bundle against the newest checkpoint,
+  // or pending while the certificate has changed after it (live_position:
+  // the certificate's last record; 0 for an unknown token).
+  std::string proof_member(std::string_view token, const VerifyCache::Entry& entry, uint64_t live_position);
+  // The same embedded in a page (replacing kProofMark) with the verifier.
+  std::string page_with_proof(std::string page, std::string_view token, const std::string& member);
   Response lookup(const Request& req);
   Response public_document(const std::string& token, const std::string& format);
   // log.cc
@@ -102,6 +109,14 @@ class Service {
   RateLimiter lookup_limiter_;
   RateLimiter holder_limiter_;                 // holder lookups, per token
   std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
+  // Proofs for public answers against the newest checkpoint, and that
+  // checkpoint's note escaped for JSON (made once per note).
+  std::unique_ptr<projections::StatementProver> prover_;
+  struct NoteJson {
+    std::shared_ptr<const projections::StatementProver::Published> source;
+    std::string escaped;
+  };
+  std::atomic<std::shared_ptr<const NoteJson>> note_json_;
   Router router_;
 };
 

@@ -49,6 +49,16 @@ class BodyTemplate {
   bool time_first_ = true;
 };
 
+// The proof member of one token's answer at one tree size
+// (projections::StatementProver::Proof): the bundle's lines before the
+// checkpoint, escaped for a JSON string. The checkpoint note goes after
+// them per answer (the newest note of that size).
+struct ProofPart {
+  uint64_t tree_size = 0;
+  uint64_t position = 0;  // the statement's record; 0: the token is absent
+  std::string body_json;
+};
+
 class VerifyCache {
  public:
   // Tokens longer than this are not cached (generated ones are 22 bytes).
@@ -64,6 +74,9 @@ class VerifyCache {
     int32_t day = 0;  // China date (days since 1970-01-01) the status holds for
     // The two representations, each rendered when first asked for.
     std::optional<BodyTemplate> json, html;
+    uint64_t last_position = 0;  // the certificate's, as rendered
+    // The newest proof made for this token; replaced when the checkpoint moves.
+    mutable std::atomic<std::shared_ptr<const ProofPart>> proof;
 
     std::string_view token() const { return {token_bytes.data(), token_size}; }
     bool set_token(std::string_view t);  // false if longer than kMaxToken

@@ -111,6 +111,9 @@ h1{font-size:18px;margin:0 0 8px}
 dl{margin:0;display:grid;grid-template-columns:7.5em 1fr;gap:6px 10px}
 dt{color:#555}dd{margin:0;word-break:break-all}
 .foot{font-size:13px;color:#555}.foot a{color:#1d4ed8}
+.proof{border-radius:10px;padding:8px 12px;margin:-6px 0 14px;font-size:14px;background:#e5e7eb;color:#374151}
+.proof.verified{background:#dcfce7;color:#14532d}.proof.failed{background:#b91c1c;color:#fff;font-weight:700}
+.proof.stale,.proof.pending{background:#fef3c7;color:#78350f}
 )CSS";
 
 std::string row(const std::string& label, const std::string& value) {
@@ -161,6 +164,9 @@ std::string verify_page(const json& j, const std::string& token) {
       html_escape(status) + "\"><div class=\"word\">" + html_escape(j["status_zh"].get<std::string>()) +
       "</div><div class=\"sub\">" + html_escape(sub) +
       "</div></div>"
+      "<div id=\"proof-check\" class=\"proof\" data-status=\"" +
+      html_escape(status) +
+      "\">正在验证证明…</div>"
       "<div class=\"card\"><h1>" +
       html_escape(c["kind_name"].get<std::string>()) + "</h1><dl>" + row("证书编号", c.value("number", "")) +
       row("持证者", c.value("holder_name", "")) + fields_html + row("发证机关", c["authority"].value("name", "")) +
@@ -174,7 +180,8 @@ std::string verify_page(const json& j, const std::string& token) {
       (kind && kind->ofd ? "<a href=\"/v/" + html_escape(token) + "/document.ofd\">OFD</a>　" : std::string()) +
       "<a href=\"/api/v1/verify/" + html_escape(token) +
       "\">JSON</a></div>"
-      "</main></body></html>";
+      "</main>" +
+      std::string(kProofMark) + "</body></html>";
   return html;
 }
 

@@ -23,7 +23,12 @@ struct VerifyContext {
 // The public answer for a token: machine status, Chinese word, masked fields.
 nlohmann::json verify_json(const projections::CertView& v, uint32_t version, const VerifyContext& c);
 // The phone page for the same answer (inline CSS, no external assets).
+// The page says beside its status banner whether the proof embedded at
+// kProofMark verified in the browser (api/page/statement_verifier.js).
+inline constexpr std::string_view kProofMark = "<!--certledger-proof-->";
 std::string verify_page(const nlohmann::json& verify, const std::string& token);
+// The verifier script the page runs inline (compiled in).
+const std::string& statement_verifier_script();
 std::string not_found_page();
 // For a server that cannot confirm the live status now (a stale replica).
 std::string stale_page();

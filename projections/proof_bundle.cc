@@ -50,8 +50,7 @@ struct StatementProver::Impl {
   // What proofs are made against: a checkpoint, the store as it was when
   // the checkpoint was written, and the tree above the buckets then.
   struct State {
-    uint64_t size = 0;
-    std::string note;
+    std::shared_ptr<const Published> checkpoint;
     std::shared_ptr<const store::StoreSnapshot> snapshot;
     std::shared_ptr<const merkle::BucketMap> map;
   };
@@ -72,17 +71,20 @@ struct StatementProver::Impl {
   bool stopping = false;         // guarded by mu
   std::thread worker;
   std::atomic<uint64_t> refused{0};
+  std::mutex take_up_mu;  // publish_latest and the worker take up one at a time
 
   Status take_up(Offer o);
   void run();
 };
 
 Status StatementProver::Impl::take_up(Offer o) {
+  std::lock_guard one_at_a_time(take_up_mu);
   auto cur = current();
+  const uint64_t cur_size = cur ? cur->checkpoint->size : 0;
+  if (cur && o.size < cur_size) return {};  // an older one, offered late
   auto next = std::make_shared<State>();
-  next->size = o.size;
-  next->note = std::move(o.note);
-  if (cur && cur->size == o.size) {
+  next->checkpoint = std::make_shared<const Published>(Published{o.size, std::move(o.note)});
+  if (cur && cur_size == o.size) {
     // A newer checkpoint of the same size (a later time): same state.
     next->snapshot = cur->snapshot;
     next->map = cur->map;
@@ -91,7 +93,7 @@ Status StatementProver::Impl::take_up(Offer o) {
     auto root = stored ? decode_map_root(*stored) : std::nullopt;
     if (!root || root->first != o.size)
       return make_error(Errc::unavailable, "the state map is not at tree size " + std::to_string(o.size));
-    CL_ASSIGN(auto c, merkle::parse_checkpoint_body(next->note));
+    CL_ASSIGN(auto c, merkle::parse_checkpoint_body(next->checkpoint->note));
     auto named = map_root_of(c);
     if (!named || c.size != o.size) return make_error(Errc::invalid_argument, "the checkpoint names no map root");
     CL_ASSIGN(auto roots, read_bucket_roots(
@@ -99,8 +101,7 @@ Status StatementProver::Impl::take_up(Offer o) {
                                 return o.snapshot->scan_prefix(cf, prefix, fn);
                               }));
     // Only the buckets that changed since the last state are rehashed.
-    auto map = cur && cur->size < o.size ? std::make_shared<merkle::BucketMap>(*cur->map)
-                                         : std::make_shared<merkle::BucketMap>();
+    auto map = cur ? std::make_shared<merkle::BucketMap>(*cur->map) : std::make_shared<merkle::BucketMap>();
     std::erase_if(roots, [&](const auto& r) { return map->bucket_root(r.first) == r.second; });
     map->set_roots(roots);
     if (map->root() != root->second || map->root() != *named) {
@@ -162,9 +163,9 @@ void StatementProver::follow() {
   impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
 }
 
-std::pair<uint64_t, std::string> StatementProver::checkpoint() const {
+std::shared_ptr<const StatementProver::Published> StatementProver::checkpoint() const {
   auto s = impl_->current();
-  return s ? std::pair{s->size, s->note} : std::pair<uint64_t, std::string>{0, {}};
+  return s ? s->checkpoint : nullptr;
 }
 
 uint64_t StatementProver::refused() const { return impl_->refused.load(std::memory_order_relaxed); }
@@ -174,8 +175,8 @@ Result<StatementProver::Proof> StatementProver::prove(std::string_view token) co
   if (!st) return make_error(Errc::unavailable, "no checkpoint with a state map yet");
   const store::StoreSnapshot& snap = *st->snapshot;
   Proof p;
-  p.tree_size = st->size;
-  p.note = st->note;
+  p.tree_size = st->checkpoint->size;
+  p.note = st->checkpoint->note;
   p.body = std::string(kBundleHeader) + "\ntoken " + std::string(token) + "\n";
   std::optional<CertView> view;
   uint32_t version = 0;
@@ -194,7 +195,7 @@ Result<StatementProver::Proof> StatementProver::prove(std::string_view token) co
   if (view) {
     CL_ASSIGN(std::string record, impl_->store.record_at(p.position));
     p.body += "record " + std::to_string(p.position) + " " + b64(merkle::leaf_hash(record)) + "\n";
-    CL_ASSIGN(auto path, merkle::inclusion_proof(p.position - 1, st->size, impl_->store.node_source()));
+    CL_ASSIGN(auto path, merkle::inclusion_proof(p.position - 1, p.tree_size, impl_->store.node_source()));
     for (const auto& h : path) p.body += "inclusion " + b64(h) + "\n";
   }
   p.body += "\n";

@@ -53,8 +53,12 @@ class StatementProver {
   };
   // unavailable until a checkpoint is taken up.
   Result<Proof> prove(std::string_view token) const;
-  // The newest checkpoint taken up (size 0, empty note: none yet).
-  std::pair<uint64_t, std::string> checkpoint() const;
+  // The newest checkpoint taken up; null before the first.
+  struct Published {
+    uint64_t size = 0;
+    std::string note;
+  };
+  std::shared_ptr<const Published> checkpoint() const;
   // Checkpoints refused (their state did not match their map root).
   uint64_t refused() const;
 
