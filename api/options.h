@@ -34,6 +34,9 @@ struct ServiceOptions {
   double holder_lookups_per_minute = 120;  // authority holder lookups, per token
   double holder_lookup_burst = 30;
   size_t verify_cache_entries = 100000;    // public verify answers kept rendered (0: none)
+  // A proof's checkpoint older than this does not confirm the live status:
+  // the page says 无法确认实时状态 (the bound the page's verifier applies).
+  int proof_max_age_s = 60;
 
   const std::string& base_url() const { return public_base_url; }
 };

@@ -15,8 +15,6 @@ using namespace handlers;
 
 namespace {
 
-constexpr int kProofMaxAgeSeconds = 60;
-
 // A JSON string's content (no quotes).
 std::string json_string_content(std::string_view s) {
   std::string q = json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
@@ -80,7 +78,7 @@ std::string Service::page_with_proof(std::string page, std::string_view token, c
   if (at == std::string::npos) return page;
   std::string data = "{\"token\":" + json(std::string(token)).dump(-1, ' ', false, json::error_handler_t::replace) +
                      ",\"log_key\":" + json(ledger_.log_verifier_key()).dump() +
-                     ",\"max_age_seconds\":" + std::to_string(kProofMaxAgeSeconds) + "}";
+                     ",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + "}";
   add_member(data, "proof", member);
   // Inside a script element nothing may read as markup.
   for (size_t i = 0; (i = data.find('<', i)) != std::string::npos;) data.replace(i, 1, "\\u003c");

@@ -43,7 +43,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "kafka_prefix", "kafka_properties", "replica", "trust", "replica_group",
                                 "demo", "log_level", "access_log", "verify_cache_entries", "max_connections",
                                 "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
-                                "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root"};
+                                "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root",
+                                "checkpoint_max_interval_ms", "proof_max_age_s"};
   // clang-format on
   for (auto& [k, v] : t) {
     bool ok = false;
@@ -69,6 +70,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("origin", c.origin);
   num("checkpoint_every", c.policy.checkpoint_every);
   num("checkpoint_interval_ms", c.policy.checkpoint_interval_ms);
+  num("checkpoint_max_interval_ms", c.policy.checkpoint_max_interval_ms);
+  num("proof_max_age_s", c.service.proof_max_age_s);
   num("verify_cache_entries", c.service.verify_cache_entries);
   for (auto [k, out] :
        {std::pair{"lookup_per_minute", &c.service.lookup_per_minute}, std::pair{"lookup_burst", &c.service.lookup_burst},
@@ -138,6 +141,12 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--origin", c.origin, "Checkpoint origin of a new log")->capture_default_str();
   app2.add_option("--checkpoint-every", c.policy.checkpoint_every, "Checkpoint every N events")->capture_default_str();
   app2.add_option("--checkpoint-interval-ms", c.policy.checkpoint_interval_ms, "...or every T ms")
+      ->capture_default_str();
+  app2.add_option("--checkpoint-max-interval-ms", c.policy.checkpoint_max_interval_ms,
+                  "Sign the latest size again with a new time this often while idle (0: never)")
+      ->capture_default_str();
+  app2.add_option("--proof-max-age-s", c.service.proof_max_age_s,
+                  "Proofs on public pages older than this do not confirm the live status")
       ->capture_default_str();
   app2.add_option("--lookup-per-minute", c.service.lookup_per_minute, "Public lookups per client per minute")
       ->capture_default_str();

@@ -129,8 +129,10 @@ int main(int argc, char** argv) {
     };
   ext.stale_reason = [k = kafka->get()] { return k->stale_reason(); };
   ext.routes.push_back(ops::backup_route(ledger, config));
-  api::Service service(ledger, config.service, tokens, metrics, ext);
-  api::Server server(service, config.server);
+  // Both go before the ledger (the service holds read snapshots of its store).
+  auto service = std::make_unique<api::Service>(ledger, config.service, tokens, metrics, ext);
+  auto server_owner = std::make_unique<api::Server>(*service, config.server);
+  api::Server& server = *server_owner;
   if (auto st = server.start(); !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 3;
@@ -154,6 +156,8 @@ int main(int argc, char** argv) {
     relay->wait_for(ledger.store().last_position(), std::chrono::seconds(3));
   }
   (*kafka)->stop();
+  server_owner.reset();
+  service.reset();
   opened->ledger.reset();
   spdlog::info("bye");
   return 0;
