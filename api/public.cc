@@ -200,7 +200,11 @@ Response Service::lookup(const Request& req) {
     auto authority = ledger_.authority(v->state.authority);
     VerifyContext ctx{config_.base_url(), authority ? authority->name : v->state.authority,
                       ledger_.store().last_position(), clock_()};
-    items.push_back(verify_json(*v, v->state.doc_version, ctx));
+    json item = verify_json(*v, v->state.doc_version, ctx);
+    // Its proof like a QR answer's (lookups are rate-limited: made per request).
+    VerifyCache::Entry scratch;
+    item["proof"] = json::parse(proof_member(v->state.token, scratch, v->last_position));
+    items.push_back(std::move(item));
   }
   Response r = Response::json(items.empty() ? 404 : 200, {{"kind", *kind}, {"number", *number}, {"results", items}});
   no_store(r);
