@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# HTTP benchmark: wrk against ledgerd's /v/{token} (JSON and HTML) over a
+# HTTP benchmark: wrk against ledgerd's /v/{token} (JSON and HTML, each
+# with its statement proof) over a
 # pool of N issued certificates, side by side in the same run with nginx
 # serving the same JSON answer as a static file (driven by the same wrk
 # script, so both get the same load); then issue commands/s over
@@ -20,7 +21,15 @@ for _ in $(seq 1 200); do [ -s "$work/data/ledgerd.addr" ] && curl -sf "http://$
 addr=$(cat "$work/data/ledgerd.addr")
 tok=$(head -1 "$work/data/tokens.txt")
 mkdir -p "$work/www/v"
-curl -sf -H 'Accept: application/json' "http://$addr/v/$tok" > "$work/www/v/sample.json"
+# The answer as the public gets it, with its proof (once the newest
+# checkpoint covers the pool: the proof is pending until then).
+for _ in $(seq 1 100); do
+  curl -sf -H 'Accept: application/json' "http://$addr/v/$tok" > "$work/www/v/sample.json"
+  grep -q '"bundle"' "$work/www/v/sample.json" && break
+  sleep 0.1
+done
+grep -q '"bundle"' "$work/www/v/sample.json" || { echo "no proof in the answer"; exit 1; }
+echo "# answer with proof: $(stat -c %s "$work/www/v/sample.json") bytes"
 cat > "$work/nginx.conf" <<NGINX
 worker_processes $(nproc);
 pid $work/nginx.pid;

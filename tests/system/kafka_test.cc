@@ -26,6 +26,7 @@
 #include "ledger/stream/relay.h"
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
+#include "projections/proof_bundle.h"
 #include "projections/projections.h"
 #include "projections/queries.h"
 #include "ledger/store/raw.h"
@@ -332,20 +333,32 @@ std::map<std::string, std::vector<std::pair<std::string, std::string>>> dump(sto
 }
 
 // Produces one message with librdkafka (multi-line values included).
-void produce(const std::string& bootstrap, const std::string& topic, const std::string& key, const std::string& value,
-             const std::map<std::string, std::string>& headers = {}) {
+struct Message {
+  std::string key, value;
+  std::map<std::string, std::string> headers;
+};
+
+void produce_all(const std::string& bootstrap, const std::string& topic, const std::vector<Message>& messages) {
   auto conf = stream::make_conf(kafka_config(bootstrap), {});
   ASSERT_TRUE(conf.ok());
   char err[256];
   stream::KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err));
   ASSERT_TRUE(rk);
-  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size() + 1);
-  for (const auto& [k, v] : headers) rd_kafka_header_add(h, k.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
-  ASSERT_EQ(rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (const auto& m : messages) {
+    rd_kafka_headers_t* h = rd_kafka_headers_new(m.headers.size() + 1);
+    for (const auto& [k, v] : m.headers)
+      rd_kafka_header_add(h, k.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+    ASSERT_EQ(rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
   ASSERT_EQ(rd_kafka_flush(rk.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+void produce(const std::string& bootstrap, const std::string& topic, const std::string& key, const std::string& value,
+             const std::map<std::string, std::string>& headers = {}) {
+  produce_all(bootstrap, topic, {Message{key, value, headers}});
 }
 
 const std::vector<std::string> kCompared = {"events",  "streams",  "heads",     "merkle",    "claims",
@@ -379,6 +392,35 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
   for (const auto& cf : kCompared) EXPECT_TRUE(a[cf] == b[cf]) << cf << " differs";
 
   EXPECT_FALSE((*follower)->stale_for(std::chrono::seconds(60))) << "a current replica is live";
+  // The replica proves statements from its own store, and they verify with
+  // the primary's log key exactly like the primary's.
+  certledger::testing::wait_until(
+      [&] {
+        auto cp = r.ledger->store().latest_checkpoint();
+        return cp && cp->first == last;
+      },
+      std::chrono::seconds(10));
+  {
+    auto cp = r.ledger->store().latest_checkpoint();
+    ASSERT_TRUE(cp && cp->first == last) << "the replica stored the primary's last checkpoint";
+    auto vkey = merkle::parse_note_verifier_key(p.ledger->log_verifier_key());
+    ASSERT_TRUE(vkey.ok());
+    int proved = 0;
+    ASSERT_TRUE(projections::Reader(r.ledger->store())
+                    .each_certificate([&](const projections::CertView& v) {
+                      auto bundle = projections::build_statement_bundle(r.ledger->store(), v.state.token);
+                      EXPECT_TRUE(bundle.ok()) << (bundle.ok() ? "" : bundle.error().to_string());
+                      if (!bundle.ok()) return false;
+                      auto check =
+                          projections::verify_statement_bundle(*bundle, vkey->first, vkey->second, system_now_ms());
+                      EXPECT_TRUE(check.ok()) << (check.ok() ? "" : check.error().to_string());
+                      auto primary = projections::build_statement_bundle(p.ledger->store(), v.state.token);
+                      EXPECT_TRUE(primary.ok() && *primary == *bundle) << "the primary's bundle is the same";
+                      return ++proved < 20;
+                    })
+                    .ok());
+    EXPECT_EQ(proved, 20);
+  }
   // Tamper 1: a record with a changed payload at the next position.
   std::string forged;
   {
@@ -423,6 +465,35 @@ TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {
   EXPECT_NE((*follower2)->stats().error.find("does not match"), std::string::npos) << (*follower2)->stats().error;
   (*follower2)->stop();
   relay2->reset();
+
+  // Tamper 3: the right key, the right tree root, but a map root other than
+  // the one the records give: the replica computes its own and halts.
+  {
+    auto c3 = cluster();
+    auto r3dir = temp("replica3");
+    auto r3 = open(r3dir, true);
+    auto cp = merkle::parse_checkpoint_body(p.ledger->store().checkpoint_at(last).value_or(""));
+    ASSERT_TRUE(cp.ok());
+    merkle::Checkpoint lie = *cp;
+    for (auto& line : lie.extensions)
+      if (line.rfind("map-root ", 0) == 0) line = "map-root " + base64_encode(hash_bytes(sha256("another map")));
+    auto lie_note = merkle::sign_checkpoint(lie, lie.origin, *log_key);
+    ASSERT_TRUE(lie_note.ok());
+    std::vector<Message> records;
+    for (uint64_t pos = 1; pos <= last; ++pos)
+      records.push_back({"k", *p.ledger->store().record_at(pos), {{"position", std::to_string(pos)}}});
+    produce_all(c3->bootstrap(), "certledger.events", records);
+    produce(c3->bootstrap(), "certledger.checkpoints", "x", *lie_note);
+    auto follower3 = stream::Follower::start(*r3.ledger, follower_options(*p.ledger, c3->bootstrap(), "g3"));
+    ASSERT_TRUE(follower3.ok());
+    certledger::testing::wait_until([&] { return (*follower3)->stats().halted; }, std::chrono::seconds(30));
+    EXPECT_TRUE((*follower3)->stats().halted) << "a checkpoint with another map root was accepted";
+    EXPECT_NE((*follower3)->stats().error.find("map-root"), std::string::npos) << (*follower3)->stats().error;
+    (*follower3)->stop();
+    follower3->reset();
+    r3.ledger.reset();
+    fs::remove_all(r3dir);
+  }
   p.ledger.reset();
   r.ledger.reset();
   r2.ledger.reset();
