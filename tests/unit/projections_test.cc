@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "tests/wait.h"
+
 #include <random>
 #include <set>
 #include <thread>
@@ -197,6 +199,69 @@ TEST(Projections, TheAuditRecomputesMapRoots) {
 
 // The statement proof bundle: built from the store, checked with only the
 // log key; every deliberately broken bundle is refused.
+// The live prover takes up each checkpoint the writer makes, proves
+// against exactly that state (a change after it is not in its proofs until
+// the next one), and its bundles verify.
+TEST(Projections, TheProverFollowsCheckpointsAndProvesExactlyTheirState) {
+  Fixture f;
+  demo::SampleGenerator gen(16);
+  auto a = demo::demo_authorities()[0];
+  auto issued = f.ledger->execute(a.code, issue_command(gen, "safety_license", a));
+  ASSERT_TRUE(issued.ok());
+  const auto& store = f.ledger->store();
+  StatementProver prover(store);
+  EXPECT_EQ(prover.prove(issued->state.token).error().code, Errc::unavailable) << "nothing taken up yet";
+  prover.follow();
+  auto vkey = merkle::parse_note_verifier_key(f.ledger->log_verifier_key());
+  ASSERT_TRUE(vkey.ok());
+  auto at = [&](uint64_t size) {
+    certledger::testing::wait_until([&] {
+      auto cp = prover.checkpoint();
+      return cp && cp->size == size;
+    });
+    auto cp = prover.checkpoint();
+    return cp && cp->size == size;
+  };
+  auto status_of = [&](const StatementProver::Proof& p) {
+    auto c = verify_statement_bundle(p.bundle(), vkey->first, vkey->second, system_now_ms());
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    return c.ok() ? c->status : std::string("refused");
+  };
+  ASSERT_TRUE(f.ledger->sequencer()->checkpoint_now().ok());
+  const uint64_t first = store.last_position();
+  ASSERT_TRUE(prover.publish_latest().ok()) << "(the writer may have made this checkpoint before follow())";
+  ASSERT_TRUE(at(first));
+  auto p1 = prover.prove(issued->state.token);
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(status_of(*p1), "valid");
+  EXPECT_EQ(p1->position, issued->record.position);
+  EXPECT_EQ(p1->tree_size, first);
+
+  // Revoked, not yet checkpointed: the proof is still the checkpoint's
+  // (valid, at the issue's position); the answer knows it is behind.
+  auto revoked = f.run(a.code, CommandType::revoke, issued->state.id);
+  ASSERT_TRUE(revoked.ok());
+  auto p2 = prover.prove(issued->state.token);
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(p2->tree_size, first);
+  EXPECT_EQ(status_of(*p2), "valid");
+  EXPECT_LT(p2->position, revoked->record.position);
+
+  ASSERT_TRUE(f.ledger->sequencer()->checkpoint_now().ok());
+  ASSERT_TRUE(at(store.last_position()));
+  auto p3 = prover.prove(issued->state.token);
+  ASSERT_TRUE(p3.ok());
+  EXPECT_EQ(status_of(*p3), "revoked");
+  EXPECT_EQ(p3->position, revoked->record.position);
+  EXPECT_EQ(p3->note, *store.checkpoint_at(p3->tree_size));
+  EXPECT_EQ(prover.refused(), 0u);
+  // An unknown token's proof shows it absent at the same checkpoint.
+  auto absent = prover.prove("never-issued");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->statement);
+  EXPECT_EQ(status_of(*absent), "unknown");
+}
+
 TEST(Projections, StatementBundlesVerifyAndBrokenOnesAreRefused) {
   Fixture f;
   demo::SampleGenerator gen(15);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/wait.h"
+
 #include <atomic>
 #include <map>
 #include <set>
@@ -258,6 +260,40 @@ TEST(Sequencer, CheckpointsTheTreeByCountAndOnDemand) {
   EXPECT_NE(latest->second.find("certledger.test/sequencer\n7\n"), std::string::npos) << latest->second;
   EXPECT_TRUE(w.store->checkpoint_at(5).has_value() || w.store->checkpoint_at(6).has_value())
       << "a checkpoint once 5 events were in";
+}
+
+// While idle the writer signs its size again with a new time (so proofs
+// show a live log), and replaces the stored note of that size; never with
+// checkpoint_max_interval_ms 0.
+TEST(Sequencer, SignsItsSizeAgainWhileIdle) {
+  for (int max : {1000, 0}) {
+    auto t = std::make_shared<std::atomic<int64_t>>(1'800'000'000'000);
+    SequencerOptions o;
+    o.policy.checkpoint_every = 1000;
+    o.policy.checkpoint_interval_ms = 10;  // the idle writer looks this often
+    o.policy.checkpoint_max_interval_ms = max;
+    o.clock = [t] { return t->load(); };
+    o.origin = "certledger.test/sequencer";
+    auto key = crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+    ASSERT_TRUE(key.ok());
+    o.log_key = std::make_shared<const crypto::PrivateKey>(std::move(*key));
+    World w({}, std::move(o));
+    for (uint64_t i = 1; i <= 3; ++i) ASSERT_TRUE(w.append(w.next("a", i, "x")).ok());
+    ASSERT_TRUE(w.seq->checkpoint_now().ok());
+    const std::string first = *w.store->checkpoint_at(3);
+    EXPECT_NE(first.find("\ntime 1800000000\n"), std::string::npos) << first;
+    t->fetch_add(1500);
+    certledger::testing::wait_until([&] { return *w.store->checkpoint_at(3) != first; }, std::chrono::seconds(2));
+    const std::string again = *w.store->checkpoint_at(3);
+    EXPECT_EQ(w.store->latest_checkpoint()->first, 3u);
+    if (max == 0) {
+      EXPECT_EQ(again, first) << "signed again with checkpoint_max_interval_ms 0";
+      continue;
+    }
+    EXPECT_NE(again.find("\ntime 1800000001\n"), std::string::npos) << again;
+    EXPECT_EQ(again.substr(0, again.find("time")), first.substr(0, first.find("time")))
+        << "the same origin, size and root";
+  }
 }
 
 // Prefix scans stop at the prefix's end, also when its last bytes are 0xff.
