@@ -91,6 +91,12 @@ void Service::add_routes() {
       [this](P req, C) { return health(req, true); });
   add("GET", "/metrics", open, "anyone",
       [this](P, C) { return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"); });
+  add("GET", "/static/statement-verifier.js", open, "anyone", [](P, C) {  // kVerifierScriptPath
+    // Pages name it with its hash (?v=): a new build is a new URL.
+    Response r = Response::text(200, statement_verifier_script(), "text/javascript; charset=utf-8");
+    r.set("Cache-Control", "public, max-age=31536000, immutable");
+    return r;
+  });
   add("GET", "/openapi.json", open, "anyone",
       [](P, C) { return Response::text(200, openapi_document(), "application/json"); });
   // The log (log.cc).

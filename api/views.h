@@ -27,8 +27,10 @@ nlohmann::json verify_json(const projections::CertView& v, uint32_t version, con
 // kProofMark verified in the browser (api/page/statement_verifier.js).
 inline constexpr std::string_view kProofMark = "<!--certledger-proof-->";
 std::string verify_page(const nlohmann::json& verify, const std::string& token);
-// The verifier script the page runs inline (compiled in).
+// The verifier script the page runs (compiled in), served at
+// kVerifierScriptPath.
 const std::string& statement_verifier_script();
+inline constexpr std::string_view kVerifierScriptPath = "/static/statement-verifier.js";
 std::string not_found_page();
 // For a server that cannot confirm the live status now (a stale replica).
 std::string stale_page();

@@ -227,7 +227,7 @@ std::map<std::string, Op> operations() {
   for (auto [id, path] :
        {std::pair{"keys", "/api/v1/keys"}, std::pair{"openapi", "/openapi.json"}, std::pair{"metrics", "/metrics"},
         std::pair{"healthz", "/healthz"}, std::pair{"readyz", "/readyz"}, std::pair{"statistics", "/api/v1/stats"},
-        std::pair{"statisticsPage", "/stats"}}) {
+        std::pair{"statisticsPage", "/stats"}, std::pair{"verifierScript", "/static/statement-verifier.js"}}) {
     const std::string p = path;
     ops[id] = public_get([p](World&) { return p; });
   }

@@ -41,13 +41,21 @@ start live
 sleep 1.5
 for w in "有效  construction_enterprise" 已吊销 已注销 已作废 暂扣; do expect "live $w" "$(url_of live "$w")" "已验证"; done
 
-# A proxy that changes one byte of the statement inside the page's bundle.
+# A proxy that changes one byte of the statement inside the page's bundle
+# (and passes everything else through).
 revoked=$(url_of live 已吊销)
 python3 - "$revoked" "$dir/proxy.port" <<'PY' &
 import base64, http.server, re, sys, urllib.request
 target = sys.argv[1]
+origin = target[:target.index("/", 8)]
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path != "/":  # the page's script and the rest: passed through untouched
+            with urllib.request.urlopen(origin + self.path) as r:
+                body = r.read(); ctype = r.headers.get("Content-Type")
+            self.send_response(200); self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            return
         with urllib.request.urlopen(target) as r:
             body = r.read().decode(); csp = r.headers.get("Content-Security-Policy")
         def flip(m):
