@@ -15,10 +15,17 @@ using namespace handlers;
 
 namespace {
 
-// A JSON string's content (no quotes).
+// A JSON string's content (no quotes), with '<' escaped too so that it can
+// stand inside a page's script element as it is.
 std::string json_string_content(std::string_view s) {
   std::string q = json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
-  return q.substr(1, q.size() - 2);
+  std::string out;
+  out.reserve(q.size());
+  for (size_t i = 1; i + 1 < q.size(); ++i) {
+    if (q[i] == '<') out += "\\u003c";
+    else out += q[i];
+  }
+  return out;
 }
 
 // A JSON object with one more member before its closing brace.
@@ -88,16 +95,29 @@ std::string Service::proof_member(std::string_view token, const VerifyCache::Ent
 std::string Service::page_with_proof(std::string page, std::string_view token, const std::string& member) {
   const size_t at = page.find(kProofMark);
   if (at == std::string::npos) return page;
-  std::string data = "{\"token\":" + json(std::string(token)).dump(-1, ' ', false, json::error_handler_t::replace) +
-                     ",\"log_key\":" + json(ledger_.log_verifier_key()).dump() +
-                     ",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + "}";
-  add_member(data, "proof", member);
-  // Inside a script element nothing may read as markup.
-  for (size_t i = 0; (i = data.find('<', i)) != std::string::npos;) data.replace(i, 1, "\\u003c");
-  std::string block = "<script type=\"application/json\" id=\"certledger-proof\">" + data + "</script>";
-  block += verifier_script_tag();
-  page.replace(at, kProofMark.size(), block);
-  return page;
+  // What follows the token, made again with each checkpoint (one signed
+  // after a key rotation names the new key).
+  auto cp = prover_->checkpoint();
+  auto tail = page_tail_.load();
+  if (!tail || tail->checkpoint != cp) {
+    tail = std::make_shared<const PageTail>(
+        PageTail{cp, "\",\"log_key\":\"" + json_string_content(ledger_.log_verifier_key()) +
+                         "\",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + ",\"proof\":"});
+    page_tail_.store(tail);
+  }
+  static constexpr std::string_view kOpen = "<script type=\"application/json\" id=\"certledger-proof\">{\"token\":\"";
+  const std::string tok = json_string_content(token);  // a found token is URL-safe base64: no escapes
+  std::string out;
+  out.reserve(page.size() + kOpen.size() + tok.size() + tail->text.size() + member.size() + 400);
+  out.append(page, 0, at);
+  out += kOpen;
+  out += tok;
+  out += tail->text;
+  out += member;
+  out += "}</script>";
+  out += verifier_script_tag();
+  out.append(page, at + kProofMark.size());
+  return out;
 }
 
 Response Service::verify(const std::string& token, bool html) {

@@ -117,6 +117,13 @@ class Service {
     std::string escaped;
   };
   std::atomic<std::shared_ptr<const NoteJson>> note_json_;
+  // The page's proof data after the token (the log key, the age bound), as
+  // of a checkpoint.
+  struct PageTail {
+    std::shared_ptr<const projections::StatementProver::Published> checkpoint;
+    std::string text;
+  };
+  std::atomic<std::shared_ptr<const PageTail>> page_tail_;
   Router router_;
 };
 
