@@ -1,5 +1,6 @@
 #include "projections/state_map.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -14,6 +15,55 @@ namespace certledger::projections {
 
 using nlohmann::json;
 
+namespace {
+
+// JSON text as nlohmann::json::dump writes it (UTF-8 kept as is; quote,
+// backslash and control characters escaped, \u00xx in lower case), so the
+// statement's bytes do not depend on which of the two wrote them.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_json(std::string& out, const json& v) {
+  if (v.is_string()) append_json_string(out, v.get_ref<const std::string&>());
+  else out += v.dump(-1, ' ', false, json::error_handler_t::strict);
+}
+
+void append_member(std::string& out, std::string_view name) {
+  if (out.back() != '{') out += ',';
+  append_json_string(out, name);
+  out += ':';
+}
+
+}  // namespace
+
+// Written directly (members in byte order, as a json object dumps them):
+// the writer builds one statement per version of every certificate it
+// touches, and building nlohmann objects for that cost the ingest path
+// tens of microseconds per record. tests/unit/state_map_test.cc checks the
+// bytes against the same statement built as a json object.
 std::string public_statement(const CertView& v, uint32_t version) {
   const auto& s = v.state;
   const VersionInfo* vi = nullptr;
@@ -22,22 +72,81 @@ std::string public_statement(const CertView& v, uint32_t version) {
   // Expiry is left to the verifier (valid_until against the checkpoint's
   // time): the statement changes only when a record changes it.
   const PublicView pv = public_view(v, version, Date{});
-  json fields = json::object();
   // Fields change only with a new version, so the current version's are
   // the state's (no parse); older versions keep theirs as JSON text.
-  if (const auto* kind = domain::find_kind(s.kind); kind && vi)
-    fields = public_fields(*kind, version == s.doc_version ? s.fields : json::parse(vi->fields_json, nullptr, false));
-  if (fields.is_discarded()) fields = json::object();
-  const std::string valid_from = fields.value("valid_from", fields.value("issue_date", ""));
-  json j = {
-      {"v", kStatementFormat},       {"certificate", s.id},      {"kind", s.kind},
-      {"authority", s.authority},    {"version", version},       {"status", public_status_name(pv.status)},
-      {"fields", std::move(fields)}, {"valid_from", valid_from}, {"valid_until", vi ? vi->valid_until : std::string()},
-      {"position", v.last_position}};
-  if (pv.superseded_by) j["superseded_by"] = *pv.superseded_by;
-  if (!pv.since.empty()) j["since"] = pv.since;
-  if (!pv.reason.empty()) j["reason"] = pv.reason;
-  return j.dump(-1, ' ', false, json::error_handler_t::strict);
+  json parsed;
+  const json* fields = nullptr;
+  if (vi && version == s.doc_version) {
+    fields = &s.fields;
+  } else if (vi) {
+    parsed = json::parse(vi->fields_json, nullptr, false);
+    if (parsed.is_object()) fields = &parsed;
+  }
+  // The public fields (masked, no photos), in name order.
+  std::vector<std::pair<std::string_view, std::string>> shown;
+  std::optional<std::string> valid_from, issue_date;
+  const auto* kind = domain::find_kind(s.kind);
+  if (kind && fields) {
+    for (const auto& spec : kind->fields) {
+      auto it = fields->find(std::string(spec.name));
+      if (it == fields->end() || spec.type == domain::FieldType::photo) continue;
+      std::string text;
+      if (spec.type == domain::FieldType::id_number) {
+        append_json_string(text, mask_id_number(it->get<std::string>()));
+      } else if (kind->holder == domain::HolderType::person && spec.name == kind->holder_name_field) {
+        append_json_string(text, mask_person_name(it->get<std::string>()));
+      } else {
+        append_json(text, *it);
+        if (it->is_string() && spec.name == "valid_from") valid_from = it->get<std::string>();
+        if (it->is_string() && spec.name == "issue_date") issue_date = it->get<std::string>();
+      }
+      shown.emplace_back(spec.name, std::move(text));
+    }
+    std::sort(shown.begin(), shown.end());
+  }
+  if (!valid_from) valid_from = issue_date;
+
+  std::string out = "{";
+  out.reserve(512);
+  append_member(out, "authority");
+  append_json_string(out, s.authority);
+  append_member(out, "certificate");
+  append_json_string(out, s.id);
+  append_member(out, "fields");
+  out += '{';
+  for (const auto& [name, text] : shown) {
+    append_member(out, name);
+    out += text;
+  }
+  out += '}';
+  append_member(out, "kind");
+  append_json_string(out, s.kind);
+  append_member(out, "position");
+  out += std::to_string(v.last_position);
+  if (!pv.reason.empty()) {
+    append_member(out, "reason");
+    append_json_string(out, pv.reason);
+  }
+  if (!pv.since.empty()) {
+    append_member(out, "since");
+    append_json_string(out, pv.since);
+  }
+  append_member(out, "status");
+  append_json_string(out, public_status_name(pv.status));
+  if (pv.superseded_by) {
+    append_member(out, "superseded_by");
+    out += std::to_string(*pv.superseded_by);
+  }
+  append_member(out, "v");
+  out += std::to_string(kStatementFormat);
+  append_member(out, "valid_from");
+  append_json_string(out, valid_from.value_or(""));
+  append_member(out, "valid_until");
+  append_json_string(out, vi ? vi->valid_until : std::string());
+  append_member(out, "version");
+  out += std::to_string(version);
+  out += '}';
+  return out;
 }
 
 merkle::MapUpdate statement_entry(std::string_view token, std::string_view statement) {
