@@ -76,8 +76,9 @@ int cmd_verify_answer(const Context& ctx) {
               {"fresh", r->fresh}};
     if (r->statement) j["statement"] = json::parse(*r->statement, nullptr, false);
     print(ctx, j,
-          "verified: " + r->status + " (token " + r->token + "), checkpoint " + std::to_string(r->tree_size) + " of " +
-              format_rfc3339_ms(r->checkpoint_time) + ", " + std::to_string(r->age_seconds) + " s old" +
+          "verified: " + (r->statement ? r->status : std::string("not in the log")) + " (token " + r->token +
+              "), checkpoint " + std::to_string(r->tree_size) + " of " + format_rfc3339_ms(r->checkpoint_time) + ", " +
+              std::to_string(r->age_seconds) + " s old" +
               (r->fresh ? "" : " — older than " + std::to_string(pa().max_age) + " s: live status not confirmed") +
               "\n");
     return r->fresh ? kOk : kCheckFailed;

@@ -38,7 +38,7 @@ for h in os.listdir(OUT) if os.path.isdir(OUT) else []:
 tmp = tempfile.mkdtemp()
 data = os.path.join(tmp, "data")
 ctl("init", "--data", data, "--origin", "certledger.fuzz/log")
-ctl("demo", "--data", data, "--seed", "3")
+demo = ctl("demo", "--data", data, "--seed", "3")
 records = ctl("export", "--data", data).splitlines()
 checkpoints = [json.loads(l) for l in ctl("export", "--data", data, "--checkpoints").splitlines()]
 trust = ctl("trust", "--data", data)
@@ -179,6 +179,19 @@ for p in sorted(glob.glob(os.path.join(ROOT, "ops/samples/*.csv"))):
     put("import", os.path.basename(p), b"\x00" + open(p, "rb").read())
 for p in sorted(glob.glob(os.path.join(ROOT, "ops/samples/*.jsonl"))):
     put("import", os.path.basename(p), b"\x01" + open(p, "rb").read())
+
+# statement: first byte 0 = a binary map proof, 1 = a bundle's lines before
+# its checkpoint (the harness puts a checkpoint of its own log after them),
+# 2 = be16(bucket) + a bucket's stored leaves. From the demo's bundles.
+for line in demo.splitlines()[:12:3] + ["x\thttp://x/v/NoSuchToken0000000000"]:
+    token = line.rsplit("/v/", 1)[1]
+    bundle = ctl("prove", token, "--data", data)
+    head = bundle[: bundle.index("\n\n")]
+    put("statement", f"bundle-{token}", b"\x01" + head.encode())
+    proof = next(l for l in head.split("\n") if l.startswith("map-proof "))[10:]
+    put("statement", f"map-proof-{token}", b"\x00" + base64.b64decode(proof))
+leaf = lambda b, tail: bytes([0x12, 0x34]) + bytes([b]) + bytes(29) + bytes([tail]) * 32
+put("statement", "bucket-two-leaves", b"\x02\x12\x34" + leaf(0, 0) + leaf(1, 7))
 
 shutil.rmtree(tmp)
 print("seeds written to", OUT)
