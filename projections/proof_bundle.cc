@@ -3,6 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -51,6 +53,7 @@ struct StatementProver::Impl {
   // the checkpoint was written, and the tree above the buckets then.
   struct State {
     std::shared_ptr<const Published> checkpoint;
+    merkle::EdgeRoots edge;  // the log tree's right edge at this size
     std::shared_ptr<const store::StoreSnapshot> snapshot;
     std::shared_ptr<const merkle::BucketMap> map;
   };
@@ -73,6 +76,27 @@ struct StatementProver::Impl {
   std::atomic<uint64_t> refused{0};
   std::mutex take_up_mu;  // publish_latest and the worker take up one at a time
 
+  // The log tree's stored nodes, the upper ones (level >= 8: every proof
+  // reads the same few, and they never change) kept in memory: at most one
+  // per 256 records.
+  static constexpr uint8_t kCachedLevel = 8;
+  mutable std::shared_mutex nodes_mu;
+  mutable std::unordered_map<uint64_t, Hash256> upper_nodes;  // guarded by nodes_mu
+  merkle::NodeSource nodes() const {
+    return [this](merkle::NodeId id) -> Result<Hash256> {
+      if (id.level < kCachedLevel) return store.merkle_node(id);
+      const uint64_t key = (uint64_t{id.level} << 56) | id.index;
+      {
+        std::shared_lock lock(nodes_mu);
+        if (auto it = upper_nodes.find(key); it != upper_nodes.end()) return it->second;
+      }
+      CL_ASSIGN(Hash256 h, store.merkle_node(id));
+      std::unique_lock lock(nodes_mu);
+      upper_nodes.emplace(key, h);
+      return h;
+    };
+  }
+
   Status take_up(Offer o);
   void run();
 };
@@ -88,6 +112,7 @@ Status StatementProver::Impl::take_up(Offer o) {
     // A newer checkpoint of the same size (a later time): same state.
     next->snapshot = cur->snapshot;
     next->map = cur->map;
+    next->edge = cur->edge;
   } else {
     auto stored = o.snapshot->get(kCfStateMap, kMapRootKey);
     auto root = stored ? decode_map_root(*stored) : std::nullopt;
@@ -109,6 +134,7 @@ Status StatementProver::Impl::take_up(Offer o) {
       return make_error(Errc::corruption,
                         "the state map at tree size " + std::to_string(o.size) + " is not the checkpoint's");
     }
+    CL_ASSIGN(next->edge, merkle::edge_roots(o.size, nodes()));
     next->snapshot = std::move(o.snapshot);
     next->map = std::move(map);
   }
@@ -195,7 +221,7 @@ Result<StatementProver::Proof> StatementProver::prove(std::string_view token) co
   if (view) {
     CL_ASSIGN(std::string record, impl_->store.record_at(p.position));
     p.body += "record " + std::to_string(p.position) + " " + b64(merkle::leaf_hash(record)) + "\n";
-    CL_ASSIGN(auto path, merkle::inclusion_proof(p.position - 1, p.tree_size, impl_->store.node_source()));
+    CL_ASSIGN(auto path, merkle::inclusion_proof(p.position - 1, p.tree_size, impl_->nodes(), st->edge));
     for (const auto& h : path) p.body += "inclusion " + b64(h) + "\n";
   }
   p.body += "\n";

@@ -81,16 +81,23 @@ Result<Hash256> subtree_root(uint64_t begin, uint64_t end, const NodeSource& nod
 
 namespace {
 
-Status path(uint64_t m, uint64_t begin, uint64_t end, const NodeSource& nodes, std::vector<Hash256>& out) {
+// edge: roots of [begin, end) for this end, where known (EdgeRoots).
+Status path(uint64_t m, uint64_t begin, uint64_t end, const NodeSource& nodes, std::vector<Hash256>& out,
+            const EdgeRoots* edge = nullptr) {
   uint64_t n = end - begin;
   if (n <= 1) return {};
   uint64_t k = split_point(n);
   if (m < k) {
     CL_TRY(path(m, begin, begin + k, nodes, out));
-    CL_ASSIGN(Hash256 h, subtree_root(begin + k, end, nodes));
-    out.push_back(h);
+    auto known = edge ? edge->find(begin + k) : EdgeRoots::const_iterator();
+    if (edge && known != edge->end()) {
+      out.push_back(known->second);
+    } else {
+      CL_ASSIGN(Hash256 h, subtree_root(begin + k, end, nodes));
+      out.push_back(h);
+    }
   } else {
-    CL_TRY(path(m - k, begin + k, end, nodes, out));
+    CL_TRY(path(m - k, begin + k, end, nodes, out, edge));
     CL_ASSIGN(Hash256 h, subtree_root(begin, begin + k, nodes));
     out.push_back(h);
   }
@@ -127,6 +134,43 @@ Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, cons
                       "leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
   std::vector<Hash256> out;
   CL_TRY(path(index, 0, size, nodes, out));
+  return out;
+}
+
+Result<EdgeRoots> edge_roots(uint64_t size, const NodeSource& nodes) {
+  // [begin, size) is incomplete where size - begin is not a power of two
+  // aligned at begin: begin = size with its lowest set bits cleared, one
+  // at a time. Each is the complete subtree at begin and the next one.
+  EdgeRoots out;
+  std::vector<uint64_t> begins;
+  for (uint64_t b = size; b != 0;) {
+    b &= b - 1;  // clear the lowest set bit
+    if (size - b > 1 && !(std::has_single_bit(size - b) && (b == 0 || b % (size - b) == 0))) begins.push_back(b);
+  }
+  // From the innermost (largest begin) out, each from the one inside it.
+  for (auto it = begins.begin(); it != begins.end(); ++it) {
+    const uint64_t b = *it;
+    const uint64_t k = split_point(size - b);
+    CL_ASSIGN(Hash256 left, subtree_root(b, b + k, nodes));
+    auto inner = out.find(b + k);
+    Hash256 right;
+    if (inner != out.end()) {
+      right = inner->second;
+    } else {
+      CL_ASSIGN(right, subtree_root(b + k, size, nodes));
+    }
+    out[b] = node_hash(left, right);
+  }
+  return out;
+}
+
+Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, const NodeSource& nodes,
+                                             const EdgeRoots& edge) {
+  if (index >= size)
+    return make_error(Errc::invalid_argument,
+                      "leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(size));
+  std::vector<Hash256> out;
+  CL_TRY(path(index, 0, size, nodes, out, &edge));
   return out;
 }
 

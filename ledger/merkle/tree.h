@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string_view>
 #include <vector>
 
@@ -56,6 +57,15 @@ using NodeSource = std::function<Result<Hash256>(NodeId)>;
 Result<Hash256> subtree_root(uint64_t begin, uint64_t end, const NodeSource& nodes);
 // RFC 9162 §2.1.3.1 PATH(index, D[size]), bottom-up.
 Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, const NodeSource& nodes);
+// The roots of a tree's incomplete subtrees on its right edge, [begin, size)
+// by begin: what every inclusion proof in that tree recomputes from many
+// stored nodes. Made once per tree size, they make a proof ~log2(size)
+// node reads (a proof server makes them per checkpoint).
+using EdgeRoots = std::map<uint64_t, Hash256>;
+Result<EdgeRoots> edge_roots(uint64_t size, const NodeSource& nodes);
+// As inclusion_proof, taking those roots from `edge` (edge_roots(size)).
+Result<std::vector<Hash256>> inclusion_proof(uint64_t index, uint64_t size, const NodeSource& nodes,
+                                             const EdgeRoots& edge);
 // RFC 9162 §2.1.4.1 PROOF(first, D[second]).
 Result<std::vector<Hash256>> consistency_proof(uint64_t first, uint64_t second, const NodeSource& nodes);
 

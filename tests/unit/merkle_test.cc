@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include <cstring>
 #include <map>
 #include <random>
@@ -164,6 +166,29 @@ TEST(Merkle, InclusionProofsVerifyAndEveryCorruptionIsRejected) {
     }
   EXPECT_GT(rejected, 1000);
   EXPECT_FALSE(inclusion_proof(5, 5, t.source()).ok());
+}
+
+// Proofs made with a tree size's right-edge roots (a proof server's
+// shortcut) are the proofs, for every size and index; the edge holds the
+// incomplete subtrees only, each the root of [begin, size).
+TEST(Merkle, EdgeRootsGiveTheSameInclusionProofs) {
+  MemTree t;
+  for (int n = 0; n < 70; ++n) t.add("leaf " + std::to_string(n));
+  for (uint64_t n = 1; n <= 70; ++n) {
+    auto edge = edge_roots(n, t.source());
+    ASSERT_TRUE(edge.ok());
+    for (const auto& [begin, root] : *edge) {
+      EXPECT_FALSE(std::has_single_bit(n - begin) && begin % (n - begin) == 0) << begin << "/" << n << " is complete";
+      EXPECT_EQ(root, *subtree_root(begin, n, t.source())) << begin << "/" << n;
+    }
+    EXPECT_LE(edge->size(), 7u);
+    for (uint64_t i = 0; i < n; ++i) {
+      auto plain = inclusion_proof(i, n, t.source());
+      auto fast = inclusion_proof(i, n, t.source(), *edge);
+      ASSERT_TRUE(plain.ok() && fast.ok());
+      EXPECT_EQ(*plain, *fast) << i << "/" << n;
+    }
+  }
 }
 
 TEST(Merkle, ConsistencyProofsVerifyAndEveryCorruptionIsRejected) {
