@@ -2,15 +2,18 @@
 # Two verifiers, one set of bundles: real answers of a ledgerd --demo (one
 # per public status, and an unknown token's 404) are checked by the page's
 # JavaScript verifier under Node and by ledgerctl verify-answer; broken
-# copies made by the JavaScript test are refused by both.
+# copies made by the JavaScript test are refused by both. A replica that
+# follows the primary's Kafka topics answers with proofs from its own store
+# that verify with the primary's key.
 # usage: proof_interop.sh BIN_DIR SOURCE_DIR ARTIFACT_DIR
 set -euo pipefail
 bin=$1; src=$2; art=$3
 command -v node >/dev/null || { echo "node is not installed (./ops/dev setup installs it)"; exit 77; }
 rm -rf "$art"; mkdir -p "$art/answers"
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$bin/ledgerd" --data "$dir/data" --listen 127.0.0.1:0 --kafka off --demo >/dev/null 2>"$dir/log" &
+rpid=
+trap 'kill $pid $rpid 2>/dev/null || true; rm -rf "$dir"' EXIT
+"$bin/ledgerd" --data "$dir/data" --listen 127.0.0.1:0 --demo >/dev/null 2>"$dir/log" &
 pid=$!
 for _ in $(seq 1 200); do [ -s "$dir/data/ledgerd.addr" ] && grep -q "listening" "$dir/log" && break; sleep 0.05; done
 addr=$(cat "$dir/data/ledgerd.addr")
@@ -48,6 +51,22 @@ for b in "$art"/broken/*.bundle; do
     echo "FAIL: C++ accepted $(basename "$b"): $out"; fails=$((fails+1))
   else echo "C++ $(basename "$b"): refused: $out"; fi
 done
+# The replica.
+"$bin/ledgerd" --data "$dir/replica" --listen 127.0.0.1:0 --replica --trust "$art/trust.json" \
+  --kafka "$(cat "$dir/data/kafka.bootstrap")" >/dev/null 2>"$dir/replica.log" &
+rpid=$!
+for _ in $(seq 1 200); do [ -s "$dir/replica/ledgerd.addr" ] && break; sleep 0.05; done
+revoked_path=$(grep -m1 "已吊销" "$dir/log" | grep -o '/v/[^ ]*')
+for _ in $(seq 1 100); do
+  code=$(curl -s -o "$art/replica-revoked.json" -w '%{http_code}' -H 'Accept: application/json' \
+    "http://$(cat "$dir/replica/ledgerd.addr")$revoked_path")
+  [ "$code" = 200 ] && grep -q '"bundle"' "$art/replica-revoked.json" && break
+  sleep 0.2
+done
+if out=$("$bin/ledgerctl" verify-answer "$art/replica-revoked.json" --trust "$art/trust.json" 2>&1) && grep -q "verified: revoked" <<<"$out"; then
+  echo "C++ replica's answer: $out"
+else echo "FAIL: the replica's answer (HTTP $code): $out"; tail -5 "$dir/replica.log"; fails=$((fails+1)); fi
+
 sleep 2
 if "$bin/ledgerctl" verify-answer "$art/broken/good.bundle" --trust "$art/trust.json" --max-age 1 >/dev/null 2>&1; then
   echo "FAIL: C++ accepted a checkpoint older than --max-age"; fails=$((fails+1))
