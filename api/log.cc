@@ -3,6 +3,7 @@
 #include "api/handlers.h"
 #include "api/service.h"
 #include "ledger/domain/event.h"
+#include "ledger/merkle/tiles.h"
 #include "ledger/merkle/tree.h"
 #include "ledger/util/encoding.h"
 
@@ -75,6 +76,53 @@ Response Service::checkpoint(const Request& req) {
   if (!note) return not_found_json("no checkpoint yet");
   Response r = Response::text(200, *note);
   no_store(r);
+  return r;
+}
+
+Response Service::tiles_checkpoint() {
+  auto cp = ledger_.store().latest_checkpoint();
+  if (!cp) return not_found_json("no checkpoint yet");
+  Response r = Response::text(200, cp->second, "text/plain; charset=utf-8");
+  no_store(r);
+  return r;
+}
+
+// C2SP tlog-tiles: hash tiles from the stored tree nodes, entry bundles from
+// the records. Any tile whose contents exist is served (a tile's bytes
+// never change once it exists): full ones cached for good, partial ones
+// briefly (a client asks for the wider one as the log grows).
+Response Service::tile(const std::string& path, bool entries) {
+  auto t = merkle::parse_tile_path("tile/" + std::string(entries ? "entries/" : "") + path);
+  if (!t) return not_found_json("not a tile path (C2SP tlog-tiles)");
+  const auto& store = ledger_.store();
+  const uint64_t size = store.last_position();
+  const uint64_t first = t->index * merkle::kTileWidth;
+  const unsigned shift = t->level * merkle::kTileHeight;
+  const uint64_t available = shift >= 64 ? 0 : size >> shift;  // nodes of that tree level
+  if (t->index > UINT64_MAX / merkle::kTileWidth || first + t->width > available)
+    return not_found_json("the log has no such tile yet");
+  std::string body;
+  if (!entries) {
+    auto hashes = store.merkle_nodes(static_cast<uint8_t>(shift), first, t->width);
+    if (!hashes.ok()) return problem_from(hashes.error());
+    body = std::move(*hashes);
+  } else {
+    Status bad;
+    auto st = store.scan(first + 1, first + t->width, [&](uint64_t, std::string_view rec) {
+      if (rec.size() > 0xffff) {
+        bad = make_error(Errc::internal, "a record longer than a log entry can be");
+        return false;
+      }
+      body += static_cast<char>(rec.size() >> 8);
+      body += static_cast<char>(rec.size() & 0xff);
+      body += rec;
+      return true;
+    });
+    if (!st.ok()) return problem_from(st.error());
+    if (!bad.ok()) return problem_from(bad.error());
+  }
+  Response r = Response::text(200, std::move(body), "application/octet-stream");
+  r.set("Cache-Control", t->width == merkle::kTileWidth ? "public, max-age=31536000, immutable" : "public, max-age=10");
   return r;
 }
 

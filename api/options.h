@@ -29,14 +29,17 @@ struct ServiceOptions {
   // The base of QR links, document URLs and Location headers. ledgerd sets
   // it from the configuration, or from the address it listens on.
   std::string public_base_url;
-  double lookup_per_minute = 60;           // public lookups, per client address
+  double lookup_per_minute = 60;  // public lookups, per client address
   double lookup_burst = 20;
   double holder_lookups_per_minute = 120;  // authority holder lookups, per token
   double holder_lookup_burst = 30;
-  size_t verify_cache_entries = 100000;    // public verify answers kept rendered (0: none)
+  size_t verify_cache_entries = 100000;  // public verify answers kept rendered (0: none)
   // A proof's checkpoint older than this does not confirm the live status:
   // the page says 无法确认实时状态 (the bound the page's verifier applies).
   int proof_max_age_s = 60;
+  // Where the log is served as C2SP tlog-tiles: <prefix>/checkpoint,
+  // <prefix>/tile/... (doc/tiles.md).
+  std::string tiles_prefix = "/tiles";
 
   const std::string& base_url() const { return public_base_url; }
 };

@@ -30,6 +30,13 @@ std::optional<std::vector<std::string>> Router::match(std::string_view pattern, 
       if (want || got) return std::nullopt;
       return params;
     }
+    if (is_placeholder(*want) && want->ends_with("...}")) {
+      // The rest of the path, one or more segments (a C2SP tile index).
+      const std::string_view rest = path.substr(i - got->size() - 1);
+      if (got->empty() || next_segment(pattern, k)) return std::nullopt;
+      params.emplace_back(rest);
+      return params;
+    }
     if (is_placeholder(*want)) {
       if (got->empty()) return std::nullopt;
       params.emplace_back(*got);

@@ -3,7 +3,8 @@
 // in api/service.cc; ops/ adds rows through Extensions::routes.
 //
 // Patterns are absolute paths whose segments are literals or "{name}"
-// placeholders (one whole segment each); a path matches when every segment
+// placeholders (one whole segment each), and may end in "{name...}" (the
+// rest of the path: one or more segments); a path matches when every segment
 // does, and the placeholders' values reach the handler in order. Rows are
 // tried in table order. A GET row also answers HEAD.
 #pragma once

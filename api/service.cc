@@ -64,8 +64,8 @@ void Service::add_routes() {
   using P = const Request&;
   using C = const Call&;
   auto html = [](P req) { return req.header("Accept").find("application/json") == std::string::npos; };
-  auto add = [this](const char* method, const char* pattern, Access access, const char* roles, Handler h) {
-    router_.add({method, pattern, access, roles, std::move(h)});
+  auto add = [this](const char* method, std::string pattern, Access access, const char* roles, Handler h) {
+    router_.add({method, std::move(pattern), access, roles, std::move(h)});
   };
   const auto open = Access::open, token = Access::token;
   // Public verification (public.cc).
@@ -91,7 +91,7 @@ void Service::add_routes() {
       [this](P req, C) { return health(req, true); });
   add("GET", "/metrics", open, "anyone",
       [this](P, C) { return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"); });
-  add("GET", "/static/statement-verifier.js", open, "anyone", [](P, C) {  // kVerifierScriptPath
+  add("GET", std::string(kVerifierScriptPath), open, "anyone", [](P, C) {
     // Pages name it with its hash (?v=): a new build is a new URL.
     Response r = Response::text(200, statement_verifier_script(), "text/javascript; charset=utf-8");
     r.set("Cache-Control", "public, max-age=31536000, immutable");
@@ -103,6 +103,12 @@ void Service::add_routes() {
   add("GET", "/api/v1/checkpoint", open, "anyone", [this](P req, C) { return checkpoint(req); });
   add("GET", "/api/v1/proofs/inclusion", open, "anyone", [this](P req, C) { return inclusion_proof(req); });
   add("GET", "/api/v1/proofs/consistency", open, "anyone", [this](P req, C) { return consistency_proof(req); });
+  // The same log as C2SP tlog-tiles (log.cc).
+  const std::string& tp = config_.tiles_prefix;
+  add("GET", tp + "/checkpoint", open, "anyone", [this](P, C) { return tiles_checkpoint(); });
+  add("GET", tp + "/tile/entries/{index...}", open, "anyone", [this](P, C c) { return tile(c.params[0], true); });
+  add("GET", tp + "/tile/{level}/{index...}", open, "anyone",
+      [this](P, C c) { return tile(c.params[0] + "/" + c.params[1], false); });
   add("GET", "/api/v1/keys", open, "anyone", [this](P, C) {
     Response r = Response::json(200, ledger_.jwks());
     r.set("Content-Type", "application/jwk-set+json");

@@ -81,6 +81,9 @@ class Service {
   Response checkpoint(const Request& req);
   Response inclusion_proof(const Request& req);
   Response consistency_proof(const Request& req);
+  Response tiles_checkpoint();
+  // A hash tile ("<L>/<N>[.p/<W>]") or an entry bundle ("<N>[.p/<W>]").
+  Response tile(const std::string& path, bool entries);
   // service.cc
   Response rendered_document(const std::string& id, uint32_t version, bool masked, const std::string& format);
   Response health(const Request& req, bool ready);

@@ -363,6 +363,28 @@ Result<Hash256> EventStore::merkle_node(merkle::NodeId id) const {
   return *h;
 }
 
+Result<std::string> EventStore::merkle_nodes(uint8_t level, uint64_t first, uint32_t count) const {
+  std::string out;
+  out.reserve(size_t{count} * 32);
+  uint64_t next = first;
+  bool bad = false;
+  CL_TRY(scan_keys(kCfMerkle, merkle_key({level, first}), merkle_key({level, first + count}), false,
+                   [&](std::string_view k, std::string_view v) {
+                     // Keys are level || be64(index): in index order.
+                     if (v.size() != 32 || get_be64(k.substr(1)) != next) {
+                       bad = true;
+                       return false;
+                     }
+                     out += v;
+                     ++next;
+                     return true;
+                   }));
+  if (bad || next != first + count)
+    return make_error(Errc::not_found, "no " + std::to_string(count) + " nodes at level " + std::to_string(level) +
+                                           " from index " + std::to_string(first));
+  return out;
+}
+
 merkle::NodeSource EventStore::node_source() const {
   return [this](merkle::NodeId id) { return merkle_node(id); };
 }

@@ -137,6 +137,10 @@ class EventStore {
   // Positions of the stream's events, in seq order.
   Result<std::vector<uint64_t>> stream_positions(std::string_view stream) const;
   Result<Hash256> merkle_node(merkle::NodeId id) const;
+  // The hashes of `count` consecutive stored nodes of `level` from index
+  // `first`, concatenated (a C2SP tlog-tiles hash tile); not_found unless
+  // all of them are stored.
+  Result<std::string> merkle_nodes(uint8_t level, uint64_t first, uint32_t count) const;
   merkle::NodeSource node_source() const;
 
   // Point and range reads of any family (the projections read theirs so).

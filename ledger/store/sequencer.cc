@@ -78,6 +78,15 @@ void Sequencer::stop() {
 std::future<Result<AppendResult>> Sequencer::submit(AppendRequest request) {
   Pending p{std::move(request), {}};
   auto f = p.promise.get_future();
+  // A log entry travels in C2SP tlog-tiles entry bundles behind a 16-bit
+  // length: a larger record could not be served, so it is not written.
+  if (p.request.record.bytes.size() > kMaxRecordBytes) {
+    p.promise.set_value(
+        make_error(Errc::invalid_argument, "the signed record is " + std::to_string(p.request.record.bytes.size()) +
+                                               " bytes; a log entry is at most " + std::to_string(kMaxRecordBytes) +
+                                               " (C2SP tlog-tiles): shorten the fields"));
+    return f;
+  }
   {
     std::lock_guard lock(mu_);
     if (stopping_) {

@@ -77,6 +77,10 @@ struct SequencerStats {
   bool healthy = true;
 };
 
+// The largest signed record a log entry can hold (a tile's entry bundle
+// prefixes each with a big-endian uint16 length).
+inline constexpr size_t kMaxRecordBytes = 65535;
+
 class Sequencer {
  public:
   // REQUIRES: the store outlives the sequencer; contributors likewise.

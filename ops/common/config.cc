@@ -44,7 +44,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "demo", "log_level", "access_log", "verify_cache_entries", "max_connections",
                                 "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
                                 "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root",
-                                "checkpoint_max_interval_ms", "proof_max_age_s"};
+                                "checkpoint_max_interval_ms", "proof_max_age_s", "tiles_prefix"};
   // clang-format on
   for (auto& [k, v] : t) {
     bool ok = false;
@@ -72,11 +72,12 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   num("checkpoint_interval_ms", c.policy.checkpoint_interval_ms);
   num("checkpoint_max_interval_ms", c.policy.checkpoint_max_interval_ms);
   num("proof_max_age_s", c.service.proof_max_age_s);
+  str("tiles_prefix", c.service.tiles_prefix);
   num("verify_cache_entries", c.service.verify_cache_entries);
-  for (auto [k, out] :
-       {std::pair{"lookup_per_minute", &c.service.lookup_per_minute}, std::pair{"lookup_burst", &c.service.lookup_burst},
-        std::pair{"holder_lookups_per_minute", &c.service.holder_lookups_per_minute},
-        std::pair{"holder_lookup_burst", &c.service.holder_lookup_burst}}) {
+  for (auto [k, out] : {std::pair{"lookup_per_minute", &c.service.lookup_per_minute},
+                        std::pair{"lookup_burst", &c.service.lookup_burst},
+                        std::pair{"holder_lookups_per_minute", &c.service.holder_lookups_per_minute},
+                        std::pair{"holder_lookup_burst", &c.service.holder_lookup_burst}}) {
     if (!t.contains(k)) continue;
     if (auto v = t[k].value<double>(); v && *v > 0) *out = *v;
     else wrong(k, "a positive number");
@@ -125,12 +126,16 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--config", config_file, "TOML configuration file");
   app2.add_option("--data", c.data_dir, "Data directory (RocksDB store, keys, tokens)")->capture_default_str();
   app2.add_option("--listen", c.server.listen, "HOST:PORT to serve HTTP on")->capture_default_str();
-  app2.add_option("--public-base-url", c.service.public_base_url, "Base URL printed in QR codes (default http://LISTEN)");
+  app2.add_option("--public-base-url", c.service.public_base_url,
+                  "Base URL printed in QR codes (default http://LISTEN)");
   app2.add_option("--io-threads", c.server.io_threads, "Network threads")->capture_default_str();
   app2.add_option("--workers", c.server.workers, "Threads that execute commands")->capture_default_str();
-  app2.add_option("--max-body-bytes", c.server.max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
-  app2.add_option("--header-timeout-ms", c.server.header_timeout_ms, "Time to receive request headers")->capture_default_str();
-  app2.add_option("--read-timeout-ms", c.server.read_timeout_ms, "Time to receive a whole request")->capture_default_str();
+  app2.add_option("--max-body-bytes", c.server.max_body_bytes, "Largest request body (413 beyond)")
+      ->capture_default_str();
+  app2.add_option("--header-timeout-ms", c.server.header_timeout_ms, "Time to receive request headers")
+      ->capture_default_str();
+  app2.add_option("--read-timeout-ms", c.server.read_timeout_ms, "Time to receive a whole request")
+      ->capture_default_str();
   app2.add_option("--idle-timeout-ms", c.server.idle_timeout_ms, "Keep-alive idle time")->capture_default_str();
   app2.add_option("--max-connections", c.server.max_connections, "Open connections in all")->capture_default_str();
   app2.add_option("--max-connections-per-client", c.server.max_connections_per_client,
@@ -144,6 +149,8 @@ Result<Config> parse_config(int argc, char** argv) {
       ->capture_default_str();
   app2.add_option("--checkpoint-max-interval-ms", c.policy.checkpoint_max_interval_ms,
                   "Sign the latest size again with a new time this often while idle (0: never)")
+      ->capture_default_str();
+  app2.add_option("--tiles-prefix", c.service.tiles_prefix, "Serve the log as C2SP tlog-tiles under this path")
       ->capture_default_str();
   app2.add_option("--proof-max-age-s", c.service.proof_max_age_s,
                   "Proofs on public pages older than this do not confirm the live status")
@@ -182,10 +189,12 @@ Result<Config> parse_config(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return make_error(Errc::invalid_argument, e.what());
   }
-  if (c.server.listen.find(':') == std::string::npos) return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
+  if (c.server.listen.find(':') == std::string::npos)
+    return make_error(Errc::invalid_argument, "--listen must be HOST:PORT");
   if (c.server.tls_cert.empty() != c.server.tls_key.empty())
     return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together");
-  if (c.service.lookup_per_minute <= 0 || c.service.lookup_burst <= 0 || c.service.holder_lookups_per_minute <= 0 || c.service.holder_lookup_burst <= 0)
+  if (c.service.lookup_per_minute <= 0 || c.service.lookup_burst <= 0 || c.service.holder_lookups_per_minute <= 0 ||
+      c.service.holder_lookup_burst <= 0)
     return make_error(Errc::invalid_argument, "rate limits must be positive");
   if (c.server.max_connections <= 0 || c.server.max_connections_per_client <= 0)
     return make_error(Errc::invalid_argument, "connection limits must be positive");

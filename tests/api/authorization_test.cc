@@ -227,7 +227,9 @@ std::map<std::string, Op> operations() {
   for (auto [id, path] :
        {std::pair{"keys", "/api/v1/keys"}, std::pair{"openapi", "/openapi.json"}, std::pair{"metrics", "/metrics"},
         std::pair{"healthz", "/healthz"}, std::pair{"readyz", "/readyz"}, std::pair{"statistics", "/api/v1/stats"},
-        std::pair{"statisticsPage", "/stats"}, std::pair{"verifierScript", "/static/statement-verifier.js"}}) {
+        std::pair{"statisticsPage", "/stats"}, std::pair{"verifierScript", "/static/statement-verifier.js"},
+        std::pair{"tilesCheckpoint", "/tiles/checkpoint"}, std::pair{"hashTile", "/tiles/tile/0/000.p/1"},
+        std::pair{"entryBundle", "/tiles/tile/entries/000.p/1"}}) {
     const std::string p = path;
     ops[id] = public_get([p](World&) { return p; });
   }

@@ -3,6 +3,7 @@
 // the node hashes), then every family of deliberately broken proof from its
 // testdata/ directory, regenerated here for every (index, size) of that tree
 // and of larger trees: each must be rejected.
+#include "ledger/merkle/tiles.h"
 #include "ledger/merkle/tree.h"
 
 #include <gtest/gtest.h>
@@ -189,6 +190,22 @@ TEST(Merkle, EdgeRootsGiveTheSameInclusionProofs) {
       EXPECT_EQ(*plain, *fast) << i << "/" << n;
     }
   }
+}
+
+// C2SP tlog-tiles paths: the spec's example, partial tiles, entry bundles,
+// and one spelling per tile.
+TEST(Merkle, TilePathsAreTheSpecsAndOnlyThose) {
+  EXPECT_EQ(tile_path({false, 0, 1234067, kTileWidth}), "tile/0/x001/x234/067");
+  EXPECT_EQ(tile_path({false, 1, 0, 2}), "tile/1/000.p/2");
+  EXPECT_EQ(tile_path({true, 0, 1000, 17}), "tile/entries/x001/000.p/17");
+  for (const TileRef t : {TileRef{false, 0, 1234067, 256}, TileRef{false, 63, 0, 1}, TileRef{true, 0, 999, 255},
+                          TileRef{true, 0, UINT64_MAX, 256}, TileRef{false, 5, 1000000, 100}})
+    EXPECT_EQ(parse_tile_path(tile_path(t)), t) << tile_path(t);
+  for (const char* bad :
+       {"tile/0/x000/001", "tile/00/000", "tile/64/000", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/007",
+        "tile/0/01", "tile/0/0001", "tile/0/x1/000", "tile/0/001/002", "tile/entries/", "tile/0/", "tile/x/000",
+        "tiles/0/000", "tile/0/000.p/", "tile/0/-01", "tile/entries/x018/x446/x744/x073/x709/x551/616"})
+    EXPECT_FALSE(parse_tile_path(bad)) << bad;
 }
 
 TEST(Merkle, ConsistencyProofsVerifyAndEveryCorruptionIsRejected) {

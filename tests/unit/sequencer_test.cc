@@ -296,6 +296,20 @@ TEST(Sequencer, SignsItsSizeAgainWhileIdle) {
   }
 }
 
+// A record a tile's entry bundle could not carry (uint16 length) is refused
+// before it is written, with the reason; the next one goes in.
+TEST(Sequencer, RefusesRecordsLargerThanALogEntry) {
+  World w;
+  auto big = w.next("a", 1, "x");
+  big.record.bytes.resize(kMaxRecordBytes + 1, ' ');
+  auto out = w.append(big);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, Errc::invalid_argument);
+  EXPECT_NE(out.error().message.find("65535"), std::string::npos) << out.error().message;
+  EXPECT_EQ(w.store->last_position(), 0u);
+  ASSERT_TRUE(w.append(w.next("a", 1, "x")).ok());
+}
+
 // Prefix scans stop at the prefix's end, also when its last bytes are 0xff.
 TEST(EventStore, PrefixScansSeeExactlyThePrefixsKeys) {
   World w;
