@@ -1,5 +1,7 @@
 #include "ledger/store/event_store.h"
 
+#include <chrono>
+
 #include <rocksdb/db.h>
 
 #include <rocksdb/filter_policy.h>
@@ -286,6 +288,35 @@ StoreStats EventStore::stats() const {
   db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &s.memtable_bytes);
   db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &s.running_compactions);
   return s;
+}
+
+namespace {
+constexpr std::string_view kWitnessed = "witness/", kEvidence = "witness-evidence/";
+}
+
+std::optional<std::string> EventStore::witnessed(std::string_view origin) const {
+  return get(kCfMeta, std::string(kWitnessed) + std::string(origin));
+}
+
+Status EventStore::put_witnessed(std::string_view origin, std::string_view note) {
+  return put_sync(kCfMeta, std::string(kWitnessed) + std::string(origin), note);
+}
+
+Status EventStore::add_witness_evidence(std::string_view origin, std::string_view evidence) {
+  // Key: prefix, be64(nanoseconds now), origin: in the order found.
+  std::string key(kEvidence);
+  put_be64(key, static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+  key += origin;
+  return put_sync(kCfMeta, key, evidence);
+}
+
+std::vector<std::pair<std::string, std::string>> EventStore::witness_evidence() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  (void)scan_prefix(kCfMeta, kEvidence, [&](std::string_view k, std::string_view v) {
+    if (k.size() > kEvidence.size() + 8) out.emplace_back(std::string(k.substr(kEvidence.size() + 8)), std::string(v));
+    return true;
+  });
+  return out;
 }
 
 Status EventStore::put_checkpoint(uint64_t size, std::string_view note) {

@@ -184,6 +184,15 @@ class EventStore {
   using CheckpointListener = std::function<void(uint64_t size, const std::string& note)>;
   void add_checkpoint_listener(CheckpointListener fn) const;
 
+  // A witness's state (ledger/witness.h), in the meta family: per log
+  // origin the latest checkpoint it cosigned (synced), and the evidence of
+  // a log that showed it two histories, kept for good.
+  std::optional<std::string> witnessed(std::string_view origin) const;
+  Status put_witnessed(std::string_view origin, std::string_view note);
+  Status add_witness_evidence(std::string_view origin, std::string_view evidence);
+  // (origin, evidence) in the order they were found.
+  std::vector<std::pair<std::string, std::string>> witness_evidence() const;
+
   // Drops and recreates a column family (projection rebuild).
   Status reset_column_family(const std::string& name);
   // Online backup into `dir` via a RocksDB checkpoint (hard links, consistent).

@@ -1,0 +1,62 @@
+// A transparency log witness (C2SP tlog-witness, with C2SP tlog-cosignature
+// cosignature/v1): logs submit each new checkpoint with a consistency proof
+// from the last one this witness cosigned for them; it checks the log's
+// signature and the proof, records the new checkpoint durably, and returns
+// its cosignature. It never cosigns a checkpoint that does not extend the
+// one it holds, and keeps the two signed checkpoints of a log that showed it
+// different histories as evidence (they prove the fork by themselves).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/crypto/keys.h"
+#include "ledger/store/event_store.h"
+#include "ledger/util/time.h"
+
+namespace certledger {
+
+struct WitnessedLog {
+  std::string origin;  // the checkpoint origin line, and the log key's name
+  crypto::PublicKey key;
+};
+
+class Witness {
+ public:
+  Witness(store::EventStore& store, std::string name, std::shared_ptr<const crypto::PrivateKey> key,
+          std::vector<WitnessedLog> logs, Clock clock = system_now_ms);
+
+  // An HTTP answer as tlog-witness specifies it.
+  struct Answer {
+    int status = 200;
+    std::string body;
+    std::string content_type = "text/plain; charset=utf-8";
+  };
+  // POST <prefix>/add-checkpoint with this body.
+  Answer add_checkpoint(std::string_view request);
+
+  const std::string& name() const { return name_; }
+  std::string verifier_key() const;  // cosigner_verifier_key
+  // Split views and inconsistent checkpoints seen since start.
+  uint64_t forks_seen() const { return forks_.load(std::memory_order_relaxed); }
+  // Told of each one (the operator's log); set before requests arrive.
+  std::function<void(const std::string&)> on_fork;
+
+ private:
+  Answer refuse(int status, std::string why) const;
+  void keep_evidence(const std::string& origin, const std::string& held, std::string_view offered, const char* what);
+  store::EventStore& store_;
+  std::string name_;
+  std::shared_ptr<const crypto::PrivateKey> key_;
+  std::vector<WitnessedLog> logs_;
+  Clock clock_;
+  std::mutex mu_;  // the check against the held checkpoint and its update are one step
+  std::atomic<uint64_t> forks_{0};
+};
+
+}  // namespace certledger
