@@ -44,7 +44,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "demo", "log_level", "access_log", "verify_cache_entries", "max_connections",
                                 "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
                                 "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root",
-                                "checkpoint_max_interval_ms", "proof_max_age_s", "tiles_prefix"};
+                                "checkpoint_max_interval_ms", "proof_max_age_s", "tiles_prefix",
+                                "witness_name", "witness_logs"};
   // clang-format on
   for (auto& [k, v] : t) {
     bool ok = false;
@@ -73,6 +74,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   num("checkpoint_max_interval_ms", c.policy.checkpoint_max_interval_ms);
   num("proof_max_age_s", c.service.proof_max_age_s);
   str("tiles_prefix", c.service.tiles_prefix);
+  str("witness_name", c.witness_name);
+  str("witness_logs", c.witness_logs);
   num("verify_cache_entries", c.service.verify_cache_entries);
   for (auto [k, out] : {std::pair{"lookup_per_minute", &c.service.lookup_per_minute},
                         std::pair{"lookup_burst", &c.service.lookup_burst},
@@ -150,6 +153,9 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--checkpoint-max-interval-ms", c.policy.checkpoint_max_interval_ms,
                   "Sign the latest size again with a new time this often while idle (0: never)")
       ->capture_default_str();
+  app2.add_option("--witness-name", c.witness_name,
+                  "Run a C2SP tlog-witness under this name (POST /add-checkpoint); needs --witness-logs");
+  app2.add_option("--witness-logs", c.witness_logs, "Witness: trust file of the logs to witness");
   app2.add_option("--tiles-prefix", c.service.tiles_prefix, "Serve the log as C2SP tlog-tiles under this path")
       ->capture_default_str();
   app2.add_option("--proof-max-age-s", c.service.proof_max_age_s,

@@ -17,7 +17,7 @@ struct Config {
   api::ServerOptions server;
   api::ServiceOptions service;  // public_base_url empty: http(s)://<listen>
   std::string origin = store::kDefaultOrigin;
-  store::WritePolicy policy;  // checkpoint_every and checkpoint_interval_ms are configurable
+  store::WritePolicy policy;       // checkpoint_every and checkpoint_interval_ms are configurable
   std::string kafka = "embedded";  // embedded | off | host:port,...
   std::string kafka_prefix = "certledger";
   std::map<std::string, std::string> kafka_properties;  // passed to librdkafka
@@ -33,6 +33,9 @@ struct Config {
   // Where POST /api/v1/admin/backup may write (one new directory per backup
   // under it). Empty: backups over HTTP are off.
   std::string backup_root;
+  // Witness mode (C2SP tlog-witness): this server's witness name and the
+  // trust file of the logs it witnesses; off while the name is empty.
+  std::string witness_name, witness_logs;
   bool demo = false;  // fill an empty data dir with demo data at start
   std::string log_level = "info";
 

@@ -1,5 +1,7 @@
 #include "ops/common/routes.h"
 
+#include "ops/common/setup.h"
+
 #include "ops/common/backup.h"
 
 namespace certledger::ops {
@@ -21,6 +23,28 @@ api::RouteSpec backup_route(Ledger& ledger, const Config& config) {
     return api::Response::json(200, *out);
   };
   return {"POST", "/api/v1/admin/backup", api::Access::token, "log-wide admin", std::move(handler)};
+}
+
+Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& config) {
+  if (config.witness_name.empty()) return std::unique_ptr<Witness>();
+  if (config.witness_logs.empty())
+    return make_error(Errc::invalid_argument, "witness_name needs witness_logs: the trust file of the logs to witness");
+  CL_ASSIGN(auto trusted, read_trust_file(config.witness_logs));
+  std::vector<WitnessedLog> logs;
+  for (auto& t : trusted) logs.push_back({t.origin, t.key});
+  CL_ASSIGN(auto key, ledger.keys().read_or_create("witness/cosigner", crypto::KeyAlg::ed25519));
+  return std::make_unique<Witness>(ledger.store(), config.witness_name,
+                                   std::make_shared<const crypto::PrivateKey>(std::move(key)), std::move(logs));
+}
+
+api::RouteSpec witness_route(Witness& witness) {
+  auto handler = [&witness](const api::Request& req, const api::Call&) -> api::Response {
+    auto a = witness.add_checkpoint(req.body);
+    api::Response r = api::Response::text(a.status, std::move(a.body), a.content_type);
+    r.set("Cache-Control", "no-store");
+    return r;
+  };
+  return {"POST", "/add-checkpoint", api::Access::open, "anyone (the log's signature)", std::move(handler)};
 }
 
 }  // namespace certledger::ops

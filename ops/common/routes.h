@@ -4,6 +4,7 @@
 #include "ops/common/config.h"
 #include "api/service.h"
 #include "ledger/ledger.h"
+#include "ledger/witness.h"
 
 namespace certledger::ops {
 
@@ -12,5 +13,14 @@ namespace certledger::ops {
 // A backup holds every authority's keys and the token file: log-wide admins
 // only; off while backup_root is unset.
 api::RouteSpec backup_route(Ledger& ledger, const Config& config);
+
+// The witness this ledgerd runs when config.witness_name is set: it
+// witnesses the logs of config.witness_logs (a trust file), with its own
+// Ed25519 key in keys/witness/cosigner.pem (made on first use), its state
+// in the data dir's store. nullptr when off.
+Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& config);
+// POST /add-checkpoint (C2SP tlog-witness): anyone may submit; the log's
+// signature on the checkpoint is the only credential.
+api::RouteSpec witness_route(Witness& witness);
 
 }  // namespace certledger::ops

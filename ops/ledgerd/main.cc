@@ -129,6 +129,22 @@ int main(int argc, char** argv) {
     };
   ext.stale_reason = [k = kafka->get()] { return k->stale_reason(); };
   ext.routes.push_back(ops::backup_route(ledger, config));
+  auto witness = ops::open_witness(ledger, config);
+  if (!witness.ok()) {
+    spdlog::error("witness: {}", witness.error().to_string());
+    return 2;
+  }
+  if (*witness) {
+    Witness& w = **witness;
+    w.on_fork = [](const std::string& what) { spdlog::critical("witness: {}", what); };
+    ext.routes.push_back(ops::witness_route(w));
+    metrics.add_writer([&w](std::string& out) {
+      api::Metrics::gauge(out, "certledger_witness_forks_total",
+                          "Checkpoints refused because they fork the history the witness holds",
+                          static_cast<double>(w.forks_seen()), "counter");
+    });
+    spdlog::info("witness {} (POST /add-checkpoint), verifier key {}", w.name(), w.verifier_key());
+  }
   // Both go before the ledger (the service holds read snapshots of its store).
   auto service = std::make_unique<api::Service>(ledger, config.service, tokens, metrics, ext);
   auto server_owner = std::make_unique<api::Server>(*service, config.server);

@@ -55,6 +55,8 @@ struct World : testing::ApiWorld {
   std::string i1, i2, j1, person, js_cert, i1_token_qr, i1_report, j1_report;
   demo::SampleGenerator gen{21};
   int serial = 0;
+  std::unique_ptr<Witness> witness;
+  std::string witness_checkpoint;
 
   World() : ApiWorld("authz", {demo::demo_authorities()[0], demo::demo_authorities()[3]}) {
     config.service.lookup_burst = config.service.holder_lookup_burst = 1e9;
@@ -89,6 +91,16 @@ struct World : testing::ApiWorld {
       return d->render(id, v, masked, fmt);
     };
     ext.routes.push_back(ops::backup_route(*l.ledger, config));
+    // A witness of this world's own log, which has cosigned its checkpoint
+    // already: a second submission of it is 409 whoever sends it.
+    config.witness_name = "witness.test/authz";
+    config.witness_logs = (dir / "witness-logs.json").string();
+    std::ofstream((dir / "witness-logs.json").string()) << ops::trust_document(*l.ledger).dump();
+    EXPECT_TRUE(l.ledger->sequencer()->checkpoint_now().ok());
+    witness_checkpoint = "old 0\n\n" + l.ledger->store().latest_checkpoint()->second;
+    witness = std::move(ops::open_witness(*l.ledger, config)).value();
+    EXPECT_EQ(witness->add_checkpoint(witness_checkpoint).status, 200);
+    ext.routes.push_back(ops::witness_route(*witness));
     make_service(std::move(ext));
     i1_report = report(bearer["institution"]);
     j1_report = report(bearer["j1_institution"]);
@@ -255,6 +267,9 @@ std::map<std::string, Op> operations() {
                            }};
   ops["checkReport"] = public_get([](World& w) { return "/api/v1/reports/" + w.i1_report + "/check"; });
   ops["reportPage"] = public_get([](World& w) { return "/r/" + w.i1_report; });
+  ops["addCheckpoint"] = {none, [](World& w, const std::string&, const std::string&) {
+                            return Request{"POST", "/add-checkpoint", {}, w.witness_checkpoint, "c"};
+                          }};
   ops["backup"] = {none, [](World& w, const std::string&, const std::string&) {
                      return post("/api/v1/admin/backup", {{"to", "b" + std::to_string(++w.serial)}});
                    }};
