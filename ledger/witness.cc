@@ -16,8 +16,8 @@ std::string Witness::verifier_key() const { return merkle::cosigner_verifier_key
 Witness::Answer Witness::refuse(int status, std::string why) const { return {status, std::move(why) + "\n"}; }
 
 void Witness::keep_evidence(const std::string& origin, const std::string& held, std::string_view offered,
-                            const char* what) {
-  forks_.fetch_add(1, std::memory_order_relaxed);
+                            const char* what, std::atomic<uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
   const std::string evidence = std::string(what) + "\n\n" + held + "\n" + std::string(offered);
   auto st = store_.add_witness_evidence(origin, evidence);
   if (on_fork)
@@ -70,11 +70,13 @@ Witness::Answer Witness::add_checkpoint(std::string_view request) {
   const uint64_t held_size = h ? h->size : 0;
   if (*old_size != held_size) return {409, std::to_string(held_size) + "\n", "text/x.tlog.size"};
   if (h && c->size == held_size && c->root != h->root) {
-    keep_evidence(log->origin, *held, note, "two different trees of the same size");
+    keep_evidence(log->origin, *held, note, "a split view: two different trees of the same size", split_views_);
     return refuse(409, "a different tree of the size this witness holds");
   }
   if (*old_size == 0 ? !proof.empty() : !merkle::verify_consistency(held_size, c->size, proof, h->root, c->root).ok()) {
-    if (h) keep_evidence(log->origin, *held, note, "a tree that does not extend the one cosigned");
+    if (h)
+      keep_evidence(log->origin, *held, note,
+                    "a checkpoint whose consistency proof from the one cosigned does not verify", inconsistent_);
     return refuse(422, "the consistency proof does not verify");
   }
   if (auto st = store_.put_witnessed(log->origin, note); !st.ok()) return refuse(503, st.error().message);

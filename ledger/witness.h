@@ -42,21 +42,25 @@ class Witness {
 
   const std::string& name() const { return name_; }
   std::string verifier_key() const;  // cosigner_verifier_key
-  // Split views and inconsistent checkpoints seen since start.
-  uint64_t forks_seen() const { return forks_.load(std::memory_order_relaxed); }
-  // Told of each one (the operator's log); set before requests arrive.
+  // Since start: split views (another tree of the size it holds: the two
+  // signed checkpoints prove the fork by themselves), and checkpoints whose
+  // consistency proof did not verify (a fork, or a client's bug).
+  uint64_t split_views() const { return split_views_.load(std::memory_order_relaxed); }
+  uint64_t inconsistent() const { return inconsistent_.load(std::memory_order_relaxed); }
+  // Told of each (the operator's log); set before requests arrive.
   std::function<void(const std::string&)> on_fork;
 
  private:
   Answer refuse(int status, std::string why) const;
-  void keep_evidence(const std::string& origin, const std::string& held, std::string_view offered, const char* what);
+  void keep_evidence(const std::string& origin, const std::string& held, std::string_view offered, const char* what,
+                     std::atomic<uint64_t>& counter);
   store::EventStore& store_;
   std::string name_;
   std::shared_ptr<const crypto::PrivateKey> key_;
   std::vector<WitnessedLog> logs_;
   Clock clock_;
   std::mutex mu_;  // the check against the held checkpoint and its update are one step
-  std::atomic<uint64_t> forks_{0};
+  std::atomic<uint64_t> split_views_{0}, inconsistent_{0};
 };
 
 }  // namespace certledger

@@ -1,6 +1,6 @@
 // ledgerctl prove and verify-answer: the statement proof bundle
 // (doc/proof_format.md) made from a data dir, and checked offline with only
-// the trust file.
+// the trust file; witness-evidence: what a witness kept of a forked log.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -86,6 +86,22 @@ int cmd_verify_answer(const Context& ctx) {
   return fail(ctx, last);
 }
 
+// The signed checkpoints a witness kept when a log showed it two
+// histories: each pair proves the fork by itself (anyone can check both
+// signatures with the log's key).
+int cmd_witness_evidence(const Context& ctx) {
+  auto l = open_ro();
+  if (!l.ok()) return fail(ctx, l.error());
+  json items = json::array();
+  std::string text;
+  for (const auto& [origin, evidence] : l->ledger->store().witness_evidence()) {
+    items.push_back({{"origin", origin}, {"evidence", evidence}});
+    text += "=== " + origin + "\n" + evidence + "\n";
+  }
+  print(ctx, {{"evidence", items}}, text.empty() ? "no evidence: no log showed this witness two histories\n" : text);
+  return kOk;
+}
+
 }  // namespace
 
 void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
@@ -102,6 +118,11 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
   verify->add_option("--trust", a.trust, "Trust file (origin and log key)")->required();
   verify->add_option("--max-age", a.max_age, "Seconds a checkpoint may be old")->capture_default_str();
   verify->callback([&] { action = [&] { return cmd_verify_answer(ctx); }; });
+
+  auto* evidence = app.add_subcommand("witness-evidence",
+                                      "Print the signed checkpoints a witness kept as evidence of a log's split view");
+  add_data(evidence);
+  evidence->callback([&] { action = [&] { return cmd_witness_evidence(ctx); }; });
 }
 
 }  // namespace certledger::ctl

@@ -139,9 +139,12 @@ int main(int argc, char** argv) {
     w.on_fork = [](const std::string& what) { spdlog::critical("witness: {}", what); };
     ext.routes.push_back(ops::witness_route(w));
     metrics.add_writer([&w](std::string& out) {
-      api::Metrics::gauge(out, "certledger_witness_forks_total",
-                          "Checkpoints refused because they fork the history the witness holds",
-                          static_cast<double>(w.forks_seen()), "counter");
+      api::Metrics::gauge(out, "certledger_witness_split_views_total",
+                          "Checkpoints of the size the witness holds with another root (a proven fork)",
+                          static_cast<double>(w.split_views()), "counter");
+      api::Metrics::gauge(out, "certledger_witness_inconsistent_total",
+                          "Checkpoints refused because their consistency proof did not verify",
+                          static_cast<double>(w.inconsistent()), "counter");
     });
     spdlog::info("witness {} (POST /add-checkpoint), verifier key {}", w.name(), w.verifier_key());
   }

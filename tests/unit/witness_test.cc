@@ -104,7 +104,8 @@ TEST(Witness, CosignsConsistentCheckpointsAndAnswersEveryCaseAsTheSpecSays) {
   std::string bad = log.request(n2, n3, note3);
   bad[bad.find('\n') + 3] = bad[bad.find('\n') + 3] == 'A' ? 'B' : 'A';
   EXPECT_EQ(w.witness->add_checkpoint(bad).status, 422);
-  EXPECT_EQ(w.witness->forks_seen(), 1u);
+  EXPECT_EQ(w.witness->inconsistent(), 1u);
+  EXPECT_EQ(w.witness->split_views(), 0u);
 
   // Bad requests: 400.
   EXPECT_EQ(w.witness->add_checkpoint("old 1\n").status, 400);
@@ -128,7 +129,7 @@ TEST(Witness, CosignsConsistentCheckpointsAndAnswersEveryCaseAsTheSpecSays) {
   auto fork_note = merkle::sign_checkpoint(fork, fork.origin, *log_key);
   auto split = w.witness->add_checkpoint("old " + std::to_string(n2) + "\n\n" + *fork_note);
   EXPECT_EQ(split.status, 409) << split.body;
-  EXPECT_EQ(w.witness->forks_seen(), 2u);
+  EXPECT_EQ(w.witness->split_views(), 1u);
 
   // A restart keeps what it cosigned and the evidence.
   w.open({log.witnessed()});
