@@ -10,6 +10,7 @@
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/records.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/json_scan.h"
 
 namespace certledger::projections {
 
@@ -17,43 +18,16 @@ using nlohmann::json;
 
 namespace {
 
-// JSON text as nlohmann::json::dump writes it (UTF-8 kept as is; quote,
-// backslash and control characters escaped, \u00xx in lower case), so the
-// statement's bytes do not depend on which of the two wrote them.
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
+// Strings as nlohmann::json::dump writes them (json_append_string), other
+// values by it, so the statement's bytes do not depend on which wrote them.
 void append_json(std::string& out, const json& v) {
-  if (v.is_string()) append_json_string(out, v.get_ref<const std::string&>());
+  if (v.is_string()) json_append_string(out, v.get_ref<const std::string&>());
   else out += v.dump(-1, ' ', false, json::error_handler_t::strict);
 }
 
 void append_member(std::string& out, std::string_view name) {
   if (out.back() != '{') out += ',';
-  append_json_string(out, name);
+  json_append_string(out, name);
   out += ':';
 }
 
@@ -92,9 +66,9 @@ std::string public_statement(const CertView& v, uint32_t version) {
       if (it == fields->end() || spec.type == domain::FieldType::photo) continue;
       std::string text;
       if (spec.type == domain::FieldType::id_number) {
-        append_json_string(text, mask_id_number(it->get<std::string>()));
+        json_append_string(text, mask_id_number(it->get<std::string>()));
       } else if (kind->holder == domain::HolderType::person && spec.name == kind->holder_name_field) {
-        append_json_string(text, mask_person_name(it->get<std::string>()));
+        json_append_string(text, mask_person_name(it->get<std::string>()));
       } else {
         append_json(text, *it);
         if (it->is_string() && spec.name == "valid_from") valid_from = it->get<std::string>();
@@ -109,9 +83,9 @@ std::string public_statement(const CertView& v, uint32_t version) {
   std::string out = "{";
   out.reserve(512);
   append_member(out, "authority");
-  append_json_string(out, s.authority);
+  json_append_string(out, s.authority);
   append_member(out, "certificate");
-  append_json_string(out, s.id);
+  json_append_string(out, s.id);
   append_member(out, "fields");
   out += '{';
   for (const auto& [name, text] : shown) {
@@ -120,19 +94,19 @@ std::string public_statement(const CertView& v, uint32_t version) {
   }
   out += '}';
   append_member(out, "kind");
-  append_json_string(out, s.kind);
+  json_append_string(out, s.kind);
   append_member(out, "position");
   out += std::to_string(v.last_position);
   if (!pv.reason.empty()) {
     append_member(out, "reason");
-    append_json_string(out, pv.reason);
+    json_append_string(out, pv.reason);
   }
   if (!pv.since.empty()) {
     append_member(out, "since");
-    append_json_string(out, pv.since);
+    json_append_string(out, pv.since);
   }
   append_member(out, "status");
-  append_json_string(out, public_status_name(pv.status));
+  json_append_string(out, public_status_name(pv.status));
   if (pv.superseded_by) {
     append_member(out, "superseded_by");
     out += std::to_string(*pv.superseded_by);
@@ -140,9 +114,9 @@ std::string public_statement(const CertView& v, uint32_t version) {
   append_member(out, "v");
   out += std::to_string(kStatementFormat);
   append_member(out, "valid_from");
-  append_json_string(out, valid_from.value_or(""));
+  json_append_string(out, valid_from.value_or(""));
   append_member(out, "valid_until");
-  append_json_string(out, vi ? vi->valid_until : std::string());
+  json_append_string(out, vi ? vi->valid_until : std::string());
   append_member(out, "version");
   out += std::to_string(version);
   out += '}';

@@ -36,15 +36,25 @@ std::string checkpoint_body(const Checkpoint& c) {
   return out;
 }
 
-uint32_t note_key_hash(std::string_view name, const crypto::PublicKey& key) {
-  Hash256 h = sha256_parts({name, "\n", std::string_view("\x01", 1), key.raw()});
+uint32_t signed_note_key_id(std::string_view name, unsigned char type, std::string_view key_bytes) {
+  const char t = static_cast<char>(type);
+  Hash256 h = sha256_parts({name, "\n", std::string_view(&t, 1), key_bytes});
   return (uint32_t(h[0]) << 24) | (uint32_t(h[1]) << 16) | (uint32_t(h[2]) << 8) | h[3];
 }
 
-std::string note_verifier_key(std::string_view name, const crypto::PublicKey& key) {
+std::string signed_note_vkey(std::string_view name, unsigned char type, std::string_view key_bytes) {
   char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", note_key_hash(name, key));
-  return std::string(name) + "+" + hex + "+" + base64_encode("\x01" + key.raw());
+  std::snprintf(hex, sizeof hex, "%08x", signed_note_key_id(name, type, key_bytes));
+  return std::string(name) + "+" + hex + "+" +
+         base64_encode(std::string(1, static_cast<char>(type)) + std::string(key_bytes));
+}
+
+uint32_t note_key_hash(std::string_view name, const crypto::PublicKey& key) {
+  return signed_note_key_id(name, 0x01, key.raw());
+}
+
+std::string note_verifier_key(std::string_view name, const crypto::PublicKey& key) {
+  return signed_note_vkey(name, 0x01, key.raw());
 }
 
 Result<std::pair<std::string, crypto::PublicKey>> parse_note_verifier_key(std::string_view v) {

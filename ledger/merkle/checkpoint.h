@@ -28,6 +28,11 @@ struct Checkpoint {
 };
 
 std::string checkpoint_body(const Checkpoint& c);
+// C2SP signed-note key ID: SHA-256(name || "\n" || type || key bytes)[:4],
+// and the verifier key <name>+<8 hex key ID>+<base64(type || key bytes)>.
+// Type 0x01 is an Ed25519 note signature, 0x04 a cosignature/v1.
+uint32_t signed_note_key_id(std::string_view name, unsigned char type, std::string_view key_bytes);
+std::string signed_note_vkey(std::string_view name, unsigned char type, std::string_view key_bytes);
 uint32_t note_key_hash(std::string_view name, const crypto::PublicKey& key);
 // "<name>+<8 hex key hash>+<base64(0x01 || key)>", the verifier-key string
 // that note tools (and our --trust file) use.

@@ -1,5 +1,7 @@
 #include "ledger/merkle/cosignature.h"
 
+#include "ledger/merkle/checkpoint.h"
+
 #include <cstdio>
 
 #include "ledger/util/encoding.h"
@@ -20,14 +22,11 @@ Error bad(const std::string& why) { return make_error(Errc::corruption, "cosigna
 }  // namespace
 
 uint32_t cosigner_key_id(std::string_view name, const crypto::PublicKey& key) {
-  const Hash256 h = sha256_parts({name, "\n", std::string_view("\x04", 1), key.raw()});
-  return (uint32_t(h[0]) << 24) | (uint32_t(h[1]) << 16) | (uint32_t(h[2]) << 8) | h[3];
+  return signed_note_key_id(name, 0x04, key.raw());
 }
 
 std::string cosigner_verifier_key(std::string_view name, const crypto::PublicKey& key) {
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", cosigner_key_id(name, key));
-  return std::string(name) + "+" + hex + "+" + base64_encode("\x04" + key.raw());
+  return signed_note_vkey(name, 0x04, key.raw());
 }
 
 Result<std::pair<std::string, crypto::PublicKey>> parse_cosigner_verifier_key(std::string_view v) {
