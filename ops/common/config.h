@@ -36,6 +36,10 @@ struct Config {
   // Witness mode (C2SP tlog-witness): this server's witness name and the
   // trust file of the logs it witnesses; off while the name is empty.
   std::string witness_name, witness_logs;
+  // A primary's witnesses (ops/common/cosigner.h): a JSON file of their URLs
+  // and keys; each checkpoint is sent to them and stored with their
+  // cosignatures. Empty: none.
+  std::string witnesses;
   bool demo = false;  // fill an empty data dir with demo data at start
   std::string log_level = "info";
 

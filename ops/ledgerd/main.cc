@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "api/http_client.h"
 #include "api/server.h"
 #include "api/service.h"
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
+#include "ops/common/cosigner.h"
 #include "ops/common/routes.h"
 #include "renderers/document.h"
 
@@ -148,6 +150,34 @@ int main(int argc, char** argv) {
     });
     spdlog::info("witness {} (POST /add-checkpoint), verifier key {}", w.name(), w.verifier_key());
   }
+  // A primary's witnesses cosign each checkpoint it stores.
+  std::unique_ptr<ops::Cosigner> cosigner;
+  if (!config.witnesses.empty() && !config.replica) {
+    auto file = ops::read_witnesses_file(config.witnesses);
+    if (!file.ok()) {
+      spdlog::error("witnesses: {}", file.error().to_string());
+      return 2;
+    }
+    spdlog::info("{} witnesses cosign each checkpoint (timeout {} ms)", file->witnesses.size(), file->timeout.count());
+    cosigner = std::make_unique<ops::Cosigner>(
+        ledger.store(), std::move(*file),
+        [](const std::string& url, const std::string& body,
+           std::chrono::milliseconds timeout) -> Result<ops::Cosigner::Reply> {
+          CL_ASSIGN(auto r, api::http_post(url, body, "text/plain", timeout));
+          return ops::Cosigner::Reply{r.status, std::move(r.content_type), std::move(r.body)};
+        });
+    metrics.add_writer([c = cosigner.get()](std::string& out) {
+      const auto s = c->stats();
+      api::Metrics::gauge(out, "certledger_cosigned_checkpoints_total", "Checkpoints stored with witness cosignatures",
+                          static_cast<double>(s.cosigned), "counter");
+      api::Metrics::gauge(out, "certledger_cosign_refused_total", "Witness answers that were not a cosignature",
+                          static_cast<double>(s.refused), "counter");
+      api::Metrics::gauge(out, "certledger_cosign_last_seconds", "The last cosigning round, checkpoint to stored",
+                          s.last_ms / 1000);
+      api::Metrics::gauge(out, "certledger_cosign_last_cosignatures", "Cosignatures the last round collected",
+                          static_cast<double>(s.last_cosignatures));
+    });
+  }
   // Both go before the ledger (the service holds read snapshots of its store).
   auto service = std::make_unique<api::Service>(ledger, config.service, tokens, metrics, ext);
   auto server_owner = std::make_unique<api::Server>(*service, config.server);
@@ -177,6 +207,7 @@ int main(int argc, char** argv) {
   (*kafka)->stop();
   server_owner.reset();
   service.reset();
+  cosigner.reset();
   opened->ledger.reset();
   spdlog::info("bye");
   return 0;
