@@ -10,7 +10,7 @@ bin=$(cd "$1" && pwd); src=$(cd "$2" && pwd)
 command -v node >/dev/null || { echo "node is not installed (./ops/dev setup installs it)"; exit 77; }
 dir=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
 cd "$dir"
 start() {  # name args...
   local name=$1; shift

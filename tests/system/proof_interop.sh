@@ -12,7 +12,7 @@ command -v node >/dev/null || { echo "node is not installed (./ops/dev setup ins
 rm -rf "$art"; mkdir -p "$art/answers"
 dir=$(mktemp -d)
 rpid=
-trap 'kill $pid $rpid 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $pid $rpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
 "$bin/ledgerd" --data "$dir/data" --listen 127.0.0.1:0 --demo >/dev/null 2>"$dir/log" &
 pid=$!
 for _ in $(seq 1 200); do [ -s "$dir/data/ledgerd.addr" ] && grep -q "listening" "$dir/log" && break; sleep 0.05; done

@@ -12,7 +12,7 @@ chrome=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chrome" ] || { echo "chromium is not installed (./ops/dev setup installs it)"; exit 77; }
 dir=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
 start() {  # name extra-flags...
   local name=$1; shift
   "$bin/ledgerd" --data "$dir/$name" --listen 127.0.0.1:0 --kafka off --demo "$@" >/dev/null 2>"$dir/$name.log" &

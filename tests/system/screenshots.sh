@@ -9,7 +9,7 @@ mkdir -p "$art"
 chrome=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chrome" ] || { echo "chromium is not installed (./ops/dev setup installs it)"; exit 77; }
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
 "$bin/ledgerd" --data "$dir/data" --listen 127.0.0.1:0 --kafka off --demo >/dev/null 2>"$dir/log" &
 pid=$!
 for _ in $(seq 1 200); do [ -s "$dir/data/ledgerd.addr" ] && grep -q "listening" "$dir/log" && break; sleep 0.05; done

@@ -11,7 +11,7 @@ bin=$1; src=$2
 command -v node >/dev/null || { echo "node is not installed (./ops/dev setup installs it)"; exit 77; }
 dir=$(mktemp -d)
 pid=; rpid=
-trap 'kill $pid $rpid 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill $pid $rpid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
 "$bin/ledgerctl" init --data "$dir/p" >/dev/null
 for s in 1 2 3 4 5 6; do "$bin/ledgerctl" demo --data "$dir/p" --seed $s > "$dir/demo-$s.txt"; done
 "$bin/ledgerctl" trust --data "$dir/p" > "$dir/trust.json"
