@@ -59,6 +59,18 @@ const std::string& verifier_script_tag() {
 
 }  // namespace
 
+std::shared_ptr<const Service::CheckpointText> Service::checkpoint_text(
+    const std::shared_ptr<const projections::StatementProver::Published>& cp) {
+  auto text = checkpoint_text_.load();
+  if (text && text->source == cp) return text;
+  text = std::make_shared<const CheckpointText>(
+      CheckpointText{cp, cp ? json_string_content(cp->note) : std::string(),
+                     "\",\"log_key\":\"" + json_string_content(ledger_.log_verifier_key()) +
+                         "\",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + ",\"proof\":"});
+  checkpoint_text_.store(text);
+  return text;
+}
+
 std::string Service::proof_member(std::string_view token, const VerifyCache::Entry& entry, uint64_t live_position) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto cp = prover_->checkpoint();
@@ -73,17 +85,13 @@ std::string Service::proof_member(std::string_view token, const VerifyCache::Ent
     }
     if (part->tree_size != cp->size) continue;   // the prover moved on meanwhile
     if (part->position != live_position) break;  // changed after the checkpoint
-    auto note = note_json_.load();
-    if (!note || note->source != cp) {
-      note = std::make_shared<const NoteJson>(NoteJson{cp, json_string_content(cp->note)});
-      note_json_.store(note);
-    }
+    const auto text = checkpoint_text(cp);
     std::string m = "{\"format\":\"";
     m += projections::kBundleHeader;
     m += "\",\"tree_size\":" + std::to_string(part->tree_size) + ",\"bundle\":\"";
-    m.reserve(m.size() + part->body_json.size() + note->escaped.size() + 2);
+    m.reserve(m.size() + part->body_json.size() + text->note_json.size() + 2);
     m += part->body_json;
-    m += note->escaped;
+    m += text->note_json;
     m += "\"}";
     return m;
   }
@@ -95,24 +103,15 @@ std::string Service::proof_member(std::string_view token, const VerifyCache::Ent
 std::string Service::page_with_proof(std::string page, std::string_view token, const std::string& member) {
   const size_t at = page.find(kProofMark);
   if (at == std::string::npos) return page;
-  // What follows the token, made again with each checkpoint (one signed
-  // after a key rotation names the new key).
-  auto cp = prover_->checkpoint();
-  auto tail = page_tail_.load();
-  if (!tail || tail->checkpoint != cp) {
-    tail = std::make_shared<const PageTail>(
-        PageTail{cp, "\",\"log_key\":\"" + json_string_content(ledger_.log_verifier_key()) +
-                         "\",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + ",\"proof\":"});
-    page_tail_.store(tail);
-  }
+  const auto tail = checkpoint_text(prover_->checkpoint());
   static constexpr std::string_view kOpen = "<script type=\"application/json\" id=\"certledger-proof\">{\"token\":\"";
   const std::string tok = json_string_content(token);  // a found token is URL-safe base64: no escapes
   std::string out;
-  out.reserve(page.size() + kOpen.size() + tok.size() + tail->text.size() + member.size() + 400);
+  out.reserve(page.size() + kOpen.size() + tok.size() + tail->page_tail.size() + member.size() + 400);
   out.append(page, 0, at);
   out += kOpen;
   out += tok;
-  out += tail->text;
+  out += tail->page_tail;
   out += member;
   out += "}</script>";
   out += verifier_script_tag();

@@ -112,21 +112,19 @@ class Service {
   RateLimiter lookup_limiter_;
   RateLimiter holder_limiter_;                 // holder lookups, per token
   std::shared_ptr<VerifyCache> verify_cache_;  // shared with the metrics writer
-  // Proofs for public answers against the newest checkpoint, and that
-  // checkpoint's note escaped for JSON (made once per note).
+  // Proofs for public answers against the newest checkpoint.
   std::unique_ptr<projections::StatementProver> prover_;
-  struct NoteJson {
+  // What answers add per checkpoint, made once per checkpoint: its note
+  // escaped for JSON, and the page's proof data after the token (the log
+  // key, the age bound; a checkpoint signed after a key rotation names the
+  // new key).
+  struct CheckpointText {
     std::shared_ptr<const projections::StatementProver::Published> source;
-    std::string escaped;
+    std::string note_json, page_tail;
   };
-  std::atomic<std::shared_ptr<const NoteJson>> note_json_;
-  // The page's proof data after the token (the log key, the age bound), as
-  // of a checkpoint.
-  struct PageTail {
-    std::shared_ptr<const projections::StatementProver::Published> checkpoint;
-    std::string text;
-  };
-  std::atomic<std::shared_ptr<const PageTail>> page_tail_;
+  std::atomic<std::shared_ptr<const CheckpointText>> checkpoint_text_;
+  std::shared_ptr<const CheckpointText> checkpoint_text(
+      const std::shared_ptr<const projections::StatementProver::Published>& cp);
   Router router_;
 };
 

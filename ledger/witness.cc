@@ -31,12 +31,7 @@ Witness::Answer Witness::add_checkpoint(std::string_view request) {
   const size_t blank = request.find("\n\n");
   if (!request.starts_with("old ") || blank == std::string_view::npos)
     return refuse(400, "expected \"old <size>\", proof lines, an empty line and a checkpoint");
-  std::vector<std::string_view> lines;
-  for (std::string_view head = request.substr(0, blank + 1); !head.empty();) {
-    const size_t nl = head.find('\n');
-    lines.push_back(head.substr(0, nl));
-    head.remove_prefix(nl + 1);
-  }
+  const std::vector<std::string_view> lines = split_lines(request.substr(0, blank + 1));
   const std::string_view old_text = lines[0].substr(4);
   auto old_size = parse_decimal(old_text, 20);
   if (!old_size || (old_text.size() > 1 && old_text[0] == '0')) return refuse(400, "bad old size");

@@ -32,17 +32,6 @@ Result<Hash256> hash_of_b64(std::string_view s, const char* what) {
   return *h;
 }
 
-// The buckets as a snapshot holds them.
-class SnapshotBuckets : public merkle::BucketMap::Buckets {
- public:
-  explicit SnapshotBuckets(const store::StoreSnapshot& s) : s_(s) {}
-  std::optional<std::string> get(uint32_t b) const override { return s_.get(kCfStateMap, map_bucket_key(b)); }
-  void put(uint32_t, std::string_view) override {}  // read-only
-
- private:
-  const store::StoreSnapshot& s_;
-};
-
 }  // namespace
 
 struct StatementProver::Impl {
@@ -241,12 +230,7 @@ Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string
                                             const crypto::PublicKey& log_key, UnixMillis now, int64_t max_age_seconds) {
   const size_t split = bundle.find("\n\n");
   if (split == std::string_view::npos) return broken("no blank line before the checkpoint");
-  std::vector<std::string_view> lines;
-  for (std::string_view head = bundle.substr(0, split + 1); !head.empty();) {
-    const size_t nl = head.find('\n');
-    lines.push_back(head.substr(0, nl));
-    head.remove_prefix(nl + 1);
-  }
+  const std::vector<std::string_view> lines = split_lines(bundle.substr(0, split + 1));
   if (lines.empty() || lines[0] != kBundleHeader) return broken("the first line is not " + std::string(kBundleHeader));
   BundleCheck out;
   std::optional<std::string> map_proof;
@@ -286,8 +270,7 @@ Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string
   if (!c.ok()) return broken("checkpoint: " + c.error().message);
   out.tree_size = c->size;
   auto map_root = map_root_of(*c);
-  auto time = merkle::checkpoint_extension(*c, "time");
-  auto seconds = time ? parse_decimal(*time) : std::nullopt;
+  auto seconds = merkle::checkpoint_time(*c);
   if (!map_root || !seconds) return broken("the checkpoint has no map-root or time line");
   out.checkpoint_time = static_cast<UnixMillis>(*seconds) * 1000;
   out.age_seconds = now / 1000 - static_cast<int64_t>(*seconds);

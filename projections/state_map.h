@@ -51,15 +51,15 @@ class BatchBuckets : public merkle::BucketMap::Buckets {
  private:
   store::BatchWriter& w_;
 };
-// The same over the store as it is (proofs, reads).
-class StoreBuckets : public merkle::BucketMap::Buckets {
+// The same, read-only, as a snapshot of the store holds them (proofs).
+class SnapshotBuckets : public merkle::BucketMap::Buckets {
  public:
-  explicit StoreBuckets(const store::EventStore& s) : s_(s) {}
+  explicit SnapshotBuckets(const store::StoreSnapshot& s) : s_(s) {}
   std::optional<std::string> get(uint32_t b) const override { return s_.get(kCfStateMap, map_bucket_key(b)); }
   void put(uint32_t, std::string_view) override {}  // read-only
 
  private:
-  const store::EventStore& s_;
+  const store::StoreSnapshot& s_;
 };
 // Every stored bucket root, from a scan of the family (the store's or a
 // snapshot's scan_prefix).

@@ -13,21 +13,6 @@ constexpr std::string_view kDash = "\xe2\x80\x94 ";  // U+2014 EM DASH, space
 
 Error bad(std::string m) { return make_error(Errc::corruption, "checkpoint: " + std::move(m)); }
 
-std::vector<std::string_view> split_lines(std::string_view s) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start < s.size()) {
-    auto nl = s.find('\n', start);
-    if (nl == std::string_view::npos) {
-      lines.push_back(s.substr(start));
-      break;
-    }
-    lines.push_back(s.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
-
 }  // namespace
 
 std::string checkpoint_body(const Checkpoint& c) {
@@ -117,6 +102,16 @@ std::optional<std::string_view> checkpoint_extension(const Checkpoint& c, std::s
     if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == ' ')
       return std::string_view(line).substr(name.size() + 1);
   return std::nullopt;
+}
+
+std::optional<uint64_t> checkpoint_time(const Checkpoint& c) {
+  auto t = checkpoint_extension(c, "time");
+  return t ? parse_decimal(*t) : std::nullopt;
+}
+
+std::optional<uint64_t> note_time(std::string_view note) {
+  auto c = parse_checkpoint_body(note);
+  return c.ok() ? checkpoint_time(*c) : std::nullopt;
 }
 
 Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name, const crypto::PublicKey& key) {

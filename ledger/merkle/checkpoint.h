@@ -47,5 +47,8 @@ Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_n
 Result<Checkpoint> parse_checkpoint_body(std::string_view note);
 // The value of the first extension line "<name> <value>", if any.
 std::optional<std::string_view> checkpoint_extension(const Checkpoint& c, std::string_view name);
+// The "time" line (unix seconds) of a checkpoint, or of a note's body.
+std::optional<uint64_t> checkpoint_time(const Checkpoint& c);
+std::optional<uint64_t> note_time(std::string_view note);
 
 }  // namespace certledger::merkle

@@ -64,10 +64,7 @@ Result<std::optional<uint64_t>> verify_cosignature(std::string_view note, std::s
   if (sep == std::string_view::npos) return bad("no blank line before the signatures");
   const std::string_view body = note.substr(0, sep + 1);
   const uint32_t id = cosigner_key_id(name, key);
-  for (std::string_view rest = note.substr(sep + 2); !rest.empty();) {
-    const size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  for (std::string_view line : split_lines(note.substr(sep + 2))) {
     if (!line.starts_with(kDash)) continue;
     line.remove_prefix(kDash.size());
     const size_t sp = line.find(' ');

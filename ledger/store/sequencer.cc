@@ -38,10 +38,8 @@ Sequencer::Sequencer(EventStore& store, SequencerOptions options, std::vector<Ba
   if (auto cp = store_.latest_checkpoint()) {
     last_checkpoint_size_ = cp->first;
     // Its time, so that one signed long ago is signed again soon.
-    auto c = merkle::parse_checkpoint_body(cp->second);
-    auto t = c.ok() ? merkle::checkpoint_extension(*c, "time") : std::nullopt;
-    auto seconds = t ? parse_decimal(*t) : std::nullopt;
-    if (seconds) last_checkpoint_time_ = std::min<int64_t>(last_checkpoint_time_, *seconds * 1000);
+    if (auto seconds = merkle::note_time(cp->second))
+      last_checkpoint_time_ = std::min<int64_t>(last_checkpoint_time_, *seconds * 1000);
   }
   committer_ = std::thread([this] {
     name_this_thread("cl:commit");

@@ -174,19 +174,13 @@ void Follower::on_checkpoint(const rd_kafka_message_t* m) {
 
 namespace {
 
-std::optional<uint64_t> note_time(std::string_view note) {
-  auto c = merkle::parse_checkpoint_body(note);
-  auto t = c.ok() ? merkle::checkpoint_extension(*c, "time") : std::nullopt;
-  return t ? parse_decimal(*t) : std::nullopt;
-}
-
 // Whether `note` should replace `stored` (same size): none stored, a later
 // time, or the same time with more signatures (witnesses' cosignatures
 // added after the log signed it).
 bool newer_note(const std::string& note, const std::optional<std::string>& stored) {
   if (!stored) return true;
   if (*stored == note) return false;
-  const uint64_t a = note_time(note).value_or(0), b = note_time(*stored).value_or(0);
+  const uint64_t a = merkle::note_time(note).value_or(0), b = merkle::note_time(*stored).value_or(0);
   return a > b || (a == b && note.size() > stored->size() && note.starts_with(*stored));
 }
 

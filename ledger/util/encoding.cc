@@ -152,6 +152,21 @@ uint64_t get_be64(std::string_view in) {
   return v;
 }
 
+std::vector<std::string_view> split_lines(std::string_view s) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < s.size()) {
+    auto nl = s.find('\n', start);
+    if (nl == std::string_view::npos) {
+      lines.push_back(s.substr(start));
+      break;
+    }
+    lines.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
 void put_be32(std::string& out, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
 }

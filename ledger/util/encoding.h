@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace certledger {
 
@@ -31,6 +32,8 @@ std::string base32_crockford(std::string_view bytes);
 void put_be64(std::string& out, uint64_t v);
 uint64_t get_be64(std::string_view in);  // REQUIRES: in.size() >= 8
 std::string be64(uint64_t v);
+// The lines of a text, without their '\n' (a last line without one counts).
+std::vector<std::string_view> split_lines(std::string_view s);
 void put_be32(std::string& out, uint32_t v);
 uint32_t get_be32(std::string_view in);  // REQUIRES: in.size() >= 4
 

@@ -102,10 +102,8 @@ std::optional<std::string> Cosigner::ask(WitnessPeer& w, uint64_t size, const st
     if (reply->status != 200) return std::nullopt;
     // Keep only this witness's cosignature, and only if it verifies.
     std::string lines;
-    for (std::string_view rest = reply->body; !rest.empty();) {
-      const size_t nl = rest.find('\n');
-      const std::string line = std::string(rest.substr(0, nl)) + "\n";
-      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    for (std::string_view l : split_lines(reply->body)) {
+      const std::string line = std::string(l) + "\n";
       auto t = merkle::verify_cosignature(note + line, w.name, w.key);
       if (t.ok() && t->has_value()) lines += line;
     }

@@ -169,6 +169,7 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   ASSERT_TRUE(body.ok());
   auto named = map_root_of(*body);
   ASSERT_TRUE(named) << cp->second;
+  const auto snapshot = store.snapshot();
   merkle::BucketMap stored;
   ASSERT_TRUE(load_bucket_map(store, stored).ok());
   EXPECT_EQ(*named, stored.root());
@@ -196,7 +197,7 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
 
   std::map<std::string, int> statuses;
   for (const auto& [token, statement] : statement_of) {
-    auto proof = stored.prove(StoreBuckets(store), sha256(token));
+    auto proof = stored.prove(SnapshotBuckets(*snapshot), sha256(token));
     EXPECT_TRUE(merkle::map_verify(*named, sha256(token), sha256(statement), proof).ok()) << statement;
     auto j = nlohmann::json::parse(statement);
     ++statuses[j["status"].get<std::string>()];
@@ -207,9 +208,9 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   EXPECT_EQ(statuses["superseded"], 1);
   EXPECT_EQ(statuses["valid"], 2);  // the reissued version and the training certificate
   const std::string unknown = "not-a-token-of-this-log";
-  EXPECT_TRUE(
-      merkle::map_verify(*named, sha256(unknown), std::nullopt, stored.prove(StoreBuckets(store), sha256(unknown)))
-          .ok());
+  EXPECT_TRUE(merkle::map_verify(*named, sha256(unknown), std::nullopt,
+                                 stored.prove(SnapshotBuckets(*snapshot), sha256(unknown)))
+                  .ok());
 
   // No unmasked ID number or name of the personnel certificate.
   auto person = f.reader().certificate(ids[1]);
@@ -254,8 +255,6 @@ TEST(Projections, TheAuditRecomputesMapRoots) {
       << caught.error().message;
 }
 
-// The statement proof bundle: built from the store, checked with only the
-// log key; every deliberately broken bundle is refused.
 // The live prover takes up each checkpoint the writer makes, proves
 // against exactly that state (a change after it is not in its proofs until
 // the next one), and its bundles verify.
@@ -319,6 +318,8 @@ TEST(Projections, TheProverFollowsCheckpointsAndProvesExactlyTheirState) {
   EXPECT_EQ(status_of(*absent), "unknown");
 }
 
+// The statement proof bundle: built from the store, checked with only the
+// log key; every deliberately broken bundle is refused.
 TEST(Projections, StatementBundlesVerifyAndBrokenOnesAreRefused) {
   Fixture f;
   demo::SampleGenerator gen(15);
