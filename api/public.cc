@@ -63,10 +63,18 @@ std::shared_ptr<const Service::CheckpointText> Service::checkpoint_text(
     const std::shared_ptr<const projections::StatementProver::Published>& cp) {
   auto text = checkpoint_text_.load();
   if (text && text->source == cp) return text;
+  bool witnessed = true;
+  if (cp && ext_.quorum && ext_.quorum->needs_cosignatures()) {
+    auto verdict = ext_.quorum->check(cp->note);
+    witnessed = verdict.ok() && verdict->met;
+  }
+  const std::string policy =
+      ext_.quorum ? ",\"policy\":\"" + json_string_content(ext_.quorum->text()) + "\"" : std::string();
   text = std::make_shared<const CheckpointText>(
       CheckpointText{cp, cp ? json_string_content(cp->note) : std::string(),
-                     "\",\"log_key\":\"" + json_string_content(ledger_.log_verifier_key()) +
-                         "\",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + ",\"proof\":"});
+                     "\",\"log_key\":\"" + json_string_content(ledger_.log_verifier_key()) + "\"" + policy +
+                         ",\"max_age_seconds\":" + std::to_string(config_.proof_max_age_s) + ",\"proof\":",
+                     witnessed});
   checkpoint_text_.store(text);
   return text;
 }
@@ -86,6 +94,9 @@ std::string Service::proof_member(std::string_view token, const VerifyCache::Ent
     if (part->tree_size != cp->size) continue;   // the prover moved on meanwhile
     if (part->position != live_position) break;  // changed after the checkpoint
     const auto text = checkpoint_text(cp);
+    // The witnesses have not (yet) cosigned the newest checkpoint: a proof
+    // against it would be refused by every verifier holding the quorum.
+    if (!text->witnessed) return "{\"pending\":true,\"retry_after_ms\":1000,\"reason\":\"witness_quorum\"}";
     std::string m = "{\"format\":\"";
     m += projections::kBundleHeader;
     m += "\",\"tree_size\":" + std::to_string(part->tree_size) + ",\"bundle\":\"";

@@ -39,6 +39,11 @@ struct Extensions {
   // status answers are then 503 and /readyz is not ready. Called per public
   // request: must be cheap and thread-safe.
   std::function<std::optional<std::string>()> stale_reason;
+  // The witness quorum this log's checkpoints must meet (a primary's
+  // witnesses file, a replica's trust file), if any: a proof against a
+  // checkpoint below it is not handed out (pending, with the reason), and
+  // the page's verifier is given the policy to enforce.
+  std::optional<merkle::Policy> quorum;
 };
 
 class Service {
@@ -121,6 +126,7 @@ class Service {
   struct CheckpointText {
     std::shared_ptr<const projections::StatementProver::Published> source;
     std::string note_json, page_tail;
+    bool witnessed = true;  // meets ext_.quorum (or there is none)
   };
   std::atomic<std::shared_ptr<const CheckpointText>> checkpoint_text_;
   std::shared_ptr<const CheckpointText> checkpoint_text(

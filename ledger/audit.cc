@@ -21,8 +21,19 @@ Status Auditor::fail(uint64_t position, std::string reason) {
 Status Auditor::expect_checkpoint(uint64_t size, std::string note) {
   if (size <= range_.size() && size != 0)
     return fail(0, "checkpoint of size " + std::to_string(size) + " added after its records");
-  pending_checkpoints_[size] = std::move(note);
+  pending_checkpoints_[size].push_back(std::move(note));
   return {};
+}
+
+void Auditor::set_quorum(const merkle::Policy* quorum) {
+  quorum_ = quorum;
+  summary_.quorum = quorum ? quorum->describe() : "";
+}
+
+std::string AuditSummary::quorum_failure() const {
+  if (quorum.empty() || newest_checkpoint == 0 || witnessed_size == newest_checkpoint) return "";
+  return "the newest checkpoint (size " + std::to_string(newest_checkpoint) + ") is below the witness quorum (" +
+         quorum + "); the largest witnessed is size " + std::to_string(witnessed_size);
 }
 
 Status Auditor::add_record(uint64_t position, std::string_view record, domain::Record* accepted) {
@@ -80,12 +91,24 @@ Status Auditor::add_record(uint64_t position, std::string_view record, domain::R
   if (cp != pending_checkpoints_.end()) {
     auto log_kid = registry_.active_kid("");
     if (!log_kid) return fail(position, "checkpoint but no log key");
-    auto c = merkle::open_checkpoint(cp->second, registry_.origin(), registry_.key(*log_kid)->key);
-    if (!c.ok()) return fail(position, c.error().message);
-    if (c->size != range_.size() || c->root != range_.root())
-      return fail(position,
-                  "checkpoint at size " + std::to_string(c->size) + " does not match the recomputed Merkle root");
+    bool witnessed = false;
+    for (const auto& note : cp->second) {
+      auto c = merkle::open_checkpoint(note, registry_.origin(), registry_.key(*log_kid)->key);
+      if (!c.ok()) return fail(position, c.error().message);
+      if (c->size != range_.size() || c->root != range_.root())
+        return fail(position,
+                    "checkpoint at size " + std::to_string(c->size) + " does not match the recomputed Merkle root");
+      if (quorum_) {
+        auto verdict = quorum_->check(note);
+        if (!verdict.ok())
+          return fail(position, "checkpoint at size " + std::to_string(c->size) + ": " + verdict.error().message);
+        witnessed = witnessed || verdict->met;
+      }
+    }
     ++summary_.checkpoints;
+    summary_.newest_checkpoint = range_.size();
+    if (witnessed) summary_.witnessed_size = range_.size();
+    else if (quorum_) ++summary_.below_quorum;
     pending_checkpoints_.erase(cp);
   }
   if (accepted) {
@@ -109,9 +132,11 @@ Status Auditor::finish() {
 }
 
 Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<crypto::PublicKey> trusted,
-                                 const std::function<void(uint64_t, uint64_t)>& progress) {
+                                 const std::function<void(uint64_t, uint64_t)>& progress,
+                                 const merkle::Policy* quorum) {
   auto start = std::chrono::steady_clock::now();
   Auditor a(std::move(trusted));
+  a.set_quorum(quorum);
   for (auto& [size, note] : store.checkpoints()) CL_TRY(a.expect_checkpoint(size, note));
   a.set_node_check([&](merkle::NodeId id, const Hash256& h) -> Status {
     auto stored = store.merkle_node(id);

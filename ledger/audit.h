@@ -14,6 +14,7 @@
 
 #include "ledger/crypto/keys.h"
 #include "ledger/merkle/checkpoint.h"
+#include "ledger/merkle/policy.h"
 #include "ledger/merkle/tree.h"
 #include "ledger/registry.h"
 #include "ledger/store/event_store.h"
@@ -29,6 +30,16 @@ struct AuditSummary {
   uint64_t streams = 0;
   Hash256 root{};
   double seconds = 0;
+  // With a witness quorum (Auditor::set_quorum): the largest checkpoint
+  // size that met it, the newest checkpoint size, and how many checkpoint
+  // sizes had no note meeting it.
+  uint64_t witnessed_size = 0;
+  uint64_t newest_checkpoint = 0;
+  uint64_t below_quorum = 0;
+  // The newest checkpoint is below the quorum: the log's present state has
+  // not been seen by enough witnesses (error text; empty when it is fine).
+  std::string quorum_failure() const;
+  std::string quorum;  // Policy::describe(), empty without a quorum
 };
 
 struct AuditFailure {
@@ -42,8 +53,13 @@ class Auditor {
   explicit Auditor(std::optional<crypto::PublicKey> trusted_log_key = std::nullopt);
 
   // Checkpoints to check when the tree reaches their size. Add them before
-  // the records they cover.
+  // the records they cover. Several notes of one size (a log signs its size
+  // again, witnesses add cosignatures) are all checked.
   Status expect_checkpoint(uint64_t size, std::string note);
+  // Checkpoints must carry valid cosignatures of this quorum's witnesses;
+  // those that do not are counted (AuditSummary), a cosignature that does
+  // not verify fails the audit. The policy must outlive the auditor.
+  void set_quorum(const merkle::Policy* quorum);
   // The next record; position must be last + 1. If it passes and `accepted`
   // is given, it receives the decoded record (position, key id, event,
   // hash) but not the bytes, which stay the caller's to move in.
@@ -65,7 +81,8 @@ class Auditor {
   Registry registry_;
   merkle::CompactRange range_;
   std::unordered_map<std::string, std::pair<uint64_t, Hash256>> heads_;  // stream -> seq, hash
-  std::map<uint64_t, std::string> pending_checkpoints_;
+  std::map<uint64_t, std::vector<std::string>> pending_checkpoints_;
+  const merkle::Policy* quorum_ = nullptr;
   NodeCheck node_check_;
   AuditSummary summary_;
   std::optional<AuditFailure> failure_;
@@ -75,6 +92,7 @@ class Auditor {
 // checkpoints. Errors carry the first bad position in their message.
 Result<AuditSummary> audit_store(const store::EventStore& store,
                                  std::optional<crypto::PublicKey> trusted_log_key = std::nullopt,
-                                 const std::function<void(uint64_t, uint64_t)>& progress = {});
+                                 const std::function<void(uint64_t, uint64_t)>& progress = {},
+                                 const merkle::Policy* quorum = nullptr);
 
 }  // namespace certledger

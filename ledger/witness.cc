@@ -53,6 +53,19 @@ Witness::Answer Witness::add_checkpoint(std::string_view request) {
   auto c = merkle::open_checkpoint(note, log->origin, log->key);
   if (!c.ok()) return refuse(403, "no signature by the log's key verifies");
   if (*old_size > c->size) return refuse(400, "old size is larger than the checkpoint's");
+  if (log->local_root)
+    if (auto mine = log->local_root(c->size); mine && *mine != c->root) {
+      auto stored = log->local_checkpoint ? log->local_checkpoint(c->size) : std::nullopt;
+      if (stored) {
+        keep_evidence(log->origin, *stored, note, "a split view: two different trees of the same size", split_views_);
+      } else {
+        inconsistent_.fetch_add(1, std::memory_order_relaxed);
+        if (on_fork)
+          on_fork(log->origin + " offered a checkpoint of size " + std::to_string(c->size) +
+                  " that does not match the records this replica verified");
+      }
+      return refuse(409, "the checkpoint does not match the records this replica verified");
+    }
 
   std::lock_guard lock(mu_);
   auto held = store_.witnessed(log->origin);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,14 @@ namespace certledger {
 struct WitnessedLog {
   std::string origin;  // the checkpoint origin line, and the log key's name
   crypto::PublicKey key;
+  // A replica's own root of the log at a size, computed from the records it
+  // verified, when it has them: a checkpoint that differs is refused, so a
+  // replica's cosignature also says "I hold these records". Unset for a
+  // witness that keeps no copy of the log.
+  std::function<std::optional<Hash256>(uint64_t size)> local_root;
+  // A signed checkpoint of that size the replica stored, if any: with the
+  // offered one, evidence of a fork.
+  std::function<std::optional<std::string>(uint64_t size)> local_checkpoint;
 };
 
 class Witness {

@@ -227,7 +227,8 @@ Result<std::string> build_statement_bundle(const store::EventStore& store, std::
 }
 
 Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string_view origin,
-                                            const crypto::PublicKey& log_key, UnixMillis now, int64_t max_age_seconds) {
+                                            const crypto::PublicKey& log_key, UnixMillis now, int64_t max_age_seconds,
+                                            const merkle::Policy* quorum) {
   const size_t split = bundle.find("\n\n");
   if (split == std::string_view::npos) return broken("no blank line before the checkpoint");
   const std::vector<std::string_view> lines = split_lines(bundle.substr(0, split + 1));
@@ -269,6 +270,14 @@ Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string
   auto c = merkle::open_checkpoint(bundle.substr(split + 2), origin, log_key);
   if (!c.ok()) return broken("checkpoint: " + c.error().message);
   out.tree_size = c->size;
+  if (quorum) {
+    auto verdict = quorum->check(bundle.substr(split + 2));
+    if (!verdict.ok()) return broken("checkpoint: " + verdict.error().message);
+    out.witnesses = std::move(verdict->cosigned);
+    if (!verdict->met)
+      return make_error(Errc::unavailable, "statement proof: the checkpoint of size " + std::to_string(c->size) +
+                                               " is " + quorum->shortfall(*verdict));
+  }
   auto map_root = map_root_of(*c);
   auto seconds = merkle::checkpoint_time(*c);
   if (!map_root || !seconds) return broken("the checkpoint has no map-root or time line");

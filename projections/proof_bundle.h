@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "ledger/crypto/keys.h"
+#include "ledger/merkle/policy.h"
 #include "ledger/store/event_store.h"
 #include "ledger/util/result.h"
 #include "ledger/util/time.h"
@@ -79,17 +80,20 @@ struct BundleCheck {
   std::optional<std::string> statement;  // absent: the token is not in the map
   std::string status;                    // the statement's, or "expired" derived from valid_until; "unknown"
   uint64_t tree_size = 0;
-  UnixMillis checkpoint_time = 0;  // from the "time" line
-  int64_t age_seconds = 0;         // now - checkpoint_time
-  bool fresh = true;               // age_seconds <= max_age_seconds
+  UnixMillis checkpoint_time = 0;      // from the "time" line
+  int64_t age_seconds = 0;             // now - checkpoint_time
+  bool fresh = true;                   // age_seconds <= max_age_seconds
+  std::vector<std::string> witnesses;  // the quorum's witnesses whose cosignature verified
 };
 // Checks everything in the bundle against the log's origin and key: the
 // checkpoint's signature, the map proof against its map-root, the
 // statement's bytes, the record's inclusion at its position. Errors
 // (corruption) say what failed. An old checkpoint is not an error: fresh
-// is false.
+// is false. With a quorum (merkle::Policy), a checkpoint without enough
+// valid witness cosignatures is refused: unavailable, "below the witness
+// quorum" (a log showing this reader a history nobody else saw).
 Result<BundleCheck> verify_statement_bundle(std::string_view bundle, std::string_view origin,
                                             const crypto::PublicKey& log_key, UnixMillis now,
-                                            int64_t max_age_seconds = 60);
+                                            int64_t max_age_seconds = 60, const merkle::Policy* quorum = nullptr);
 
 }  // namespace certledger::projections

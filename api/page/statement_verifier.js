@@ -4,10 +4,13 @@
 // test suite runs the same file under Node against bundles the C++ code
 // made and broken ones.
 //
-// verifyStatementBundle(bundle, vkey, nowMs, maxAgeSeconds) resolves to
+// verifyStatementBundle(bundle, vkey, nowMs, maxAgeSeconds, policy) resolves to
 //   {ok: true, token, statement (object or null), statementText, status,
-//    treeSize, checkpointTime (unix s), ageSeconds, fresh}
-// or {ok: false, error} naming the first check that failed.
+//    treeSize, checkpointTime (unix s), ageSeconds, fresh, witnesses}
+// or {ok: false, error, belowQuorum} naming the first check that failed.
+// policy, if given, is a C2SP tlog-policy text (witness, group and quorum
+// lines): the checkpoint must carry valid C2SP cosignature/v1 lines of
+// enough of its witnesses.
 'use strict';
 
 const certledgerVerifier = (() => {
@@ -61,6 +64,81 @@ const certledgerVerifier = (() => {
       fail('the log key hash does not match the key');
     const key = await subtle.importKey('raw', data.slice(1), {name: 'Ed25519'}, false, ['verify']);
     return {name: parts[0], hash, key};
+  }
+
+  // C2SP tlog-policy: witness <name> <vkey> [url], group <name> all|any|<k>
+  // <member>..., quorum <name>|none; log lines are the caller's business.
+  async function parsePolicy(text) {
+    const names = new Map();  // name -> {witness: {keyName, hash, key}} or {group: {k, members}}
+    let quorum, n = 0;
+    for (const raw of text.split('\n')) {
+      ++n;
+      const bad = (why) => fail('policy line ' + n + ': ' + why);
+      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(raw)) bad('a control character');
+      const it = raw.split(/[ \t]+/).filter((x) => x);
+      if (!it.length || it[0].startsWith('#') || it[0] === 'log') continue;
+      const fresh = (name) => {
+        if (name === 'none' || names.has(name)) bad('the name ' + name + ' is taken');
+      };
+      if (it[0] === 'witness') {
+        if (it.length < 3 || it.length > 4) bad('expected: witness <name> <vkey> [<url>]');
+        fresh(it[1]);
+        const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(it[2]);
+        if (!m) bad('not a verifier key');
+        const data = b64(m[3], 'a witness key');
+        if (data.length !== 33 || data[0] !== 4) bad('not an Ed25519 cosignature/v1 key (type 0x04)');
+        const hash = (await sha256(enc.encode(m[1] + '\n'), data)).slice(0, 4);
+        if (Array.from(hash, (x) => x.toString(16).padStart(2, '0')).join('') !== m[2]) bad('witness key hash does not match');
+        const key = await subtle.importKey('raw', data.slice(1), {name: 'Ed25519'}, false, ['verify']);
+        names.set(it[1], {witness: {name: it[1], keyName: m[1], hash, key}});
+      } else if (it[0] === 'group') {
+        if (it.length < 4) bad('expected: group <name> all|any|<k> <member>...');
+        fresh(it[1]);
+        const members = it.slice(3).map((x) => names.get(x) || bad('member ' + x + ' is not defined on an earlier line'));
+        if (new Set(it.slice(3)).size !== members.length) bad('a member listed twice');
+        const k = it[2] === 'all' ? members.length : it[2] === 'any' ? 1 : /^[1-9][0-9]*$/.test(it[2]) ? Number(it[2]) : 0;
+        if (k < 1 || k > members.length) bad('the threshold must be all, any or 1..' + members.length);
+        names.set(it[1], {group: {k, members}});
+      } else if (it[0] === 'quorum') {
+        if (it.length !== 2) bad('expected: quorum <name>');
+        if (quorum !== undefined) bad('a second quorum line');
+        quorum = it[1] === 'none' ? null : names.get(it[1]) || bad('quorum ' + it[1] + ' is not defined on an earlier line');
+      } else {
+        bad('unknown keyword ' + it[0]);
+      }
+    }
+    if (quorum === undefined) fail('policy: no quorum line');
+    return {quorum, witnesses: [...names.values()].filter((x) => x.witness).map((x) => x.witness)};
+  }
+
+  // The witnesses of the policy whose cosignature/v1 line on the note
+  // verifies (over "cosignature/v1\ntime <t>\n" and the body); a line by a
+  // known witness that does not verify fails.
+  async function cosigners(note, policy) {
+    const split = note.indexOf('\n\n');
+    const body = enc.encode(note.slice(0, split + 1));
+    const lines = note.slice(split + 2, -1).split('\n');
+    const out = new Set();
+    for (const w of policy.witnesses) {
+      for (const line of lines) {
+        const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+        if (!m || m[1] !== w.keyName) continue;
+        const sig = b64(m[2], 'a cosignature');
+        if (sig.length !== 76 || !equal(sig.slice(0, 4), w.hash)) continue;
+        let time = 0n;
+        for (const x of sig.slice(4, 12)) time = (time << 8n) | BigInt(x);
+        const msg = concat(enc.encode('cosignature/v1\ntime ' + time + '\n'), body);
+        if (!(await subtle.verify({name: 'Ed25519'}, w.key, sig.slice(12), msg)))
+          fail('checkpoint: the cosignature by ' + w.keyName + ' does not verify');
+        out.add(w);
+        break;
+      }
+    }
+    return out;
+  }
+  function satisfied(node, cosigned) {
+    if (node.witness) return cosigned.has(node.witness);
+    return node.group.members.filter((m) => satisfied(m, cosigned)).length >= node.group.k;
   }
 
   // The checkpoint (checkpoint_format.md): the signature by the log key
@@ -171,7 +249,7 @@ const certledgerVerifier = (() => {
 
   const chinaDate = (unixSeconds) => new Date((unixSeconds + 8 * 3600) * 1000).toISOString().slice(0, 10);
 
-  async function verify(bundle, vkey, nowMs, maxAgeSeconds) {
+  async function verify(bundle, vkey, nowMs, maxAgeSeconds, policyText) {
     if (!subtle) fail('this browser has no WebCrypto (a secure context is needed)');
     const split = bundle.indexOf('\n\n');
     if (split < 0) fail('no blank line before the checkpoint');
@@ -187,14 +265,27 @@ const certledgerVerifier = (() => {
     }
     if (!m.token || !m['map-proof']) fail('a token and a map proof are required');
     if (('statement' in m) !== ('record' in m)) fail('a statement comes with the record that made it, and only then');
-    const c = await openCheckpoint(bundle.slice(split + 2), await parseVkey(vkey));
+    const note = bundle.slice(split + 2);
+    const c = await openCheckpoint(note, await parseVkey(vkey));
+    let witnesses = [];
+    if (policyText) {
+      const policy = await parsePolicy(policyText);
+      const got = await cosigners(note, policy);
+      witnesses = [...got].map((w) => w.name);
+      if (policy.quorum && !satisfied(policy.quorum, got)) {
+        const e = new Broken('the checkpoint of size ' + c.size + ' is below the witness quorum: cosigned by ' +
+                             (witnesses.join(', ') || 'none'));
+        e.belowQuorum = true;
+        throw e;
+      }
+    }
     if (!('map-root' in c.ext) || !/^[0-9]{1,19}$/.test(c.ext.time || ''))
       fail('the checkpoint has no map-root or time line');
     const mapRoot = b64(c.ext['map-root'], 'the map root');
     if (mapRoot.length !== 32) fail('the map root is not 32 bytes');
     const time = Number(c.ext.time);
     const out = {ok: true, token: m.token, statement: null, statementText: null, status: 'unknown',
-                 treeSize: Number(c.size), checkpointTime: time};
+                 treeSize: Number(c.size), checkpointTime: time, witnesses};
     out.ageSeconds = Math.floor(nowMs / 1000) - time;
     out.fresh = out.ageSeconds <= maxAgeSeconds;
     const key = await sha256(enc.encode(m.token));
@@ -227,11 +318,11 @@ const certledgerVerifier = (() => {
   }
 
   return {
-    verifyStatementBundle: async (bundle, vkey, nowMs, maxAgeSeconds = 60) => {
+    verifyStatementBundle: async (bundle, vkey, nowMs, maxAgeSeconds = 60, policy = '') => {
       try {
-        return await verify(bundle, vkey, nowMs, maxAgeSeconds);
+        return await verify(bundle, vkey, nowMs, maxAgeSeconds, policy);
       } catch (e) {
-        return {ok: false, error: e instanceof Broken ? e.message : 'verifier error: ' + e};
+        return {ok: false, error: e instanceof Broken ? e.message : 'verifier error: ' + e, belowQuorum: !!e.belowQuorum};
       }
     },
     chinaTime: (unixSeconds) => new Date((unixSeconds + 8 * 3600) * 1000).toISOString().slice(11, 19),
@@ -245,13 +336,13 @@ if (typeof document !== 'undefined') {
     const data = document.getElementById('certledger-proof');
     const out = document.getElementById('proof-check');
     if (!data || !out) return;
-    const p = JSON.parse(data.textContent);  // {token, log_key, max_age_seconds, proof}
+    const p = JSON.parse(data.textContent);  // {token, log_key, policy, max_age_seconds, proof}
     const show = (cls, text) => {
       out.className = 'proof ' + cls;
       out.textContent = text;
     };
     if (!p.proof || p.proof.pending) {
-      show('pending', '状态刚更新，正在生成证明…');
+      show('pending', p.proof && p.proof.reason === 'witness_quorum' ? '等待见证方会签…' : '状态刚更新，正在生成证明…');
       if (!sessionStorage.getItem('certledger-reloaded')) {
         sessionStorage.setItem('certledger-reloaded', '1');
         setTimeout(() => location.reload(), 1500);
@@ -260,8 +351,10 @@ if (typeof document !== 'undefined') {
     }
     sessionStorage.removeItem('certledger-reloaded');
     const t0 = performance.now();
-    const r = await certledgerVerifier.verifyStatementBundle(p.proof.bundle, p.log_key, Date.now(), p.max_age_seconds);
+    const r = await certledgerVerifier.verifyStatementBundle(p.proof.bundle, p.log_key, Date.now(), p.max_age_seconds,
+                                                             p.policy || '');
     out.dataset.verifyMs = (performance.now() - t0).toFixed(1);
+    if (!r.ok && r.belowQuorum) return show('stale', '无法确认实时状态（见证方会签不足）');
     if (!r.ok) return show('failed', '验证失败：' + r.error);
     if (r.token !== p.token || r.status !== out.dataset.status)
       return show('failed', '验证失败：证明与页面显示的状态不符');

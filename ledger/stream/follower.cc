@@ -166,9 +166,18 @@ void Follower::on_checkpoint(const rd_kafka_message_t* m) {
   std::string note(static_cast<const char*>(m->payload), m->len);
   auto c = read_checkpoint_message(note, options_.origin, options_.log_key);
   if (!c.ok()) return halt("checkpoint rejected: " + c.error().message);
+  bool witnessed = true;
+  if (options_.quorum) {
+    auto verdict = options_.quorum->check(note);
+    if (!verdict.ok()) spdlog::warn("replica: checkpoint {}: {}", c->size, verdict.error().message);
+    witnessed = verdict.ok() && verdict->met;
+  }
   // A republished checkpoint (the primary's heartbeat) is checked again:
-  // its arrival is what says the primary still stands behind this size.
-  pending_checkpoints_[c->size] = {std::move(note), c->root, std::chrono::steady_clock::now()};
+  // its arrival is what says the primary still stands behind this size. A
+  // note that meets the quorum is not replaced by one that does not.
+  auto& slot = pending_checkpoints_[c->size];
+  if (witnessed || slot.note.empty() || !slot.witnessed)
+    slot = {std::move(note), c->root, std::chrono::steady_clock::now(), witnessed};
   stats_.newest_checkpoint = std::max(stats_.newest_checkpoint, c->size);
 }
 
@@ -214,6 +223,12 @@ void Follower::check_checkpoints() {
     if (!root.ok() || *root != p.root)
       return halt("checkpoint of size " + std::to_string(size) + " does not match the records received");
     if (auto why = differing_extension(size, p.note)) return halt(*why);
+    if (!p.witnessed) {
+      ++stats_.below_quorum;
+      spdlog::warn("replica: checkpoint {} of {} matches the records but is {}; not stored", size, options_.origin,
+                   "below the witness quorum (" + options_.quorum->describe() + ")");
+      continue;
+    }
     // A newer note of the same size (the primary signs its size again
     // with a new time while idle) replaces the one stored.
     if (newer_note(p.note, ledger_.store().checkpoint_at(size))) (void)ledger_.store().put_checkpoint(size, p.note);

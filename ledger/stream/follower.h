@@ -29,6 +29,7 @@
 
 #include "ledger/audit.h"
 #include "ledger/ledger.h"
+#include "ledger/merkle/policy.h"
 #include "ledger/stream/kafka.h"
 
 namespace certledger::stream {
@@ -46,6 +47,11 @@ struct FollowerOptions {
   std::string group = "certledger-replica";
   std::string origin;         // the primary's origin (from the trust file)
   crypto::PublicKey log_key;  // the primary's trusted log key
+  // The witnesses and quorum a checkpoint must carry (the trust file's),
+  // if any. A checkpoint below it is still checked against the records
+  // (a fork halts as ever) but not stored: no proof is made against it and
+  // it does not count as the primary's word for freshness.
+  std::optional<merkle::Policy> quorum;
 };
 
 struct FollowerStats {
@@ -54,6 +60,7 @@ struct FollowerStats {
   uint64_t duplicates = 0;
   uint64_t checkpoints = 0;        // verified checkpoints
   uint64_t newest_checkpoint = 0;  // size of the newest verified checkpoint received
+  uint64_t below_quorum = 0;       // checkpoints that matched the records but lacked the witness quorum
   bool halted = false;
   std::string error;  // why it halted, or why it is stalled (a missing position)
   // When the newest checkpoint whose records are all applied arrived; empty
@@ -103,6 +110,7 @@ class Follower {
     std::string note;
     Hash256 root;
     std::chrono::steady_clock::time_point arrived;
+    bool witnessed = true;  // meets the quorum (or none is required)
   };
   std::map<uint64_t, PendingCheckpoint> pending_checkpoints_;  // size -> note
   std::map<int32_t, int64_t> commit_;                          // events partition -> next offset to commit

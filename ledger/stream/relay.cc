@@ -171,8 +171,9 @@ void Relay::send_checkpoints() {
     cp_cursor = cp_cursor_;
   }
   // A checkpoint goes out after the records it covers are confirmed.
+  const auto& ready = options_.checkpoint_ready;
   for (auto& [size, note] : store_.checkpoints(cp_cursor + 1)) {
-    if (size > cursor) break;
+    if (size > cursor || (ready && !ready(size, note))) break;
     produce_checkpoint(size, note);
     return;  // one at a time, in order
   }
@@ -181,7 +182,8 @@ void Relay::send_checkpoints() {
   const auto now = std::chrono::steady_clock::now();
   if (options_.heartbeat_ms > 0 && cp_cursor > 0 &&
       now - last_checkpoint_sent_ >= std::chrono::milliseconds(options_.heartbeat_ms))
-    if (auto note = store_.checkpoint_at(cp_cursor)) produce_checkpoint(cp_cursor, *note);
+    if (auto note = store_.checkpoint_at(cp_cursor); note && (!ready || ready(cp_cursor, *note)))
+      produce_checkpoint(cp_cursor, *note);
 }
 
 void Relay::produce_checkpoint(uint64_t size, const std::string& note) {

@@ -42,6 +42,10 @@ struct RelayOptions {
   // (0: never), so followers can tell an idle primary from a lost one.
   int heartbeat_ms = 10000;
   std::string origin;
+  // Whether a checkpoint note may go out yet (e.g. not while witnesses are
+  // still being asked to cosign it: the cosigned note replaces it in the
+  // store and is what goes out). Unset: at once.
+  std::function<bool(uint64_t size, const std::string& note)> checkpoint_ready;
 };
 
 struct RelayStats {

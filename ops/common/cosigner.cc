@@ -30,11 +30,27 @@ Result<WitnessesFile> read_witnesses_file(const std::string& path) {
     while (!url.empty() && url.back() == '/') url.pop_back();
     out.witnesses.push_back({url, vkey.first, std::move(vkey.second)});
   }
+  if (j.contains("quorum")) {
+    const auto& q = j["quorum"];
+    const size_t n = out.witnesses.size();
+    if (q.is_number_unsigned() && q.get<uint64_t>() >= 1 && q.get<uint64_t>() <= n) out.quorum = q.get<size_t>();
+    else if (q == "all") out.quorum = n;
+    else if (q == "any" && n > 0) out.quorum = 1;
+    else return make_error(Errc::invalid_argument, path + ": quorum must be 1.." + std::to_string(n) + ", all or any");
+  }
   if (j.contains("timeout_ms")) {
     if (!j["timeout_ms"].is_number_unsigned()) return shape;
     out.timeout = std::chrono::milliseconds(j["timeout_ms"].get<uint64_t>());
   }
   return out;
+}
+
+Result<std::optional<merkle::Policy>> WitnessesFile::policy() const {
+  if (quorum == 0) return std::optional<merkle::Policy>();
+  std::vector<merkle::PolicyWitness> ws;
+  for (const auto& w : witnesses) ws.push_back({w.name, w.name, w.key, w.url});
+  CL_ASSIGN(auto p, merkle::Policy::threshold({}, std::move(ws), quorum));
+  return std::optional<merkle::Policy>(std::move(p));
 }
 
 Cosigner::Cosigner(store::EventStore& store, WitnessesFile witnesses, Poster post)
@@ -65,16 +81,26 @@ Cosigner::Stats Cosigner::stats() const {
   return stats_;
 }
 
+bool Cosigner::settled(uint64_t size, const std::string& note) const {
+  std::lock_guard lock(mu_);
+  auto is = [&](const std::optional<std::pair<uint64_t, std::string>>& p) {
+    return p && p->first == size && p->second == note;
+  };
+  return !is(offered_) && !is(asking_);
+}
+
 void Cosigner::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || offered_; });
     if (stopping_) return;
-    auto [size, note] = std::move(*offered_);
+    asking_ = std::move(offered_);
     offered_.reset();
+    const auto [size, note] = *asking_;
     lock.unlock();
     round(size, note);
     lock.lock();
+    asking_.reset();
   }
 }
 

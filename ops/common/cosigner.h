@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ledger/crypto/keys.h"
+#include "ledger/merkle/policy.h"
 #include "ledger/store/event_store.h"
 #include "ledger/util/result.h"
 
@@ -31,10 +32,16 @@ struct WitnessPeer {
 };
 
 // A witnesses file: {"witnesses": [{"url": "http://...", "key": "<vkey>"}],
-// "timeout_ms": 2000}; key is the witness's cosigner verifier key.
+// "timeout_ms": 2000, "quorum": 2}; key is the witness's cosigner verifier
+// key; quorum (optional: a number, "all" or "any") is how many of them must
+// cosign a checkpoint before this log hands out proofs against it.
 struct WitnessesFile {
   std::vector<WitnessPeer> witnesses;
   std::chrono::milliseconds timeout{2000};
+  size_t quorum = 0;  // 0: none required
+  // The quorum as a C2SP tlog-policy of this log's witnesses (nullopt when
+  // quorum is 0).
+  Result<std::optional<merkle::Policy>> policy() const;
 };
 Result<WitnessesFile> read_witnesses_file(const std::string& path);
 
@@ -57,6 +64,9 @@ class Cosigner {
     size_t last_cosignatures = 0;
   };
   Stats stats() const;
+  // False while this note of this size waits for, or is in, a cosigning
+  // round (the relay holds it back: the cosigned note replaces it).
+  bool settled(uint64_t size, const std::string& note) const;
 
  private:
   void run();
@@ -69,6 +79,7 @@ class Cosigner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<std::pair<uint64_t, std::string>> offered_;  // guarded by mu_
+  std::optional<std::pair<uint64_t, std::string>> asking_;   // the round in progress; guarded by mu_
   bool stopping_ = false;                                    // guarded by mu_
   Stats stats_;                                              // guarded by mu_
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

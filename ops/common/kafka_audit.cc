@@ -86,7 +86,15 @@ Result<uint64_t> compare_status(const std::unordered_map<std::string, domain::Ce
 
 }  // namespace
 
-Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin, const crypto::PublicKey& log_key) {
+void add_quorum_report(json& out, const AuditSummary& s) {
+  if (s.quorum.empty()) return;
+  out["quorum"] = s.quorum;
+  out["witnessed_size"] = s.witnessed_size;
+  out["checkpoints_below_quorum"] = s.below_quorum;
+}
+
+Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin, const crypto::PublicKey& log_key,
+                         const merkle::Policy* quorum) {
   auto start = std::chrono::steady_clock::now();
   std::map<uint64_t, std::string> records;
   uint64_t duplicates = 0;
@@ -118,6 +126,7 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   }));
 
   Auditor auditor(log_key);
+  auditor.set_quorum(quorum);
   projections::MapAuditor map;
   uint64_t checkpoints = 0;
   for (const auto& note : notes) {
@@ -145,16 +154,19 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
   CL_TRY(auditor.finish());
   CL_ASSIGN(const uint64_t compared, compare_status(certs, status));
   const auto& sum = auditor.summary();
-  return json{{"ok", true},
-              {"events", sum.events},
-              {"duplicates_dropped", duplicates},
-              {"certificates", compared},
-              {"checkpoints", checkpoints},
-              {"map_roots", map.checked()},
-              {"authorities", sum.authorities},
-              {"keys", sum.keys},
-              {"root", hash_hex(sum.root)},
-              {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  if (auto why = sum.quorum_failure(); !why.empty()) return make_error(Errc::unavailable, why);
+  json out{{"ok", true},
+           {"events", sum.events},
+           {"duplicates_dropped", duplicates},
+           {"certificates", compared},
+           {"checkpoints", checkpoints},
+           {"map_roots", map.checked()},
+           {"authorities", sum.authorities},
+           {"keys", sum.keys},
+           {"root", hash_hex(sum.root)},
+           {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  add_quorum_report(out, sum);
+  return out;
 }
 
 }  // namespace certledger::ops

@@ -38,9 +38,13 @@ json KafkaRuntime::status() const {
   }
   if (follower) {
     auto s = follower->stats();
-    j["replica"] = {{"applied", s.applied},         {"buffered", s.buffered},
-                    {"checkpoints", s.checkpoints}, {"newest_checkpoint", s.newest_checkpoint},
-                    {"halted", s.halted},           {"error", s.error}};
+    j["replica"] = {{"applied", s.applied},
+                    {"buffered", s.buffered},
+                    {"checkpoints", s.checkpoints},
+                    {"newest_checkpoint", s.newest_checkpoint},
+                    {"halted", s.halted},
+                    {"error", s.error},
+                    {"checkpoints_below_quorum", s.below_quorum}};
     if (s.caught_up_at)
       j["replica"]["caught_up_seconds_ago"] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - *s.caught_up_at).count();
@@ -71,6 +75,9 @@ void KafkaRuntime::add_metrics(api::Metrics& m) const {
       api::Metrics::gauge(out, "certledger_replica_buffered", "Records received ahead of a gap.", double(s.buffered));
       api::Metrics::gauge(out, "certledger_replica_halted", "1 if verification failed and the replica stopped.",
                           s.halted ? 1 : 0);
+      api::Metrics::gauge(out, "certledger_replica_checkpoints_below_quorum_total",
+                          "Checkpoints that matched the records but lacked the witness quorum (not stored).",
+                          double(s.below_quorum), "counter");
       api::Metrics::gauge(out, "certledger_replica_stale", "1 if public status answers are refused as not live.",
                           follower->stale_for(max_staleness) ? 1 : 0);
     }
@@ -85,7 +92,8 @@ void KafkaRuntime::stop() {
   cluster.reset();
 }
 
-Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& c) {
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& c,
+                                                  std::function<bool(uint64_t, const std::string&)> checkpoint_ready) {
   auto rt = std::make_unique<KafkaRuntime>();
   rt->max_staleness = std::chrono::milliseconds(c.replica_max_staleness_ms);
   if (c.kafka == "off") return rt;
@@ -112,9 +120,11 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   if (c.replica) {
     CL_ASSIGN(auto trusted, read_trust_file(c.trust_file));
     if (trusted.empty()) return make_error(Errc::invalid_argument, c.trust_file + " names no log");
-    stream::FollowerOptions fo{k, c.replica_group, trusted.front().origin, trusted.front().key};
+    stream::FollowerOptions fo{k, c.replica_group, trusted.front().origin, trusted.front().key, std::nullopt};
+    if (trusted.front().quorum()) fo.quorum = *trusted.front().quorum();
     CL_ASSIGN(rt->follower, stream::Follower::start(ledger, std::move(fo)));
-    spdlog::info("replica following {} on {} (group {})", trusted.front().origin, k.bootstrap, c.replica_group);
+    spdlog::info("replica following {} on {} (group {}), witness quorum {}", trusted.front().origin, k.bootstrap,
+                 c.replica_group, trusted.front().quorum() ? trusted.front().quorum()->describe() : "none");
     return rt;
   }
   stream::RelayOptions ro;
@@ -122,6 +132,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   ro.origin = ledger.origin();
   ro.reset_cursor = rt->cluster != nullptr;  // a new embedded cluster starts empty
   ro.heartbeat_ms = c.checkpoint_heartbeat_ms;
+  ro.checkpoint_ready = std::move(checkpoint_ready);
   use_status_feed(ro, ledger);
   CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
   stream::Relay* relay = rt->relay.get();

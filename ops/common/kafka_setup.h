@@ -35,6 +35,10 @@ std::optional<std::string> status_message(const Ledger& ledger, const domain::Re
 // Points the relay at the status feed (projections::StatusFeed).
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 
-Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& config);
+// checkpoint_ready: the relay's gate (RelayOptions::checkpoint_ready), e.g.
+// the cosigner's.
+Result<std::unique_ptr<KafkaRuntime>> start_kafka(
+    Ledger& ledger, const Config& config,
+    std::function<bool(uint64_t size, const std::string& note)> checkpoint_ready = {});
 
 }  // namespace certledger::ops

@@ -3,6 +3,7 @@
 #include "ops/common/setup.h"
 
 #include "ops/common/backup.h"
+#include "ledger/merkle/tree.h"
 
 namespace certledger::ops {
 
@@ -27,11 +28,26 @@ api::RouteSpec backup_route(Ledger& ledger, const Config& config) {
 
 Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& config) {
   if (config.witness_name.empty()) return std::unique_ptr<Witness>();
-  if (config.witness_logs.empty())
+  // A replica witnesses the logs it follows (its trust file) unless told
+  // otherwise, and checks each checkpoint against the records it verified.
+  const std::string& file = config.witness_logs.empty() && config.replica ? config.trust_file : config.witness_logs;
+  if (file.empty())
     return make_error(Errc::invalid_argument, "witness_name needs witness_logs: the trust file of the logs to witness");
-  CL_ASSIGN(auto trusted, read_trust_file(config.witness_logs));
+  CL_ASSIGN(auto trusted, read_trust_file(file));
   std::vector<WitnessedLog> logs;
-  for (auto& t : trusted) logs.push_back({t.origin, t.key});
+  for (auto& t : trusted) {
+    WitnessedLog w{t.origin, t.key, {}, {}};
+    if (config.replica && t.origin == ledger.origin()) {
+      const store::EventStore& store = ledger.store();
+      w.local_root = [&store](uint64_t size) -> std::optional<Hash256> {
+        if (size == 0 || size > store.last_position()) return std::nullopt;
+        auto root = merkle::subtree_root(0, size, store.node_source());
+        return root.ok() ? std::optional<Hash256>(*root) : std::nullopt;
+      };
+      w.local_checkpoint = [&store](uint64_t size) { return store.checkpoint_at(size); };
+    }
+    logs.push_back(std::move(w));
+  }
   CL_ASSIGN(auto key, ledger.keys().read_or_create("witness/cosigner", crypto::KeyAlg::ed25519));
   return std::make_unique<Witness>(ledger.store(), config.witness_name,
                                    std::make_shared<const crypto::PrivateKey>(std::move(key)), std::move(logs));

@@ -5,6 +5,7 @@
 
 #include "ops/demo/samples.h"
 #include "ledger/merkle/checkpoint.h"
+#include "ledger/merkle/cosignature.h"
 #include "projections/queries.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/json.h"
@@ -52,7 +53,71 @@ Result<std::vector<TrustedLog>> read_trust_file(const std::string& path) {
   return parse_trust_document(ss.str(), path);
 }
 
+namespace {
+
+// The policy of one JSON trust entry: "policy" text, or witnesses + quorum.
+Result<std::optional<merkle::Policy>> entry_policy(const json& l, const merkle::PolicyLog& log,
+                                                   const std::string& where) {
+  auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, where + ": " + why); };
+  if (l.contains("policy")) {
+    if (!l["policy"].is_string()) return bad("policy must be the text of a C2SP tlog-policy");
+    if (l.contains("witnesses") || l.contains("quorum")) return bad("give either policy or witnesses and quorum");
+    auto p = merkle::Policy::parse(l["policy"].get<std::string>());
+    if (!p.ok()) return bad(p.error().message);
+    for (const auto& pl : p->logs())
+      if (pl.key.raw() != log.key.raw()) return bad("the policy's log line names another key than log_key");
+    return std::optional<merkle::Policy>(std::move(*p));
+  }
+  if (!l.contains("witnesses") && !l.contains("quorum")) return std::optional<merkle::Policy>();
+  std::vector<merkle::PolicyWitness> witnesses;
+  if (l.contains("witnesses")) {
+    if (!l["witnesses"].is_array()) return bad("witnesses must be a list of {name, key, url}");
+    for (const auto& w : l["witnesses"]) {
+      if (!w.is_object() || !w.contains("key") || !w["key"].is_string() ||
+          (w.contains("name") && !w["name"].is_string()) || (w.contains("url") && !w["url"].is_string()))
+        return bad("a witness is {\"key\": \"<cosigner verifier key>\", \"name\", \"url\"}");
+      auto v = merkle::parse_cosigner_verifier_key(w["key"].get<std::string>());
+      if (!v.ok()) return bad("witness key: " + v.error().message);
+      witnesses.push_back({w.value("name", v->first), v->first, std::move(v->second), w.value("url", "")});
+    }
+  }
+  size_t k = witnesses.size();
+  if (l.contains("quorum")) {
+    const json& q = l["quorum"];
+    if (q.is_number_unsigned()) {
+      k = q.get<size_t>();
+      if (k == 0 || k > witnesses.size())
+        return bad("quorum must be 1.." + std::to_string(witnesses.size()) +
+                   " (the witnesses listed), all, any or none");
+    } else if (q == "none") {
+      k = 0;
+    } else if (q == "any") {
+      k = std::min<size_t>(1, witnesses.size());
+    } else if (q != "all") {
+      return bad("quorum must be a number of witnesses, all, any or none");
+    }
+    if (k == 0 && q != "none") return bad("a quorum needs witnesses");
+  }
+  auto p = merkle::Policy::threshold({log}, std::move(witnesses), k);
+  if (!p.ok()) return bad(p.error().message);
+  return std::optional<merkle::Policy>(std::move(*p));
+}
+
+// A C2SP tlog-policy file: its logs, each with the whole policy.
+Result<std::vector<TrustedLog>> policy_trust(std::string_view text, const std::string& path) {
+  auto p = merkle::Policy::parse(text);
+  if (!p.ok()) return make_error(Errc::invalid_argument, path + ": " + p.error().message);
+  if (p->logs().empty()) return make_error(Errc::invalid_argument, path + ": the policy names no log");
+  std::vector<TrustedLog> out;
+  for (const auto& l : p->logs()) out.push_back({l.origin, l.key, *p});
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<TrustedLog>> parse_trust_document(std::string_view text, const std::string& path) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] != '{') return policy_trust(text, path);
   const Error shape = make_error(Errc::invalid_argument, path + ": expected {\"logs\": [{\"origin\", \"log_key\"}]}");
   auto j = parse_json(text, path);
   if (!j.ok()) return make_error(Errc::invalid_argument, j.error().message);
@@ -66,7 +131,11 @@ Result<std::vector<TrustedLog>> parse_trust_document(std::string_view text, cons
     if (!vkey.ok()) return make_error(Errc::invalid_argument, path + ": " + vkey.error().message);
     if (vkey->first != l.value("origin", ""))
       return make_error(Errc::invalid_argument, path + ": log_key name differs from origin");
-    out.push_back({vkey->first, std::move(vkey->second)});
+    for (const auto& seen : out)
+      if (seen.origin == vkey->first)
+        return make_error(Errc::invalid_argument, path + ": " + seen.origin + " listed twice");
+    CL_ASSIGN(auto policy, entry_policy(l, {vkey->first, vkey->second, ""}, path + ": " + vkey->first));
+    out.push_back({vkey->first, std::move(vkey->second), std::move(policy)});
   }
   return out;
 }

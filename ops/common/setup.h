@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "ledger/merkle/policy.h"
 #include "projections/projections.h"
 
 namespace certledger::ops {
@@ -31,11 +32,22 @@ struct OpenOptions {
 
 Result<OpenLedger> open_data_dir(const OpenOptions& o);
 
-// Trust file: {"logs":[{"origin": "...", "log_key": "<note verifier key>"}]}.
+// Trust file, JSON:
+//   {"logs": [{"origin": "...", "log_key": "<note verifier key>",
+//              "witnesses": [{"name": "...", "key": "<cosigner vkey>", "url": "..."}],
+//              "quorum": 2 | "all" | "any" | "none"}]}
+// (witnesses and quorum optional; or "policy": "<C2SP tlog-policy text>"
+// for quorums with groups), or a C2SP tlog-policy file itself, whose every
+// log shares its one quorum. doc/witness.md has both.
 nlohmann::json trust_document(const Ledger& ledger);
 struct TrustedLog {
   std::string origin;
   crypto::PublicKey key;
+  // The witnesses and quorum a checkpoint of this log needs; unset (or
+  // `quorum none`) when none is configured.
+  std::optional<merkle::Policy> policy;
+  // The quorum required, if any: the policy when it needs cosignatures.
+  const merkle::Policy* quorum() const { return policy && policy->needs_cosignatures() ? &*policy : nullptr; }
 };
 Result<std::vector<TrustedLog>> read_trust_file(const std::string& path);
 // The same from the file's text; `path` names it in errors.

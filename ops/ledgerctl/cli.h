@@ -24,9 +24,9 @@ void add_check_commands(CLI::App& app, Context& ctx, Action& action);
 void add_data_commands(CLI::App& app, Context& ctx, Action& action);
 void add_token_commands(CLI::App& app, Context& ctx, Action& action);
 void add_operations_commands(CLI::App& app, Context& ctx, Action& action);
-bool run_external_audit(const Context& ctx, const std::string& trust, const std::string& kafka,
-                        const std::string& prefix, const std::string& export_file, const std::string& checkpoints,
-                        int& rc);
+bool run_external_audit(const Context& ctx, const std::string& trust, const std::string& origin,
+                        const std::string& kafka, const std::string& prefix, const std::string& export_file,
+                        const std::string& checkpoints, int& rc);
 
 // Maps an error to an exit code and prints it to stderr (or as JSON).
 int fail(const Context& ctx, const Error& e);

@@ -9,6 +9,7 @@
 #include "ledger/crypto/jws.h"
 #include "ledger/domain/identifiers.h"
 #include "ledger/store/keys.h"
+#include "ops/common/kafka_audit.h"
 #include "ops/common/setup.h"
 #include "ops/ledgerctl/data_dir.h"
 #include "ops/ledgerctl/progress.h"
@@ -24,22 +25,27 @@ namespace {
 
 int cmd_audit(const Context& ctx) {
   int rc = 0;
-  if (run_external_audit(ctx, args().trust, args().kafka, args().prefix, args().export_file, args().checkpoints_file,
-                         rc))
+  if (run_external_audit(ctx, args().trust, args().audit_origin, args().kafka, args().prefix, args().export_file,
+                         args().checkpoints_file, rc))
     return rc;
   auto l = open_ro();
   if (!l.ok()) return fail(ctx, l.error());
   std::optional<crypto::PublicKey> trusted;
+  std::optional<ops::TrustedLog> log;
   if (!args().trust.empty()) {
     auto t = ops::read_trust_file(args().trust);
     if (!t.ok()) return fail(ctx, t.error());
-    for (auto& log : *t)
-      if (log.origin == l->ledger->origin()) trusted = log.key;
-    if (!trusted)
+    for (auto& entry : *t)
+      if (entry.origin == l->ledger->origin()) log = std::move(entry);
+    if (!log)
       return fail(ctx, make_error(Errc::corruption, "the trust file has no key for origin " + l->ledger->origin()));
+    trusted = log->key;
   }
   ProgressBar bar("audit");
-  auto s = audit_store(l->ledger->store(), trusted, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+  auto s = audit_store(
+      l->ledger->store(), trusted, [&](uint64_t d, uint64_t t) { bar.update(d, t); }, log ? log->quorum() : nullptr);
+  if (s.ok())
+    if (auto why = s->quorum_failure(); !why.empty()) s = make_error(Errc::unavailable, why);
   if (!s.ok()) {
     if (ctx.json) std::cout << json{{"ok", false}, {"error", s.error().message}}.dump() << "\n";
     else std::cout << "AUDIT FAILED: " << s.error().message << "\n";
@@ -61,6 +67,7 @@ int cmd_audit(const Context& ctx) {
             {"checkpoints", s->checkpoints},
             {"root", hash_hex(s->root)},
             {"seconds", s->seconds}};
+  ops::add_quorum_report(j, *s);
   char text[512];
   std::snprintf(text, sizeof text,
                 "audit ok: %llu events, %llu certificates, %llu authorities, %llu keys, "
@@ -68,7 +75,11 @@ int cmd_audit(const Context& ctx) {
                 (unsigned long long)s->events, (unsigned long long)s->certificates, (unsigned long long)s->authorities,
                 (unsigned long long)s->keys, (unsigned long long)s->checkpoints, s->seconds, (unsigned long long)*roots,
                 hash_hex(s->root).c_str());
-  print(ctx, j, text);
+  std::string out = text;
+  if (!s->quorum.empty())
+    out += "witnessed through size " + std::to_string(s->witnessed_size) + " (quorum " + s->quorum + "); " +
+           std::to_string(s->below_quorum) + " earlier checkpoints below quorum\n";
+  print(ctx, j, out);
   return kOk;
 }
 
@@ -240,7 +251,10 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   auto& a = args();
   auto* audit = app.add_subcommand("audit", "Replay and verify the whole log (exit 1 naming the first bad position)");
   add_data(audit);
-  audit->add_option("--trust", a.trust, "Trust file: the log key must be the one named there");
+  audit->add_option("--trust", a.trust,
+                    "Trust file: the log key must be the one named there; its witness quorum, if any, is enforced");
+  audit->add_option("--origin", a.audit_origin,
+                    "With --kafka or --export: the trust file's log to audit (if it names several)");
   audit->add_option("--kafka", a.kafka, "Audit the Kafka topics at BROKERS instead of a data dir (needs --trust)");
   audit->add_option("--prefix", a.prefix, "Topic prefix for --kafka")->capture_default_str();
   audit->add_option("--export", a.export_file, "Audit a JSONL export instead of a data dir (needs --trust)");

@@ -29,10 +29,19 @@ OpArgs& oa() {
   return a;
 }
 
-Result<std::pair<std::string, crypto::PublicKey>> trusted_log(const std::string& file) {
+// The trust file's log: the one of `origin`, or its only one.
+Result<ops::TrustedLog> trusted_log(const std::string& file, const std::string& origin) {
   CL_ASSIGN(auto logs, ops::read_trust_file(file));
   if (logs.empty()) return make_error(Errc::invalid_argument, file + " names no log");
-  return std::make_pair(logs.front().origin, logs.front().key);
+  if (origin.empty()) {
+    if (logs.size() > 1)
+      return make_error(Errc::invalid_argument,
+                        file + " names " + std::to_string(logs.size()) + " logs: choose one with --origin");
+    return std::move(logs.front());
+  }
+  for (auto& l : logs)
+    if (l.origin == origin) return std::move(l);
+  return make_error(Errc::not_found, file + " has no log " + origin);
 }
 
 int report_audit(const Context& ctx, const Result<json>& r) {
@@ -46,8 +55,9 @@ int report_audit(const Context& ctx, const Result<json>& r) {
   return kOk;
 }
 
-Result<json> audit_export(const std::string& file, const std::string& checkpoints, const crypto::PublicKey& key) {
-  Auditor a(key);
+Result<json> audit_export(const std::string& file, const std::string& checkpoints, const ops::TrustedLog& log) {
+  Auditor a(log.key);
+  a.set_quorum(log.quorum());
   projections::MapAuditor map;
   if (!checkpoints.empty()) {
     std::ifstream cin(checkpoints);
@@ -74,34 +84,38 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
   }
   CL_TRY(a.finish());
   const auto& s = a.summary();
-  return json{
+  if (auto why = s.quorum_failure(); !why.empty()) return make_error(Errc::unavailable, why);
+  json out{
       {"ok", true},     {"events", s.events},       {"certificates", s.certificates}, {"checkpoints", s.checkpoints},
       {"keys", s.keys}, {"root", hash_hex(s.root)}, {"map_roots", map.checked()}};
+  ops::add_quorum_report(out, s);
+  return out;
 }
 
 }  // namespace
 
 // The richer audit forms; returns true if it handled the command.
-bool run_external_audit(const Context& ctx, const std::string& trust, const std::string& kafka,
-                        const std::string& prefix, const std::string& export_file, const std::string& cps, int& rc) {
+bool run_external_audit(const Context& ctx, const std::string& trust, const std::string& origin,
+                        const std::string& kafka, const std::string& prefix, const std::string& export_file,
+                        const std::string& cps, int& rc) {
   if (kafka.empty() && export_file.empty()) return false;
   if (trust.empty()) {
     rc =
         fail(ctx, make_error(Errc::invalid_argument, "--kafka and --export need --trust FILE (the published log key)"));
     return true;
   }
-  auto t = trusted_log(trust);
+  auto t = trusted_log(trust, origin);
   if (!t.ok()) {
     rc = fail(ctx, t.error());
     return true;
   }
   if (!export_file.empty()) {
-    rc = report_audit(ctx, audit_export(export_file, cps, t->second));
+    rc = report_audit(ctx, audit_export(export_file, cps, *t));
   } else {
     stream::KafkaConfig k;
     k.bootstrap = kafka;
     k.prefix = prefix;
-    rc = report_audit(ctx, ops::audit_kafka(k, t->first, t->second));
+    rc = report_audit(ctx, ops::audit_kafka(k, t->origin, t->key, t->quorum()));
   }
   return true;
 }

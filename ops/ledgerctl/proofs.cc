@@ -62,9 +62,11 @@ int cmd_verify_answer(const Context& ctx) {
   if (!logs.ok()) return fail(ctx, logs.error());
   Error last = make_error(Errc::invalid_argument, pa().trust + " names no log");
   for (const auto& log : *logs) {
-    auto r = projections::verify_statement_bundle(*bundle, log.origin, log.key, system_now_ms(), pa().max_age);
+    auto r =
+        projections::verify_statement_bundle(*bundle, log.origin, log.key, system_now_ms(), pa().max_age, log.quorum());
     if (!r.ok()) {
       last = r.error();
+      if (r.error().code == Errc::unavailable) break;  // this log's, below its quorum
       continue;
     }
     json j = {{"ok", true},
@@ -74,11 +76,15 @@ int cmd_verify_answer(const Context& ctx) {
               {"checkpoint_time", format_rfc3339_ms(r->checkpoint_time)},
               {"age_seconds", r->age_seconds},
               {"fresh", r->fresh}};
+    if (log.quorum()) j["witnesses"] = r->witnesses;
     if (r->statement) j["statement"] = json::parse(*r->statement, nullptr, false);
     print(ctx, j,
           "verified: " + (r->statement ? r->status : std::string("not in the log")) + " (token " + r->token +
               "), checkpoint " + std::to_string(r->tree_size) + " of " + format_rfc3339_ms(r->checkpoint_time) + ", " +
               std::to_string(r->age_seconds) + " s old" +
+              (log.quorum() ? ", cosigned by " + std::to_string(r->witnesses.size()) + " witnesses (quorum " +
+                                  log.quorum()->describe() + ")"
+                            : std::string()) +
               (r->fresh ? "" : " — older than " + std::to_string(pa().max_age) + " s: live status not confirmed") +
               "\n");
     return r->fresh ? kOk : kCheckFailed;
@@ -115,7 +121,7 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
   auto* verify = app.add_subcommand(
       "verify-answer", "Check a saved proof bundle or JSON answer offline (exit 1 naming what failed, or if stale)");
   verify->add_option("FILE", a.file, "The bundle, or a JSON answer with proof.bundle")->required();
-  verify->add_option("--trust", a.trust, "Trust file (origin and log key)")->required();
+  verify->add_option("--trust", a.trust, "Trust file (origin and log key; witnesses and quorum if any)")->required();
   verify->add_option("--max-age", a.max_age, "Seconds a checkpoint may be old")->capture_default_str();
   verify->callback([&] { action = [&] { return cmd_verify_answer(ctx); }; });
 

@@ -113,13 +113,56 @@ int main(int argc, char** argv) {
   api::TokenStore tokens((std::filesystem::path(config.data_dir) / "tokens.json").string());
   api::Metrics metrics;
   add_ledger_metrics(metrics, ledger);
-  auto kafka = ops::start_kafka(ledger, config);
+  // The witness quorum proofs must meet: a primary's witnesses file, a
+  // replica's trust file.
+  std::optional<merkle::Policy> quorum;
+  // A primary's witnesses cosign each checkpoint it stores.
+  std::unique_ptr<ops::Cosigner> cosigner;
+  if (!config.witnesses.empty() && !config.replica) {
+    auto file = ops::read_witnesses_file(config.witnesses);
+    auto policy = file.ok() ? file->policy() : Result<std::optional<merkle::Policy>>(file.error());
+    if (!policy.ok()) {
+      spdlog::error("witnesses: {}", policy.error().to_string());
+      return 2;
+    }
+    quorum = std::move(*policy);
+    spdlog::info("{} witnesses cosign each checkpoint (timeout {} ms), quorum {}", file->witnesses.size(),
+                 file->timeout.count(), quorum ? quorum->describe() : "none");
+    cosigner = std::make_unique<ops::Cosigner>(
+        ledger.store(), std::move(*file),
+        [](const std::string& url, const std::string& body,
+           std::chrono::milliseconds timeout) -> Result<ops::Cosigner::Reply> {
+          CL_ASSIGN(auto r, api::http_post(url, body, "text/plain", timeout));
+          return ops::Cosigner::Reply{r.status, std::move(r.content_type), std::move(r.body)};
+        });
+    metrics.add_writer([c = cosigner.get()](std::string& out) {
+      const auto s = c->stats();
+      api::Metrics::gauge(out, "certledger_cosigned_checkpoints_total", "Checkpoints stored with witness cosignatures",
+                          static_cast<double>(s.cosigned), "counter");
+      api::Metrics::gauge(out, "certledger_cosign_refused_total", "Witness answers that were not a cosignature",
+                          static_cast<double>(s.refused), "counter");
+      api::Metrics::gauge(out, "certledger_cosign_last_seconds", "The last cosigning round, checkpoint to stored",
+                          s.last_ms / 1000);
+      api::Metrics::gauge(out, "certledger_cosign_last_cosignatures", "Cosignatures the last round collected",
+                          static_cast<double>(s.last_cosignatures));
+    });
+  }
+  // With witnesses, a checkpoint goes to Kafka once its cosigning round is over.
+  std::function<bool(uint64_t, const std::string&)> checkpoint_ready;
+  if (cosigner)
+    checkpoint_ready = [c = cosigner.get()](uint64_t size, const std::string& note) { return c->settled(size, note); };
+  auto kafka = ops::start_kafka(ledger, config, std::move(checkpoint_ready));
   if (!kafka.ok()) {
     spdlog::error("Kafka: {}", kafka.error().to_string());
     return 3;
   }
   (*kafka)->add_metrics(metrics);
   api::Extensions ext;
+  if (config.replica) {
+    auto trusted = ops::read_trust_file(config.trust_file);  // start_kafka read it already
+    if (trusted.ok() && !trusted->empty() && trusted->front().quorum()) quorum = *trusted->front().quorum();
+  }
+  ext.quorum = std::move(quorum);
   ext.ready_details = [k = kafka->get()] { return k->status(); };
   // Documents need the authority's document-signing key: primaries only.
   auto documents = std::make_shared<render::DocumentService>(ledger, config.base_url());
@@ -149,34 +192,6 @@ int main(int argc, char** argv) {
                           static_cast<double>(w.inconsistent()), "counter");
     });
     spdlog::info("witness {} (POST /add-checkpoint), verifier key {}", w.name(), w.verifier_key());
-  }
-  // A primary's witnesses cosign each checkpoint it stores.
-  std::unique_ptr<ops::Cosigner> cosigner;
-  if (!config.witnesses.empty() && !config.replica) {
-    auto file = ops::read_witnesses_file(config.witnesses);
-    if (!file.ok()) {
-      spdlog::error("witnesses: {}", file.error().to_string());
-      return 2;
-    }
-    spdlog::info("{} witnesses cosign each checkpoint (timeout {} ms)", file->witnesses.size(), file->timeout.count());
-    cosigner = std::make_unique<ops::Cosigner>(
-        ledger.store(), std::move(*file),
-        [](const std::string& url, const std::string& body,
-           std::chrono::milliseconds timeout) -> Result<ops::Cosigner::Reply> {
-          CL_ASSIGN(auto r, api::http_post(url, body, "text/plain", timeout));
-          return ops::Cosigner::Reply{r.status, std::move(r.content_type), std::move(r.body)};
-        });
-    metrics.add_writer([c = cosigner.get()](std::string& out) {
-      const auto s = c->stats();
-      api::Metrics::gauge(out, "certledger_cosigned_checkpoints_total", "Checkpoints stored with witness cosignatures",
-                          static_cast<double>(s.cosigned), "counter");
-      api::Metrics::gauge(out, "certledger_cosign_refused_total", "Witness answers that were not a cosignature",
-                          static_cast<double>(s.refused), "counter");
-      api::Metrics::gauge(out, "certledger_cosign_last_seconds", "The last cosigning round, checkpoint to stored",
-                          s.last_ms / 1000);
-      api::Metrics::gauge(out, "certledger_cosign_last_cosignatures", "Cosignatures the last round collected",
-                          static_cast<double>(s.last_cosignatures));
-    });
   }
   // Both go before the ledger (the service holds read snapshots of its store).
   auto service = std::make_unique<api::Service>(ledger, config.service, tokens, metrics, ext);

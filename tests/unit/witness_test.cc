@@ -43,7 +43,7 @@ struct Log {
     return r + "\n" + note;
   }
   WitnessedLog witnessed() const {
-    return {ledger->origin(), merkle::parse_note_verifier_key(ledger->log_verifier_key())->second};
+    return {ledger->origin(), merkle::parse_note_verifier_key(ledger->log_verifier_key())->second, {}, {}};
   }
 };
 
