@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "ledger/crypto/jws.h"
+#include "ledger/merkle/cosignature.h"
+#include "ops/common/cosigner.h"
 #include "ops/ledgerctl/data_dir.h"
 
 namespace certledger::ctl {
@@ -65,11 +67,42 @@ int cmd_keys(const Context& ctx) {
   return kOk;
 }
 
+struct TrustArgs {
+  std::string witnesses, format = "json";
+};
+TrustArgs& ta() {
+  static TrustArgs a;
+  return a;
+}
+
+// The trust file; with --witnesses, the log's witnesses and quorum from
+// the primary's witnesses file; --format policy: as a C2SP tlog-policy.
 int cmd_trust(const Context& ctx) {
-  (void)ctx;
   auto l = open_ro();
   if (!l.ok()) return fail(ctx, l.error());
-  std::cout << ops::trust_document(*l->ledger).dump(2) << "\n";
+  nlohmann::json doc = ops::trust_document(*l->ledger);
+  auto& entry = doc["logs"][0];
+  if (!ta().witnesses.empty()) {
+    auto file = ops::read_witnesses_file(ta().witnesses);
+    if (!file.ok()) return fail(ctx, file.error());
+    entry["witnesses"] = nlohmann::json::array();
+    for (const auto& w : file->witnesses)
+      entry["witnesses"].push_back(
+          {{"name", w.name}, {"key", merkle::cosigner_verifier_key(w.name, w.key)}, {"url", w.url}});
+    entry["quorum"] = file->quorum ? nlohmann::json(file->quorum) : nlohmann::json("none");
+  }
+  if (ta().format == "policy") {
+    auto logs = ops::parse_trust_document(doc.dump(), "trust");
+    if (!logs.ok()) return fail(ctx, logs.error());
+    const auto& log = logs->front();
+    if (log.policy) {
+      std::cout << log.policy->text();
+    } else {
+      std::cout << "log " << l->ledger->log_verifier_key() << "\nquorum none\n";
+    }
+    return kOk;
+  }
+  std::cout << doc.dump(2) << "\n";
   return kOk;
 }
 
@@ -116,6 +149,11 @@ void add_registry_commands(CLI::App& app, Context& ctx, Action& action) {
 
   auto* trust = app.add_subcommand("trust", "Print the trust file downstream verifiers need (origin and log key)");
   add_data(trust);
+  trust->add_option("--witnesses", ta().witnesses,
+                    "The primary's witnesses file: add its witnesses and quorum to the log's entry");
+  trust->add_option("--format", ta().format, "json, or policy (a C2SP tlog-policy file)")
+      ->check(CLI::IsMember({"json", "policy"}))
+      ->capture_default_str();
   trust->callback([&] { action = [&] { return cmd_trust(ctx); }; });
 }
 
