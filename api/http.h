@@ -48,6 +48,15 @@ struct Response {
   static Response text(int status, std::string body, std::string type = "text/plain; charset=utf-8");
 };
 
+// What a server hands each request to: one ledger's Service, or a
+// Federation in front of several. Thread-safe: called from every I/O and
+// worker thread at once.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  virtual Response handle(const Request& req) = 0;
+};
+
 // RFC 9457 problem details. `type` is a stable slug under
 // https://certledger.example/problems/; title and detail in English and,
 // where the public sees them, Chinese.

@@ -64,6 +64,12 @@ std::string Metrics::render() const {
           "certledger_http_request_duration_seconds_count{route=\"" + route + "\"} " + std::to_string(h.count) + "\n";
     }
   }
+  out += render_writers();
+  return out;
+}
+
+std::string Metrics::render_writers() const {
+  std::string out;
   for (const auto& w : writers_) w(out);
   return out;
 }

@@ -21,6 +21,8 @@ class Metrics {
   using Writer = std::function<void(std::string& out)>;
   void add_writer(Writer w) { writers_.push_back(std::move(w)); }
   std::string render() const;
+  // Only the writers' families (no request counters).
+  std::string render_writers() const;
 
   // Helpers for writers.
   static void gauge(std::string& out, const std::string& name, const std::string& help, double value,

@@ -8,6 +8,7 @@
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/utf8.h"
+#include "projections/projections.h"
 #include "projections/queries.h"
 
 namespace certledger::api {
@@ -234,38 +235,57 @@ std::string bars(const std::string& title, const std::vector<std::pair<std::stri
 
 }  // namespace
 
-Response Service::stats_page() {
-  json s = projections::Reader(ledger_.store()).statistics();
-  std::map<std::string, uint64_t> by_kind, by_status, by_region, issued, revoked, by_category, by_institution;
-  for (const auto& r : s["by_status"]) {
-    const auto* k = domain::find_kind(r["kind"].get<std::string>());
-    by_kind[k ? std::string(k->name) : r["kind"].get<std::string>()] += r["count"].get<uint64_t>();
-    by_status[r["status"].get<std::string>()] += r["count"].get<uint64_t>();
-    by_region[r["region"].get<std::string>() + " " + r["authority"].get<std::string>()] += r["count"].get<uint64_t>();
-  }
-  for (const auto& r : s["by_month"]) {
-    const std::string op = r["operation"];
-    if (op == "issue" || op == "convert") issued[r["month"]] += r["count"].get<uint64_t>();
-    if (op == "revoke" || op == "withdraw" || op == "cancel") revoked[r["month"]] += r["count"].get<uint64_t>();
-  }
-  for (const auto& r : s["reports"]) {
-    by_category[r["category"]] += r["count"].get<uint64_t>();
-    by_institution[r["institution_name"]] += r["count"].get<uint64_t>();
+std::string stats_html(const std::vector<std::pair<std::string, json>>& logs, UnixMillis now) {
+  std::map<std::string, uint64_t> by_kind, by_status, by_region, issued, revoked, by_category, by_institution, by_log;
+  for (const auto& [log, s] : logs) {
+    for (const auto& r : s["by_status"]) {
+      const auto* k = domain::find_kind(r["kind"].get<std::string>());
+      const uint64_t n = r["count"].get<uint64_t>();
+      by_kind[k ? std::string(k->name) : r["kind"].get<std::string>()] += n;
+      by_status[r["status"].get<std::string>()] += n;
+      by_region[r["region"].get<std::string>() + " " + r["authority"].get<std::string>()] += n;
+      by_log[log] += n;
+    }
+    for (const auto& r : s["by_month"]) {
+      const std::string op = r["operation"];
+      if (op == "issue" || op == "convert") issued[r["month"]] += r["count"].get<uint64_t>();
+      if (op == "revoke" || op == "withdraw" || op == "cancel") revoked[r["month"]] += r["count"].get<uint64_t>();
+    }
+    for (const auto& r : s["reports"]) {
+      by_category[r["category"]] += r["count"].get<uint64_t>();
+      by_institution[r["institution_name"]] += r["count"].get<uint64_t>();
+    }
   }
   auto rows = [](const std::map<std::string, uint64_t>& m) {
     return std::vector<std::pair<std::string, uint64_t>>(m.begin(), m.end());
   };
-  std::string html =
-      "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width,initial-scale=1\">"
-      "<title>统计分析</title><style>body{font:15px/1.5 sans-serif;max-width:600px;margin:0 "
-      "auto;padding:16px}h2{font-size:16px;margin:20px 0 6px}</style>"
-      "</head><body><h1>电子证照统计分析</h1><p>实时数据，查询时间 " +
-      format_rfc3339_ms(clock_()) + "</p>" + bars("证照种类", rows(by_kind)) + bars("证照状态", rows(by_status)) +
-      bars("地区（发证机关）", rows(by_region)) + bars("按月发证（含换发）", rows(issued)) +
-      bars("按月注销、吊销、撤销", rows(revoked)) + bars("检测报告：按检测类别", rows(by_category)) +
-      bars("检测报告：按检测机构", rows(by_institution)) + "</body></html>";
-  Response r = Response::text(200, html, "text/html; charset=utf-8");
+  // Several logs (a national view): each log's total first.
+  const std::string per_log = logs.size() > 1 ? bars("各省级日志（证照数）", rows(by_log)) : std::string();
+  return "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+         "content=\"width=device-width,initial-scale=1\">"
+         "<title>统计分析</title><style>body{font:15px/1.5 sans-serif;max-width:600px;margin:0 "
+         "auto;padding:16px}h2{font-size:16px;margin:20px 0 6px}</style>"
+         "</head><body><h1>电子证照统计分析</h1><p>实时数据，查询时间 " +
+         format_rfc3339_ms(now) + "</p>" + per_log + bars("证照种类", rows(by_kind)) +
+         bars("证照状态", rows(by_status)) + bars("地区（发证机关）", rows(by_region)) +
+         bars("按月发证（含换发）", rows(issued)) + bars("按月注销、吊销、撤销", rows(revoked)) +
+         bars("检测报告：按检测类别", rows(by_category)) + bars("检测报告：按检测机构", rows(by_institution)) +
+         "</body></html>";
+}
+
+json Service::statistics() const { return projections::Reader(ledger_.store()).statistics(); }
+
+bool Service::holds_token(std::string_view token) const {
+  return !token.empty() && ledger_.store().get(projections::kCfTokens, token).has_value();
+}
+
+bool Service::holds_report(std::string_view code) const {
+  return projections::Reader(ledger_.store()).report(code).ok();
+}
+
+Response Service::stats_page() {
+  Response r =
+      Response::text(200, stats_html({{ledger_.origin(), statistics()}}, clock_()), "text/html; charset=utf-8");
   r.set("Cache-Control", "no-store");
   return r;
 }

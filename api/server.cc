@@ -83,7 +83,7 @@ Response bad_request_response(const Error& e) {
 }
 
 struct Shared {
-  Service& service;
+  RequestHandler& service;
   const ServerOptions& config;
   net::thread_pool& workers;
   std::atomic<int>& in_flight;
@@ -246,7 +246,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 }  // namespace
 
 struct Server::Impl {
-  Service& service;
+  RequestHandler& service;
   const ServerOptions& config;
   // Before the contexts: sessions still queued in them release their slots
   // when the contexts are destroyed.
@@ -274,7 +274,7 @@ struct Server::Impl {
     return v;
   }
 
-  Impl(Service& s, const ServerOptions& c)
+  Impl(RequestHandler& s, const ServerOptions& c)
       : service(s),
         config(c),
         connections(c.max_connections, c.max_connections_per_client),
@@ -334,7 +334,7 @@ struct Server::Impl {
   }
 };
 
-Server::Server(Service& service, const ServerOptions& config) : impl_(std::make_unique<Impl>(service, config)) {}
+Server::Server(RequestHandler& service, const ServerOptions& config) : impl_(std::make_unique<Impl>(service, config)) {}
 Server::~Server() = default;
 
 Status Server::start() {
@@ -390,7 +390,7 @@ void Server::shutdown() {
   net::post(impl_->ioc, [this] { impl_->drain(); });
 }
 
-std::string answer_connection_bytes(Service& service, const ServerOptions& config, std::string_view bytes) {
+std::string answer_connection_bytes(RequestHandler& service, const ServerOptions& config, std::string_view bytes) {
   beast::flat_buffer buffer;
   buffer.commit(net::buffer_copy(buffer.prepare(bytes.size()), net::buffer(bytes.data(), bytes.size())));
   std::string out;

@@ -1,7 +1,7 @@
 // The Boost.Beast HTTP/1.1 server: one session object per connection with
 // explicit limits (body size -> 413, header and read timeouts, keep-alive
 // idle time), optional TLS. Sessions only move bytes: requests become
-// api::Request values and Service::handle answers them. Commands (POST) run
+// api::Request values and a RequestHandler (a Service) answers them. Commands (POST) run
 // on a worker pool because they wait for the writer's fsync; reads run
 // inline on the I/O threads. SIGTERM/SIGINT: stop accepting, finish what is
 // in flight, return from run().
@@ -21,11 +21,11 @@ namespace certledger::api {
 // checks, answers each with service.handle (inline, commands too) and
 // returns the serialized responses, stopping where a session would close.
 // For tests and fuzzing.
-std::string answer_connection_bytes(Service& service, const ServerOptions& config, std::string_view bytes);
+std::string answer_connection_bytes(RequestHandler& service, const ServerOptions& config, std::string_view bytes);
 
 class Server {
  public:
-  Server(Service& service, const ServerOptions& config);
+  Server(RequestHandler& service, const ServerOptions& config);
   ~Server();
   // Binds and listens. Fails if the address is taken or TLS files are bad.
   Status start();

@@ -46,11 +46,16 @@ struct Extensions {
   std::optional<merkle::Policy> quorum;
 };
 
-class Service {
+class Service : public RequestHandler {
  public:
   Service(Ledger& ledger, const ServiceOptions& options, TokenStore& tokens, Metrics& metrics, Extensions ext = {},
           Clock clock = system_now_ms);
-  Response handle(const Request& req);
+  Response handle(const Request& req) override;
+  // For a Federation in front of several: whether this log holds the QR
+  // token or report code, and its statistics (projections::Reader).
+  bool holds_token(std::string_view token) const;
+  bool holds_report(std::string_view code) const;
+  nlohmann::json statistics() const;
   // Whether the request may block on the writer (the server runs those on
   // worker threads, everything else inline).
   static bool is_write(const Request& req) { return req.method == "POST"; }
@@ -133,6 +138,10 @@ class Service {
       const std::shared_ptr<const projections::StatementProver::Published>& cp);
   Router router_;
 };
+
+// The public statistics page over one log's statistics, or several logs'
+// (label, statistics) together.
+std::string stats_html(const std::vector<std::pair<std::string, nlohmann::json>>& logs, UnixMillis now);
 
 // A request body that must be a JSON object (UTF-8, nesting capped) with
 // only `allowed` members. invalid_argument says what is wrong.

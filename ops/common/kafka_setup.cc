@@ -93,14 +93,25 @@ void KafkaRuntime::stop() {
 }
 
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& c,
-                                                  std::function<bool(uint64_t, const std::string&)> checkpoint_ready) {
+                                                  std::function<bool(uint64_t, const std::string&)> checkpoint_ready,
+                                                  const TrustedLog* follow) {
   auto rt = std::make_unique<KafkaRuntime>();
   rt->max_staleness = std::chrono::milliseconds(c.replica_max_staleness_ms);
   if (c.kafka == "off") return rt;
+  std::optional<TrustedLog> first;
+  if (c.replica && !follow) {
+    CL_ASSIGN(auto trusted, read_trust_file(c.trust_file));
+    if (trusted.empty()) return make_error(Errc::invalid_argument, c.trust_file + " names no log");
+    first = std::move(trusted.front());
+    follow = &*first;
+  }
   stream::KafkaConfig k;
   k.prefix = c.kafka_prefix;
   k.properties = c.kafka_properties;
-  if (c.kafka == "embedded") {
+  if (follow && !follow->kafka_bootstrap.empty()) {  // this log's own cluster
+    k.bootstrap = follow->kafka_bootstrap;
+    if (!follow->kafka_prefix.empty()) k.prefix = follow->kafka_prefix;
+  } else if (c.kafka == "embedded") {
     CL_ASSIGN(rt->cluster, stream::EmbeddedCluster::start(3));
     k.bootstrap = rt->cluster->bootstrap();
     CL_TRY(rt->cluster->create_topic(k.events_topic(), k.partitions));
@@ -118,13 +129,11 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   }
   rt->bootstrap = k.bootstrap;
   if (c.replica) {
-    CL_ASSIGN(auto trusted, read_trust_file(c.trust_file));
-    if (trusted.empty()) return make_error(Errc::invalid_argument, c.trust_file + " names no log");
-    stream::FollowerOptions fo{k, c.replica_group, trusted.front().origin, trusted.front().key, std::nullopt};
-    if (trusted.front().quorum()) fo.quorum = *trusted.front().quorum();
+    stream::FollowerOptions fo{k, c.replica_group, follow->origin, follow->key, std::nullopt};
+    if (follow->quorum()) fo.quorum = *follow->quorum();
     CL_ASSIGN(rt->follower, stream::Follower::start(ledger, std::move(fo)));
-    spdlog::info("replica following {} on {} (group {}), witness quorum {}", trusted.front().origin, k.bootstrap,
-                 c.replica_group, trusted.front().quorum() ? trusted.front().quorum()->describe() : "none");
+    spdlog::info("replica following {} on {} (topics {}.*, group {}), witness quorum {}", follow->origin, k.bootstrap,
+                 k.prefix, c.replica_group, follow->quorum() ? follow->quorum()->describe() : "none");
     return rt;
   }
   stream::RelayOptions ro;

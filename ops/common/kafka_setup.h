@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/common/config.h"
+#include "ops/common/setup.h"
 #include "api/metrics.h"
 #include "ledger/ledger.h"
 #include "ledger/stream/follower.h"
@@ -36,9 +37,11 @@ std::optional<std::string> status_message(const Ledger& ledger, const domain::Re
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 
 // checkpoint_ready: the relay's gate (RelayOptions::checkpoint_ready), e.g.
-// the cosigner's.
+// the cosigner's. A replica follows `follow` (a federation member's log),
+// else the trust file's first log.
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(
     Ledger& ledger, const Config& config,
-    std::function<bool(uint64_t size, const std::string& note)> checkpoint_ready = {});
+    std::function<bool(uint64_t size, const std::string& note)> checkpoint_ready = {},
+    const TrustedLog* follow = nullptr);
 
 }  // namespace certledger::ops

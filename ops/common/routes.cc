@@ -63,4 +63,43 @@ api::RouteSpec witness_route(Witness& witness) {
   return {"POST", "/add-checkpoint", api::Access::open, "anyone (the log's signature)", std::move(handler)};
 }
 
+void add_witness_metrics(api::Metrics& m, Witness& w) {
+  m.add_writer([&w](std::string& out) {
+    api::Metrics::gauge(out, "certledger_witness_split_views_total",
+                        "Checkpoints of the size the witness holds with another root (a proven fork)",
+                        static_cast<double>(w.split_views()), "counter");
+    api::Metrics::gauge(out, "certledger_witness_inconsistent_total",
+                        "Checkpoints refused because their consistency proof did not verify",
+                        static_cast<double>(w.inconsistent()), "counter");
+  });
+}
+
+void add_ledger_metrics(api::Metrics& m, Ledger& ledger) {
+  m.add_writer([&ledger](std::string& out) {
+    api::Metrics::gauge(out, "certledger_log_last_position", "Last durable log position.",
+                        static_cast<double>(ledger.store().last_position()));
+    if (auto* s = ledger.sequencer()) {
+      auto st = s->stats();
+      api::Metrics::gauge(out, "certledger_appends_total", "Events appended by this process.",
+                          static_cast<double>(st.appended), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_batches_total", "Group commits (one fsync each).",
+                          static_cast<double>(st.batches), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_rejected_total", "Appends refused by the writer.",
+                          static_cast<double>(st.rejected), "counter");
+      api::Metrics::gauge(out, "certledger_sequencer_largest_batch", "Largest group commit so far.",
+                          static_cast<double>(st.largest_batch));
+      api::Metrics::gauge(out, "certledger_checkpoints_total", "Checkpoints signed by this process.",
+                          static_cast<double>(st.checkpoints), "counter");
+      api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.", st.healthy ? 1 : 0);
+    }
+    const store::StoreStats db = ledger.store().stats();
+    api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",
+                        static_cast<double>(db.live_data_bytes));
+    api::Metrics::gauge(out, "certledger_rocksdb_memtable_bytes", "RocksDB memtable size.",
+                        static_cast<double>(db.memtable_bytes));
+    api::Metrics::gauge(out, "certledger_rocksdb_running_compactions", "RocksDB compactions running.",
+                        static_cast<double>(db.running_compactions));
+  });
+}
+
 }  // namespace certledger::ops

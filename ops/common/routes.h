@@ -23,4 +23,9 @@ Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& conf
 // signature on the checkpoint is the only credential.
 api::RouteSpec witness_route(Witness& witness);
 
+// /metrics families: the witness's split views and refused proofs; the
+// ledger's log, sequencer and RocksDB figures.
+void add_witness_metrics(api::Metrics& m, Witness& w);
+void add_ledger_metrics(api::Metrics& m, Ledger& ledger);
+
 }  // namespace certledger::ops

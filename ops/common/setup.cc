@@ -103,13 +103,29 @@ Result<std::optional<merkle::Policy>> entry_policy(const json& l, const merkle::
   return std::optional<merkle::Policy>(std::move(*p));
 }
 
+// The URL name of a log: letters, digits, '.' and '-' of its origin, the
+// rest '-' (a "/" in "gd.example/log" too).
+std::string url_name(std::string_view origin) {
+  std::string out;
+  for (char ch : origin) {
+    const bool keep =
+        (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
+    out += keep ? ch : '-';
+  }
+  return out;
+}
+
+bool valid_url_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && url_name(name) == name && name != "." && name != "..";
+}
+
 // A C2SP tlog-policy file: its logs, each with the whole policy.
 Result<std::vector<TrustedLog>> policy_trust(std::string_view text, const std::string& path) {
   auto p = merkle::Policy::parse(text);
   if (!p.ok()) return make_error(Errc::invalid_argument, path + ": " + p.error().message);
   if (p->logs().empty()) return make_error(Errc::invalid_argument, path + ": the policy names no log");
   std::vector<TrustedLog> out;
-  for (const auto& l : p->logs()) out.push_back({l.origin, l.key, *p});
+  for (const auto& l : p->logs()) out.push_back({l.origin, l.key, *p, "", "", url_name(l.origin)});
   return out;
 }
 
@@ -135,7 +151,24 @@ Result<std::vector<TrustedLog>> parse_trust_document(std::string_view text, cons
       if (seen.origin == vkey->first)
         return make_error(Errc::invalid_argument, path + ": " + seen.origin + " listed twice");
     CL_ASSIGN(auto policy, entry_policy(l, {vkey->first, vkey->second, ""}, path + ": " + vkey->first));
-    out.push_back({vkey->first, std::move(vkey->second), std::move(policy)});
+    TrustedLog t{vkey->first, std::move(vkey->second), std::move(policy), "", "", url_name(vkey->first)};
+    const std::string where = path + ": " + t.origin + ": ";
+    if (l.contains("name")) {
+      if (!l["name"].is_string() || !valid_url_name(l["name"].get<std::string>()))
+        return make_error(Errc::invalid_argument, where + "name must be 1-64 letters, digits, '.' or '-'");
+      t.name = l["name"].get<std::string>();
+    }
+    if (l.contains("kafka")) {
+      const json& k = l["kafka"];
+      if (!k.is_object() || !k.contains("bootstrap") || !k["bootstrap"].is_string() ||
+          k["bootstrap"].get<std::string>().empty() || (k.contains("prefix") && !k["prefix"].is_string()))
+        return make_error(Errc::invalid_argument, where + "kafka must be {\"bootstrap\": \"host:port\", \"prefix\"}");
+      t.kafka_bootstrap = k["bootstrap"].get<std::string>();
+      t.kafka_prefix = k.value("prefix", "");
+    }
+    for (const auto& seen : out)
+      if (seen.name == t.name) return make_error(Errc::invalid_argument, where + "the name " + t.name + " is taken");
+    out.push_back(std::move(t));
   }
   return out;
 }

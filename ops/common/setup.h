@@ -38,7 +38,8 @@ Result<OpenLedger> open_data_dir(const OpenOptions& o);
 //              "quorum": 2 | "all" | "any" | "none"}]}
 // (witnesses and quorum optional; or "policy": "<C2SP tlog-policy text>"
 // for quorums with groups), or a C2SP tlog-policy file itself, whose every
-// log shares its one quorum. doc/witness.md has both.
+// log shares its one quorum. doc/witness.md has both. A replica's trust
+// file may add per log "name" and "kafka" (TrustedLog).
 nlohmann::json trust_document(const Ledger& ledger);
 struct TrustedLog {
   std::string origin;
@@ -46,6 +47,13 @@ struct TrustedLog {
   // The witnesses and quorum a checkpoint of this log needs; unset (or
   // `quorum none`) when none is configured.
   std::optional<merkle::Policy> policy;
+  // Where a replica reads this log (a federation follows each log from its
+  // own cluster): "kafka": {"bootstrap": "host:port,...", "prefix": "gd"};
+  // empty: the replica's --kafka and --kafka-prefix.
+  std::string kafka_bootstrap, kafka_prefix;
+  // A short name for URLs (/logs/<name>/...): "name", else made from the
+  // origin (letters, digits, '.', '-').
+  std::string name;
   // The quorum required, if any: the policy when it needs cosignatures.
   const merkle::Policy* quorum() const { return policy && policy->needs_cosignatures() ? &*policy : nullptr; }
 };

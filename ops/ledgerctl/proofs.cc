@@ -1,10 +1,13 @@
 // ledgerctl prove and verify-answer: the statement proof bundle
 // (doc/proof_format.md) made from a data dir, and checked offline with only
 // the trust file; witness-evidence: what a witness kept of a forked log.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "ledger/keyring.h"
+#include "ledger/merkle/cosignature.h"
 #include "ledger/util/json.h"
 #include "ops/ledgerctl/data_dir.h"
 #include "projections/proof_bundle.h"
@@ -16,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 struct ProofArgs {
-  std::string token, out, file, trust;
+  std::string token, out, file, trust, name;
   int64_t max_age = 60;
 };
 ProofArgs& pa() {
@@ -95,16 +98,45 @@ int cmd_verify_answer(const Context& ctx) {
 // The signed checkpoints a witness kept when a log showed it two
 // histories: each pair proves the fork by itself (anyone can check both
 // signatures with the log's key).
+// A federation (a replica of several logs) keeps its witness state in
+// <data>/witness; a single ledger in its own store.
 int cmd_witness_evidence(const Context& ctx) {
-  auto l = open_ro();
-  if (!l.ok()) return fail(ctx, l.error());
+  std::vector<std::pair<std::string, std::string>> kept;
+  const auto federation = std::filesystem::path(args().data) / "witness";
+  if (std::filesystem::exists(federation)) {
+    store::StoreOptions so;
+    so.path = federation.string();
+    so.create_if_missing = false;
+    so.read_only = true;
+    auto s = store::EventStore::open(so);
+    if (!s.ok()) return fail(ctx, s.error());
+    kept = (*s)->witness_evidence();
+  } else {
+    auto l = open_ro();
+    if (!l.ok()) return fail(ctx, l.error());
+    kept = l->ledger->store().witness_evidence();
+  }
   json items = json::array();
   std::string text;
-  for (const auto& [origin, evidence] : l->ledger->store().witness_evidence()) {
+  for (const auto& [origin, evidence] : kept) {
     items.push_back({{"origin", origin}, {"evidence", evidence}});
     text += "=== " + origin + "\n" + evidence + "\n";
   }
   print(ctx, {{"evidence", items}}, text.empty() ? "no evidence: no log showed this witness two histories\n" : text);
+  return kOk;
+}
+
+// The witness key of a data dir (made if there is none yet), printed as its
+// cosigner verifier key: what the logs it witnesses put in their witnesses
+// files before it first runs.
+int cmd_witness_key(const Context& ctx) {
+  const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE");
+  std::filesystem::create_directories(args().data);
+  KeyRing keys((std::filesystem::path(args().data) / "keys").string(), pass ? pass : "");
+  auto key = keys.read_or_create("witness/cosigner", crypto::KeyAlg::ed25519);
+  if (!key.ok()) return fail(ctx, key.error());
+  const std::string vkey = merkle::cosigner_verifier_key(pa().name, key->public_key());
+  print(ctx, {{"name", pa().name}, {"key", vkey}}, vkey + "\n");
   return kOk;
 }
 
@@ -129,6 +161,12 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
                                       "Print the signed checkpoints a witness kept as evidence of a log's split view");
   add_data(evidence);
   evidence->callback([&] { action = [&] { return cmd_witness_evidence(ctx); }; });
+
+  auto* wkey = app.add_subcommand(
+      "witness-key", "Print the witness verifier key of a data dir (witness_name NAME), making the key if needed");
+  add_data(wkey);
+  wkey->add_option("--name", a.name, "The witness name (ledgerd --witness-name)")->required();
+  wkey->callback([&] { action = [&] { return cmd_witness_key(ctx); }; });
 }
 
 }  // namespace certledger::ctl

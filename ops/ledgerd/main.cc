@@ -17,6 +17,7 @@
 #include "ops/common/setup.h"
 #include "projections/projections.h"
 #include "ops/common/cosigner.h"
+#include "ops/common/federation.h"
 #include "ops/common/routes.h"
 #include "renderers/document.h"
 
@@ -33,46 +34,23 @@ void setup_logging(const ops::Config& c) {
   access->flush_on(spdlog::level::info);
 }
 
-void add_ledger_metrics(api::Metrics& m, Ledger& ledger) {
-  m.add_writer([&ledger](std::string& out) {
-    api::Metrics::gauge(out, "certledger_log_last_position", "Last durable log position.",
-                        static_cast<double>(ledger.store().last_position()));
-    if (auto* s = ledger.sequencer()) {
-      auto st = s->stats();
-      api::Metrics::gauge(out, "certledger_appends_total", "Events appended by this process.",
-                          static_cast<double>(st.appended), "counter");
-      api::Metrics::gauge(out, "certledger_sequencer_batches_total", "Group commits (one fsync each).",
-                          static_cast<double>(st.batches), "counter");
-      api::Metrics::gauge(out, "certledger_sequencer_rejected_total", "Appends refused by the writer.",
-                          static_cast<double>(st.rejected), "counter");
-      api::Metrics::gauge(out, "certledger_sequencer_largest_batch", "Largest group commit so far.",
-                          static_cast<double>(st.largest_batch));
-      api::Metrics::gauge(out, "certledger_checkpoints_total", "Checkpoints signed by this process.",
-                          static_cast<double>(st.checkpoints), "counter");
-      api::Metrics::gauge(out, "certledger_writer_healthy", "1 if the writer accepts appends.", st.healthy ? 1 : 0);
-    }
-    const store::StoreStats db = ledger.store().stats();
-    api::Metrics::gauge(out, "certledger_rocksdb_live_data_bytes", "RocksDB estimated live data size.",
-                        static_cast<double>(db.live_data_bytes));
-    api::Metrics::gauge(out, "certledger_rocksdb_memtable_bytes", "RocksDB memtable size.",
-                        static_cast<double>(db.memtable_bytes));
-    api::Metrics::gauge(out, "certledger_rocksdb_running_compactions", "RocksDB compactions running.",
-                        static_cast<double>(db.running_compactions));
-  });
-}
-
 }  // namespace
 
 // --demo on an empty data dir: sample certificates of every kind through
 // every lifecycle operation, and test reports; logs the links to try.
 void fill_demo(Ledger& ledger, const std::string& base_url) {
-  auto lines = ops::run_demo(ledger, base_url, 2026);
+  // Logs of other origins (the provinces of a federation demo) get other
+  // certificate numbers.
+  uint64_t seed = 2026;
+  if (ledger.origin() != store::kDefaultOrigin)
+    for (unsigned char ch : ledger.origin()) seed = seed * 131 + ch;
+  auto lines = ops::run_demo(ledger, base_url, seed);
   if (!lines.ok()) {
     spdlog::error("demo: {}", lines.error().to_string());
   } else {
     spdlog::info("demo data: {} certificate versions; try these in a browser:", lines->size());
     for (const auto& l : *lines) spdlog::info("  {}  {}  {} v{}  {}", l.status, l.kind, l.number, l.version, l.url);
-    if (auto reports = ops::run_demo_reports(ledger, base_url, 2026); reports.ok()) {
+    if (auto reports = ops::run_demo_reports(ledger, base_url, seed); reports.ok()) {
       spdlog::info("demo test reports (防伪监管标识码), check them in a browser:");
       for (const auto& r : *reports) spdlog::info("  {}  {}  {}", r.status, r.code, r.url);
     } else {
@@ -80,6 +58,40 @@ void fill_demo(Ledger& ledger, const std::string& base_url) {
     }
     spdlog::info("statistics: {}/stats", base_url);
   }
+}
+
+// A replica of several ledgers (ops/common/federation.h): one server in
+// front of a replica per followed log.
+int run_federation(ops::Config& config, std::vector<ops::TrustedLog> logs) {
+  std::filesystem::create_directories(config.data_dir);
+  api::TokenStore tokens((std::filesystem::path(config.data_dir) / "tokens.json").string());
+  auto fed = ops::open_federation(config, std::move(logs), tokens);
+  if (!fed.ok()) {
+    spdlog::error("federation: {}", fed.error().to_string());
+    return 3;
+  }
+  auto server = std::make_unique<api::Server>(*(*fed)->front, config.server);
+  if (auto st = server->start(); !st.ok()) {
+    spdlog::error("{}", st.error().message);
+    return 3;
+  }
+  const std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
+  const std::string addr = host + ":" + std::to_string(server->port());
+  if (config.service.public_base_url.empty()) config.service.public_base_url = config.scheme() + "://" + addr;
+  std::ofstream(std::filesystem::path(config.data_dir) / "ledgerd.addr") << addr << "\n";
+  spdlog::info("listening on {}://{} (public base {}), {} logs:", config.scheme(), addr, config.base_url(),
+               (*fed)->logs.size());
+  for (const auto& l : (*fed)->logs)
+    spdlog::info("  {}  {}/logs/{}/  checkpoint {}/logs/{}/api/v1/checkpoint", l->log.origin, config.base_url(),
+                 l->log.name, config.base_url(), l->log.name);
+  spdlog::info("statistics of all: {}/stats", config.base_url());
+  server->run();
+  spdlog::info("stopped serving");
+  (*fed)->stop();
+  server.reset();
+  fed->reset();
+  spdlog::info("bye");
+  return 0;
 }
 
 int main(int argc, char** argv) {
@@ -94,6 +106,14 @@ int main(int argc, char** argv) {
   // creates is readable by others, whatever the umask it was started with.
   ::umask(077);
   setup_logging(config);
+  if (config.replica) {
+    auto trusted = ops::read_trust_file(config.trust_file);
+    if (!trusted.ok()) {
+      spdlog::error("trust: {}", trusted.error().to_string());
+      return 2;
+    }
+    if (trusted->size() > 1) return run_federation(config, std::move(*trusted));
+  }
 
   ops::OpenOptions oo;
   oo.data_dir = config.data_dir;
@@ -112,7 +132,7 @@ int main(int argc, char** argv) {
 
   api::TokenStore tokens((std::filesystem::path(config.data_dir) / "tokens.json").string());
   api::Metrics metrics;
-  add_ledger_metrics(metrics, ledger);
+  ops::add_ledger_metrics(metrics, ledger);
   // The witness quorum proofs must meet: a primary's witnesses file, a
   // replica's trust file.
   std::optional<merkle::Policy> quorum;
@@ -183,14 +203,7 @@ int main(int argc, char** argv) {
     Witness& w = **witness;
     w.on_fork = [](const std::string& what) { spdlog::critical("witness: {}", what); };
     ext.routes.push_back(ops::witness_route(w));
-    metrics.add_writer([&w](std::string& out) {
-      api::Metrics::gauge(out, "certledger_witness_split_views_total",
-                          "Checkpoints of the size the witness holds with another root (a proven fork)",
-                          static_cast<double>(w.split_views()), "counter");
-      api::Metrics::gauge(out, "certledger_witness_inconsistent_total",
-                          "Checkpoints refused because their consistency proof did not verify",
-                          static_cast<double>(w.inconsistent()), "counter");
-    });
+    ops::add_witness_metrics(metrics, w);
     spdlog::info("witness {} (POST /add-checkpoint), verifier key {}", w.name(), w.verifier_key());
   }
   // Both go before the ledger (the service holds read snapshots of its store).
