@@ -1,6 +1,7 @@
 // api::serialize: the bytes the server sends for a Response.
 #include <gtest/gtest.h>
 
+#include "api/federation.h"
 #include "api/http.h"
 
 using namespace certledger::api;
@@ -117,4 +118,33 @@ TEST(BodyTemplate, FillsBothHolesInEitherOrder) {
   EXPECT_EQ(r->fill("now", 5), "p=5;t=now.");
   EXPECT_FALSE(BodyTemplate::make("@T@ @T@ 99", "@T@", "99"));  // a mark twice: not cacheable
   EXPECT_FALSE(BodyTemplate::make("no marks", "@T@", "99"));
+}
+
+// A national replica's /metrics: each log's families once, every sample
+// labelled with its log, histograms kept together; what promtool accepts.
+TEST(Federation, MergesEachLogsMetricsUnderOneFamilyWithALogLabel) {
+  Metrics a, b;
+  a.observe("/v/{token}", "GET", 200, 0.001);
+  b.observe("/v/{token}", "GET", 404, 0.002);
+  for (Metrics* m : {&a, &b})
+    m->add_writer([](std::string& out) { Metrics::gauge(out, "certledger_replica_applied_position", "Applied.", 7); });
+  const std::string out = merge_expositions({{"gd", a.render()}, {"ln", b.render()}});
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("# TYPE certledger_http_requests_total counter\n"), 1u);
+  EXPECT_EQ(count("# TYPE certledger_replica_applied_position gauge\n"), 1u);
+  EXPECT_NE(out.find("certledger_replica_applied_position{log=\"gd\"} 7\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("certledger_replica_applied_position{log=\"ln\"} 7\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("certledger_http_requests_total{log=\"ln\",route=\"/v/{token}\",method=\"GET\",code=\"404\"} 1\n"),
+            std::string::npos)
+      << out;
+  // Both logs' buckets of the histogram follow its one TYPE line.
+  const size_t type = out.find("# TYPE certledger_http_request_duration_seconds histogram\n");
+  const size_t gd = out.find("certledger_http_request_duration_seconds_count{log=\"gd\"");
+  const size_t ln = out.find("certledger_http_request_duration_seconds_count{log=\"ln\"");
+  const size_t next = out.find("# HELP certledger_replica_applied_position");
+  EXPECT_TRUE(type < gd && gd < ln && ln < next) << out;
 }

@@ -16,6 +16,8 @@
 #include "ops/common/kafka_audit.h"
 #include "ops/common/kafka_setup.h"
 #include "ops/common/setup.h"
+#include "ledger/merkle/checkpoint.h"
+#include "ledger/merkle/cosignature.h"
 #include "projections/state_map.h"
 
 namespace certledger {
@@ -285,6 +287,89 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
   (*relay)->stop();
   l.ledger.reset();
   fs::remove_all(dir);
+}
+
+// The trust file's forms: a log alone; with witnesses and a quorum; with a
+// C2SP tlog-policy; a tlog-policy file; a federation's names and brokers.
+TEST(TrustFile, WitnessesQuorumsPoliciesAndWhereEachLogIs) {
+  auto key = [] { return crypto::PrivateKey::generate(crypto::KeyAlg::ed25519)->public_key(); };
+  const auto la = key(), lb = key(), w1 = key(), w2 = key();
+  const std::string va = merkle::note_verifier_key("a.example/log", la);
+  const std::string vb = merkle::note_verifier_key("b.example/log", lb);
+  const std::string k1 = merkle::cosigner_verifier_key("w1.example", w1);
+  const std::string k2 = merkle::cosigner_verifier_key("w2.example", w2);
+  auto entry = [&](const std::string& extra) {
+    return R"({"logs": [{"origin": "a.example/log", "log_key": ")" + va + "\"" + extra + "}]}";
+  };
+  const std::string ws =
+      R"(, "witnesses": [{"key": ")" + k1 + R"("}, {"name": "second", "key": ")" + k2 + R"(", "url": "http://w2"}])";
+
+  auto plain = ops::parse_trust_document(entry(""), "t");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ((*plain)[0].name, "a.example-log");
+  EXPECT_EQ((*plain)[0].quorum(), nullptr);
+  EXPECT_TRUE((*plain)[0].kafka_bootstrap.empty());
+
+  auto one = ops::parse_trust_document(entry(ws + R"(, "quorum": 1)"), "t");
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  ASSERT_NE((*one)[0].quorum(), nullptr);
+  EXPECT_EQ((*one)[0].quorum()->describe(), "1 of w1.example, second");
+  EXPECT_EQ((*one)[0].quorum()->witnesses()[1].url, "http://w2");
+  auto all = ops::parse_trust_document(entry(ws), "t");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*all)[0].quorum()->describe(), "2 of w1.example, second") << "witnesses without a quorum: all of them";
+  auto none = ops::parse_trust_document(entry(ws + R"(, "quorum": "none")"), "t");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)[0].quorum(), nullptr);
+
+  const std::string policy = "witness x " + k1 + "\\nwitness y " + k2 + "\\ngroup g any x y\\nquorum g\\n";
+  auto with_policy = ops::parse_trust_document(entry(R"(, "policy": ")" + policy + "\""), "t");
+  ASSERT_TRUE(with_policy.ok()) << with_policy.error().message;
+  EXPECT_EQ((*with_policy)[0].quorum()->describe(), "1 of x, y");
+
+  auto fed = ops::parse_trust_document(
+      R"({"logs": [{"origin": "a.example/log", "log_key": ")" + va +
+          R"(", "name": "gd", "kafka": {"bootstrap": "k1:9092", "prefix": "gd"}}, {"origin": "b.example/log", "log_key": ")" +
+          vb + R"(", "name": "ln", "kafka": {"bootstrap": "k2:9092"}}]})",
+      "t");
+  ASSERT_TRUE(fed.ok()) << fed.error().message;
+  EXPECT_EQ((*fed)[0].name, "gd");
+  EXPECT_EQ((*fed)[0].kafka_bootstrap, "k1:9092");
+  EXPECT_EQ((*fed)[0].kafka_prefix, "gd");
+  EXPECT_EQ((*fed)[1].kafka_prefix, "");
+
+  // A C2SP tlog-policy file: every log shares its quorum.
+  auto file = ops::parse_trust_document(
+      "# two provinces\nlog " + va + "\nlog " + vb + "\nwitness x " + k1 + "\nquorum x\n", "t");
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  ASSERT_EQ(file->size(), 2u);
+  EXPECT_EQ((*file)[1].origin, "b.example/log");
+  EXPECT_EQ((*file)[1].quorum()->describe(), "the witness x");
+
+  struct Bad {
+    std::string text, says;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {entry(ws + R"(, "quorum": 3)"), "quorum must be 1..2"},
+           {entry(R"(, "quorum": 1)"), "quorum must be 1..0"},
+           {entry(R"(, "witnesses": [{"key": ")" + va + R"("}])"), "witness key"},
+           {entry(R"(, "policy": "log )" + vb + R"(\nquorum none\n")"), "names another key"},
+           {entry(R"(, "policy": "quorum none\n", "quorum": 1)"), "either policy or witnesses"},
+           {entry(R"(, "name": "a/b")"), "name must be"},
+           {entry(R"(, "kafka": {"prefix": "x"})"), "kafka must be"},
+           {R"({"logs": [{"origin": "a.example/log", "log_key": ")" + va +
+                R"("}, {"origin": "a.example/log", "log_key": ")" + va + R"("}]})",
+            "listed twice"},
+           {R"({"logs": [{"origin": "a.example/log", "log_key": ")" + va +
+                R"(", "name": "x"}, {"origin": "b.example/log", "log_key": ")" + vb + R"(", "name": "x"}]})",
+            "the name x is taken"},
+           {"log " + va + "\n", "no quorum line"},
+           {"quorum none\n", "names no log"},
+       }) {
+    auto r = ops::parse_trust_document(b.text, "t");
+    ASSERT_FALSE(r.ok()) << b.text;
+    EXPECT_NE(r.error().message.find(b.says), std::string::npos) << r.error().message << " / wanted: " << b.says;
+  }
 }
 
 }  // namespace
