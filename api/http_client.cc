@@ -32,16 +32,33 @@ Result<HttpReply> http_post(const std::string& url, const std::string& body, con
   http::response<http::string_body> res;
   beast::error_code result = net::error::timed_out;
   stream.expires_after(timeout);
-  resolver.async_resolve(host, port, [&](beast::error_code ec, net::ip::tcp::resolver::results_type found) {
-    if (ec) return void(result = ec);
-    stream.async_connect(found, [&](beast::error_code ec2, const net::ip::tcp::endpoint&) {
-      if (ec2) return void(result = ec2);
-      http::async_write(stream, req, [&](beast::error_code ec3, size_t) {
-        if (ec3) return void(result = ec3);
-        http::async_read(stream, buffer, res, [&](beast::error_code ec4, size_t) { result = ec4; });
+  auto exchange = [&] {
+    stream.socket().set_option(net::ip::tcp::no_delay(true));
+    http::async_write(stream, req, [&](beast::error_code ec3, size_t) {
+      if (ec3) return void(result = ec3);
+      http::async_read(stream, buffer, res, [&](beast::error_code ec4, size_t) { result = ec4; });
+    });
+  };
+  // An address needs no resolver (whose asynchronous lookups run on a
+  // thread of their own).
+  beast::error_code parse_ec;
+  const auto address = net::ip::make_address(host, parse_ec);
+  const auto port_number = parse_ec ? 0 : std::strtoul(port.c_str(), nullptr, 10);
+  if (!parse_ec && port_number > 0 && port_number < 65536) {
+    stream.async_connect(net::ip::tcp::endpoint(address, static_cast<unsigned short>(port_number)),
+                         [&](beast::error_code ec2) {
+                           if (ec2) return void(result = ec2);
+                           exchange();
+                         });
+  } else {
+    resolver.async_resolve(host, port, [&](beast::error_code ec, net::ip::tcp::resolver::results_type found) {
+      if (ec) return void(result = ec);
+      stream.async_connect(found, [&](beast::error_code ec2, const net::ip::tcp::endpoint&) {
+        if (ec2) return void(result = ec2);
+        exchange();
       });
     });
-  });
+  }
   ioc.run_for(timeout + std::chrono::milliseconds(50));
   if (result) return make_error(Errc::unavailable, "POST " + url + ": " + result.message());
   HttpReply out;

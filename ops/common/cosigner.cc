@@ -167,6 +167,8 @@ void Cosigner::round(uint64_t size, const std::string& note) {
   if (got > 0) ++stats_.cosigned;
   stats_.last_cosignatures = got;
   stats_.last_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ++stats_.rounds;
+  stats_.total_ms += stats_.last_ms;
 }
 
 }  // namespace certledger::ops

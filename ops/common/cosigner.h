@@ -62,6 +62,8 @@ class Cosigner {
     uint64_t refused = 0;   // witness answers that were not a cosignature
     double last_ms = 0;     // the last round: from the checkpoint to the cosigned note stored
     size_t last_cosignatures = 0;
+    uint64_t rounds = 0;    // rounds run (a note already cosigned is not a round)
+    double total_ms = 0;    // their time together
   };
   Stats stats() const;
   // False while this note of this size waits for, or is in, a cosigning

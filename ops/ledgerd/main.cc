@@ -165,6 +165,10 @@ int main(int argc, char** argv) {
                           s.last_ms / 1000);
       api::Metrics::gauge(out, "certledger_cosign_last_cosignatures", "Cosignatures the last round collected",
                           static_cast<double>(s.last_cosignatures));
+      api::Metrics::gauge(out, "certledger_cosign_rounds_total", "Cosigning rounds run", static_cast<double>(s.rounds),
+                          "counter");
+      api::Metrics::gauge(out, "certledger_cosign_seconds_total", "Time of all cosigning rounds together",
+                          s.total_ms / 1000, "counter");
     });
   }
   // With witnesses, a checkpoint goes to Kafka once its cosigning round is over.
