@@ -241,7 +241,7 @@ std::map<std::string, Op> operations() {
         std::pair{"healthz", "/healthz"}, std::pair{"readyz", "/readyz"}, std::pair{"statistics", "/api/v1/stats"},
         std::pair{"statisticsPage", "/stats"}, std::pair{"verifierScript", "/static/statement-verifier.js"},
         std::pair{"tilesCheckpoint", "/tiles/checkpoint"}, std::pair{"hashTile", "/tiles/tile/0/000.p/1"},
-        std::pair{"entryBundle", "/tiles/tile/entries/000.p/1"}}) {
+        std::pair{"entryBundle", "/tiles/tile/entries/000.p/1"}, std::pair{"federationLogs", "/logs"}}) {
     const std::string p = path;
     ops[id] = public_get([p](World&) { return p; });
   }
