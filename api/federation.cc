@@ -32,18 +32,10 @@ Federation::Federation(std::vector<FederationMember> members, std::vector<RouteS
     : members_(std::move(members)), routes_(std::move(routes)), shared_(shared), clock_(std::move(clock)) {}
 
 Response Federation::handle(const Request& req) {
-  auto start = std::chrono::steady_clock::now();
-  Response r;
-  try {
-    r = route(req);
-  } catch (const std::exception& e) {
-    r = problem(500, "internal", "Internal error", e.what());
-    r.route = "error";
-  }
+  double secs = 0;
+  Response r = handlers::answer_guarded([&] { return route(req); }, secs);
   // Members count the requests they answer; the federation its own.
-  if (r.route.rfind("federation:", 0) == 0 || r.route == "error")
-    own_.observe(r.route, req.method, r.status,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (r.route.rfind("federation:", 0) == 0 || r.route == "error") own_.observe(r.route, req.method, r.status, secs);
   return r;
 }
 

@@ -1,10 +1,25 @@
 #include "api/handlers.h"
 
+#include <chrono>
+
 #include "ledger/util/encoding.h"
 
 namespace certledger::api::handlers {
 
 using nlohmann::json;
+
+Response answer_guarded(const std::function<Response()>& answer, double& seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  Response r;
+  try {
+    r = answer();
+  } catch (const std::exception& e) {
+    r = problem(500, "internal", "Internal error", e.what());
+    r.route = "error";
+  }
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
 
 Response not_found_json(std::string detail) {
   return problem(404, "not-found", "Not found", std::move(detail), {}, "未找到");

@@ -2,6 +2,7 @@
 // public.cc, log.cc, reports.cc). Not for other modules.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 
 namespace certledger::api::handlers {
 
+// What `answer` returns, or a 500 problem when it throws; either way timed
+// (seconds) for the metrics.
+Response answer_guarded(const std::function<Response()>& answer, double& seconds);
 // 404 as a problem document.
 Response not_found_json(std::string detail);
 void no_store(Response& r);

@@ -167,16 +167,9 @@ Result<TokenInfo> Service::authenticate(const Request& req) {
 }
 
 Response Service::handle(const Request& req) {
-  auto start = std::chrono::steady_clock::now();
-  Response r;
-  try {
-    r = route(req);
-  } catch (const std::exception& e) {
-    r = problem(500, "internal", "Internal error", e.what());
-    r.route = r.route.empty() ? "error" : r.route;
-  }
+  double secs = 0;
+  Response r = handlers::answer_guarded([&] { return route(req); }, secs);
   if (r.route.empty()) r.route = "unmatched";
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.observe(r.route, req.method, r.status, secs);
   return r;
 }
