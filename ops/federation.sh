@@ -20,7 +20,7 @@ declare -A ORIGIN=([gd]=gd.certledger.example/log [ln]=ln.certledger.example/log
 PIDS=()
 
 wait_addr() {  # name
-  for _ in $(seq 1 400); do [ -s "$1/ledgerd.addr" ] && grep -q "listening on" "$1.log" && return 0; sleep 0.05; done
+  for _ in $(seq 1 2400); do [ -s "$1/ledgerd.addr" ] && grep -q "listening on" "$1.log" && return 0; sleep 0.05; done
   echo "$1 did not start:" >&2; tail -20 "$1.log" >&2; return 1
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
