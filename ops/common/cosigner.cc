@@ -55,6 +55,9 @@ Result<std::optional<merkle::Policy>> WitnessesFile::policy() const {
 
 Cosigner::Cosigner(store::EventStore& store, WitnessesFile witnesses, Poster post)
     : store_(store), file_(std::move(witnesses)), post_(std::move(post)) {
+  // Every witness's entry exists before the first round: rounds ask the
+  // witnesses from threads of their own, each touching only its entry.
+  for (const auto& w : file_.witnesses) held_[w.url] = 0;
   std::weak_ptr<std::atomic<bool>> alive = alive_;
   store_.add_checkpoint_listener([this, alive](uint64_t size, const std::string& note) {
     auto a = alive.lock();

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "api/http_client.h"
@@ -148,15 +149,26 @@ int main(int argc, char** argv) {
     quorum = std::move(*policy);
     spdlog::info("{} witnesses cosign each checkpoint (timeout {} ms), quorum {}", file->witnesses.size(),
                  file->timeout.count(), quorum ? quorum->describe() : "none");
+    // One keep-alive connection per witness; a round asks each witness from
+    // one thread, and rounds follow one another, so a client has one user.
+    auto clients = std::make_shared<std::map<std::string, std::unique_ptr<api::HttpClient>>>();
+    for (const auto& w : file->witnesses) (*clients)[w.url + "/add-checkpoint"] = std::make_unique<api::HttpClient>();
     cosigner = std::make_unique<ops::Cosigner>(
         ledger.store(), std::move(*file),
-        [](const std::string& url, const std::string& body,
-           std::chrono::milliseconds timeout) -> Result<ops::Cosigner::Reply> {
-          CL_ASSIGN(auto r, api::http_post(url, body, "text/plain", timeout));
+        [clients](const std::string& url, const std::string& body,
+                  std::chrono::milliseconds timeout) -> Result<ops::Cosigner::Reply> {
+          auto it = clients->find(url);
+          CL_ASSIGN(auto r, it != clients->end() ? it->second->post(url, body, "text/plain", timeout)
+                                                 : api::http_post(url, body, "text/plain", timeout));
           return ops::Cosigner::Reply{r.status, std::move(r.content_type), std::move(r.body)};
         });
-    metrics.add_writer([c = cosigner.get()](std::string& out) {
+    metrics.add_writer([c = cosigner.get(), clients](std::string& out) {
       const auto s = c->stats();
+      uint64_t connections = 0;
+      for (const auto& [url, client] : *clients) connections += client->connections();
+      api::Metrics::gauge(out, "certledger_cosign_connections_total",
+                          "Connections opened to the witnesses (kept alive between rounds)",
+                          static_cast<double>(connections), "counter");
       api::Metrics::gauge(out, "certledger_cosigned_checkpoints_total", "Checkpoints stored with witness cosignatures",
                           static_cast<double>(s.cosigned), "counter");
       api::Metrics::gauge(out, "certledger_cosign_refused_total", "Witness answers that were not a cosignature",

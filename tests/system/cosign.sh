@@ -74,6 +74,9 @@ cosigned && [ "$(sed -n 2p cp.txt)" != "$size1" ] || { echo "FAIL: the next chec
 metrics=$(curl -s "http://$pa/metrics")
 echo "$metrics" | grep -E "^certledger_cosign"
 [ "$(echo "$metrics" | awk '/^certledger_cosign_refused_total/{print $2}')" = 0 ] || { echo "FAIL: a witness refused"; exit 1; }
+# Connections are kept alive between rounds (C2SP tlog-witness): one per witness.
+[ "$(echo "$metrics" | awk '/^certledger_cosign_connections_total/{print $2}')" = 2 ] ||
+  { echo "FAIL: the cosigner did not keep its witness connections"; echo "$metrics" | grep cosign; exit 1; }
 echo "cosigning round: $(echo "$metrics" | awk '/^certledger_cosign_last_seconds/{printf "%.1f ms", $2 * 1000}') for 2 witnesses"
 
 # One witness gone: the next checkpoint has one cosignature of the two
