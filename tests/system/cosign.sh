@@ -12,16 +12,7 @@
 set -euo pipefail
 bin=$(cd "$1" && pwd); src=$(cd "$2" && pwd)
 command -v node >/dev/null || { echo "node is not installed (./ops/dev setup installs it)"; exit 77; }
-dir=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$dir" 2>/dev/null || true' EXIT
-cd "$dir"
-start() {  # name args...
-  local name=$1; shift
-  "$bin/ledgerd" --data "$name" --listen 127.0.0.1:0 --kafka off "$@" >/dev/null 2>"$name.log" &
-  pids+=($!)
-  for _ in $(seq 1 200); do [ -s "$name/ledgerd.addr" ] && grep -q listening "$name.log" && break; sleep 0.05; done
-}
+source "$src/tests/system/lib.sh"
 "$bin/ledgerctl" init --data p >/dev/null
 "$bin/ledgerctl" trust --data p > trust.json
 start w1 --witness-name witness.test/w1 --witness-logs trust.json

@@ -6,19 +6,10 @@
 # 无法确认实时状态. Prints the time the check took in the page.
 # usage: proof_page.sh BIN_DIR ARTIFACT_DIR
 set -euo pipefail
-bin=$1; art=$2
-mkdir -p "$art"
+bin=$(cd "$1" && pwd); mkdir -p "$2"; art=$(cd "$2" && pwd)
 chrome=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chrome" ] || { echo "chromium is not installed (./ops/dev setup installs it)"; exit 77; }
-dir=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
-start() {  # name extra-flags...
-  local name=$1; shift
-  "$bin/ledgerd" --data "$dir/$name" --listen 127.0.0.1:0 --kafka off --demo "$@" >/dev/null 2>"$dir/$name.log" &
-  pids+=($!)
-  for _ in $(seq 1 200); do [ -s "$dir/$name/ledgerd.addr" ] && grep -q "listening" "$dir/$name.log" && break; sleep 0.05; done
-}
+source "$(dirname "$0")/lib.sh"
 url_of() { grep -m1 "$2" "$dir/$1.log" | grep -o 'http://[^ ]*'; }
 # The page's verdict after its script ran: the proof-check element.
 verdict() {
@@ -35,7 +26,7 @@ expect() {  # name url word
   if ! grep -q "$3" <<<"$v"; then echo "FAIL: $1 does not say $3"; fails=$((fails+1)); fi
 }
 : > "$art/proof-page.txt"
-start live
+start live --demo
 # A page whose certificate changed after the newest checkpoint waits for
 # the next one (it reloads itself once); give the writer's checkpoint time.
 sleep 1.5
@@ -78,7 +69,7 @@ expect "statement byte changed" "http://127.0.0.1:$(cat "$dir/proxy.port")/" "�
 
 # A server whose proofs count as fresh for 1 s and that does not sign its
 # size again while idle: after 3 s its proof no longer confirms live status.
-start old --proof-max-age-s 1 --checkpoint-max-interval-ms 0
+start old --demo --proof-max-age-s 1 --checkpoint-max-interval-ms 0
 sleep 3
 expect "checkpoint older than the bound" "$(url_of old 已吊销)" "无法确认实时状态"
 

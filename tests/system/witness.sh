@@ -9,19 +9,10 @@
 set -euo pipefail
 bin=$(cd "$1" && pwd); src=$(cd "$2" && pwd)
 command -v node >/dev/null || { echo "node is not installed (./ops/dev setup installs it)"; exit 77; }
-dir=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir" 2>/dev/null || true' EXIT
-cd "$dir"
+source "$src/tests/system/lib.sh"
 fails=0
 expect() {  # what want got
   if [ "$2" = "$3" ]; then echo "ok: $1 ($3)"; else echo "FAIL: $1: want $2, got $3"; fails=$((fails+1)); fi
-}
-start() {  # name args...
-  local name=$1; shift
-  "$bin/ledgerd" --data "$name" --listen 127.0.0.1:0 --kafka off "$@" >/dev/null 2>"$name.log" &
-  pids+=($!)
-  for _ in $(seq 1 200); do [ -s "$name/ledgerd.addr" ] && grep -q listening "$name.log" && break; sleep 0.05; done
 }
 latest() {  # data-dir file: the latest checkpoint note, exactly
   "$bin/ledgerctl" export --data "$1" --checkpoints | tail -1 |
