@@ -1,5 +1,7 @@
 #include "projections/cert_view.h"
 
+#include "ledger/domain/privacy.h"
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
@@ -229,34 +231,16 @@ PublicView public_view(const CertView& v, uint32_t version, Date today) {
   return p;
 }
 
-std::string mask_person_name(std::string_view name) {
-  std::u32string cps = utf8_decode(name);
-  if (cps.empty()) return {};
-  std::string out = utf8_encode(cps.front());
-  if (cps.size() == 1) return out;
-  if (cps.size() == 2) return out + "*";
-  for (size_t i = 1; i + 1 < cps.size(); ++i) out += "*";
-  return out + utf8_encode(cps.back());
-}
+std::string mask_person_name(std::string_view name) { return domain::mask_person_name(name); }
 
-std::string mask_id_number(std::string_view id) {
-  if (id.size() <= 10) return std::string(id.size(), '*');
-  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') + std::string(id.substr(id.size() - 4));
-}
+std::string mask_id_number(std::string_view id) { return domain::mask_id_number(id); }
 
 json public_fields(const domain::KindDescriptor& kind, const json& fields) {
   json out = json::object();
   for (const auto& spec : kind.fields) {
     auto it = fields.find(std::string(spec.name));
     if (it == fields.end()) continue;
-    if (spec.type == domain::FieldType::photo) continue;
-    if (spec.type == domain::FieldType::id_number) {
-      out[std::string(spec.name)] = mask_id_number(it->get<std::string>());
-    } else if (kind.holder == domain::HolderType::person && spec.name == kind.holder_name_field) {
-      out[std::string(spec.name)] = mask_person_name(it->get<std::string>());
-    } else {
-      out[std::string(spec.name)] = *it;
-    }
+    if (auto shown = domain::public_value(kind, spec, *it)) out[std::string(spec.name)] = std::move(*shown);
   }
   return out;
 }

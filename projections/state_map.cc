@@ -1,5 +1,7 @@
 #include "projections/state_map.h"
 
+#include "ledger/domain/privacy.h"
+
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -63,16 +65,14 @@ std::string public_statement(const CertView& v, uint32_t version) {
   if (kind && fields) {
     for (const auto& spec : kind->fields) {
       auto it = fields->find(std::string(spec.name));
-      if (it == fields->end() || spec.type == domain::FieldType::photo) continue;
+      if (it == fields->end()) continue;
+      auto value = domain::public_value(*kind, spec, *it);  // the one public form of each field
+      if (!value) continue;
       std::string text;
-      if (spec.type == domain::FieldType::id_number) {
-        json_append_string(text, mask_id_number(it->get<std::string>()));
-      } else if (kind->holder == domain::HolderType::person && spec.name == kind->holder_name_field) {
-        json_append_string(text, mask_person_name(it->get<std::string>()));
-      } else {
-        append_json(text, *it);
-        if (it->is_string() && spec.name == "valid_from") valid_from = it->get<std::string>();
-        if (it->is_string() && spec.name == "issue_date") issue_date = it->get<std::string>();
+      append_json(text, *value);
+      if (domain::public_form_of(*kind, spec) == domain::PublicForm::shown && it->is_string()) {
+        if (spec.name == "valid_from") valid_from = it->get<std::string>();
+        if (spec.name == "issue_date") issue_date = it->get<std::string>();
       }
       shown.emplace_back(spec.name, std::move(text));
     }
