@@ -18,6 +18,8 @@ cd "$dir"
 FED_PROVINCES=(gd ln fj)
 declare -A ORIGIN=([gd]=gd.certledger.example/log [ln]=ln.certledger.example/log [fj]=fj.certledger.example/log)
 PIDS=()
+# A failed start leaves nothing running.
+trap 'rc=$?; [ "$rc" = 0 ] || kill "${PIDS[@]}" 2>/dev/null || true; exit "$rc"' EXIT
 
 wait_addr() {  # name
   for _ in $(seq 1 2400); do [ -s "$1/ledgerd.addr" ] && grep -q "listening on" "$1.log" && return 0; sleep 0.05; done
