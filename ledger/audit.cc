@@ -1,7 +1,11 @@
 #include "ledger/audit.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <future>
+#include <optional>
+#include <thread>
 
 #include "ledger/crypto/jws.h"
 #include "ledger/ledger.h"
@@ -36,14 +40,73 @@ std::string AuditSummary::quorum_failure() const {
          quorum + "); the largest witnessed is size " + std::to_string(witnessed_size);
 }
 
-Status Auditor::add_record(uint64_t position, std::string_view record, domain::Record* accepted) {
+namespace {
+
+PreparedRecord prepare_one(std::string_view record, const std::unordered_map<std::string, crypto::PublicKey>& keys) {
+  PreparedRecord p;
+  auto parts = crypto::jws_parse(record);
+  if (!parts.ok()) {
+    p.error = parts.error().message;
+    return p;
+  }
+  auto event = domain::parse_event(parts->payload);
+  if (!event.ok()) {
+    p.error = event.error().message;
+    return p;
+  }
+  if (auto k = keys.find(parts->kid); k != keys.end()) {
+    if (auto st = crypto::jws_verify(*parts, k->second); st.ok()) p.verified_with = k->second;
+    else p.verify_error = st.error().message;
+  }
+  p.parts = std::move(*parts);
+  p.event = std::move(*event);
+  return p;
+}
+
+}  // namespace
+
+Auditor::KeySnapshot Auditor::key_snapshot() const {
+  KeySnapshot keys;
+  for (const auto* k : registry_.keys()) keys.emplace(k->kid, k->key);
+  return keys;
+}
+
+std::vector<PreparedRecord> Auditor::prepare_batch(const std::vector<std::string_view>& records) const {
+  return prepare_batch(records, key_snapshot());
+}
+
+std::vector<PreparedRecord> Auditor::prepare_batch(const std::vector<std::string_view>& records,
+                                                   const KeySnapshot& keys) {
+  std::vector<PreparedRecord> out(records.size());
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), records.size()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (size_t i = t; i < records.size(); i += threads) out[i] = prepare_one(records[i], keys);
+    });
+  for (size_t i = 0; i < records.size(); i += threads) out[i] = prepare_one(records[i], keys);
+  for (auto& th : pool) th.join();
+  return out;
+}
+
+Status Auditor::add_record(uint64_t position, std::string_view record, domain::Record* accepted,
+                           PreparedRecord* prepared) {
   if (failure_) return make_error(Errc::corruption, "audit already failed");
   if (position != range_.size() + 1)
     return fail(range_.size() + 1, "missing event: next record is at position " + std::to_string(position));
-  auto parts = crypto::jws_parse(record);
-  if (!parts.ok()) return fail(position, parts.error().message);
-  auto event = domain::parse_event(parts->payload);
-  if (!event.ok()) return fail(position, event.error().message);
+  PreparedRecord local;
+  if (!prepared) {
+    local = prepare_one(record, {});
+    prepared = &local;
+  }
+  if (!prepared->parts || !prepared->event) return fail(position, prepared->error);
+  crypto::JwsParts* parts = &*prepared->parts;
+  domain::Event* event = &*prepared->event;
+  // The signature, unless the batch checked it with this very key.
+  auto verify = [&](const crypto::PublicKey& key) -> Status {
+    if (prepared->verified_with && prepared->verified_with->raw() == key.raw()) return {};
+    return crypto::jws_verify(*parts, key);
+  };
   const domain::Event& e = *event;
 
   // Signature, with the key valid at this position.
@@ -52,12 +115,12 @@ Status Auditor::add_record(uint64_t position, std::string_view record, domain::R
     if (!key.ok()) return fail(position, "log.initialized: " + key.error().message);
     if (trusted_log_key_ && key->raw() != trusted_log_key_->raw())
       return fail(position, "the log key is not the trusted log key");
-    if (auto st = crypto::jws_verify(*parts, *key); !st.ok()) return fail(position, st.error().message);
+    if (auto st = verify(*key); !st.ok()) return fail(position, st.error().message);
     if (auto st = registry_.apply(e, position, parts->kid); !st.ok()) return fail(position, st.error().message);
   } else {
     auto k = registry_.signing_key(parts->kid, position, e.authority, e.type);
     if (!k.ok()) return fail(position, k.error().message);
-    if (auto st = crypto::jws_verify(*parts, (*k)->key); !st.ok()) return fail(position, st.error().message);
+    if (auto st = verify((*k)->key); !st.ok()) return fail(position, st.error().message);
     if (Registry::is_registry_event(e.type)) {
       if (auto st = registry_.apply(e, position, parts->kid); !st.ok()) return fail(position, st.error().message);
     }
@@ -147,21 +210,66 @@ Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<c
   });
   const uint64_t last = store.last_position();
   Status st;
+  // Records go in batches: parsed and their signatures verified on every
+  // core, then applied in order, while the next batch is being prepared
+  // (with the keys known when it was handed over; a key added in the batch
+  // being applied is checked in order instead).
+  constexpr size_t kBatch = 2048;
+  struct Batch {
+    uint64_t first = 1;
+    std::vector<std::string> records;
+    std::future<std::vector<PreparedRecord>> prepared;
+  };
+  std::optional<Batch> ahead;  // being prepared
+  Batch filling;
+  auto apply = [&](Batch& b) -> bool {
+    auto prepared = b.prepared.get();
+    for (size_t i = 0; i < b.records.size(); ++i) {
+      const uint64_t pos = b.first + i;
+      domain::Record accepted;
+      st = a.add_record(pos, b.records[i], &accepted, &prepared[i]);
+      if (!st.ok()) return false;
+      // The stream index must point back at this position.
+      const domain::Event* e = &accepted.event;
+      auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
+      if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
+        st = make_error(Errc::corruption, "position " + std::to_string(pos) + ": stream index entry for " + e->stream +
+                                              " seq " + std::to_string(e->seq) + " does not point here");
+        return false;
+      }
+      if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
+    }
+    return true;
+  };
+  // Hands the filled batch over to be prepared, then applies the one before.
+  auto hand_over = [&]() -> bool {
+    Batch next = std::move(filling);
+    filling = Batch{next.first + next.records.size(), {}, {}};
+    // The views point into the records' strings, which stay where they are
+    // when the batch (its vector) moves.
+    std::vector<std::string_view> views(next.records.begin(), next.records.end());
+    next.prepared = std::async(std::launch::async, [views = std::move(views), keys = a.key_snapshot()] {
+      return Auditor::prepare_batch(views, keys);
+    });
+    bool ok = true;
+    if (ahead) ok = apply(*ahead);
+    ahead = std::move(next);
+    return ok;
+  };
   CL_TRY(store.scan(1, 0, [&](uint64_t pos, std::string_view record) {
-    domain::Record accepted;
-    st = a.add_record(pos, record, &accepted);
-    if (!st.ok()) return false;
-    // The stream index must point back at this position.
-    const domain::Event* e = &accepted.event;
-    auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
-    if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
-      st = make_error(Errc::corruption, "position " + std::to_string(pos) + ": stream index entry for " + e->stream +
-                                            " seq " + std::to_string(e->seq) + " does not point here");
+    if (pos != filling.first + filling.records.size()) {
+      st = make_error(Errc::corruption, "position " + std::to_string(filling.first + filling.records.size()) +
+                                            ": missing event: next record is at position " + std::to_string(pos));
       return false;
     }
-    if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
-    return true;
+    filling.records.emplace_back(record);
+    return filling.records.size() < kBatch || hand_over();
   }));
+  if (st.ok() && !filling.records.empty()) hand_over();
+  if (ahead) {
+    if (st.ok()) apply(*ahead);
+    else ahead->prepared.wait();
+  }
   CL_TRY(st);
   if (a.last_position() != last)
     return make_error(Errc::corruption, "position " + std::to_string(a.last_position() + 1) +

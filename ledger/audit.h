@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "ledger/crypto/jws.h"
 #include "ledger/crypto/keys.h"
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/merkle/policy.h"
@@ -47,6 +48,20 @@ struct AuditFailure {
   std::string reason;
 };
 
+// What a record needs before it is applied in log order, worked out ahead
+// on any thread (Auditor::prepare_batch runs them on every core): the JWS
+// parsed, the event decoded, and the signature verified with the key its
+// kid named among the keys known when the batch began. The auditor still
+// decides, in order, whether that key may sign at that position; a record
+// whose key was not known yet is verified then.
+struct PreparedRecord {
+  std::optional<crypto::JwsParts> parts;
+  std::optional<domain::Event> event;
+  std::string error;                               // why parsing failed, if it did
+  std::optional<crypto::PublicKey> verified_with;  // the key whose check passed
+  std::string verify_error;                        // that key's check failed: why
+};
+
 class Auditor {
  public:
   // trusted_log_key: if set, log.initialized must introduce exactly this key.
@@ -63,7 +78,18 @@ class Auditor {
   // The next record; position must be last + 1. If it passes and `accepted`
   // is given, it receives the decoded record (position, key id, event,
   // hash) but not the bytes, which stay the caller's to move in.
-  Status add_record(uint64_t position, std::string_view bytes, domain::Record* accepted = nullptr);
+  Status add_record(uint64_t position, std::string_view bytes, domain::Record* accepted = nullptr,
+                    PreparedRecord* prepared = nullptr);
+  // Prepares a batch of records on every core, with the keys known now.
+  // Apply them afterwards, in order, with add_record(..., &prepared[i]).
+  std::vector<PreparedRecord> prepare_batch(const std::vector<std::string_view>& records) const;
+  // The same in two steps, so a batch can be prepared on other threads
+  // while this auditor applies the one before: the keys known now (taken
+  // on the applying thread), then the work (any thread).
+  using KeySnapshot = std::unordered_map<std::string, crypto::PublicKey>;
+  KeySnapshot key_snapshot() const;
+  static std::vector<PreparedRecord> prepare_batch(const std::vector<std::string_view>& records,
+                                                   const KeySnapshot& keys);
   // Optionally called with each Merkle node the store holds, to compare.
   using NodeCheck = std::function<Status(merkle::NodeId, const Hash256&)>;
   void set_node_check(NodeCheck fn) { node_check_ = std::move(fn); }

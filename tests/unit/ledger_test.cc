@@ -356,6 +356,42 @@ TEST(Audit, RejectsAnEventSignedWithARetiredKey) {
   // And the log key may not sign certificate events, nor a stranger's key the log.
   Auditor wrong_anchor(k2.public_key());
   EXPECT_FALSE(wrong_anchor.add_record(1, records[0]).ok());
+
+  // Batched (signatures checked ahead on every core with the keys known at
+  // the batch's start): the same verdicts. Records 1-4 first, so k1 is
+  // known to the second batch and its check passes there: the auditor must
+  // still refuse record 8, signed after k1 was retired. k2 is added inside
+  // the second batch: its record is checked in order.
+  auto batched = [&](std::vector<std::string> recs) -> Status {
+    Auditor a(log_key.public_key());
+    size_t at = 0;
+    for (size_t end : {size_t{4}, recs.size()}) {
+      std::vector<std::string_view> views(recs.begin() + static_cast<long>(at), recs.begin() + static_cast<long>(end));
+      auto prepared = a.prepare_batch(views);
+      for (size_t i = 0; i < views.size(); ++i) CL_TRY(a.add_record(at + i + 1, views[i], nullptr, &prepared[i]));
+      at = end;
+    }
+    return {};
+  };
+  auto refused = batched(records);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("position 8"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("after it was retired"), std::string::npos);
+  std::vector<std::string> good_records(records.begin(), records.end() - 1);
+  EXPECT_TRUE(batched(good_records).ok());
+  // A signature swapped for another record's of the same key: the batch's
+  // check fails and so does the audit, at that position.
+  auto signature = [](const std::string& rec) {
+    const size_t at = rec.find("\"signature\":\"") + 13;
+    return std::pair{at, rec.substr(at, rec.find('"', at) - at)};
+  };
+  auto swapped = good_records;
+  const auto [at, mine] = signature(swapped[6]);
+  swapped[6].replace(at, mine.size(), signature(records[3]).second);
+  ASSERT_NE(swapped[6], good_records[6]);
+  auto bad_sig = batched(swapped);
+  ASSERT_FALSE(bad_sig.ok());
+  EXPECT_NE(bad_sig.error().message.find("position 7"), std::string::npos) << bad_sig.error().message;
 }
 
 // ---- tampering with a closed data dir ----
