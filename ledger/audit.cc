@@ -194,6 +194,65 @@ Status Auditor::finish() {
   return {};
 }
 
+struct BatchedAudit::Batch {
+  uint64_t first = 1;
+  std::vector<std::string> records;
+  std::future<std::vector<PreparedRecord>> prepared;
+};
+
+BatchedAudit::BatchedAudit(Auditor& auditor, Accepted accepted, size_t batch)
+    : auditor_(auditor), accepted_(std::move(accepted)), size_(batch), filling_(std::make_unique<Batch>()) {
+  filling_->first = auditor_.last_position() + 1;
+}
+
+BatchedAudit::~BatchedAudit() {
+  if (ahead_ && ahead_->prepared.valid()) ahead_->prepared.wait();
+}
+
+Status BatchedAudit::add(uint64_t position, std::string_view record) {
+  if (!status_.ok()) return status_;
+  if (position != filling_->first + filling_->records.size())
+    return status_ = make_error(Errc::corruption,
+                                "position " + std::to_string(filling_->first + filling_->records.size()) +
+                                    ": missing event: next record is at position " + std::to_string(position));
+  filling_->records.emplace_back(record);
+  if (filling_->records.size() >= size_) status_ = hand_over();
+  return status_;
+}
+
+Status BatchedAudit::finish() {
+  if (status_.ok() && !filling_->records.empty()) status_ = hand_over();
+  if (status_.ok() && ahead_) status_ = apply(*ahead_);
+  ahead_.reset();
+  return status_;
+}
+
+// Hands the filled batch over to be prepared, then applies the one before.
+Status BatchedAudit::hand_over() {
+  auto next = std::move(filling_);
+  filling_ = std::make_unique<Batch>();
+  filling_->first = next->first + next->records.size();
+  // The views point into the records' strings, which stay where they are.
+  std::vector<std::string_view> views(next->records.begin(), next->records.end());
+  next->prepared = std::async(std::launch::async, [views = std::move(views), keys = auditor_.key_snapshot()] {
+    return Auditor::prepare_batch(views, keys);
+  });
+  Status st;
+  if (ahead_) st = apply(*ahead_);
+  ahead_ = std::move(next);
+  return st;
+}
+
+Status BatchedAudit::apply(Batch& b) {
+  auto prepared = b.prepared.get();
+  for (size_t i = 0; i < b.records.size(); ++i) {
+    domain::Record accepted;
+    CL_TRY(auditor_.add_record(b.first + i, b.records[i], &accepted, &prepared[i]));
+    if (accepted_) CL_TRY(accepted_(accepted));
+  }
+  return {};
+}
+
 Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<crypto::PublicKey> trusted,
                                  const std::function<void(uint64_t, uint64_t)>& progress,
                                  const merkle::Policy* quorum) {
@@ -210,66 +269,21 @@ Result<AuditSummary> audit_store(const store::EventStore& store, std::optional<c
   });
   const uint64_t last = store.last_position();
   Status st;
-  // Records go in batches: parsed and their signatures verified on every
-  // core, then applied in order, while the next batch is being prepared
-  // (with the keys known when it was handed over; a key added in the batch
-  // being applied is checked in order instead).
-  constexpr size_t kBatch = 2048;
-  struct Batch {
-    uint64_t first = 1;
-    std::vector<std::string> records;
-    std::future<std::vector<PreparedRecord>> prepared;
-  };
-  std::optional<Batch> ahead;  // being prepared
-  Batch filling;
-  auto apply = [&](Batch& b) -> bool {
-    auto prepared = b.prepared.get();
-    for (size_t i = 0; i < b.records.size(); ++i) {
-      const uint64_t pos = b.first + i;
-      domain::Record accepted;
-      st = a.add_record(pos, b.records[i], &accepted, &prepared[i]);
-      if (!st.ok()) return false;
-      // The stream index must point back at this position.
-      const domain::Event* e = &accepted.event;
-      auto idx = store.get(store::kCfStreams, store::stream_key(e->stream, e->seq));
-      if (!idx || idx->size() != 8 || get_be64(*idx) != pos) {
-        st = make_error(Errc::corruption, "position " + std::to_string(pos) + ": stream index entry for " + e->stream +
-                                              " seq " + std::to_string(e->seq) + " does not point here");
-        return false;
-      }
-      if (progress && (pos % 4096 == 0 || pos == last)) progress(pos, last);
-    }
-    return true;
-  };
-  // Hands the filled batch over to be prepared, then applies the one before.
-  auto hand_over = [&]() -> bool {
-    Batch next = std::move(filling);
-    filling = Batch{next.first + next.records.size(), {}, {}};
-    // The views point into the records' strings, which stay where they are
-    // when the batch (its vector) moves.
-    std::vector<std::string_view> views(next.records.begin(), next.records.end());
-    next.prepared = std::async(std::launch::async, [views = std::move(views), keys = a.key_snapshot()] {
-      return Auditor::prepare_batch(views, keys);
-    });
-    bool ok = true;
-    if (ahead) ok = apply(*ahead);
-    ahead = std::move(next);
-    return ok;
-  };
+  BatchedAudit batched(a, [&](const domain::Record& r) -> Status {
+    // The stream index must point back at this position.
+    const domain::Event& e = r.event;
+    auto idx = store.get(store::kCfStreams, store::stream_key(e.stream, e.seq));
+    if (!idx || idx->size() != 8 || get_be64(*idx) != r.position)
+      return make_error(Errc::corruption, "position " + std::to_string(r.position) + ": stream index entry for " +
+                                              e.stream + " seq " + std::to_string(e.seq) + " does not point here");
+    if (progress && (r.position % 4096 == 0 || r.position == last)) progress(r.position, last);
+    return {};
+  });
   CL_TRY(store.scan(1, 0, [&](uint64_t pos, std::string_view record) {
-    if (pos != filling.first + filling.records.size()) {
-      st = make_error(Errc::corruption, "position " + std::to_string(filling.first + filling.records.size()) +
-                                            ": missing event: next record is at position " + std::to_string(pos));
-      return false;
-    }
-    filling.records.emplace_back(record);
-    return filling.records.size() < kBatch || hand_over();
+    st = batched.add(pos, record);
+    return st.ok();
   }));
-  if (st.ok() && !filling.records.empty()) hand_over();
-  if (ahead) {
-    if (st.ok()) apply(*ahead);
-    else ahead->prepared.wait();
-  }
+  if (st.ok()) st = batched.finish();
   CL_TRY(st);
   if (a.last_position() != last)
     return make_error(Errc::corruption, "position " + std::to_string(a.last_position() + 1) +

@@ -7,7 +7,9 @@
 
 #include "ledger/domain/record.h"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -112,6 +114,34 @@ class Auditor {
   NodeCheck node_check_;
   AuditSummary summary_;
   std::optional<AuditFailure> failure_;
+};
+
+// Feeds an auditor records in position order, in batches: each batch is
+// parsed and its signatures verified on every core while the batch before
+// is applied in order (Auditor::prepare_batch with the keys known when the
+// batch was handed over). `accepted` runs, in order, on each record the
+// auditor accepted (a projection's audit, an index check); an error there
+// stops the audit.
+class BatchedAudit {
+ public:
+  using Accepted = std::function<Status(const domain::Record&)>;
+  BatchedAudit(Auditor& auditor, Accepted accepted, size_t batch = 2048);
+  ~BatchedAudit();
+  // The record at `position` (last + 1); applied later, or now if it
+  // fills a batch. The first error (this record's or an earlier one's).
+  Status add(uint64_t position, std::string_view record);
+  // Applies what is left.
+  Status finish();
+
+ private:
+  struct Batch;
+  Status hand_over();
+  Status apply(Batch& b);
+  Auditor& auditor_;
+  Accepted accepted_;
+  size_t size_;
+  std::unique_ptr<Batch> filling_, ahead_;
+  Status status_;
 };
 
 // Audits a data dir's store: records, stream index, Merkle nodes, meta and

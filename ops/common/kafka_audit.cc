@@ -138,19 +138,22 @@ Result<json> audit_kafka(const stream::KafkaConfig& k, const std::string& origin
     }
   }
   std::unordered_map<std::string, domain::CertificateState> certs;
-  uint64_t expect = 1;
-  for (const auto& [pos, rec] : records) {
-    if (pos != expect)
-      return make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing from the topic");
-    ++expect;
-    domain::Record se;
-    CL_TRY(auditor.add_record(pos, rec, &se));
+  BatchedAudit batched(auditor, [&](const domain::Record& se) -> Status {
     CL_TRY(map.add(se));
     if (domain::command_of_event_type(se.event.type)) {
       auto& s = certs[se.event.stream];
       CL_TRY(domain::apply_event(s, se.event, hash_hex(se.hash)));
     }
+    return {};
+  });
+  uint64_t expect = 1;
+  for (const auto& [pos, rec] : records) {
+    if (pos != expect)
+      return make_error(Errc::corruption, "position " + std::to_string(expect) + " is missing from the topic");
+    ++expect;
+    CL_TRY(batched.add(pos, rec));
   }
+  CL_TRY(batched.finish());
   CL_TRY(auditor.finish());
   CL_ASSIGN(const uint64_t compared, compare_status(certs, status));
   const auto& sum = auditor.summary();

@@ -77,11 +77,9 @@ Result<json> audit_export(const std::string& file, const std::string& checkpoint
   if (!in) return make_error(Errc::io_error, "cannot read " + file);
   std::string line;
   uint64_t pos = 0;
-  while (std::getline(in, line)) {
-    domain::Record r;
-    CL_TRY(a.add_record(++pos, line, &r));
-    CL_TRY(map.add(r));
-  }
+  BatchedAudit batched(a, [&](const domain::Record& r) { return map.add(r); });
+  while (std::getline(in, line)) CL_TRY(batched.add(++pos, line));
+  CL_TRY(batched.finish());
   CL_TRY(a.finish());
   const auto& s = a.summary();
   if (auto why = s.quorum_failure(); !why.empty()) return make_error(Errc::unavailable, why);
