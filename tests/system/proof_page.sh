@@ -2,8 +2,9 @@
 # Headless Chromium runs the verification page's own proof check (WebCrypto,
 # the script inline in the page): a real answer shows 已验证; the same page
 # with one byte of the statement changed on the way (a proxy in this test)
-# shows 验证失败; a proof older than the server's bound shows
-# 无法确认实时状态. Prints the time the check took in the page.
+# shows 验证失败; a witnessed log's page (quorum 2) shows 已验证, and 验证失败
+# with a byte of a cosignature changed; a proof older than the server's
+# bound shows 无法确认实时状态. Prints the time the check took in the page.
 # usage: proof_page.sh BIN_DIR ARTIFACT_DIR
 set -euo pipefail
 bin=$(cd "$1" && pwd); mkdir -p "$2"; art=$(cd "$2" && pwd)
@@ -32,10 +33,11 @@ start live --demo
 sleep 1.5
 for w in "有效  construction_enterprise" 已吊销 已注销 已作废 暂扣; do expect "live $w" "$(url_of live "$w")" "已验证"; done
 
-# A proxy that changes one byte of the statement inside the page's bundle
-# (and passes everything else through).
-revoked=$(url_of live 已吊销)
-python3 - "$revoked" "$dir/proxy.port" <<'PY' &
+# A proxy that changes one byte of the statement (or of a witness's
+# cosignature) inside the page's bundle, and passes everything else through.
+# usage: proxy TARGET_URL PORT_FILE statement|cosignature
+proxy() {
+python3 - "$@" <<'PY' &
 import base64, http.server, re, sys, urllib.request
 target = sys.argv[1]
 origin = target[:target.index("/", 8)]
@@ -49,10 +51,12 @@ class H(http.server.BaseHTTPRequestHandler):
             return
         with urllib.request.urlopen(target) as r:
             body = r.read().decode(); csp = r.headers.get("Content-Security-Policy")
+        # The cosignature line's base64 (76 bytes), not the policy's key.
+        field = "statement " if sys.argv[3] == "statement" else "witness.test/w1 "
         def flip(m):
             b = bytearray(base64.b64decode(m.group(1))); b[30] ^= 1
-            return "statement " + base64.b64encode(bytes(b)).decode()
-        body = re.sub(r"statement ([A-Za-z0-9+/=]+)", flip, body, count=1).encode()
+            return field + base64.b64encode(bytes(b)).decode()
+        body = re.sub(re.escape(field) + r"([A-Za-z0-9+/]{40,}=*)", flip, body, count=1).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         if csp: self.send_header("Content-Security-Policy", csp)
@@ -64,8 +68,26 @@ open(sys.argv[2], "w").write(str(s.server_port))
 s.serve_forever()
 PY
 pids+=($!)
-for _ in $(seq 1 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ -s "$2" ] && break; sleep 0.05; done
+}
+proxy "$(url_of live 已吊销)" "$dir/proxy.port" statement
 expect "statement byte changed" "http://127.0.0.1:$(cat "$dir/proxy.port")/" "验证失败"
+
+# A primary whose checkpoints two witnesses cosign, with a quorum of 2: the
+# page has the policy in its data and checks the cosignatures as well.
+"$bin/ledgerctl" init --data q >/dev/null
+"$bin/ledgerctl" trust --data q > q-trust.json
+start w1 --witness-name witness.test/w1 --witness-logs q-trust.json
+start w2 --witness-name witness.test/w2 --witness-logs q-trust.json
+printf '{"witnesses": [{"url": "http://%s", "key": "%s"}, {"url": "http://%s", "key": "%s"}], "quorum": 2}\n' \
+  "$(addr w1)" "$("$bin/ledgerctl" witness-key --data w1 --name witness.test/w1)" \
+  "$(addr w2)" "$("$bin/ledgerctl" witness-key --data w2 --name witness.test/w2)" > witnesses.json
+start q --demo --witnesses witnesses.json
+sleep 1.5
+curl -s "$(url_of q 已吊销)" | grep -q '"policy":"witness witness.test/w1 ' || { echo "FAIL: the page has no policy"; fails=$((fails+1)); }
+expect "witnessed, quorum 2" "$(url_of q 已吊销)" "已验证"
+proxy "$(url_of q 已吊销)" "$dir/proxy-q.port" cosignature
+expect "cosignature byte changed" "http://127.0.0.1:$(cat "$dir/proxy-q.port")/" "验证失败"
 
 # A server whose proofs count as fresh for 1 s and that does not sign its
 # size again while idle: after 3 s its proof no longer confirms live status.
@@ -76,4 +98,4 @@ expect "checkpoint older than the bound" "$(url_of old 已吊销)" "无法确认
 ms=$(grep -o 'data-verify-ms="[0-9.]*"' "$art/proof-page.txt" | grep -o '[0-9.]*' | sort -n | tr '\n' ' ')
 echo "verify time in the page (ms, sorted): $ms"
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
-echo "7 passed, 0 failed"
+echo "9 passed, 0 failed"
