@@ -55,8 +55,8 @@ PreparedRecord prepare_one(std::string_view record, const std::unordered_map<std
     return p;
   }
   if (auto k = keys.find(parts->kid); k != keys.end()) {
-    if (auto st = crypto::jws_verify(*parts, k->second); st.ok()) p.verified_with = k->second;
-    else p.verify_error = st.error().message;
+    p.checked_with = k->second;
+    p.verdict = crypto::jws_verify(*parts, k->second);
   }
   p.parts = std::move(*parts);
   p.event = std::move(*event);
@@ -102,9 +102,9 @@ Status Auditor::add_record(uint64_t position, std::string_view record, domain::R
   if (!prepared->parts || !prepared->event) return fail(position, prepared->error);
   crypto::JwsParts* parts = &*prepared->parts;
   domain::Event* event = &*prepared->event;
-  // The signature, unless the batch checked it with this very key.
+  // The signature: what the batch's check said if it used this very key.
   auto verify = [&](const crypto::PublicKey& key) -> Status {
-    if (prepared->verified_with && prepared->verified_with->raw() == key.raw()) return {};
+    if (prepared->checked_with && prepared->checked_with->raw() == key.raw()) return prepared->verdict;
     return crypto::jws_verify(*parts, key);
   };
   const domain::Event& e = *event;

@@ -59,9 +59,9 @@ struct AuditFailure {
 struct PreparedRecord {
   std::optional<crypto::JwsParts> parts;
   std::optional<domain::Event> event;
-  std::string error;                               // why parsing failed, if it did
-  std::optional<crypto::PublicKey> verified_with;  // the key whose check passed
-  std::string verify_error;                        // that key's check failed: why
+  std::string error;                              // why parsing failed, if it did
+  std::optional<crypto::PublicKey> checked_with;  // the key the signature was checked with, if any
+  Status verdict;                                 // what that check said
 };
 
 class Auditor {
