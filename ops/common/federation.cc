@@ -6,7 +6,6 @@
 
 #include "ledger/keyring.h"
 #include "ledger/merkle/checkpoint.h"
-#include "ledger/merkle/tree.h"
 #include "ops/common/routes.h"
 
 namespace certledger::ops {
@@ -28,22 +27,6 @@ FederationRuntime::~FederationRuntime() {
   for (auto& l : logs) l->service.reset();
   logs.clear();
 }
-
-namespace {
-
-// A followed log's root at a size, from the records its replica verified.
-WitnessedLog witnessed_log(const TrustedLog& t, const store::EventStore& store) {
-  WitnessedLog w{t.origin, t.key, {}, {}};
-  w.local_root = [&store](uint64_t size) -> std::optional<Hash256> {
-    if (size == 0 || size > store.last_position()) return std::nullopt;
-    auto root = merkle::subtree_root(0, size, store.node_source());
-    return root.ok() ? std::optional<Hash256>(*root) : std::nullopt;
-  };
-  w.local_checkpoint = [&store](uint64_t size) { return store.checkpoint_at(size); };
-  return w;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<FederationRuntime>> open_federation(const Config& config, std::vector<TrustedLog> logs,
                                                            api::TokenStore& tokens) {
@@ -90,7 +73,7 @@ Result<std::unique_ptr<FederationRuntime>> open_federation(const Config& config,
     KeyRing keys((std::filesystem::path(config.data_dir) / "keys").string(), pass ? pass : "");
     CL_ASSIGN(auto key, keys.read_or_create("witness/cosigner", crypto::KeyAlg::ed25519));
     std::vector<WitnessedLog> witnessed;
-    for (const auto& l : rt->logs) witnessed.push_back(witnessed_log(l->log, l->opened.ledger->store()));
+    for (const auto& l : rt->logs) witnessed.push_back(replica_witnessed_log(l->log, l->opened.ledger->store()));
     rt->witness =
         std::make_unique<Witness>(*rt->witness_store, config.witness_name,
                                   std::make_shared<const crypto::PrivateKey>(std::move(key)), std::move(witnessed));

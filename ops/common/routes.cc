@@ -35,22 +35,23 @@ Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& conf
     return make_error(Errc::invalid_argument, "witness_name needs witness_logs: the trust file of the logs to witness");
   CL_ASSIGN(auto trusted, read_trust_file(file));
   std::vector<WitnessedLog> logs;
-  for (auto& t : trusted) {
-    WitnessedLog w{t.origin, t.key, {}, {}};
-    if (config.replica && t.origin == ledger.origin()) {
-      const store::EventStore& store = ledger.store();
-      w.local_root = [&store](uint64_t size) -> std::optional<Hash256> {
-        if (size == 0 || size > store.last_position()) return std::nullopt;
-        auto root = merkle::subtree_root(0, size, store.node_source());
-        return root.ok() ? std::optional<Hash256>(*root) : std::nullopt;
-      };
-      w.local_checkpoint = [&store](uint64_t size) { return store.checkpoint_at(size); };
-    }
-    logs.push_back(std::move(w));
-  }
+  for (auto& t : trusted)
+    logs.push_back(config.replica && t.origin == ledger.origin() ? replica_witnessed_log(t, ledger.store())
+                                                                 : WitnessedLog{t.origin, t.key, {}, {}});
   CL_ASSIGN(auto key, ledger.keys().read_or_create("witness/cosigner", crypto::KeyAlg::ed25519));
   return std::make_unique<Witness>(ledger.store(), config.witness_name,
                                    std::make_shared<const crypto::PrivateKey>(std::move(key)), std::move(logs));
+}
+
+WitnessedLog replica_witnessed_log(const TrustedLog& t, const store::EventStore& store) {
+  WitnessedLog w{t.origin, t.key, {}, {}};
+  w.local_root = [&store](uint64_t size) -> std::optional<Hash256> {
+    if (size == 0 || size > store.last_position()) return std::nullopt;
+    auto root = merkle::subtree_root(0, size, store.node_source());
+    return root.ok() ? std::optional<Hash256>(*root) : std::nullopt;
+  };
+  w.local_checkpoint = [&store](uint64_t size) { return store.checkpoint_at(size); };
+  return w;
 }
 
 api::RouteSpec witness_route(Witness& witness) {

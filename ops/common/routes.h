@@ -5,6 +5,7 @@
 #include "api/service.h"
 #include "ledger/ledger.h"
 #include "ledger/witness.h"
+#include "ops/common/setup.h"
 
 namespace certledger::ops {
 
@@ -19,6 +20,10 @@ api::RouteSpec backup_route(Ledger& ledger, const Config& config);
 // Ed25519 key in keys/witness/cosigner.pem (made on first use), its state
 // in the data dir's store. nullptr when off.
 Result<std::unique_ptr<Witness>> open_witness(Ledger& ledger, const Config& config);
+// A log a replica both follows and witnesses: checkpoints are also held
+// against the root of the records it verified, and the checkpoint it
+// stored of a size (Witness's local_root, local_checkpoint).
+WitnessedLog replica_witnessed_log(const TrustedLog& log, const store::EventStore& store);
 // POST /add-checkpoint (C2SP tlog-witness): anyone may submit; the log's
 // signature on the checkpoint is the only credential.
 api::RouteSpec witness_route(Witness& witness);
