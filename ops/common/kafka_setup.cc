@@ -98,13 +98,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   auto rt = std::make_unique<KafkaRuntime>();
   rt->max_staleness = std::chrono::milliseconds(c.replica_max_staleness_ms);
   if (c.kafka == "off") return rt;
-  std::optional<TrustedLog> first;
-  if (c.replica && !follow) {
-    CL_ASSIGN(auto trusted, read_trust_file(c.trust_file));
-    if (trusted.empty()) return make_error(Errc::invalid_argument, c.trust_file + " names no log");
-    first = std::move(trusted.front());
-    follow = &*first;
-  }
+  if (c.replica && !follow) return make_error(Errc::internal, "a replica's Kafka needs the log it follows");
   stream::KafkaConfig k;
   k.prefix = c.kafka_prefix;
   k.properties = c.kafka_properties;

@@ -37,8 +37,8 @@ std::optional<std::string> status_message(const Ledger& ledger, const domain::Re
 void use_status_feed(stream::RelayOptions& options, const Ledger& ledger);
 
 // checkpoint_ready: the relay's gate (RelayOptions::checkpoint_ready), e.g.
-// the cosigner's. A replica follows `follow` (a federation member's log),
-// else the trust file's first log.
+// the cosigner's. A replica follows `follow` (its trust file's log, or a
+// federation member's), which it must be given.
 Result<std::unique_ptr<KafkaRuntime>> start_kafka(
     Ledger& ledger, const Config& config,
     std::function<bool(uint64_t size, const std::string& note)> checkpoint_ready = {},

@@ -107,13 +107,19 @@ int main(int argc, char** argv) {
   // creates is readable by others, whatever the umask it was started with.
   ::umask(077);
   setup_logging(config);
+  // A replica follows the logs of its trust file: one as itself, several
+  // as a federation.
+  std::optional<ops::TrustedLog> followed;
   if (config.replica) {
     auto trusted = ops::read_trust_file(config.trust_file);
+    if (trusted.ok() && trusted->empty())
+      trusted = make_error(Errc::invalid_argument, config.trust_file + " names no log");
     if (!trusted.ok()) {
       spdlog::error("trust: {}", trusted.error().to_string());
       return 2;
     }
     if (trusted->size() > 1) return run_federation(config, std::move(*trusted));
+    followed = std::move(trusted->front());
   }
 
   ops::OpenOptions oo;
@@ -137,6 +143,7 @@ int main(int argc, char** argv) {
   // The witness quorum proofs must meet: a primary's witnesses file, a
   // replica's trust file.
   std::optional<merkle::Policy> quorum;
+  if (followed && followed->quorum()) quorum = *followed->quorum();
   // A primary's witnesses cosign each checkpoint it stores.
   std::unique_ptr<ops::Cosigner> cosigner;
   if (!config.witnesses.empty() && !config.replica) {
@@ -187,17 +194,13 @@ int main(int argc, char** argv) {
   std::function<bool(uint64_t, const std::string&)> checkpoint_ready;
   if (cosigner)
     checkpoint_ready = [c = cosigner.get()](uint64_t size, const std::string& note) { return c->settled(size, note); };
-  auto kafka = ops::start_kafka(ledger, config, std::move(checkpoint_ready));
+  auto kafka = ops::start_kafka(ledger, config, std::move(checkpoint_ready), followed ? &*followed : nullptr);
   if (!kafka.ok()) {
     spdlog::error("Kafka: {}", kafka.error().to_string());
     return 3;
   }
   (*kafka)->add_metrics(metrics);
   api::Extensions ext;
-  if (config.replica) {
-    auto trusted = ops::read_trust_file(config.trust_file);  // start_kafka read it already
-    if (trusted.ok() && !trusted->empty() && trusted->front().quorum()) quorum = *trusted->front().quorum();
-  }
   ext.quorum = std::move(quorum);
   ext.ready_details = [k = kafka->get()] { return k->status(); };
   // Documents need the authority's document-signing key: primaries only.
