@@ -128,19 +128,23 @@ void Follower::apply_ready() {
     // The records ready now: in a catch-up, many; parsed and their
     // signatures verified on every core first (the auditor still decides
     // each key in order). A few at a time are not worth the threads.
-    std::vector<std::string_view> ready;
+    std::vector<decltype(pending_)::iterator> ready;  // consecutive positions from applied + 1
     for (uint64_t next = stats_.applied + 1; ready.size() < kMaxInFlight && next <= last; ++next) {
       auto it = pending_.find(next);
       if (it == pending_.end()) break;
-      ready.push_back(it->second.record);
+      ready.push_back(it);
     }
     std::vector<PreparedRecord> prepared;
-    if (ready.size() >= 64) prepared = auditor_.prepare_batch(ready);
-    for (uint64_t next = stats_.applied + 1; submitted.size() < ready.size(); ++next) {
-      auto it = pending_.find(next);
+    if (ready.size() >= 64) {
+      std::vector<std::string_view> records;
+      for (auto it : ready) records.push_back(it->second.record);
+      prepared = auditor_.prepare_batch(records);
+    }
+    for (size_t i = 0; i < ready.size(); ++i) {
+      const auto it = ready[i];
+      const uint64_t next = it->first;
       domain::Record accepted;  // the auditor's parse, not a second one
-      auto st = auditor_.add_record(next, it->second.record, &accepted,
-                                    prepared.empty() ? nullptr : &prepared[submitted.size()]);
+      auto st = auditor_.add_record(next, it->second.record, &accepted, prepared.empty() ? nullptr : &prepared[i]);
       if (!st.ok()) {
         failure = "verification failed: " + st.error().message;
         break;
