@@ -8,6 +8,7 @@
 #include "api/views.h"
 #include "ledger/domain/validate.h"
 #include "ledger/util/encoding.h"
+#include "projections/projections.h"
 #include "projections/queries.h"
 
 namespace certledger::api {
@@ -78,16 +79,20 @@ Result<projections::CertView> Service::readable(const TokenInfo& who, const std:
   return v;
 }
 
+Result<projections::CertView> Service::for_staff(projections::CertView v) const {
+  return projections::opened_view(std::move(v), ledger_.vault());
+}
+
 // Built from the view the command's own fold left (a replay reads the
 // current one), with the signed record embedded as it was signed.
 Response Service::command_outcome(const Outcome& out) {
   const std::string base = config_.base_url();
   json certificate = nullptr;
-  if (const auto* v = projections::folded_view(out.folded)) {
-    certificate = authority_view(*v, base);
-  } else if (auto read = projections::Reader(ledger_.store()).certificate(out.state.id); read.ok()) {
-    certificate = authority_view(*read, base);
-  }
+  Result<projections::CertView> view = make_error(Errc::not_found, "");
+  if (const auto* v = projections::folded_view(out.folded)) view = for_staff(*v);
+  else if (auto read = projections::Reader(ledger_.store()).certificate(out.state.id); read.ok())
+    view = for_staff(std::move(*read));
+  if (view.ok()) certificate = authority_view(*view, base);
   json body = {{"certificate", std::move(certificate)},  {"version", out.state.doc_version},
                {"stream_version", out.record.event.seq}, {"qr_url", base + "/v/" + out.state.token},
                {"position", out.record.position},        {"replayed", out.replayed}};
@@ -195,6 +200,10 @@ Response Service::get_certificate(const Request& req, const TokenInfo& who, cons
     else return bad_request("at must be a log position or a date YYYY-MM-DD", "at");
     if (!v.ok()) return problem_from(v.error());
   }
+  if (seen == Sight::full) {
+    v = for_staff(std::move(*v));
+    if (!v.ok()) return problem_from(v.error());
+  }
   Response r = Response::json(200, authority_view(*v, config_.base_url(), seen == Sight::masked));
   r.set("ETag", "\"" + std::to_string(v->state.stream_version) + "\"");
   no_store(r);
@@ -234,9 +243,20 @@ Response Service::list_certificates(const Request& req, const TokenInfo& who) {
   }
   std::string kind = req.query("kind").value_or("");
   projections::Reader reader(ledger_.store());
+  // A person recorded in format 2 is found through the vault's keyed index
+  // (the ID number never reaches the projections); one recorded before it,
+  // by the plain index.
+  std::vector<std::string> ids = reader.by_holder(*holder, kind, who.authority);
+  if (auto* vault = ledger_.vault()) {
+    auto ref = vault->find(who.authority, *holder);
+    if (!ref.ok()) return problem_from(ref.error());
+    if (*ref)
+      for (auto& id : reader.by_holder(projections::sealed_holder(**ref), kind, who.authority)) ids.push_back(id);
+  }
   json items = json::array();
-  for (const auto& id : reader.by_holder(*holder, kind, who.authority)) {
+  for (const auto& id : ids) {
     auto v = reader.certificate(id);
+    if (v.ok()) v = for_staff(std::move(*v));
     if (v.ok()) items.push_back(authority_view(*v, config_.base_url()));
   }
   Response r = Response::json(200, {{"holder", *holder}, {"certificates", items}});
@@ -256,6 +276,32 @@ Response Service::certificate_document(const Request& req, const TokenInfo& who,
     version = static_cast<uint32_t>(*n);
   }
   return rendered_document(id, version, seen == Sight::masked, format);
+}
+
+Response Service::erase_holder(const Request& req, const TokenInfo& who, const std::string& ref) {
+  if (who.role != domain::Role::approver || who.log_wide)
+    return problem_from(make_error(Errc::forbidden, "a holder is erased by an approver of the holder's authority"));
+  auto parsed = parse_body(req, {"legal_basis", "reason", "in_force_reason"});
+  if (!parsed.ok()) return bad_request(parsed.error().message, parsed.error().field);
+  json& body = *parsed;
+  for (const char* k : {"legal_basis", "reason", "in_force_reason"})
+    if (body.contains(k) && !body[k].is_string()) return bad_request(std::string(k) + " must be a string", k);
+  ErasureRequest er;
+  er.holder = ref;
+  er.legal_basis = body.value("legal_basis", "");
+  er.reason = body.value("reason", "");
+  er.in_force_reason = body.value("in_force_reason", "");
+  er.operator_id = who.operator_id;
+  auto out = ledger_.erase_holder(who.authority, er, [&](const std::string& holder) -> Result<std::vector<std::string>> {
+    return projections::Reader(ledger_.store()).by_holder(projections::sealed_holder(holder), "", who.authority);
+  });
+  if (!out.ok()) return problem_from(out.error());
+  const auto& data = out->record.event.data;
+  json answer = {{"holder", ref},
+                 {"certificates", data.value("certificates", json::array())},
+                 {"position", out->record.position},
+                 {"erased", true}};
+  return Response::json(201, answer, "record", out->record.bytes);
 }
 
 }  // namespace certledger::api

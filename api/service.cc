@@ -83,6 +83,9 @@ void Service::add_routes() {
       [this](P, C c) { return get_report(*c.who, c.params[0]); });
   add("POST", "/api/v1/reports/{code}/withdrawal", token, "its institution; an approver of its authority",
       [this](P req, C c) { return withdraw_report(req, *c.who, c.params[0]); });
+  // Personal data (certificates.cc).
+  add("POST", "/api/v1/holders/{ref}/erasure", token, "an approver of the holder's authority",
+      [this](P req, C c) { return erase_holder(req, *c.who, c.params[0]); });
   add("GET", "/stats", open, "anyone", [this](P, C) { return stats_page(); });
   add("GET", "/api/v1/stats", token, "authority staff", [this](P req, C c) { return stats_json(req, *c.who); });
   // Operations.

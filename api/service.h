@@ -105,6 +105,9 @@ class Service : public RequestHandler {
   Sight sight(const TokenInfo& who, const projections::CertView& v) const;
   // The certificate if the token may see it (not_found, forbidden).
   Result<projections::CertView> readable(const TokenInfo& who, const std::string& id, Sight& sight) const;
+  // The view as the issuing authority's staff read it: personal data opened.
+  Result<projections::CertView> for_staff(projections::CertView v) const;
+  Response erase_holder(const Request& req, const TokenInfo& who, const std::string& ref);
   // Test reports and statistics (reports.cc).
   Response create_report(const Request& req, const TokenInfo& who);
   Response withdraw_report(const Request& req, const TokenInfo& who, const std::string& code);

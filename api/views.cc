@@ -55,6 +55,8 @@ json authority_view(const projections::CertView& v, const std::string& base, boo
   }
   if (!s.suspended_until.empty()) j["suspended_until"] = s.suspended_until;
   if (!v.source.empty()) j["source"] = v.source;
+  if (!s.holder.empty()) j["holder"] = s.holder;  // the holder reference (erasure)
+  if (s.erased) j["personal_data"] = "erased";
   const auto* kind = domain::find_kind(s.kind);
   if (kind) j["kind_name"] = kind->name;
   if (masked) j["fields"] = kind ? projections::public_fields(*kind, s.fields) : json::object();

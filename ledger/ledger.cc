@@ -7,6 +7,7 @@
 
 #include "ledger/crypto/jws.h"
 #include "ledger/domain/identifiers.h"
+#include "ledger/domain/privacy.h"
 #include "ledger/domain/validate.h"
 #include "ledger/merkle/checkpoint.h"
 #include "ledger/registry_gate.h"
@@ -85,7 +86,13 @@ Result<std::unique_ptr<Ledger>> Ledger::open(LedgerOptions options) {
     for (const auto& cf : c->column_families()) so.extra_column_families.push_back(cf);
   CL_ASSIGN(l->store_, store::EventStore::open(so));
   CL_TRY(l->load_registry());
+  {
+    auto vault = LocalVault::open(*l->store_, l->keys_->dir(), l->options_.key_passphrase, l->options_.read_only);
+    if (vault.ok()) l->vault_ = std::move(*vault);
+    else if (!l->options_.read_only) return vault.error();
+  }
   if (l->options_.read_only) return l;
+  CL_TRY(l->reapply_erasures());
   CL_TRY(l->load_private_keys());
   if (l->options_.before_start) CL_TRY(l->options_.before_start(*l->store_));
 
@@ -289,6 +296,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     return make_error(Errc::not_found, "no certificate " + cmd.certificate_id);
 
   std::lock_guard stripe(stripes_[std::hash<std::string>{}(cmd.certificate_id) % kStripes]);
+  std::shared_lock no_erasure(erasure_mu_);
   for (int attempt = 0; attempt < 8; ++attempt) {
     // A fresh id has no events yet; a retry (or a reused id) reads the stream.
     domain::CertificateState state;
@@ -302,7 +310,21 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
                                                        std::to_string(*opts.expected_version));
     const UnixMillis now = options_.clock();
     domain::DecideContext ctx{now, &*auth, new_public_token};
-    CL_ASSIGN(domain::Decision d, domain::decide(state, cmd, ctx));
+    // Decided on the personal data itself where the vault holds the key
+    // (an amendment compares values), sealed again before signing.
+    domain::Decision d;
+    if (!state.sealed.empty() && vault_) {
+      CL_ASSIGN(auto key, vault_->key(state.holder));
+      if (key) {
+        CL_ASSIGN(auto opened, domain::unsealed(state, key->key));
+        CL_ASSIGN(d, domain::decide(opened, cmd, ctx));
+      } else {
+        CL_ASSIGN(d, domain::decide(state, cmd, ctx));
+      }
+    } else {
+      CL_ASSIGN(d, domain::decide(state, cmd, ctx));
+    }
+    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, cmd.type, d));
     ExecOptions o = opts;
     o.idempotency_scope = scope;
     auto r = sign_and_append(decided_event(cmd, state, d, code, now, creates), *kid, std::move(d.unique_claims), o,
@@ -327,6 +349,48 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     // Lost a race with another command on the same certificate: decide again.
   }
   return make_error(Errc::conflict, "certificate " + cmd.certificate_id + " is changing too fast; try again");
+}
+
+// Format 2: a person kind's personal fields go into the event sealed under
+// the holder's data key (domain/privacy.h), SM4-GCM for an authority that
+// signs with SM2, AES-256-GCM otherwise.
+Status Ledger::seal(const std::string& code, const std::string& kind_code, const domain::CertificateState& state,
+                    domain::CommandType type, domain::Decision& d) {
+  const bool creates = type == domain::CommandType::issue || type == domain::CommandType::convert;
+  if (!creates && type != domain::CommandType::amend) return {};
+  const auto* kind = domain::find_kind(kind_code);
+  if (!kind || !domain::seals_personal(*kind)) return {};
+  auto object = d.data.find(creates ? "fields" : "changes");
+  if (object == d.data.end() || !object->is_object()) return {};
+  bool touches = false;
+  for (auto it = object->begin(); it != object->end(); ++it) touches = touches || domain::is_sealed_field(*kind, it.key());
+  if (!touches) return {};
+  if (!vault_) return make_error(Errc::unavailable, "this ledger has no key vault to seal personal data");
+  crypto::Aead enc = crypto::Aead::a256gcm;
+  {
+    std::shared_lock lock(registry_mu_);
+    if (auto kid = registry_.active_kid(code))
+      if (const KeyRecord* k = registry_.key(*kid); k && k->key.alg() == crypto::KeyAlg::sm2) enc = crypto::Aead::sm4gcm;
+  }
+  std::optional<HolderKey> key;
+  if (!state.holder.empty()) {
+    CL_ASSIGN(key, vault_->key(state.holder));
+    if (!key)
+      return make_error(Errc::rule_violation, "the personal data of this certificate's holder was erased; "
+                                              "its personal fields can no longer change");
+  } else {
+    // A new holder, or a certificate recorded before format 2 (its
+    // personal data in clear in its first records): the ID number names it.
+    const std::string id_field(kind->holder_id_field);
+    std::string id;
+    if (auto f = object->find(id_field); f != object->end() && f->is_string()) id = f->get<std::string>();
+    else if (auto g = state.fields.find(id_field); g != state.fields.end() && g->is_string()) id = g->get<std::string>();
+    CL_ASSIGN(auto k, vault_->holder(code, id, enc));
+    key = std::move(k);
+  }
+  CL_ASSIGN(auto personal, domain::seal_personal(*kind, *object, {key->ref, key->enc, key->key}));
+  if (!personal.is_null()) d.data["personal"] = std::move(personal);
+  return {};
 }
 
 Result<Outcome> Ledger::append_event(const std::string& code, domain::Event event, std::vector<std::string> claims,

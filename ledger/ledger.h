@@ -22,6 +22,7 @@
 #include "ledger/registry.h"
 #include "ledger/store/event_store.h"
 #include "ledger/store/sequencer.h"
+#include "ledger/vault.h"
 
 namespace certledger {
 
@@ -52,6 +53,15 @@ struct Outcome {
   // The contributors' fold of the record (the certificate view), when the
   // ledger runs with projections and the record was appended now.
   std::shared_ptr<const store::Folded> folded;
+};
+
+// A holder's erasure (删除权, PIPL art. 47): doc/operations.md, "Erasure".
+struct ErasureRequest {
+  std::string holder;           // the holder reference
+  std::string legal_basis;      // e.g. 《个人信息保护法》第四十七条第一款第一项
+  std::string reason;           // why, in words
+  std::string in_force_reason;  // required while a certificate of the holder is in force
+  std::string operator_id;      // an approver of the holder's authority
 };
 
 struct ExecOptions {
@@ -132,6 +142,20 @@ class Ledger {
   // then, and the issuing event from its valid_from (or issue date) on.
   Result<domain::CertificateState> load_at_date(const std::string& certificate_id, Date date) const;
 
+  // ---- personal data ----
+  // The vault of holders' data keys (null on a read-only ledger without one).
+  KeyVault* vault() const { return vault_.get(); }
+  // Erases a holder of `authority`: records a signed holder.erased event
+  // naming every certificate of the holder (certificates_of: the
+  // projections' holder index), then destroys the holder's data key. The
+  // log, its hashes and every proof stay as they were; the projections
+  // show the personal fields as erased.
+  //   not_found        no such holder here (never issued, or already erased)
+  //   rule_violation   a certificate is still in force and no in_force_reason
+  //   invalid_argument legal_basis or reason missing or too long
+  Result<Outcome> erase_holder(const std::string& authority, const ErasureRequest& req,
+                               const std::function<Result<std::vector<std::string>>(const std::string&)>& certificates_of);
+
   // ---- test reports (防伪监管标识码) ----
   // Registers a report of the institution holding `institution_id`; the
   // event is signed by the certificate's authority. Outcome.event.data.code.
@@ -187,6 +211,9 @@ class Ledger {
                                   const ExecOptions& opts, const Hash256& request_hash);
   Result<Outcome> replay_outcome(uint64_t position) const;
   Status check_photo_owner(const std::string& authority, const nlohmann::json& fields) const;
+  Status seal(const std::string& authority, const std::string& kind, const domain::CertificateState& state,
+              domain::CommandType type, domain::Decision& d);
+  Status reapply_erasures();
 
   LedgerOptions options_;
   std::unique_ptr<store::EventStore> store_;
@@ -194,6 +221,10 @@ class Ledger {
   mutable std::shared_mutex registry_mu_;
   Registry registry_;
   std::unique_ptr<KeyRing> keys_;
+  std::unique_ptr<LocalVault> vault_;
+  // Sealing commands hold it shared, an erasure exclusively: no certificate
+  // is sealed under a holder's key while the holder is being erased.
+  mutable std::shared_mutex erasure_mu_;
   std::mutex admin_mu_;  // serialises registry changes
   // Commands on one certificate take its stripe for load -> decide -> sign ->
   // append, so they queue instead of racing; the sequencer's version check

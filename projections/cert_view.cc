@@ -10,6 +10,7 @@
 #include <streambuf>
 
 #include "ledger/util/json_scan.h"
+#include "ledger/vault.h"
 #include "ledger/util/utf8.h"
 
 namespace certledger::projections {
@@ -76,6 +77,9 @@ std::string encode(const CertView& v) {
     ar(kCertViewFormat, s.id, s.kind, s.authority, status, s.fields.dump(), s.doc_version, s.token, s.elicense,
        s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
+    std::vector<uint32_t> sealed_counts;
+    for (const auto& x : v.versions) sealed_counts.push_back(x.sealed);
+    ar(s.holder, s.sealed, s.erased, sealed_counts);
   }
   return out;
 }
@@ -91,11 +95,18 @@ Result<CertView> decode(std::string_view bytes) {
     std::string fields;
     auto& s = v.state;
     ar(format);
-    if (format != kCertViewFormat)
+    if (format != kCertViewFormat && format != 1)
       return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
     ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense, s.stream_version, s.last_hash,
        s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
+    if (format >= 2) {
+      std::vector<uint32_t> sealed_counts;
+      ar(s.holder, s.sealed, s.erased, sealed_counts);
+      if (sealed_counts.size() != v.versions.size())
+        return make_error(Errc::corruption, "certificate view: sealed counts do not match the versions");
+      for (size_t i = 0; i < sealed_counts.size(); ++i) v.versions[i].sealed = sealed_counts[i];
+    }
     s.exists = true;
     s.status = static_cast<domain::CertStatus>(status);
     s.fields = json::parse(fields);
@@ -162,11 +173,68 @@ Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string
     auto until = v.state.valid_until();
     vi.valid_until = until ? until->to_string() : "";
     vi.fields_json = v.state.fields.dump();
+    vi.sealed = static_cast<uint32_t>(v.state.sealed.size());
     v.versions.push_back(std::move(vi));
   } else {
     v.status_decision = e.data.value("decision", "");
   }
   return {};
+}
+
+Status apply_erasure(CertView& v, const domain::Event& e, uint64_t position) {
+  const auto* kind = domain::find_kind(v.state.kind);
+  if (!v.state.exists || !kind)
+    return make_error(Errc::corruption, "holder.erased names " + v.state.id + ", which is not a certificate");
+  if (v.state.holder != e.data.value("holder", ""))
+    return make_error(Errc::corruption, "holder.erased names certificate " + v.state.id + " of another holder");
+  domain::erase_personal(*kind, v.state.fields);
+  v.state.sealed.clear();
+  v.state.erased = true;
+  for (auto& vi : v.versions) {
+    json f = json::parse(vi.fields_json, nullptr, false);
+    domain::erase_personal(*kind, f);
+    vi.fields_json = f.dump();
+    vi.sealed = 0;
+  }
+  v.last_position = position;
+  v.last_time = e.time;
+  return {};
+}
+
+namespace {
+
+Result<std::optional<std::string>> holder_key_of(const CertView& v, const KeyVault* vault) {
+  if (v.state.sealed.empty() || !vault) return std::optional<std::string>();
+  CL_ASSIGN(auto k, vault->key(v.state.holder));
+  if (!k) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(k->key));
+}
+
+}  // namespace
+
+Result<json> opened_fields(const CertView& v, const VersionInfo* version, const KeyVault* vault) {
+  CL_ASSIGN(auto key, holder_key_of(v, vault));
+  if (!version) {
+    if (!key) return v.state.fields;
+    return domain::unsealed_fields(v.state, *key);
+  }
+  domain::CertificateState s;
+  s.fields = json::parse(version->fields_json, nullptr, false);
+  if (!s.fields.is_object()) return make_error(Errc::corruption, "certificate " + v.state.id + ": version fields");
+  if (!key) return s.fields;
+  s.sealed = v.state.sealed;
+  return domain::unsealed_fields(s, *key, version->sealed);
+}
+
+Result<CertView> opened_view(CertView v, const KeyVault* vault) {
+  CL_ASSIGN(auto key, holder_key_of(v, vault));
+  if (!key) return v;
+  for (auto& vi : v.versions) {
+    CL_ASSIGN(json f, opened_fields(v, &vi, vault));
+    vi.fields_json = f.dump();
+  }
+  CL_ASSIGN(v.state.fields, domain::unsealed_fields(v.state, *key));
+  return v;
 }
 
 const char* public_status_name(PublicStatus s) {

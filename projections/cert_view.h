@@ -18,9 +18,15 @@
 #include "ledger/util/result.h"
 #include "ledger/util/time.h"
 
+namespace certledger {
+class KeyVault;
+}
+
 namespace certledger::projections {
 
-inline constexpr uint32_t kCertViewFormat = 1;
+// 2 adds the sealed personal data (holder, sealed, erased, and how many of
+// the sealed members each version's fields take); 1 is still read.
+inline constexpr uint32_t kCertViewFormat = 2;
 
 // One issued document: first issue, each amendment, reissue, renewal, review.
 struct VersionInfo {
@@ -33,6 +39,7 @@ struct VersionInfo {
   int64_t time = 0;
   std::string valid_until;  // as of this version
   std::string fields_json;  // all fields as of this version (what the document shows)
+  uint32_t sealed = 0;      // the first `sealed` of state.sealed make this version's personal data
 };
 
 struct CertView {
@@ -62,6 +69,18 @@ inline const CertView* folded_view(const std::shared_ptr<const store::Folded>& f
 // Applies one certificate event. Fails (corruption) when the event does not
 // follow, exactly as the domain fold does.
 Status apply(CertView& view, const domain::Event& e, uint64_t position, std::string_view record_hash_hex);
+
+// Applies a holder.erased event to a certificate of the holder: every
+// personal field of every version reads domain::kErased, the sealed data
+// is dropped. Fails (corruption) for a certificate of another holder.
+Status apply_erasure(CertView& view, const domain::Event& e, uint64_t position);
+
+// The personal data of a sealed certificate opened under the holder's key:
+// for the issuing authority's staff only. Without the key (erased, or a
+// node the key never reached) the public forms stay. A version's fields
+// (nullptr: the current ones), and the whole view.
+Result<nlohmann::json> opened_fields(const CertView& v, const VersionInfo* version, const KeyVault* vault);
+Result<CertView> opened_view(CertView v, const KeyVault* vault);
 
 std::string encode(const CertView& v);
 Result<CertView> decode(std::string_view bytes);

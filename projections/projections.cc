@@ -3,6 +3,7 @@
 #include <future>
 
 #include "ledger/ledger.h"
+#include "ledger/domain/privacy.h"
 #include "ledger/domain/report.h"
 #include "ledger/registry.h"
 #include "ledger/util/encoding.h"
@@ -24,6 +25,8 @@ void Projection::mark_applied(store::BatchWriter& w, uint64_t position) const {
 std::string holder_key(std::string_view holder_id) {
   return hash_bytes(sha256_parts({"certledger-holder:", holder_id}));
 }
+
+std::string sealed_holder(std::string_view ref) { return "ref:" + std::string(ref); }
 
 namespace {
 
@@ -47,6 +50,8 @@ std::string holder_index_key(std::string_view holder, std::string_view id) {
 }
 
 std::string holder_of(const domain::CertificateState& s) {
+  // A sealed holder is indexed by its reference, never by its ID number.
+  if (!s.holder.empty()) return sealed_holder(s.holder);
   const auto* kind = domain::find_kind(s.kind);
   if (!kind) return {};
   auto it = s.fields.find(std::string(kind->holder_id_field));
@@ -88,6 +93,16 @@ Status CertificatesProjection::apply(const domain::Record& se, store::BatchWrite
     }
     for (auto& entry : statement_entries(view)) queued_.push_back(entry);
     if (w.wants_folded()) w.leave(std::make_shared<const FoldedView>(std::move(view)));
+  } else if (e.type == domain::kHolderErased) {
+    CL_ASSIGN(auto erasure, domain::erasure_of(e));
+    for (const auto& id : erasure.certificates) {
+      auto bytes = w.get(kCfCerts, id);
+      if (!bytes) return make_error(Errc::corruption, "holder.erased names certificate " + id + ", which has no view");
+      CL_ASSIGN(CertView view, decode(*bytes));
+      CL_TRY(apply_erasure(view, e, se.position));
+      w.put(kCfCerts, id, encode(view));
+      for (auto& entry : statement_entries(view)) queued_.push_back(entry);
+    }
   }
   return {};
 }

@@ -103,6 +103,8 @@ std::vector<store::BatchContributor*> as_contributors(const std::vector<std::uni
 // The holder index key part: SHA-256 of the holder's 统一社会信用代码 or 身份证号,
 // so the stored index does not list people's numbers.
 std::string holder_key(std::string_view holder_id);
+// The holder index's name of a sealed holder (format 2): "ref:" + reference.
+std::string sealed_holder(std::string_view ref);
 
 using Progress = std::function<void(uint64_t done, uint64_t total)>;
 // Replays stage their writes in memory and write a stage (atomically, with

@@ -236,6 +236,14 @@ Status MapAuditor::add(const domain::Record& r) {
     CertView& v = views_[e.stream];
     CL_TRY(apply(v, e, r.position, hash_hex(r.hash)));
     for (auto& entry : statement_entries(v)) queued_.push_back(entry);
+  } else if (e.type == domain::kHolderErased) {
+    CL_ASSIGN(auto erasure, domain::erasure_of(e));
+    for (const auto& id : erasure.certificates) {
+      auto it = views_.find(id);
+      if (it == views_.end()) return make_error(Errc::corruption, "holder.erased names unknown certificate " + id);
+      CL_TRY(apply_erasure(it->second, e, r.position));
+      for (auto& entry : statement_entries(it->second)) queued_.push_back(entry);
+    }
   }
   auto it = expected_.find(r.position);
   if (it == expected_.end()) return {};

@@ -27,7 +27,8 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
   CL_ASSIGN(auto view, projections::Reader(ledger_.store()).certificate(id));
   const std::string mark = status_mark(view, version, china_date(ledger_.options().clock()));
   const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full") +
-                          (format == Format::ofd ? "/ofd" : "/pdf") + "/" + mark;
+                          (format == Format::ofd ? "/ofd" : "/pdf") + "/" + mark +
+                          (view.state.erased ? "/erased" : "");
   {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
@@ -48,7 +49,11 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
   if (format == Format::ofd && !in.kind->ofd)
     return make_error(Errc::not_found,
                       std::string(in.kind->name) + " is issued as PDF only (its notice asks for no OFD)");
-  in.fields = nlohmann::json::parse(v->fields_json);
+  if (masked) {
+    in.fields = nlohmann::json::parse(v->fields_json);
+  } else {
+    CL_ASSIGN(in.fields, projections::opened_fields(view, v, ledger_.vault()));
+  }
   in.authority = *authority;
   in.certificate_id = id;
   in.version = version;

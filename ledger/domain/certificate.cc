@@ -1,5 +1,7 @@
 #include "ledger/domain/certificate.h"
 
+#include "ledger/domain/privacy.h"
+
 #include <set>
 
 #include "ledger/domain/identifiers.h"
@@ -41,6 +43,41 @@ void take_version(CertificateState& s, const json& data) {
 
 }  // namespace
 
+// Format 2 (domain/privacy.h): the sealed personal data of an issue or
+// amendment, and no personal value in clear beside it.
+static Status take_personal(CertificateState& s, const Event& e, bool creates) {
+  const KindDescriptor* kind = find_kind(e.kind);
+  if (!kind) return corrupt(e, "unknown kind " + e.kind);
+  auto p = e.data.find("personal");
+  const json* object = nullptr;
+  if (auto f = e.data.find(creates ? "fields" : "changes"); f != e.data.end() && f->is_object()) object = &*f;
+  if (p == e.data.end()) {
+    if (e.v < 2 || !seals_personal(*kind) || !object) return {};
+    for (auto it = object->begin(); it != object->end(); ++it)
+      if (is_sealed_field(*kind, it.key()))
+        return corrupt(e, "personal field " + it.key() + " outside the sealed data of a format-2 event");
+    return {};
+  }
+  if (e.v < 2) return corrupt(e, "sealed personal data in a format-1 event");
+  if (auto st = check_personal(*p); !st.ok()) return corrupt(e, st.error().message);
+  const std::string& holder = (*p)["holder"].get_ref<const std::string&>();
+  if (!s.holder.empty() && s.holder != holder) return corrupt(e, "the sealed data names another holder");
+  // Beside the sealed data only public forms: what public_value leaves as
+  // it is (no photo, masked name and number).
+  for (const auto& spec : kind->fields) {
+    if (!object || !is_sealed_field(*kind, spec.name)) continue;
+    auto it = object->find(std::string(spec.name));
+    if (it == object->end()) continue;
+    auto pub = public_value(*kind, spec, *it);
+    if (!pub || *pub != *it) return corrupt(e, "personal field " + std::string(spec.name) + " in clear");
+    if (!(*p)["commitments"].contains(std::string(spec.name)))
+      return corrupt(e, "personal field " + std::string(spec.name) + " without its sealed value");
+  }
+  s.holder = holder;
+  s.sealed.push_back(p->dump());
+  return {};
+}
+
 Status apply_event(CertificateState& s, const Event& e, std::string_view record_hash) {
   auto cmd = command_of_event_type(e.type);
   if (!cmd) return corrupt(e, "not a certificate event: " + e.type);
@@ -52,6 +89,7 @@ Status apply_event(CertificateState& s, const Event& e, std::string_view record_
   if (creates == s.exists) return corrupt(e, std::string(e.type) + " in the wrong place");
   if (!creates && is_terminal(s.status)) return corrupt(e, "event after a terminal state");
 
+  if (creates || *cmd == CommandType::amend) CL_TRY(take_personal(s, e, creates));
   switch (*cmd) {
     case CommandType::issue:
     case CommandType::convert:
@@ -94,6 +132,21 @@ Status apply_event(CertificateState& s, const Event& e, std::string_view record_
   s.stream_version = e.seq;
   s.last_hash = std::string(record_hash);
   return {};
+}
+
+Result<json> unsealed_fields(const CertificateState& s, std::string_view key, size_t upto) {
+  json fields = s.fields;
+  for (size_t i = 0; i < s.sealed.size() && i < upto; ++i) {
+    auto personal = json::parse(s.sealed[i], nullptr, false);
+    CL_ASSIGN(json opened, open_personal(personal, key));
+    for (auto it = opened.begin(); it != opened.end(); ++it) fields[it.key()] = std::move(it.value());
+  }
+  return fields;
+}
+
+Result<CertificateState> unsealed(CertificateState s, std::string_view key) {
+  CL_ASSIGN(s.fields, unsealed_fields(s, key));
+  return s;
 }
 
 std::string number_claim(std::string_view authority, std::string_view kind, std::string_view number) {

@@ -32,6 +32,12 @@ struct CertificateState {
   std::string status_reason;
   UnixMillis status_time = 0;
   std::string suspended_until;  // YYYY-MM-DD or empty
+  // Sealed personal data (format 2, domain/privacy.h): the holder
+  // reference and each event's `personal` member as JSON text, in order;
+  // `fields` holds their public forms.
+  std::string holder;
+  std::vector<std::string> sealed;
+  bool erased = false;  // the holder was erased: the personal fields read kErased
 
   std::optional<Date> valid_until() const;
   bool expired(Date today) const;
@@ -42,6 +48,14 @@ struct CertificateState {
 // (wrong stream, seq, prev hash, or a type the lifecycle forbids): a replayed
 // log that fails here is corrupt.
 Status apply_event(CertificateState& state, const Event& event, std::string_view record_hash_hex);
+
+// The fields with the sealed personal data opened under the holder's data
+// key (the first `upto` sealed members; all by default). The key is the
+// caller's to have: a reader without it sees the public forms.
+Result<nlohmann::json> unsealed_fields(const CertificateState& state, std::string_view key,
+                                       size_t upto = static_cast<size_t>(-1));
+// The state with `fields` opened (for deciding a command on it).
+Result<CertificateState> unsealed(CertificateState state, std::string_view key);
 
 struct AuthorityInfo {
   std::string code;      // GD-ZJT

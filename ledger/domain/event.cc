@@ -60,7 +60,8 @@ Result<Event> parse_event(std::string_view bytes) {
   };
   if (!j.contains("v") || !j["v"].is_number_integer()) return bad("missing format version \"v\"");
   e.v = j["v"].get<int>();
-  if (e.v != kEventFormatVersion) return bad("unsupported format version " + std::to_string(e.v));
+  if (e.v < kOldestEventFormatVersion || e.v > kEventFormatVersion)
+    return bad("unsupported format version " + std::to_string(e.v));
   CL_TRY(str("id", e.id, true));
   CL_TRY(str("type", e.type, true));
   CL_TRY(str("stream", e.stream, true));
@@ -138,7 +139,8 @@ Result<EventEnvelope> parse_event_envelope(std::string_view bytes) {
   if (!wrong_type.empty()) return bad("\"" + wrong_type + "\" must be a string");
   auto version = json_uint(v);
   if (!version) return bad("missing format version \"v\"");
-  if (*version != kEventFormatVersion) return bad("unsupported format version " + std::string(v));
+  if (*version < kOldestEventFormatVersion || *version > kEventFormatVersion)
+    return bad("unsupported format version " + std::string(v));
   env.v = static_cast<int>(*version);
   if (!have_type) return bad("missing \"type\"");
   if (!have_stream) return bad("missing \"stream\"");
@@ -163,6 +165,7 @@ bool is_certificate_id(std::string_view s) {
 
 std::string authority_stream(std::string_view code) { return "authority:" + std::string(code); }
 std::string report_stream(std::string_view code) { return "report:" + std::string(code); }
+std::string holder_stream(std::string_view ref) { return "holder:" + std::string(ref); }
 
 Status check_authority_code(std::string_view code) {
   if (code.size() < 2 || code.size() > 32)

@@ -14,7 +14,9 @@
 
 namespace certledger::domain {
 
-inline constexpr int kEventFormatVersion = 1;
+// Format 2 seals personal data (doc/event_format.md); readers accept 1 and 2.
+inline constexpr int kEventFormatVersion = 2;
+inline constexpr int kOldestEventFormatVersion = 1;
 
 struct Event {
   int v = kEventFormatVersion;
@@ -54,6 +56,8 @@ Result<EventEnvelope> parse_event_envelope(std::string_view json_bytes);
 bool is_certificate_id(std::string_view s);  // 26 Crockford base32 characters
 std::string authority_stream(std::string_view authority_code);
 std::string report_stream(std::string_view report_code);
+std::string holder_stream(std::string_view holder_ref);  // "holder:<ref>": the holder's erasure
+inline constexpr std::string_view kHolderErased = "holder.erased";
 // Authority codes: 2-32 of A-Z 0-9 '-', starting with a letter (GD-ZJT).
 Status check_authority_code(std::string_view code);
 

@@ -76,7 +76,8 @@ const std::vector<std::string>& core_families() {
                                              kCfClaims,
                                              kCfMerkle,
                                              kCfCheckpoints,
-                                             kCfBlobs};
+                                             kCfBlobs,
+                                             kCfVault};
   return f;
 }
 
@@ -264,6 +265,29 @@ std::optional<std::string> EventStore::blob(std::string_view ref) const { return
 
 bool EventStore::blob_owned_by(std::string_view ref, std::string_view owner) const {
   return get(kCfBlobs, blob_owner_key(ref, owner)).has_value();
+}
+
+Status EventStore::vault_put(std::string_view key, std::string_view value) { return put_sync(kCfVault, key, value); }
+
+Status EventStore::vault_erase(const std::vector<std::string>& keys) {
+  rocksdb::WriteBatch b;
+  for (const auto& k : keys) b.Delete(cf(kCfVault), k);
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  if (auto st = db_->Write(w, &b); !st.ok()) return rocks_error(st, "vault erase");
+  // The deleted values are still in the memtable's WAL and in SST files
+  // until every family is flushed (a WAL file is dropped once nothing in it
+  // is unflushed) and the vault's SSTs are compacted away.
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (auto& [name, h] : cfs_) all.push_back(h);
+  rocksdb::FlushOptions f;
+  f.wait = true;
+  if (auto st = db_->Flush(f, all); !st.ok()) return rocks_error(st, "vault erase: flush");
+  rocksdb::CompactRangeOptions c;
+  c.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  if (auto st = db_->CompactRange(c, cf(kCfVault), nullptr, nullptr); !st.ok())
+    return rocks_error(st, "vault erase: compaction");
+  return {};
 }
 
 RelayCursor EventStore::relay_cursor() const {

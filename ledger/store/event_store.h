@@ -164,6 +164,13 @@ class EventStore {
   std::optional<std::string> blob(std::string_view ref) const;
   bool blob_owned_by(std::string_view ref, std::string_view owner) const;
 
+  // The key vault's family (ledger/vault.h). Synced writes. vault_erase
+  // deletes, then flushes every family and compacts the vault's so that no
+  // live WAL or SST file of this store holds the deleted values (a backup
+  // or checkpoint taken earlier still may: doc/operations.md).
+  Status vault_put(std::string_view key, std::string_view value);
+  Status vault_erase(const std::vector<std::string>& keys);
+
   // Not synced: a lost update only makes the relay send again (consumers
   // drop duplicates by position).
   RelayCursor relay_cursor() const;

@@ -21,6 +21,7 @@ inline constexpr const char* kCfClaims = "claims";            // claim -> stream
 inline constexpr const char* kCfMerkle = "merkle";            // u8 level be64(index) -> hash32
 inline constexpr const char* kCfCheckpoints = "checkpoints";  // be64(size) -> signed note
 inline constexpr const char* kCfBlobs = "blobs";              // "sha256:<hex>" -> bytes (photos); owners
+inline constexpr const char* kCfVault = "vault";              // wrapped data keys, keyed holder index (ledger/vault.h)
 
 // Keys in the meta column family.
 inline constexpr const char* kMetaLastPosition = "last_position";                     // be64

@@ -356,6 +356,11 @@ std::unique_ptr<Sequencer::Group> Sequencer::build(std::vector<Pending> pending,
     }
     g->batch->pop_save_point();
     g->streams.push_back(e.stream);
+    // An erasure changes its certificates' views (read caches key on them).
+    if (e.type == domain::kHolderErased)
+      if (auto c = e.data.find("certificates"); c != e.data.end() && c->is_array())
+        for (const auto& id : *c)
+          if (id.is_string()) g->streams.push_back(id.get<std::string>());
     AppendResult appended;
     appended.position = pos;
     appended.seq = e.seq;

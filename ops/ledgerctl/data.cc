@@ -13,6 +13,7 @@
 #include "ops/common/setup.h"
 #include "ops/ledgerctl/data_dir.h"
 #include "ops/ledgerctl/progress.h"
+#include "projections/projections.h"
 #include "projections/queries.h"
 #include "projections/state_map.h"
 #include "renderers/document.h"
@@ -177,7 +178,14 @@ int cmd_show(const Context& ctx) {
     return fail(ctx, make_error(Errc::invalid_argument, "--at takes a log position or a date YYYY-MM-DD"));
   }
   if (!v.ok()) return fail(ctx, v.error());
-  std::cout << view_json(*v).dump(ctx.json ? -1 : 2) << "\n";
+  // The operator holds the data dir and its vault: --personal opens the
+  // sealed personal data, as the authority's staff read it.
+  if (args().personal) v = projections::opened_view(std::move(*v), l->ledger->vault());
+  if (!v.ok()) return fail(ctx, v.error());
+  json j = view_json(*v);
+  if (!v->state.holder.empty()) j["holder"] = v->state.holder;
+  if (v->state.erased) j["personal_data"] = "erased";
+  std::cout << j.dump(ctx.json ? -1 : 2) << "\n";
   return kOk;
 }
 
@@ -202,6 +210,22 @@ int cmd_rebuild(const Context& ctx) {
   print(ctx, {{"rebuilt", names}, {"events", n}, {"seconds", secs}},
         "rebuilt " + std::to_string(names.size()) + " projection(s) from " + std::to_string(n) + " events in " +
             std::to_string(secs) + "s\n");
+  return kOk;
+}
+
+int cmd_erase(const Context& ctx) {
+  auto l = open_rw();
+  if (!l.ok()) return fail(ctx, l.error());
+  const auto& a = args();
+  ErasureRequest er{a.holder, a.legal_basis, a.reason, a.in_force_reason, a.operator_id};
+  auto out = l->ledger->erase_holder(a.code, er, [&](const std::string& holder) -> Result<std::vector<std::string>> {
+    return projections::Reader(l->ledger->store()).by_holder(projections::sealed_holder(holder), "", a.code);
+  });
+  if (!out.ok()) return fail(ctx, out.error());
+  const json certs = out->record.event.data.value("certificates", json::array());
+  print(ctx, {{"holder", a.holder}, {"certificates", certs}, {"position", out->record.position}, {"erased", true}},
+        "erased holder " + a.holder + " of " + a.code + " at position " + std::to_string(out->record.position) + " (" +
+            std::to_string(certs.size()) + " certificate(s)); the data key is destroyed\n");
   return kOk;
 }
 
@@ -278,6 +302,7 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(show);
   show->add_option("CERT", a.cert, "Certificate id")->required();
   show->add_option("--at", a.at, "Log position or date YYYY-MM-DD");
+  show->add_flag("--personal", a.personal, "Open the sealed personal data (name, 身份证号 ...) with the data dir's vault");
   show->callback([&] { action = [&] { return cmd_show(ctx); }; });
 
   auto* rebuild =
@@ -285,6 +310,18 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(rebuild);
   rebuild->add_option("--projection", a.projection, "Only this projection (certificates, statistics)");
   rebuild->callback([&] { action = [&] { return cmd_rebuild(ctx); }; });
+
+  auto* erase = app.add_subcommand(
+      "erase", "Erase a holder's personal data (删除权): a signed holder.erased event, then the data key is destroyed");
+  add_data(erase);
+  erase->add_option("HOLDER", a.holder, "Holder reference (the \"holder\" of its certificates)")->required();
+  erase->add_option("--authority", a.code, "The holder's authority")->required();
+  erase->add_option("--legal-basis", a.legal_basis, "Legal basis, e.g. 《个人信息保护法》第四十七条第一款第一项")->required();
+  erase->add_option("--reason", a.reason, "Why, in words")->required();
+  erase->add_option("--in-force-reason", a.in_force_reason,
+                    "Required while a certificate of the holder is in force: why erase it anyway");
+  erase->add_option("--operator", a.operator_id, "The approver who answers for it")->capture_default_str();
+  erase->callback([&] { action = [&] { return cmd_erase(ctx); }; });
 
   auto* stats = app.add_subcommand("stats", "Certificate counts by authority, kind and status");
   add_data(stats);

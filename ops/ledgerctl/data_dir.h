@@ -17,8 +17,10 @@ struct Args {
   std::string code, name, uscc, region, province, alg = "ed25519", operator_id = "ledgerctl";
   std::string out, format, trust, public_base = "http://127.0.0.1:8080", projection, at, cert;
   std::string kafka, prefix = "certledger", export_file, checkpoints_file, audit_origin;
+  std::string holder, legal_basis, reason, in_force_reason;
   uint64_t from = 1, to = 0, seed = 2026, version = 0;
   bool masked = false;
+  bool personal = false;
   bool checkpoints = false;
 };
 Args& args();

@@ -1,0 +1,134 @@
+#include "ledger/vault.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ledger/store/keys.h"
+#include "ledger/util/encoding.h"
+#include "ledger/util/random.h"
+
+namespace certledger {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Vault family keys: 'k' ref -> the wrapped key entry; 'i' index -> ref.
+std::string key_entry(std::string_view ref) { return "k" + std::string(ref); }
+std::string index_key(std::string_view index) { return "i" + std::string(index); }
+
+}  // namespace
+
+std::string LocalVault::node_secret_path(const std::string& key_dir) {
+  return (fs::path(key_dir) / "vault" / "node-x25519.pem").string();
+}
+
+LocalVault::LocalVault(store::EventStore& store, crypto::NodeSecret secret)
+    : store_(store), secret_(std::move(secret)) {
+  kek_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger vault kek v1", 32);
+  index_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger holder index v1", 32);
+}
+
+Result<std::unique_ptr<LocalVault>> LocalVault::open(store::EventStore& store, const std::string& key_dir,
+                                                     std::string_view passphrase, bool read_only) {
+  const std::string path = node_secret_path(key_dir);
+  std::error_code ec;
+  if (!fs::exists(path)) {
+    if (read_only) return make_error(Errc::not_found, "no vault key " + path);
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    fs::permissions(fs::path(path).parent_path(), fs::perms::owner_all, ec);
+  }
+  CL_ASSIGN(auto secret, crypto::read_or_create_node_secret(path, passphrase));
+  return std::unique_ptr<LocalVault>(new LocalVault(store, std::move(secret)));
+}
+
+std::string LocalVault::index_entry(std::string_view authority, std::string_view id_number) const {
+  std::string m(authority);
+  m += '\0';
+  m += id_number;
+  return crypto::hmac_sha256(index_key_, m);
+}
+
+Status LocalVault::put(const HolderKey& k, std::string_view index) {
+  CL_ASSIGN(std::string wrapped, crypto::key_wrap(kek_, k.key));
+  json v = {{"authority", k.authority},
+            {"enc", crypto::aead_name(k.enc)},
+            {"index", base64url_encode(index)},
+            {"wrapped", base64url_encode(wrapped)}};
+  CL_TRY(store_.vault_put(key_entry(k.ref), v.dump()));
+  if (!index.empty()) CL_TRY(store_.vault_put(index_key(index), k.ref));
+  return {};
+}
+
+Result<HolderKey> LocalVault::holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) {
+  if (id_number.empty()) return make_error(Errc::invalid_argument, "a holder needs an ID number", "id_number");
+  std::lock_guard lock(mu_);
+  const std::string index = index_entry(authority, id_number);
+  if (auto ref = store_.get(store::kCfVault, index_key(index))) {
+    CL_ASSIGN(auto k, key(*ref));
+    if (k) return *k;
+    // An index entry whose key is gone (an erasure interrupted between
+    // the two deletes): the holder starts anew.
+  }
+  HolderKey k;
+  k.ref = base64url_encode(random_bytes(16));
+  k.authority = std::string(authority);
+  k.enc = enc;
+  k.key = random_bytes(crypto::aead_key_size(enc));
+  CL_TRY(put(k, index));
+  return k;
+}
+
+Result<std::optional<std::string>> LocalVault::find(std::string_view authority, std::string_view id_number) const {
+  return store_.get(store::kCfVault, index_key(index_entry(authority, id_number)));
+}
+
+Result<std::optional<HolderKey>> LocalVault::key(std::string_view ref) const {
+  auto v = store_.get(store::kCfVault, key_entry(ref));
+  if (!v) return std::optional<HolderKey>();
+  auto j = json::parse(*v, nullptr, false);
+  if (!j.is_object() || !j.contains("wrapped") || !j["wrapped"].is_string())
+    return make_error(Errc::corruption, "vault entry of holder " + std::string(ref) + " is malformed");
+  auto wrapped = base64url_decode(j["wrapped"].get<std::string>());
+  if (!wrapped) return make_error(Errc::corruption, "vault entry of holder " + std::string(ref) + " is malformed");
+  HolderKey k;
+  k.ref = std::string(ref);
+  k.authority = j.value("authority", "");
+  CL_ASSIGN(k.enc, crypto::parse_aead(j.value("enc", "")));
+  auto raw = crypto::key_unwrap(kek_, *wrapped);
+  if (!raw.ok())
+    return make_error(Errc::corruption, "vault entry of holder " + std::string(ref) + ": " + raw.error().message);
+  k.key = std::move(*raw);
+  return std::optional<HolderKey>(std::move(k));
+}
+
+Status LocalVault::destroy(std::string_view ref) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> keys = {key_entry(ref)};
+  if (auto v = store_.get(store::kCfVault, key_entry(ref))) {
+    auto j = json::parse(*v, nullptr, false);
+    if (j.is_object() && j.contains("index") && j["index"].is_string())
+      if (auto index = base64url_decode(j["index"].get<std::string>()); index && !index->empty())
+        keys.push_back(index_key(*index));
+  }
+  return store_.vault_erase(keys);
+}
+
+Status LocalVault::import(const HolderKey& k) {
+  if (k.key.size() != crypto::aead_key_size(k.enc))
+    return make_error(Errc::invalid_argument, "a data key of the wrong size for " + std::string(aead_name(k.enc)));
+  std::lock_guard lock(mu_);
+  return put(k, {});
+}
+
+std::vector<std::string> LocalVault::refs() const {
+  std::vector<std::string> out;
+  (void)store_.scan_prefix(store::kCfVault, "k", [&](std::string_view k, std::string_view) {
+    out.emplace_back(k.substr(1));
+    return true;
+  });
+  return out;
+}
+
+}  // namespace certledger

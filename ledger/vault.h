@@ -1,0 +1,83 @@
+// The key vault: one data key per holder (a natural person, per issuing
+// authority), under which the holder's personal data is sealed in the log
+// (domain/privacy.h). The log keeps only ciphertext; destroying a holder's
+// data key erases the holder (crypto-shredding) while every record, hash
+// and proof stays as it was.
+//
+// KeyVault is the interface an HSM can implement. LocalVault keeps the
+// keys in the store's "vault" family, each wrapped (AES key wrap, RFC 3394)
+// under a key-encryption key derived from the node secret, an X25519 key
+// file in <data>/keys/vault/node-x25519.pem (0600, encrypted under the key
+// passphrase when one is set). The holder index maps a keyed hash of
+// (authority, ID number) to the holder reference, so a lookup by ID number
+// needs the vault and nothing else can brute-force the small ID space.
+// doc/storage_format.md lists the entries.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/crypto/seal.h"
+#include "ledger/store/event_store.h"
+
+namespace certledger {
+
+struct HolderKey {
+  std::string ref;        // holder reference: 22 base64url characters (128 random bits)
+  std::string authority;  // the authority whose holder this is
+  crypto::Aead enc = crypto::Aead::a256gcm;
+  std::string key;  // the data key, aead_key_size(enc) bytes
+};
+
+class KeyVault {
+ public:
+  virtual ~KeyVault() = default;
+  // The holder of `authority` with this ID number: the one the index
+  // names, or a new reference and data key (of `enc`), stored durably
+  // before this returns. Serialised: one ID number gets one holder.
+  virtual Result<HolderKey> holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) = 0;
+  // The reference the index holds for (authority, ID number), if any.
+  virtual Result<std::optional<std::string>> find(std::string_view authority, std::string_view id_number) const = 0;
+  // The holder's key; nullopt when it was destroyed or never held here.
+  virtual Result<std::optional<HolderKey>> key(std::string_view ref) const = 0;
+  // Destroys the data key and the index entry; idempotent.
+  virtual Status destroy(std::string_view ref) = 0;
+  // Holds a key received from elsewhere (an entitled replica's copy).
+  virtual Status import(const HolderKey& key) = 0;
+};
+
+class LocalVault : public KeyVault {
+ public:
+  // Reads (or creates, unless read_only) the node secret under key_dir.
+  static Result<std::unique_ptr<LocalVault>> open(store::EventStore& store, const std::string& key_dir,
+                                                  std::string_view passphrase, bool read_only);
+  static std::string node_secret_path(const std::string& key_dir);  // <key_dir>/vault/node-x25519.pem
+
+  Result<HolderKey> holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) override;
+  Result<std::optional<std::string>> find(std::string_view authority, std::string_view id_number) const override;
+  Result<std::optional<HolderKey>> key(std::string_view ref) const override;
+  Status destroy(std::string_view ref) override;
+  Status import(const HolderKey& key) override;
+
+  // The node's X25519 public key (raw 32 bytes): what a primary names to
+  // send this node data keys (doc/kafka_topics.md, the keys topic).
+  const std::string& public_key() const { return secret_.public_raw; }
+  // The holder references with a key here, in order.
+  std::vector<std::string> refs() const;
+
+ private:
+  LocalVault(store::EventStore& store, crypto::NodeSecret secret);
+  std::string index_entry(std::string_view authority, std::string_view id_number) const;
+  Status put(const HolderKey& k, std::string_view index);
+
+  store::EventStore& store_;
+  crypto::NodeSecret secret_;
+  std::string kek_, index_key_;
+  std::mutex mu_;
+};
+
+}  // namespace certledger
