@@ -324,7 +324,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     } else {
       CL_ASSIGN(d, domain::decide(state, cmd, ctx));
     }
-    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, cmd.type, d));
+    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, d));
     ExecOptions o = opts;
     o.idempotency_scope = scope;
     auto r = sign_and_append(decided_event(cmd, state, d, code, now, creates), *kid, std::move(d.unique_claims), o,
@@ -355,16 +355,10 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
 // the holder's data key (domain/privacy.h), SM4-GCM for an authority that
 // signs with SM2, AES-256-GCM otherwise.
 Status Ledger::seal(const std::string& code, const std::string& kind_code, const domain::CertificateState& state,
-                    domain::CommandType type, domain::Decision& d) {
-  const bool creates = type == domain::CommandType::issue || type == domain::CommandType::convert;
-  if (!creates && type != domain::CommandType::amend) return {};
+                    domain::Decision& d) {
   const auto* kind = domain::find_kind(kind_code);
-  if (!kind || !domain::seals_personal(*kind)) return {};
-  auto object = d.data.find(creates ? "fields" : "changes");
-  if (object == d.data.end() || !object->is_object()) return {};
-  bool touches = false;
-  for (auto it = object->begin(); it != object->end(); ++it) touches = touches || domain::is_sealed_field(*kind, it.key());
-  if (!touches) return {};
+  nlohmann::json* object = kind ? domain::sealable_object(*kind, d.type, d.data) : nullptr;
+  if (!object) return {};
   if (!vault_) return make_error(Errc::unavailable, "this ledger has no key vault to seal personal data");
   crypto::Aead enc = crypto::Aead::a256gcm;
   {

@@ -212,7 +212,7 @@ class Ledger {
   Result<Outcome> replay_outcome(uint64_t position) const;
   Status check_photo_owner(const std::string& authority, const nlohmann::json& fields) const;
   Status seal(const std::string& authority, const std::string& kind, const domain::CertificateState& state,
-              domain::CommandType type, domain::Decision& d);
+              domain::Decision& d);
   Status reapply_erasures();
 
   LedgerOptions options_;

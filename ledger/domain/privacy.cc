@@ -85,6 +85,19 @@ bool seals_personal(const KindDescriptor& kind) {
   return false;
 }
 
+nlohmann::json* sealable_object(const KindDescriptor& kind, std::string_view event_type, nlohmann::json& data) {
+  if (!seals_personal(kind)) return nullptr;
+  const char* member = event_type == "certificate.issued" || event_type == "certificate.converted" ? "fields"
+                       : event_type == "certificate.amended"                                         ? "changes"
+                                                                                                     : nullptr;
+  if (!member) return nullptr;
+  auto it = data.find(member);
+  if (it == data.end() || !it->is_object()) return nullptr;
+  for (auto f = it->begin(); f != it->end(); ++f)
+    if (is_sealed_field(kind, f.key())) return &*it;
+  return nullptr;
+}
+
 std::string commitment(std::string_view salt, std::string_view field, const nlohmann::json& value) {
   std::string m(field);
   m += '\0';

@@ -72,6 +72,10 @@ struct SealKey {
   crypto::Aead enc = crypto::Aead::a256gcm;
   std::string_view key;
 };
+// The member of an event's data that sealing applies to: `fields` of an
+// issue or conversion, `changes` of an amendment, when it holds a sealed
+// field of the kind; nullptr when nothing is to be sealed.
+nlohmann::json* sealable_object(const KindDescriptor& kind, std::string_view event_type, nlohmann::json& data);
 // Moves the sealed fields of `object` into the returned `personal` member
 // and leaves their public forms in `object`. An object without sealed
 // fields returns null (no member).

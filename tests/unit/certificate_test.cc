@@ -240,7 +240,9 @@ TEST(Event, SerializeParseRoundTripAndStrictness) {
     else j[key] = v;
     return parse_event(j.dump());
   };
-  EXPECT_FALSE(mutate("v", 2).ok());
+  EXPECT_TRUE(mutate("v", 1).ok());  // format 1 is still read
+  EXPECT_FALSE(mutate("v", 3).ok());
+  EXPECT_FALSE(mutate("v", 0).ok());
   EXPECT_FALSE(mutate("seq", 0).ok());
   EXPECT_FALSE(mutate("seq", 2).ok());  // seq 2 with prev null
   EXPECT_FALSE(mutate("prev", "abc").ok());
@@ -326,7 +328,8 @@ TEST(Event, EnvelopeAgreesWithTheStrictParse) {
     else j[key] = v;
     return j.dump();
   };
-  bad(mutate("v", 2));
+  bad(mutate("v", 3));
+  bad(mutate("v", 0));
   bad(mutate("v", "1"));
   bad(mutate("seq", 0));
   bad(mutate("seq", -3));

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "ledger/domain/certificate.h"
+#include "ledger/domain/privacy.h"
 #include "ops/demo/samples.h"
+#include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
 #include "ledger/util/random.h"
 
@@ -16,6 +18,7 @@ struct Harness {
   AuthorityInfo authority = demo::demo_authorities()[0];
   demo::SampleGenerator gen{42};
   int tokens = 0;
+  std::string data_key = random_bytes(32);  // every holder's, here
   DecideContext ctx(UnixMillis now) {
     return DecideContext{now, &authority, [this] { return "tok" + std::to_string(++tokens); }};
   }
@@ -26,6 +29,14 @@ struct Harness {
     if (cmd.actor.operator_id.empty()) cmd.actor = approver();
     auto d = decide(s, cmd, ctx(now));
     if (!d.ok()) return d;
+    // Sealed as the ledger seals a person's fields (format 2).
+    const KindDescriptor* kind = find_kind(s.exists ? s.kind : cmd.kind);
+    if (auto* object = kind ? sealable_object(*kind, d->type, d->data) : nullptr) {
+      const std::string holder = s.holder.empty() ? base64url_encode(random_bytes(16)) : s.holder;
+      auto personal = seal_personal(*kind, *object, {holder, crypto::Aead::a256gcm, data_key});
+      EXPECT_TRUE(personal.ok());
+      d->data["personal"] = *personal;
+    }
     Event e;
     e.id = uuid_v7(now);
     e.type = d->type;

@@ -215,8 +215,11 @@ TEST(Projections, TheStateMapCommitsEveryTokensStatement) {
   // No unmasked ID number or name of the personnel certificate.
   auto person = f.reader().certificate(ids[1]);
   ASSERT_TRUE(person.ok());
-  const std::string id_number = person->state.fields.value("id_number", "");
-  const std::string name = person->state.fields.value("name", "");
+  auto opened = opened_view(*person, f.ledger->vault());
+  ASSERT_TRUE(opened.ok());
+  const std::string id_number = opened->state.fields.value("id_number", "");
+  const std::string name = opened->state.fields.value("name", "");
+  ASSERT_NE(id_number, person->state.fields.value("id_number", ""));
   ASSERT_EQ(id_number.size(), 18u);
   for (const auto& [token, statement] : statement_of) {
     EXPECT_EQ(statement.find(id_number), std::string::npos);
@@ -479,11 +482,21 @@ TEST(Projections, LookupsByNumberAndHolder) {
   auto r = f.ledger->execute(a.code, issue_command(gen, "safety_manager_b", a));
   ASSERT_TRUE(r.ok());
   const std::string number = r->state.fields["number"];
-  const std::string id_number = r->state.fields["id_number"];
+  const std::string id_number = opened_view(*f.reader().certificate(r->state.id), f.ledger->vault())->state.fields["id_number"];
   EXPECT_EQ(f.reader().by_number("safety_manager_b", number), std::vector<std::string>{r->state.id});
   EXPECT_TRUE(f.reader().by_number("safety_manager_a", number).empty());
-  EXPECT_EQ(f.reader().by_holder(id_number), std::vector<std::string>{r->state.id});
-  EXPECT_TRUE(f.reader().by_holder(id_number, "", "GD-ZJT").empty());
+  // A sealed person: only through the vault's keyed index, within the authority.
+  EXPECT_TRUE(f.reader().by_holder(id_number).empty());
+  auto ref = f.ledger->vault()->find(a.code, id_number);
+  ASSERT_TRUE(ref.ok() && *ref);
+  EXPECT_EQ(f.reader().by_holder(sealed_holder(**ref)), std::vector<std::string>{r->state.id});
+  EXPECT_TRUE(f.reader().by_holder(sealed_holder(**ref), "", "GD-ZJT").empty());
+  EXPECT_FALSE(*f.ledger->vault()->find("GD-ZJT", id_number));
+  // An organisation by its 统一社会信用代码.
+  auto org = f.ledger->execute(a.code, issue_command(gen, "testing_institution", a));
+  ASSERT_TRUE(org.ok());
+  const std::string uscc = org->state.fields["uscc"];
+  EXPECT_EQ(f.reader().by_holder(uscc), std::vector<std::string>{org->state.id});
   // The stored index does not contain the number itself.
   size_t entries = 0;
   ASSERT_TRUE(f.ledger->store()
