@@ -4,7 +4,8 @@
 # it, each stopped (and waited for) at exit.
 #   start NAME [ARGS...]   ledgerd on NAME/ (a data dir under $dir), a free
 #                          port, Kafka off unless ARGS say otherwise; its
-#                          log in NAME.log; waits until it listens
+#                          log in NAME.log, its stdout (the access log) in
+#                          NAME.out; waits until it listens
 #   addr NAME              its host:port
 dir=$(mktemp -d)
 pids=()
@@ -15,7 +16,9 @@ cd "$dir"
 
 start() {
   local name=$1; shift
-  "$bin/ledgerd" --data "$name" --listen 127.0.0.1:0 --kafka off "$@" >/dev/null 2>"$name.log" &
+  local kafka=(--kafka off)
+  for a in "$@"; do [ "$a" = --kafka ] && kafka=(); done
+  "$bin/ledgerd" --data "$name" --listen 127.0.0.1:0 "${kafka[@]}" "$@" >"$name.out" 2>"$name.log" &
   pids+=($!)
   # Sanitizer builds with --demo take a while: up to a minute.
   for _ in $(seq 1 1200); do
