@@ -48,6 +48,11 @@ class KeyVault {
   virtual Status destroy(std::string_view ref) = 0;
   // Holds a key received from elsewhere (an entitled replica's copy).
   virtual Status import(const HolderKey& key) = 0;
+  // This node's X25519 public key (raw 32 bytes): what a primary names to
+  // send it data keys (doc/kafka_topics.md, the keys topic), and the
+  // opening of a data key so sent (a JWE, ECDH-ES to that key).
+  virtual const std::string& public_key() const = 0;
+  virtual Result<std::string> open_received(std::string_view jwe) const = 0;
 };
 
 class LocalVault : public KeyVault {
@@ -63,9 +68,10 @@ class LocalVault : public KeyVault {
   Status destroy(std::string_view ref) override;
   Status import(const HolderKey& key) override;
 
-  // The node's X25519 public key (raw 32 bytes): what a primary names to
-  // send this node data keys (doc/kafka_topics.md, the keys topic).
-  const std::string& public_key() const { return secret_.public_raw; }
+  const std::string& public_key() const override { return secret_.public_raw; }
+  Result<std::string> open_received(std::string_view jwe) const override {
+    return crypto::jwe_ecdh_es_decrypt(secret_.private_raw, jwe);
+  }
   // The holder references with a key here, in order.
   std::vector<std::string> refs() const;
 

@@ -323,6 +323,86 @@ Result<std::string> jwe_decrypt(std::string_view key, std::string_view compact) 
   return aead_open(p.enc, key, *iv, c.header, *ct + *tag);
 }
 
+namespace {
+
+struct Pkey {
+  EVP_PKEY* p = nullptr;
+  ~Pkey() { EVP_PKEY_free(p); }
+};
+
+Result<std::string> x25519_shared(std::string_view private_raw, std::string_view public_raw) {
+  if (private_raw.size() != 32 || public_raw.size() != 32)
+    return make_error(Errc::invalid_argument, "X25519 keys are 32 bytes");
+  Pkey mine, theirs;
+  mine.p = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, u8(private_raw), 32);
+  theirs.p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, u8(public_raw), 32);
+  if (!mine.p || !theirs.p) return make_error(Errc::invalid_argument, "X25519 key: " + openssl_error());
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(mine.p, nullptr);
+  std::string z(32, '\0');
+  size_t len = 32;
+  const bool ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, theirs.p) == 1 &&
+                  EVP_PKEY_derive(ctx, u8(z), &len) == 1 && len == 32;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) return make_error(Errc::invalid_argument, "X25519 agreement failed: " + openssl_error());
+  return z;
+}
+
+// RFC 7518 §4.6.2 Concat KDF for 256 bits: one SHA-256 round.
+std::string concat_kdf(std::string_view z, std::string_view algorithm_id) {
+  auto be32 = [](uint32_t v) {
+    std::string s(4, '\0');
+    for (int i = 0; i < 4; ++i) s[static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+    return s;
+  };
+  std::string m = be32(1) + std::string(z) + be32(static_cast<uint32_t>(algorithm_id.size())) +
+                  std::string(algorithm_id) + be32(0) + be32(0) + be32(256);
+  unsigned char out[32];
+  EVP_Digest(m.data(), m.size(), out, nullptr, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(out), 32);
+}
+
+}  // namespace
+
+Result<std::string> jwe_ecdh_es_encrypt(std::string_view recipient_public_raw, std::string_view kid,
+                                        std::string_view plaintext) {
+  Pkey eph;
+  eph.p = EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519");
+  if (!eph.p) return make_error(Errc::internal, "X25519 key generation: " + openssl_error());
+  std::string priv(32, '\0'), pub(32, '\0');
+  size_t len = 32;
+  if (EVP_PKEY_get_raw_private_key(eph.p, u8(priv), &len) != 1 || EVP_PKEY_get_raw_public_key(eph.p, u8(pub), &len) != 1)
+    return make_error(Errc::internal, "X25519 raw key: " + openssl_error());
+  CL_ASSIGN(std::string z, x25519_shared(priv, recipient_public_raw));
+  const std::string cek = concat_kdf(z, "A256GCM");
+  nlohmann::json h = {{"alg", "ECDH-ES"},
+                      {"enc", "A256GCM"},
+                      {"epk", {{"crv", "X25519"}, {"kty", "OKP"}, {"x", base64url_encode(pub)}}},
+                      {"kid", kid}};
+  const std::string header = base64url_encode(h.dump());
+  const std::string iv = random_bytes(12);
+  CL_ASSIGN(std::string sealed, aead_seal(Aead::a256gcm, cek, iv, header, plaintext));
+  return header + ".." + base64url_encode(iv) + "." + base64url_encode(sealed.substr(0, sealed.size() - 16)) + "." +
+         base64url_encode(sealed.substr(sealed.size() - 16));
+}
+
+Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, std::string_view compact) {
+  CL_ASSIGN(Compact c, split_compact(compact));
+  auto text = base64url_decode(c.header);
+  auto h = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!h.is_object() || h.value("alg", "") != "ECDH-ES" || h.value("enc", "") != "A256GCM" || !h.contains("epk") ||
+      !h["epk"].is_object() || h["epk"].value("crv", "") != "X25519" || !h["epk"].contains("x") ||
+      !h["epk"]["x"].is_string())
+    return make_error(Errc::invalid_argument, "not an ECDH-ES / X25519 / A256GCM JWE");
+  auto epk = base64url_decode(h["epk"]["x"].get<std::string>());
+  auto iv = base64url_decode(c.iv);
+  auto ct = base64url_decode(c.ct);
+  auto tag = base64url_decode(c.tag);
+  if (!epk || !iv || !ct || !tag || tag->size() != 16 || iv->size() != 12)
+    return make_error(Errc::invalid_argument, "the JWE's key, IV, ciphertext or tag is malformed");
+  CL_ASSIGN(std::string z, x25519_shared(recipient_private_raw, *epk));
+  return aead_open(Aead::a256gcm, concat_kdf(z, "A256GCM"), *iv, c.header, *ct + *tag);
+}
+
 Result<NodeSecret> read_or_create_node_secret(const std::string& path, std::string_view passphrase) {
   EVP_PKEY* k = nullptr;
   std::ifstream in(path, std::ios::binary);

@@ -58,6 +58,15 @@ struct JweParts {
 Result<JweParts> jwe_header(std::string_view compact);
 Result<std::string> jwe_decrypt(std::string_view key, std::string_view compact);
 
+// JWE compact serialization with "alg":"ECDH-ES" (RFC 7518 §4.6) to an
+// X25519 key (RFC 8037 §3.2), "enc":"A256GCM": the content key is the
+// Concat KDF (SHA-256) of the X25519 shared secret with an ephemeral key
+// ("epk" in the header), AlgorithmID "A256GCM", empty apu/apv. What the
+// keys topic wraps data keys in for each entitled consumer.
+Result<std::string> jwe_ecdh_es_encrypt(std::string_view recipient_public_raw, std::string_view kid,
+                                        std::string_view plaintext);
+Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, std::string_view compact);
+
 // A secret that lives in a key file of a data dir: an X25519 private key in
 // PKCS#8 PEM (mode 0600, AES-256-CBC under the passphrase when one is set,
 // the same rule as the signing keys). read_or_create never overwrites.

@@ -61,9 +61,11 @@ Result<std::unique_ptr<Follower>> Follower::start(Ledger& ledger, FollowerOption
   f->consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
   if (!f->consumer_) return make_error(Errc::unavailable, std::string("Kafka consumer: ") + err);
   rd_kafka_poll_set_consumer(f->consumer_.get());
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(3);
   rd_kafka_topic_partition_list_add(topics, f->options_.kafka.events_topic().c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_topic_partition_list_add(topics, f->options_.kafka.checkpoints_topic().c_str(), RD_KAFKA_PARTITION_UA);
+  if (f->options_.on_key)
+    rd_kafka_topic_partition_list_add(topics, f->options_.kafka.keys_topic().c_str(), RD_KAFKA_PARTITION_UA);
   auto e = rd_kafka_subscribe(f->consumer_.get(), topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e) return make_error(Errc::unavailable, std::string("Kafka subscribe: ") + rd_kafka_err2str(e));
@@ -277,9 +279,17 @@ void Follower::on_message(const rd_kafka_message_t* m) {
     const std::string_view topic = rd_kafka_topic_name(m->rkt);
     if (topic == options_.kafka.events_topic()) on_event(m);
     else if (topic == options_.kafka.checkpoints_topic()) on_checkpoint(m);
+    else if (topic == options_.kafka.keys_topic() && options_.on_key) on_key(m);
   } catch (const std::exception& e) {
     halt(std::string("error while handling a message: ") + e.what());
   }
+}
+
+void Follower::on_key(const rd_kafka_message_t* m) {
+  if (!m->key || m->key_len == 0) return;
+  const std::string_view holder(static_cast<const char*>(m->key), m->key_len);
+  if (!m->payload) options_.on_key(holder, std::nullopt);
+  else options_.on_key(holder, std::string_view(static_cast<const char*>(m->payload), m->len));
 }
 
 void Follower::run() {

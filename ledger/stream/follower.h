@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,11 @@ struct FollowerOptions {
   // (a fork halts as ever) but not stored: no proof is made against it and
   // it does not count as the primary's word for freshness.
   std::optional<merkle::Policy> quorum;
+  // An entitled replica's receiver of the <prefix>.keys topic: each message
+  // (holder reference, value; nullopt for a tombstone). Unset: the topic is
+  // not read. The topic is read from its start at every start (it is
+  // compacted: the current key or tombstone of every holder).
+  std::function<void(std::string_view holder, std::optional<std::string_view> value)> on_key;
 };
 
 struct FollowerStats {
@@ -86,6 +92,7 @@ class Follower {
   void run();
   void on_event(const rd_kafka_message_t* m);
   void on_checkpoint(const rd_kafka_message_t* m);
+  void on_key(const rd_kafka_message_t* m);
   void on_message(const rd_kafka_message_t* m);
   void apply_ready();
   std::optional<std::string> differing_extension(uint64_t size, std::string_view note) const;

@@ -42,7 +42,8 @@ Status ensure_topics(const KafkaConfig& k) {
   };
   std::vector<Spec> specs = {{k.events_topic(), k.partitions, false},
                              {k.status_topic(), k.partitions, true},
-                             {k.checkpoints_topic(), 1, false}};
+                             {k.checkpoints_topic(), 1, false},
+                             {k.keys_topic(), k.partitions, true}};
   std::vector<rd_kafka_NewTopic_t*> topics;
   for (const auto& s : specs) {
     rd_kafka_NewTopic_t* t = rd_kafka_NewTopic_new(s.name.c_str(), s.partitions, k.replication, err, sizeof err);

@@ -25,6 +25,7 @@ struct KafkaConfig {
   std::string events_topic() const { return prefix + ".events"; }
   std::string status_topic() const { return prefix + ".status"; }
   std::string checkpoints_topic() const { return prefix + ".checkpoints"; }
+  std::string keys_topic() const { return prefix + ".keys"; }
 };
 
 struct KafkaHandleDeleter {

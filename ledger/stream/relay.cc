@@ -11,7 +11,8 @@ namespace certledger::stream {
 namespace {
 
 // Delivery-report opaque: the position, with the top bits saying which topic.
-constexpr uint64_t kTopicEvents = 0, kTopicStatus = 1ull << 62, kTopicCheckpoint = 2ull << 62;
+constexpr uint64_t kTopicEvents = 0, kTopicStatus = 1ull << 62, kTopicCheckpoint = 2ull << 62,
+                   kTopicKeys = 3ull << 62;
 constexpr uint64_t kTopicMask = 3ull << 62;
 
 }  // namespace
@@ -74,13 +75,12 @@ void Relay::on_delivery(const rd_kafka_message_t* m) {
     const uint64_t i = pos - cursor_ - 1;
     if (i >= delivered_ahead_.size()) delivered_ahead_.resize(i + 1, false);
     delivered_ahead_[i] = true;
-    if (delivered_ahead_.front()) {
-      while (!delivered_ahead_.empty() && delivered_ahead_.front()) {
-        delivered_ahead_.pop_front();
-        ++cursor_;
-      }
-      cv_.notify_all();
-    }
+    advance_cursor();
+  } else if (kind == kTopicKeys) {
+    auto it = keys_inflight_.find(pos);
+    if (it == keys_inflight_.end() || m->err) return;  // an error restarts from the cursor, before pos
+    if (--it->second == 0) keys_inflight_.erase(it);
+    advance_cursor();
   } else if (kind == kTopicCheckpoint) {
     cp_inflight_ = 0;
     if (!m->err && pos > cp_cursor_) cp_cursor_ = pos;
@@ -106,6 +106,16 @@ void Relay::persist_cursor() {
   if (store_.put_relay_cursor({c, cp}).ok()) persisted_ = c;
 }
 
+// Over every position whose record and keys messages are all confirmed.
+void Relay::advance_cursor() {
+  const uint64_t before = cursor_;
+  while (!delivered_ahead_.empty() && delivered_ahead_.front() && !keys_inflight_.count(cursor_ + 1)) {
+    delivered_ahead_.pop_front();
+    ++cursor_;
+  }
+  if (cursor_ != before) cv_.notify_all();
+}
+
 void Relay::send_more() {
   const uint64_t last = store_.last_position();
   size_t room;
@@ -127,6 +137,32 @@ void Relay::send_more() {
       last_error_ = se.error().message;
       ++errors_;
       return false;
+    }
+    // A holder's key goes out before the records sealed under it.
+    if (options_.keys) {
+      auto keys = options_.keys->messages(record, *se);
+      if (!keys.empty()) {
+        {
+          std::lock_guard lock(mu_);
+          keys_inflight_[pos] = static_cast<int>(keys.size());
+        }
+        for (const auto& k : keys) {
+          const bool tombstone = !k.value;
+          auto err = rd_kafka_producev(
+              producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.keys_topic().c_str()),
+              RD_KAFKA_V_KEY(k.key.data(), k.key.size()),
+              RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(k.value->data()), tombstone ? 0 : k.value->size()),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicKeys)),
+              RD_KAFKA_V_END);
+          if (err) {
+            std::lock_guard lock(mu_);
+            last_error_ = std::string("keys topic: ") + rd_kafka_err2str(err);
+            ++errors_;
+            restart_ = true;  // resend from the cursor, which has not passed pos
+            return false;
+          }
+        }
+      }
     }
     const std::string position = std::to_string(pos), v = std::to_string(se->event.v);
     rd_kafka_headers_t* h = rd_kafka_headers_new(6);
@@ -231,6 +267,7 @@ void Relay::run() {
         inflight_ = 0;
         cp_inflight_ = 0;
         delivered_ahead_.clear();
+        keys_inflight_.clear();
         next_ = cursor_ + 1;
         restart_ = false;
       }

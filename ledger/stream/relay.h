@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "ledger/key_source.h"
 #include "ledger/ledger.h"
 #include "ledger/status_source.h"
 #include "ledger/store/event_store.h"
@@ -37,6 +38,11 @@ struct RelayOptions {
   // <prefix>.status keyed by the event's stream, read in log order beside
   // the events. Null: no status topic.
   std::shared_ptr<const StatusSource> status;
+  // The compacted <prefix>.keys topic's messages (holders' data keys for
+  // entitled consumers, tombstones), produced before the record they come
+  // with; the cursor passes a position only when they are confirmed too.
+  // Null: no keys topic.
+  std::shared_ptr<KeySource> keys;
   bool reset_cursor = false;  // republish everything (an empty embedded cluster)
   // While no new checkpoint is due, the latest is produced again this often
   // (0: never), so followers can tell an idle primary from a lost one.
@@ -77,6 +83,7 @@ class Relay {
   void run();
   void send_more();
   void send_checkpoints();
+  void advance_cursor();  // REQUIRES: mu_ held
   void produce_checkpoint(uint64_t size, const std::string& note);
   void on_delivery(const rd_kafka_message_t* m);
   static void delivery_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque);
@@ -95,6 +102,7 @@ class Relay {
   uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_sent_{};  // relay thread only
   std::deque<bool> delivered_ahead_;                              // [i]: position cursor_ + 1 + i confirmed
+  std::map<uint64_t, int> keys_inflight_;  // position -> its keys messages not yet confirmed
   size_t inflight_ = 0;
   bool restart_ = false;
   uint64_t delivered_ = 0, errors_ = 0;

@@ -45,7 +45,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                                 "max_connections_per_client", "holder_lookups_per_minute", "holder_lookup_burst",
                                 "replica_max_staleness_ms", "checkpoint_heartbeat_ms", "backup_root",
                                 "checkpoint_max_interval_ms", "proof_max_age_s", "tiles_prefix",
-                                "witness_name", "witness_logs", "witnesses"};
+                                "witness_name", "witness_logs", "witnesses",
+                                "personal_data_recipients", "personal_data_name"};
   // clang-format on
   for (auto& [k, v] : t) {
     bool ok = false;
@@ -77,6 +78,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   str("witness_name", c.witness_name);
   str("witness_logs", c.witness_logs);
   str("witnesses", c.witnesses);
+  str("personal_data_recipients", c.personal_data_recipients);
+  str("personal_data_name", c.personal_data_name);
   num("verify_cache_entries", c.service.verify_cache_entries);
   for (auto [k, out] : {std::pair{"lookup_per_minute", &c.service.lookup_per_minute},
                         std::pair{"lookup_burst", &c.service.lookup_burst},
@@ -157,6 +160,11 @@ Result<Config> parse_config(int argc, char** argv) {
   app2.add_option("--witness-name", c.witness_name,
                   "Run a C2SP tlog-witness under this name (POST /add-checkpoint); needs --witness-logs");
   app2.add_option("--witness-logs", c.witness_logs, "Witness: trust file of the logs to witness");
+  app2.add_option("--personal-data-recipients", c.personal_data_recipients,
+                  "Primary: JSON file of the consumers entitled to personal data ([{name, x25519, authorities}]); "
+                  "their data keys go out on <prefix>.keys");
+  app2.add_option("--personal-data-name", c.personal_data_name,
+                  "Replica: this consumer's name in the primary's recipients: read <prefix>.keys and hold the keys");
   app2.add_option("--witnesses", c.witnesses,
                   "Primary: JSON file of the witnesses that cosign each checkpoint ({\"witnesses\": [{url, key}]})");
   app2.add_option("--tiles-prefix", c.service.tiles_prefix, "Serve the log as C2SP tlog-tiles under this path")

@@ -40,6 +40,9 @@ struct Config {
   // and keys; each checkpoint is sent to them and stored with their
   // cosignatures. Empty: none.
   std::string witnesses;
+  // Personal data (ops/common/personal.h): a primary's file of consumers
+  // entitled to it; an entitled replica's name among them.
+  std::string personal_data_recipients, personal_data_name;
   bool demo = false;  // fill an empty data dir with demo data at start
   std::string log_level = "info";
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "ledger/util/encoding.h"
+#include "ops/common/personal.h"
 #include "ops/common/setup.h"
 #include "projections/projections.h"
 #include "projections/queries.h"
@@ -111,6 +112,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
     CL_TRY(rt->cluster->create_topic(k.events_topic(), k.partitions));
     CL_TRY(rt->cluster->create_topic(k.status_topic(), k.partitions));
     CL_TRY(rt->cluster->create_topic(k.checkpoints_topic(), 1));
+    CL_TRY(rt->cluster->create_topic(k.keys_topic(), k.partitions));
     std::ofstream(std::filesystem::path(c.data_dir) / "kafka.bootstrap") << k.bootstrap << "\n";
     spdlog::info("embedded Kafka (3 brokers) at {}; try: kcat -b \"$(cat {}/kafka.bootstrap)\" -t {} -C", k.bootstrap,
                  c.data_dir, k.events_topic());
@@ -125,6 +127,13 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   if (c.replica) {
     stream::FollowerOptions fo{k, c.replica_group, follow->origin, follow->key, std::nullopt};
     if (follow->quorum()) fo.quorum = *follow->quorum();
+    if (!c.personal_data_name.empty()) {
+      fo.on_key = [&ledger, name = c.personal_data_name](std::string_view holder, std::optional<std::string_view> v) {
+        if (auto st = receive_key(ledger, name, holder, v); !st.ok())
+          spdlog::warn("keys topic: holder {}: {}", holder, st.error().message);
+      };
+      spdlog::info("entitled to personal data as {}: reading {}", c.personal_data_name, k.keys_topic());
+    }
     CL_ASSIGN(rt->follower, stream::Follower::start(ledger, std::move(fo)));
     spdlog::info("replica following {} on {} (topics {}.*, group {}), witness quorum {}", follow->origin, k.bootstrap,
                  k.prefix, c.replica_group, follow->quorum() ? follow->quorum()->describe() : "none");
@@ -137,6 +146,11 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   ro.heartbeat_ms = c.checkpoint_heartbeat_ms;
   ro.checkpoint_ready = std::move(checkpoint_ready);
   use_status_feed(ro, ledger);
+  if (!c.personal_data_recipients.empty()) {
+    CL_ASSIGN(auto recipients, read_recipients(c.personal_data_recipients));
+    spdlog::info("personal data keys for {} recipient(s) on {}", recipients.size(), k.keys_topic());
+    ro.keys = std::make_shared<HolderKeyPublisher>(ledger, std::move(recipients));
+  }
   CL_ASSIGN(rt->relay, stream::Relay::start(ledger.store(), std::move(ro)));
   stream::Relay* relay = rt->relay.get();
   ledger.add_commit_listener([relay](uint64_t) { relay->notify(); });

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "ledger/keyring.h"
+#include "ledger/vault.h"
 #include "ledger/merkle/cosignature.h"
+#include "ledger/util/encoding.h"
 #include "ledger/util/json.h"
 #include "ops/ledgerctl/data_dir.h"
 #include "projections/proof_bundle.h"
@@ -140,6 +142,22 @@ int cmd_witness_key(const Context& ctx) {
   return kOk;
 }
 
+// The vault key of a data dir (made if there is none yet): what a primary
+// names for this node in its personal-data recipients file.
+int cmd_vault_key(const Context& ctx) {
+  const char* pass = std::getenv("CERTLEDGER_KEY_PASSPHRASE");
+  const std::filesystem::path keys = std::filesystem::path(args().data) / "keys";
+  std::error_code ec;
+  std::filesystem::create_directories(keys / "vault", ec);
+  for (const auto& d : {std::filesystem::path(args().data), keys, keys / "vault"})
+    std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
+  auto secret = crypto::read_or_create_node_secret(LocalVault::node_secret_path(keys.string()), pass ? pass : "");
+  if (!secret.ok()) return fail(ctx, secret.error());
+  const std::string key = base64url_encode(secret->public_raw);
+  print(ctx, {{"x25519", key}}, key + "\n");
+  return kOk;
+}
+
 }  // namespace
 
 void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
@@ -167,6 +185,11 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(wkey);
   wkey->add_option("--name", a.name, "The witness name (ledgerd --witness-name)")->required();
   wkey->callback([&] { action = [&] { return cmd_witness_key(ctx); }; });
+
+  auto* vkey = app.add_subcommand(
+      "vault-key", "Print the X25519 key a primary sends this data dir's replica personal-data keys to (made if needed)");
+  add_data(vkey);
+  vkey->callback([&] { action = [&] { return cmd_vault_key(ctx); }; });
 }
 
 }  // namespace certledger::ctl

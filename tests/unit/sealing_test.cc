@@ -94,6 +94,25 @@ TEST(Seal, JweDirRoundTripsAndBindsItsHeader) {
   EXPECT_EQ(*crypto::jwe_decrypt(key.substr(0, 16), *sm4), "国密");
 }
 
+TEST(Seal, EcdhEsWrapsADataKeyForOneX25519KeyOnly) {
+  TempDir d;
+  auto me = crypto::read_or_create_node_secret((d.path() / "me.pem").string(), "");
+  auto other = crypto::read_or_create_node_secret((d.path() / "other.pem").string(), "");
+  ASSERT_TRUE(me.ok() && other.ok());
+  const std::string data_key = random_bytes(32);
+  auto jwe = crypto::jwe_ecdh_es_encrypt(me->public_raw, "js-archive", data_key);
+  ASSERT_TRUE(jwe.ok()) << jwe.error().message;
+  auto header = json::parse(*base64url_decode(jwe->substr(0, jwe->find('.'))));
+  EXPECT_EQ(header["alg"], "ECDH-ES");
+  EXPECT_EQ(header["epk"]["crv"], "X25519");
+  EXPECT_EQ(header["kid"], "js-archive");
+  EXPECT_EQ(*crypto::jwe_ecdh_es_decrypt(me->private_raw, *jwe), data_key);
+  EXPECT_FALSE(crypto::jwe_ecdh_es_decrypt(other->private_raw, *jwe).ok());
+  // Each wrap has its own ephemeral key.
+  EXPECT_NE(*crypto::jwe_ecdh_es_encrypt(me->public_raw, "js-archive", data_key), *jwe);
+  EXPECT_FALSE(crypto::jwe_ecdh_es_encrypt(std::string(31, 'x'), "k", data_key).ok());
+}
+
 TEST(Seal, TheNodeSecretIsAnOwnerOnlyFileUnderThePassphrase) {
   TempDir d;
   const std::string path = (d.path() / "node.pem").string();

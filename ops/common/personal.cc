@@ -1,0 +1,106 @@
+#include "ops/common/personal.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ledger/domain/privacy.h"
+#include "ledger/util/encoding.h"
+
+namespace certledger::ops {
+
+using nlohmann::json;
+
+Result<std::vector<Recipient>> read_recipients(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(Errc::io_error, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = json::parse(ss.str(), nullptr, false);
+  auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, path + ": " + why); };
+  if (!j.is_array()) return bad("not a JSON list of recipients");
+  std::vector<Recipient> out;
+  std::set<std::string> names;
+  for (const auto& r : j) {
+    if (!r.is_object() || !r.contains("name") || !r["name"].is_string() || !r.contains("x25519") ||
+        !r["x25519"].is_string())
+      return bad("each recipient is {\"name\", \"x25519\", \"authorities\"}");
+    Recipient rec;
+    rec.name = r["name"].get<std::string>();
+    if (rec.name.empty() || rec.name.size() > 100) return bad("a recipient's name is 1 to 100 bytes");
+    if (!names.insert(rec.name).second) return bad("recipient " + rec.name + " is named twice");
+    auto key = base64url_decode(r["x25519"].get<std::string>());
+    if (!key || key->size() != 32) return bad("recipient " + rec.name + ": x25519 is not 32 bytes of base64url");
+    rec.public_key = *key;
+    if (r.contains("authorities")) {
+      if (!r["authorities"].is_array()) return bad("recipient " + rec.name + ": authorities is not a list");
+      for (const auto& a : r["authorities"]) {
+        if (!a.is_string()) return bad("recipient " + rec.name + ": an authority is not a string");
+        rec.authorities.insert(a.get<std::string>());
+      }
+    }
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> HolderKeyPublisher::message_value(const HolderKey& key) const {
+  json recipients = json::object();
+  for (const auto& r : recipients_) {
+    if (!r.authorities.empty() && !r.authorities.count(key.authority)) continue;
+    CL_ASSIGN(std::string jwe, crypto::jwe_ecdh_es_encrypt(r.public_key, r.name, key.key));
+    recipients[r.name] = std::move(jwe);
+  }
+  if (recipients.empty()) return std::optional<std::string>();
+  json v = {{"authority", key.authority},
+            {"enc", crypto::aead_name(key.enc)},
+            {"holder", key.ref},
+            {"recipients", std::move(recipients)}};
+  return std::optional<std::string>(v.dump());
+}
+
+std::vector<KeySource::Message> HolderKeyPublisher::messages(std::string_view record,
+                                                             const domain::RecordEnvelope& e) {
+  const std::string& type = e.event.type;
+  if (type == domain::kHolderErased) return {{e.event.stream.substr(7), std::nullopt}};  // "holder:" ref
+  if (type != "certificate.issued" && type != "certificate.converted" && type != "certificate.amended") return {};
+  const auto* kind = domain::find_kind(e.event.kind);
+  if (!kind || !domain::seals_personal(*kind) || !ledger_.vault()) return {};
+  auto full = domain::decode_record(e.position, std::string(record));
+  if (!full.ok()) return {};
+  auto p = full->event.data.find("personal");
+  if (p == full->event.data.end() || !p->is_object() || !p->contains("holder")) return {};
+  const std::string holder = (*p)["holder"].get<std::string>();
+  auto key = ledger_.vault()->key(holder);
+  if (!key.ok()) return {};
+  if (!*key) return {{holder, std::nullopt}};  // erased since
+  auto value = message_value(**key);
+  if (!value.ok() || !*value) return {};
+  return {{holder, std::move(**value)}};
+}
+
+Status receive_key(Ledger& ledger, std::string_view name, std::string_view holder,
+                   std::optional<std::string_view> value) {
+  KeyVault* vault = ledger.vault();
+  if (!vault) return make_error(Errc::unavailable, "this replica has no key vault");
+  if (!value) {
+    CL_ASSIGN(auto k, vault->key(holder));
+    if (k) CL_TRY(vault->destroy(holder));
+    return {};
+  }
+  auto j = json::parse(*value, nullptr, false);
+  if (!j.is_object() || j.value("holder", "") != holder || !j.contains("recipients") || !j["recipients"].is_object())
+    return make_error(Errc::invalid_argument, "a keys message of holder " + std::string(holder) + " is malformed");
+  auto mine = j["recipients"].find(std::string(name));
+  if (mine == j["recipients"].end() || !mine->is_string()) return {};  // not for this replica
+  if (ledger.store().head(domain::holder_stream(holder)).version > 0) return {};  // erased: never again
+  CL_ASSIGN(std::string key, vault->open_received(mine->get<std::string>()));
+  HolderKey k;
+  k.ref = std::string(holder);
+  k.authority = j.value("authority", "");
+  CL_ASSIGN(k.enc, crypto::parse_aead(j.value("enc", "")));
+  k.key = std::move(key);
+  return vault->import(k);
+}
+
+}  // namespace certledger::ops
