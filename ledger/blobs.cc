@@ -14,11 +14,20 @@ Result<std::string> Ledger::put_blob(const std::string& authority, std::string_v
   // the document.
   CL_TRY(domain::check_image(bytes));
   std::string ref = domain::photo_reference(bytes);
-  CL_TRY(store_->put_blob(ref, bytes, authority));
+  // A photo is sensitive personal data (biometric): sealed at rest.
+  if (!vault_) return make_error(Errc::unavailable, "this ledger has no key vault to seal photos");
+  CL_ASSIGN(std::string sealed, vault_->seal_blob(ref, bytes));
+  CL_TRY(store_->put_blob(ref, sealed, authority));
   return ref;
 }
 
-std::optional<std::string> Ledger::blob(std::string_view ref) const { return store_->blob(ref); }
+std::optional<std::string> Ledger::blob(std::string_view ref) const {
+  auto stored = store_->blob(ref);
+  if (!stored || !vault_) return stored;
+  auto opened = vault_->open_blob(ref, *stored);
+  if (!opened.ok()) return std::nullopt;
+  return std::move(*opened);
+}
 
 bool Ledger::blob_owned_by(const std::string& authority, std::string_view ref) const {
   return store_->blob_owned_by(ref, authority);

@@ -5,6 +5,8 @@
 #include "ledger/store/keys.h"
 #include "ledger/util/random.h"
 
+#include <set>
+
 namespace certledger {
 
 using nlohmann::json;
@@ -44,11 +46,16 @@ Result<Outcome> Ledger::erase_holder(
   const UnixMillis now = options_.clock();
   const Date today = china_date(now);
   std::vector<std::string> in_force;
+  std::set<std::string> photos;  // every photo the holder's records name, found while the key opens them
   for (const auto& id : ids) {
     CL_ASSIGN(auto s, load(id));
     if (s.holder != req.holder)
       return make_error(Errc::internal, "certificate " + id + " is not the holder's (the holder index is stale)");
     if (!domain::is_terminal(s.status) && !s.expired(today)) in_force.push_back(id);
+    for (const auto& sealed : s.sealed) {
+      CL_ASSIGN(json opened, domain::open_personal(json::parse(sealed, nullptr, false), key->key));
+      if (auto ph = opened.find("photo"); ph != opened.end() && ph->is_string()) photos.insert(ph->get<std::string>());
+    }
   }
   if (!in_force.empty() && req.in_force_reason.empty()) {
     std::string list;
@@ -74,6 +81,7 @@ Result<Outcome> Ledger::erase_holder(
   // The event is durable: the key goes now. Should this fail (or the
   // process stop here), the next open destroys it (reapply_erasures).
   CL_TRY(vault_->destroy(req.holder));
+  for (const auto& ref : photos) CL_TRY(store_->erase_blob(ref, code));
   return out;
 }
 

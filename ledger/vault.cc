@@ -28,6 +28,7 @@ LocalVault::LocalVault(store::EventStore& store, crypto::NodeSecret secret)
     : store_(store), secret_(std::move(secret)) {
   kek_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger vault kek v1", 32);
   index_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger holder index v1", 32);
+  blob_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger blob key v1", 32);
 }
 
 Result<std::unique_ptr<LocalVault>> LocalVault::open(store::EventStore& store, const std::string& key_dir,
@@ -120,6 +121,25 @@ Status LocalVault::import(const HolderKey& k) {
     return make_error(Errc::invalid_argument, "a data key of the wrong size for " + std::string(aead_name(k.enc)));
   std::lock_guard lock(mu_);
   return put(k, {});
+}
+
+// A sealed photo: "CLB1" || IV (12) || ciphertext || tag.
+constexpr std::string_view kBlobMark = "CLB1";
+
+Result<std::string> LocalVault::seal_blob(std::string_view ref, std::string_view bytes) const {
+  const std::string iv = random_bytes(12);
+  CL_ASSIGN(std::string sealed, crypto::aead_seal(crypto::Aead::a256gcm, blob_key_, iv, ref, bytes));
+  return std::string(kBlobMark) + iv + sealed;
+}
+
+Result<std::string> LocalVault::open_blob(std::string_view ref, std::string_view stored) const {
+  if (!stored.starts_with(kBlobMark)) return std::string(stored);
+  if (stored.size() < kBlobMark.size() + 12 + 16)
+    return make_error(Errc::corruption, "photo " + std::string(ref) + " is cut short");
+  stored.remove_prefix(kBlobMark.size());
+  auto opened = crypto::aead_open(crypto::Aead::a256gcm, blob_key_, stored.substr(0, 12), ref, stored.substr(12));
+  if (!opened.ok()) return make_error(Errc::corruption, "photo " + std::string(ref) + ": " + opened.error().message);
+  return opened;
 }
 
 std::vector<std::string> LocalVault::refs() const {

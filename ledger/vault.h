@@ -53,6 +53,12 @@ class KeyVault {
   // opening of a data key so sent (a JWE, ECDH-ES to that key).
   virtual const std::string& public_key() const = 0;
   virtual Result<std::string> open_received(std::string_view jwe) const = 0;
+  // Photos at rest: sealed under a key of this node's (AES-256-GCM, the
+  // reference as AAD) before they are stored; opened for a read. A stored
+  // value without the seal's mark is a photo stored before photos were
+  // sealed, read as it is.
+  virtual Result<std::string> seal_blob(std::string_view ref, std::string_view bytes) const = 0;
+  virtual Result<std::string> open_blob(std::string_view ref, std::string_view stored) const = 0;
 };
 
 class LocalVault : public KeyVault {
@@ -72,6 +78,8 @@ class LocalVault : public KeyVault {
   Result<std::string> open_received(std::string_view jwe) const override {
     return crypto::jwe_ecdh_es_decrypt(secret_.private_raw, jwe);
   }
+  Result<std::string> seal_blob(std::string_view ref, std::string_view bytes) const override;
+  Result<std::string> open_blob(std::string_view ref, std::string_view stored) const override;
   // The holder references with a key here, in order.
   std::vector<std::string> refs() const;
 
@@ -82,7 +90,7 @@ class LocalVault : public KeyVault {
 
   store::EventStore& store_;
   crypto::NodeSecret secret_;
-  std::string kek_, index_key_;
+  std::string kek_, index_key_, blob_key_;
   std::mutex mu_;
 };
 

@@ -269,24 +269,38 @@ bool EventStore::blob_owned_by(std::string_view ref, std::string_view owner) con
 
 Status EventStore::vault_put(std::string_view key, std::string_view value) { return put_sync(kCfVault, key, value); }
 
-Status EventStore::vault_erase(const std::vector<std::string>& keys) {
+Status EventStore::vault_erase(const std::vector<std::string>& keys) { return erase_for_good(kCfVault, keys); }
+
+Status EventStore::erase_blob(std::string_view ref, std::string_view owner) {
+  // The owner's entry goes; the photo with it when no other owner is left.
+  std::vector<std::string> owners;
+  CL_TRY(scan_prefix(kCfBlobs, std::string(ref) + '\0', [&](std::string_view k, std::string_view) {
+    owners.emplace_back(k);
+    return true;
+  }));
+  std::vector<std::string> keys = {blob_owner_key(ref, owner)};
+  if (owners.size() <= 1) keys.emplace_back(ref);
+  return erase_for_good(kCfBlobs, keys);
+}
+
+Status EventStore::erase_for_good(std::string_view family, const std::vector<std::string>& keys) {
   rocksdb::WriteBatch b;
-  for (const auto& k : keys) b.Delete(cf(kCfVault), k);
+  for (const auto& k : keys) b.Delete(cf(family), k);
   rocksdb::WriteOptions w;
   w.sync = true;
-  if (auto st = db_->Write(w, &b); !st.ok()) return rocks_error(st, "vault erase");
+  if (auto st = db_->Write(w, &b); !st.ok()) return rocks_error(st, "erase");
   // The deleted values are still in the memtable's WAL and in SST files
   // until every family is flushed (a WAL file is dropped once nothing in it
-  // is unflushed) and the vault's SSTs are compacted away.
+  // is unflushed) and the family's SSTs are compacted away.
   std::vector<rocksdb::ColumnFamilyHandle*> all;
   for (auto& [name, h] : cfs_) all.push_back(h);
   rocksdb::FlushOptions f;
   f.wait = true;
-  if (auto st = db_->Flush(f, all); !st.ok()) return rocks_error(st, "vault erase: flush");
+  if (auto st = db_->Flush(f, all); !st.ok()) return rocks_error(st, "erase: flush");
   rocksdb::CompactRangeOptions c;
   c.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  if (auto st = db_->CompactRange(c, cf(kCfVault), nullptr, nullptr); !st.ok())
-    return rocks_error(st, "vault erase: compaction");
+  if (auto st = db_->CompactRange(c, cf(family), nullptr, nullptr); !st.ok())
+    return rocks_error(st, "erase: compaction");
   return {};
 }
 

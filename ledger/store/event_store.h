@@ -170,6 +170,9 @@ class EventStore {
   // or checkpoint taken earlier still may: doc/operations.md).
   Status vault_put(std::string_view key, std::string_view value);
   Status vault_erase(const std::vector<std::string>& keys);
+  // Removes an owner's claim on a photo, and the photo when no other
+  // authority uploaded it, the same way (erasure of a holder).
+  Status erase_blob(std::string_view ref, std::string_view owner);
 
   // Not synced: a lost update only makes the relay send again (consumers
   // drop duplicates by position).
@@ -216,6 +219,7 @@ class EventStore {
   rocksdb::DB* db() const { return db_.get(); }
   // nullptr if no such family was opened.
   rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  Status erase_for_good(std::string_view family, const std::vector<std::string>& keys);
   Status put_sync(std::string_view cf, std::string_view key, std::string_view value);
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -324,6 +324,9 @@ TEST(Sealing, ErasureKeepsEveryRecordAndProofAndShowsTheFieldsErased) {
   ASSERT_TRUE(one.ok() && two.ok());
   ASSERT_TRUE(f.ledger->sequencer()->checkpoint_now().ok());
   const std::string holder = one->record.event.data["personal"]["holder"];
+  const std::string photo =
+      projections::opened_view(*f.reader().certificate(one->state.id), f.ledger->vault())->state.fields["photo"];
+  ASSERT_TRUE(f.ledger->blob(photo).has_value());
   const uint64_t size_before = f.ledger->store().last_position();
   const auto note_before = f.ledger->store().checkpoint_at(size_before);
   ASSERT_TRUE(note_before);
@@ -342,6 +345,16 @@ TEST(Sealing, ErasureKeepsEveryRecordAndProofAndShowsTheFieldsErased) {
   EXPECT_EQ(erased->record.event.data["certificates"].size(), 2u);
   EXPECT_EQ(erased->record.event.data["in_force"], json::array({two->state.id}));
 
+  // The holder's photo went with the key: this authority's claim on it
+  // (the demo's other authorities uploaded the same sample picture and
+  // keep theirs; the picture goes with its last owner, tested below).
+  EXPECT_FALSE(f.ledger->blob_owned_by(f.authority().code, photo));
+  EXPECT_TRUE(f.ledger->blob_owned_by(f.authority(1).code, photo));
+  ASSERT_TRUE(f.ledger->store().erase_blob(photo, f.authority(1).code).ok());
+  ASSERT_TRUE(f.ledger->store().erase_blob(photo, f.authority(2).code).ok());
+  ASSERT_TRUE(f.ledger->store().erase_blob(photo, f.authority(3).code).ok());
+  EXPECT_FALSE(f.ledger->store().blob(photo).has_value());
+  ASSERT_TRUE(f.ledger->put_blob(f.authority().code, demo::SampleGenerator::sample_photo_png(0)).ok());
   // The key is gone; the records are unchanged, the log audits clean and
   // the map root of the earlier size is the same.
   EXPECT_FALSE(*f.ledger->vault()->key(holder));
@@ -399,9 +412,14 @@ TEST(Sealing, AnErasureIsReappliedWhenAKeyCameBack) {
 
 TEST(Sealing, TheStoreHoldsNoPlaintextAfterIssuesAndAnErasure) {
   Fixture f;
+  // Photos are sealed at rest and read back whole.
+  const std::string png = demo::SampleGenerator::sample_photo_png(0);
+  const std::string ref = *f.ledger->put_blob(f.authority().code, png);
+  EXPECT_EQ(*f.ledger->blob(ref), png);
+  EXPECT_EQ(f.ledger->store().blob(ref)->find(png.substr(0, 64)), std::string::npos);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.issue("special_operation", {{"name", kName}, {"id_number", kId}}).ok());
   // Every value of every family, as the store reads them.
-  for (const auto& cf : {store::kCfEvents, store::kCfVault, store::kCfIdempotency, store::kCfClaims, store::kCfHeads,
+  for (const auto& cf : {store::kCfEvents, store::kCfVault, store::kCfBlobs, store::kCfIdempotency, store::kCfClaims, store::kCfHeads,
                          projections::kCfCerts, projections::kCfHolders, projections::kCfStatusFeed}) {
     ASSERT_TRUE(f.ledger->store()
                     .scan_prefix(cf, "",
