@@ -195,7 +195,8 @@ Status Ledger::init_log() {
 }
 
 Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
-                                        const ExecOptions& opts, const Hash256& request_hash) {
+                                        const ExecOptions& opts, const Hash256& request_hash,
+                                        VaultWrites vault_writes) {
   if (!sequencer_) return make_error(Errc::unavailable, "the ledger is open read-only");
   CL_TRY(check_idempotency_key(opts.idempotency_key));
   CL_ASSIGN(auto key, keys_->held(kid));
@@ -208,6 +209,7 @@ Result<Outcome> Ledger::sign_and_append(domain::Event event, const std::string& 
   req.idempotency_key = opts.idempotency_key;
   req.request_hash = request_hash;
   req.claims = std::move(claims);
+  req.vault_writes = std::move(vault_writes);
   CL_ASSIGN(auto res, sequencer_->append(std::move(req)));
   if (res.replayed) return replay_outcome(res.position);
   Outcome o;
@@ -324,12 +326,14 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
     } else {
       CL_ASSIGN(d, domain::decide(state, cmd, ctx));
     }
-    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, d));
+    std::optional<HolderKey> new_holder;
+    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, d, new_holder));
     ExecOptions o = opts;
     o.idempotency_scope = scope;
     auto r = sign_and_append(decided_event(cmd, state, d, code, now, creates), *kid, std::move(d.unique_claims), o,
-                             request_hash);
+                             request_hash, new_holder ? new_holder->writes : VaultWrites{});
     if (r.ok()) {
+      if (new_holder && !r->replayed) vault_->stored(*new_holder);
       if (r->replayed) return r;
       // The certificate after the event: the projections' fold when they
       // ran, else (a ledger without projections) the one fold here.
@@ -355,7 +359,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
 // the holder's data key (domain/privacy.h), SM4-GCM for an authority that
 // signs with SM2, AES-256-GCM otherwise.
 Status Ledger::seal(const std::string& code, const std::string& kind_code, const domain::CertificateState& state,
-                    domain::Decision& d) {
+                    domain::Decision& d, std::optional<HolderKey>& new_holder) {
   const auto* kind = domain::find_kind(kind_code);
   nlohmann::json* object = kind ? domain::sealable_object(*kind, d.type, d.data) : nullptr;
   if (!object) return {};
@@ -381,6 +385,7 @@ Status Ledger::seal(const std::string& code, const std::string& kind_code, const
     else if (auto g = state.fields.find(id_field); g != state.fields.end() && g->is_string()) id = g->get<std::string>();
     CL_ASSIGN(auto k, vault_->holder(code, id, enc));
     key = std::move(k);
+    if (!key->writes.empty()) new_holder = key;
   }
   CL_ASSIGN(auto personal, domain::seal_personal(*kind, *object, {key->ref, key->enc, key->key}));
   if (!personal.is_null()) d.data["personal"] = std::move(personal);

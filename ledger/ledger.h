@@ -207,12 +207,15 @@ class Ledger {
   Status init_log();
   Result<Outcome> append_registry_event(const std::string& authority, const std::string& type, nlohmann::json data,
                                         const std::string& operator_id);
+  using VaultWrites = std::vector<std::pair<std::string, std::string>>;
   Result<Outcome> sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
-                                  const ExecOptions& opts, const Hash256& request_hash);
+                                  const ExecOptions& opts, const Hash256& request_hash, VaultWrites vault_writes = {});
   Result<Outcome> replay_outcome(uint64_t position) const;
   Status check_photo_owner(const std::string& authority, const nlohmann::json& fields) const;
+  // Seals a person's fields in the decision; a new holder's key comes back
+  // in new_holder (its vault entries go into the record's batch).
   Status seal(const std::string& authority, const std::string& kind, const domain::CertificateState& state,
-              domain::Decision& d);
+              domain::Decision& d, std::optional<HolderKey>& new_holder);
   Status reapply_erasures();
 
   LedgerOptions options_;

@@ -51,34 +51,46 @@ std::string LocalVault::index_entry(std::string_view authority, std::string_view
   return crypto::hmac_sha256(index_key_, m);
 }
 
-Status LocalVault::put(const HolderKey& k, std::string_view index) {
+Result<std::vector<std::pair<std::string, std::string>>> LocalVault::entries(const HolderKey& k,
+                                                                            std::string_view index) const {
   CL_ASSIGN(std::string wrapped, crypto::key_wrap(kek_, k.key));
   json v = {{"authority", k.authority},
             {"enc", crypto::aead_name(k.enc)},
             {"index", base64url_encode(index)},
             {"wrapped", base64url_encode(wrapped)}};
-  CL_TRY(store_.vault_put(key_entry(k.ref), v.dump()));
-  if (!index.empty()) CL_TRY(store_.vault_put(index_key(index), k.ref));
-  return {};
+  std::vector<std::pair<std::string, std::string>> out = {{key_entry(k.ref), v.dump()}};
+  if (!index.empty()) out.emplace_back(index_key(index), k.ref);
+  return out;
 }
 
 Result<HolderKey> LocalVault::holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) {
   if (id_number.empty()) return make_error(Errc::invalid_argument, "a holder needs an ID number", "id_number");
-  std::lock_guard lock(mu_);
   const std::string index = index_entry(authority, id_number);
+  std::lock_guard lock(mu_);
   if (auto ref = store_.get(store::kCfVault, index_key(index))) {
     CL_ASSIGN(auto k, key(*ref));
-    if (k) return *k;
+    if (k) {
+      pending_.erase(index);
+      return *k;
+    }
     // An index entry whose key is gone (an erasure interrupted between
     // the two deletes): the holder starts anew.
   }
+  if (auto it = pending_.find(index); it != pending_.end()) return it->second;
   HolderKey k;
   k.ref = base64url_encode(random_bytes(16));
   k.authority = std::string(authority);
   k.enc = enc;
   k.key = random_bytes(crypto::aead_key_size(enc));
-  CL_TRY(put(k, index));
+  CL_ASSIGN(k.writes, entries(k, index));
+  pending_[index] = k;
   return k;
+}
+
+void LocalVault::stored(const HolderKey& k) {
+  if (k.writes.size() < 2) return;
+  std::lock_guard lock(mu_);
+  pending_.erase(k.writes[1].first.substr(1));  // the index entry's key, without its 'i'
 }
 
 Result<std::optional<std::string>> LocalVault::find(std::string_view authority, std::string_view id_number) const {
@@ -119,8 +131,10 @@ Status LocalVault::destroy(std::string_view ref) {
 Status LocalVault::import(const HolderKey& k) {
   if (k.key.size() != crypto::aead_key_size(k.enc))
     return make_error(Errc::invalid_argument, "a data key of the wrong size for " + std::string(aead_name(k.enc)));
+  CL_ASSIGN(auto writes, entries(k, {}));
   std::lock_guard lock(mu_);
-  return put(k, {});
+  for (const auto& [key, value] : writes) CL_TRY(store_.vault_put(key, value));
+  return {};
 }
 
 // A sealed photo: "CLB1" || IV (12) || ciphertext || tag.

@@ -14,6 +14,7 @@
 // doc/storage_format.md lists the entries.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,15 +32,22 @@ struct HolderKey {
   std::string authority;  // the authority whose holder this is
   crypto::Aead enc = crypto::Aead::a256gcm;
   std::string key;  // the data key, aead_key_size(enc) bytes
+  // A new holder's vault entries (family "vault"), to be written in the
+  // batch of the first record sealed under the key; empty once stored.
+  std::vector<std::pair<std::string, std::string>> writes;
 };
 
 class KeyVault {
  public:
   virtual ~KeyVault() = default;
   // The holder of `authority` with this ID number: the one the index
-  // names, or a new reference and data key (of `enc`), stored durably
-  // before this returns. Serialised: one ID number gets one holder.
+  // names, or a new reference and data key (of `enc`) whose entries
+  // (HolderKey::writes) the caller stores with the record it seals; until
+  // then (stored()) the vault hands the same new holder to every caller.
+  // Serialised: one ID number gets one holder.
   virtual Result<HolderKey> holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) = 0;
+  // The record carrying a new holder's writes committed.
+  virtual void stored(const HolderKey& key) = 0;
   // The reference the index holds for (authority, ID number), if any.
   virtual Result<std::optional<std::string>> find(std::string_view authority, std::string_view id_number) const = 0;
   // The holder's key; nullopt when it was destroyed or never held here.
@@ -69,6 +77,7 @@ class LocalVault : public KeyVault {
   static std::string node_secret_path(const std::string& key_dir);  // <key_dir>/vault/node-x25519.pem
 
   Result<HolderKey> holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) override;
+  void stored(const HolderKey& key) override;
   Result<std::optional<std::string>> find(std::string_view authority, std::string_view id_number) const override;
   Result<std::optional<HolderKey>> key(std::string_view ref) const override;
   Status destroy(std::string_view ref) override;
@@ -86,12 +95,13 @@ class LocalVault : public KeyVault {
  private:
   LocalVault(store::EventStore& store, crypto::NodeSecret secret);
   std::string index_entry(std::string_view authority, std::string_view id_number) const;
-  Status put(const HolderKey& k, std::string_view index);
+  Result<std::vector<std::pair<std::string, std::string>>> entries(const HolderKey& k, std::string_view index) const;
 
   store::EventStore& store_;
   crypto::NodeSecret secret_;
   std::string kek_, index_key_, blob_key_;
   std::mutex mu_;
+  std::map<std::string, HolderKey> pending_;  // index entry -> a new holder not yet stored
 };
 
 }  // namespace certledger

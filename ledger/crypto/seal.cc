@@ -37,6 +37,22 @@ Error bad_key(size_t want, size_t got) {
                     "a key of " + std::to_string(want) + " bytes is needed, not " + std::to_string(got));
 }
 
+// Algorithms fetched once: OpenSSL 3's implicit fetches (EVP_aes_256_gcm()
+// at each init, the one-shot HMAC()) look the provider up on every call,
+// which cost more than the sealing itself on the write path.
+const EVP_CIPHER* aes_gcm() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return c;
+}
+const EVP_CIPHER* aes_wrap() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-WRAP", nullptr);
+  return c;
+}
+const EVP_MD* sha256_md() {
+  static EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return m;
+}
+
 // Encrypts whole 16-byte blocks with a block cipher in ECB mode.
 Result<std::string> ecb(std::string_view cipher_name, std::string_view key, std::string_view blocks) {
   std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> cipher(
@@ -164,7 +180,7 @@ Result<std::string> aead_seal(Aead a, std::string_view key, std::string_view iv,
   CipherCtx ctx;
   std::string out(plaintext.size() + 16, '\0');
   int n = 0, m = 0;
-  if (EVP_EncryptInit_ex2(ctx.p, EVP_aes_256_gcm(), u8(key), u8(iv), nullptr) != 1 ||
+  if (EVP_EncryptInit_ex2(ctx.p, aes_gcm(), u8(key), u8(iv), nullptr) != 1 ||
       (!aad.empty() && EVP_EncryptUpdate(ctx.p, nullptr, &n, u8(aad), static_cast<int>(aad.size())) != 1) ||
       EVP_EncryptUpdate(ctx.p, u8(out), &n, u8(plaintext), static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.p, u8(out) + n, &m) != 1 ||
@@ -190,7 +206,7 @@ Result<std::string> aead_open(Aead a, std::string_view key, std::string_view iv,
   std::string out(ct.size() + 16, '\0');
   int n = 0, m = 0;
   std::string t(tag);
-  if (EVP_DecryptInit_ex2(ctx.p, EVP_aes_256_gcm(), u8(key), u8(iv), nullptr) != 1 ||
+  if (EVP_DecryptInit_ex2(ctx.p, aes_gcm(), u8(key), u8(iv), nullptr) != 1 ||
       (!aad.empty() && EVP_DecryptUpdate(ctx.p, nullptr, &n, u8(aad), static_cast<int>(aad.size())) != 1) ||
       EVP_DecryptUpdate(ctx.p, u8(out), &n, u8(ct), static_cast<int>(ct.size())) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.p, EVP_CTRL_GCM_SET_TAG, 16, u8(t)) != 1)
@@ -211,7 +227,7 @@ Result<std::string> key_wrap(std::string_view kek, std::string_view key) {
   EVP_CIPHER_CTX_set_flags(ctx.p, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   std::string out(key.size() + 8, '\0');
   int n = 0, m = 0;
-  if (EVP_EncryptInit_ex2(ctx.p, EVP_aes_256_wrap(), u8(kek), nullptr, nullptr) != 1 ||
+  if (EVP_EncryptInit_ex2(ctx.p, aes_wrap(), u8(kek), nullptr, nullptr) != 1 ||
       EVP_EncryptUpdate(ctx.p, u8(out), &n, u8(key), static_cast<int>(key.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.p, u8(out) + n, &m) != 1)
     return make_error(Errc::internal, "AES key wrap: " + openssl_error());
@@ -227,7 +243,7 @@ Result<std::string> key_unwrap(std::string_view kek, std::string_view wrapped) {
   EVP_CIPHER_CTX_set_flags(ctx.p, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   std::string out(wrapped.size(), '\0');
   int n = 0, m = 0;
-  if (EVP_DecryptInit_ex2(ctx.p, EVP_aes_256_wrap(), u8(kek), nullptr, nullptr) != 1 ||
+  if (EVP_DecryptInit_ex2(ctx.p, aes_wrap(), u8(kek), nullptr, nullptr) != 1 ||
       EVP_DecryptUpdate(ctx.p, u8(out), &n, u8(wrapped), static_cast<int>(wrapped.size())) != 1 ||
       EVP_DecryptFinal_ex(ctx.p, u8(out) + n, &m) != 1) {
     openssl_error();
@@ -237,11 +253,30 @@ Result<std::string> key_unwrap(std::string_view kek, std::string_view wrapped) {
   return out;
 }
 
+// RFC 2104 over the fetched SHA-256 (checked against OpenSSL's HMAC in
+// tests/unit/sealing_test.cc).
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  unsigned char out[32];
-  unsigned int len = sizeof out;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), u8(message), message.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+  unsigned char k[64] = {};
+  if (key.size() > 64) {
+    unsigned int n = 0;
+    EVP_Digest(key.data(), key.size(), k, &n, sha256_md(), nullptr);
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[64], inner[32], out[32];
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x36;
+  EVP_DigestInit_ex2(ctx, sha256_md(), nullptr);
+  EVP_DigestUpdate(ctx, pad, 64);
+  EVP_DigestUpdate(ctx, message.data(), message.size());
+  EVP_DigestFinal_ex(ctx, inner, nullptr);
+  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x5c;
+  EVP_DigestInit_ex2(ctx, sha256_md(), nullptr);
+  EVP_DigestUpdate(ctx, pad, 64);
+  EVP_DigestUpdate(ctx, inner, 32);
+  EVP_DigestFinal_ex(ctx, out, nullptr);
+  EVP_MD_CTX_free(ctx);
+  return std::string(reinterpret_cast<char*>(out), 32);
 }
 
 std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info, size_t length) {
@@ -357,7 +392,7 @@ std::string concat_kdf(std::string_view z, std::string_view algorithm_id) {
   std::string m = be32(1) + std::string(z) + be32(static_cast<uint32_t>(algorithm_id.size())) +
                   std::string(algorithm_id) + be32(0) + be32(0) + be32(256);
   unsigned char out[32];
-  EVP_Digest(m.data(), m.size(), out, nullptr, EVP_sha256(), nullptr);
+  EVP_Digest(m.data(), m.size(), out, nullptr, sha256_md(), nullptr);
   return std::string(reinterpret_cast<char*>(out), 32);
 }
 

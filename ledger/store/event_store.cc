@@ -267,7 +267,16 @@ bool EventStore::blob_owned_by(std::string_view ref, std::string_view owner) con
   return get(kCfBlobs, blob_owner_key(ref, owner)).has_value();
 }
 
-Status EventStore::vault_put(std::string_view key, std::string_view value) { return put_sync(kCfVault, key, value); }
+Status EventStore::vault_put(std::string_view key, std::string_view value) {
+  // Not synced: the WAL is one sequence, and the synced write of the group
+  // that first seals under a new key makes every earlier WAL entry, this
+  // one included, durable with it (RocksDB syncs all unsynced WAL files).
+  // A key whose record never committed may be lost with it: nothing needs it.
+  auto st = db_->Put(rocksdb::WriteOptions(), cf(kCfVault), rocksdb::Slice(key.data(), key.size()),
+                     rocksdb::Slice(value.data(), value.size()));
+  if (!st.ok()) return rocks_error(st, "write vault");
+  return {};
+}
 
 Status EventStore::vault_erase(const std::vector<std::string>& keys) { return erase_for_good(kCfVault, keys); }
 

@@ -164,7 +164,9 @@ class EventStore {
   std::optional<std::string> blob(std::string_view ref) const;
   bool blob_owned_by(std::string_view ref, std::string_view owner) const;
 
-  // The key vault's family (ledger/vault.h). Synced writes. vault_erase
+  // The key vault's family (ledger/vault.h). vault_put is not synced on its
+  // own: the next synced write (the record sealed under the key) makes it
+  // durable, as RocksDB syncs the whole WAL up to that write. vault_erase
   // deletes, then flushes every family and compacts the vault's so that no
   // live WAL or SST file of this store holds the deleted values (a backup
   // or checkpoint taken earlier still may: doc/operations.md).

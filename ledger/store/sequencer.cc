@@ -297,6 +297,7 @@ Status Sequencer::stage(AppendRequest& r, const std::string& idem, uint64_t pos,
   bw.put(kCfHeads, e.stream, StreamHead{e.seq, pos, r.record.hash}.encode());
   if (!idem.empty()) bw.put(kCfIdempotency, idem, IdempotencyRecord{pos, e.seq, r.request_hash}.encode());
   for (const auto& c : r.claims) bw.put(kCfClaims, c, e.stream);
+  for (const auto& [k, v] : r.vault_writes) bw.put(kCfVault, k, v);
   range.append(merkle::leaf_hash(r.record.bytes),
                [&](merkle::NodeId id, const Hash256& h) { bw.put(kCfMerkle, merkle_key(id), hash_view(h)); });
   bw.set_folded_slot(folded);

@@ -45,6 +45,10 @@ struct AppendRequest {
   std::string idempotency_key;      // empty: none
   Hash256 request_hash{};           // what the idempotency key promises
   std::vector<std::string> claims;  // unique keys this event takes
+  // Entries of the key vault's family written in the record's own batch (a
+  // new holder's wrapped data key and index entry: durable exactly when the
+  // first record sealed under it is).
+  std::vector<std::pair<std::string, std::string>> vault_writes;
 };
 
 struct AppendResult {

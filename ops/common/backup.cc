@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ledger/store/backup.h"
+#include "ops/common/setup.h"
 
 namespace certledger::ops {
 
@@ -73,6 +74,16 @@ Result<AuditSummary> restore_data_dir(const std::string& from, const std::string
   CL_TRY(copy_tree(fs::path(from) / "keys", fs::path(data_dir) / "keys"));
   if (fs::exists(fs::path(from) / "tokens.json"))
     fs::copy_file(fs::path(from) / "tokens.json", fs::path(data_dir) / "tokens.json", ec);
+  {
+    // Opened once for writing (nothing is appended: as a replica, no key
+    // signs): the keys of holders the log erased after the backup was
+    // taken are destroyed now (Ledger::open re-applies the log's erasures),
+    // before anything reads the restored dir.
+    OpenOptions o;
+    o.data_dir = data_dir;
+    o.replica = true;
+    CL_ASSIGN(auto opened, open_data_dir(o));
+  }
   store::StoreOptions so;
   so.path = (fs::path(data_dir) / "db").string();
   so.read_only = true;

@@ -1,6 +1,8 @@
 // Personal data sealed in the log (event format 2): the crypto under it,
 // the sealing rules, the vault, and erasure with every proof unchanged.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -54,6 +56,18 @@ TEST(Seal, Sm4GcmRoundTripsAndRefusesAlteredBytes) {
   EXPECT_EQ(crypto::aead_open(crypto::Aead::sm4gcm, key, iv, "aad", bad).error().code, Errc::corruption);
   EXPECT_FALSE(crypto::aead_open(crypto::Aead::sm4gcm, key, iv, "aae", *sealed).ok());
   EXPECT_FALSE(crypto::aead_seal(crypto::Aead::sm4gcm, random_bytes(32), iv, "", "x").ok());  // wrong key size
+}
+
+TEST(Seal, HmacIsOpenSslsHmac) {
+  for (size_t klen : {0, 16, 32, 64, 65, 200})
+    for (size_t mlen : {0, 1, 63, 64, 1000}) {
+      const std::string key = random_bytes(klen), msg = random_bytes(mlen);
+      unsigned char ref[32];
+      unsigned int n = 32;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()),
+           msg.size(), ref, &n);
+      EXPECT_EQ(crypto::hmac_sha256(key, msg), std::string(reinterpret_cast<char*>(ref), 32)) << klen << "/" << mlen;
+    }
 }
 
 TEST(Seal, KeyWrapAndHkdfMatchTheirRfcVectors) {
