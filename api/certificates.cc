@@ -292,9 +292,10 @@ Response Service::erase_holder(const Request& req, const TokenInfo& who, const s
   er.reason = body.value("reason", "");
   er.in_force_reason = body.value("in_force_reason", "");
   er.operator_id = who.operator_id;
-  auto out = ledger_.erase_holder(who.authority, er, [&](const std::string& holder) -> Result<std::vector<std::string>> {
-    return projections::Reader(ledger_.store()).by_holder(projections::sealed_holder(holder), "", who.authority);
-  });
+  auto out =
+      ledger_.erase_holder(who.authority, er, [&](const std::string& holder) -> Result<std::vector<std::string>> {
+        return projections::Reader(ledger_.store()).by_holder(projections::sealed_holder(holder), "", who.authority);
+      });
   if (!out.ok()) return problem_from(out.error());
   const auto& data = out->record.event.data;
   json answer = {{"holder", ref},

@@ -16,8 +16,8 @@ namespace {
 Status check_text(const std::string& value, const char* name, size_t max_bytes) {
   if (value.empty()) return make_error(Errc::invalid_argument, std::string(name) + " is required", name);
   if (value.size() > max_bytes)
-    return make_error(Errc::invalid_argument, std::string(name) + " is longer than " + std::to_string(max_bytes) + " bytes",
-                      name);
+    return make_error(Errc::invalid_argument,
+                      std::string(name) + " is longer than " + std::to_string(max_bytes) + " bytes", name);
   return {};
 }
 

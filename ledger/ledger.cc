@@ -368,21 +368,24 @@ Status Ledger::seal(const std::string& code, const std::string& kind_code, const
   {
     std::shared_lock lock(registry_mu_);
     if (auto kid = registry_.active_kid(code))
-      if (const KeyRecord* k = registry_.key(*kid); k && k->key.alg() == crypto::KeyAlg::sm2) enc = crypto::Aead::sm4gcm;
+      if (const KeyRecord* k = registry_.key(*kid); k && k->key.alg() == crypto::KeyAlg::sm2)
+        enc = crypto::Aead::sm4gcm;
   }
   std::optional<HolderKey> key;
   if (!state.holder.empty()) {
     CL_ASSIGN(key, vault_->key(state.holder));
     if (!key)
-      return make_error(Errc::rule_violation, "the personal data of this certificate's holder was erased; "
-                                              "its personal fields can no longer change");
+      return make_error(Errc::rule_violation,
+                        "the personal data of this certificate's holder was erased; "
+                        "its personal fields can no longer change");
   } else {
     // A new holder, or a certificate recorded before format 2 (its
     // personal data in clear in its first records): the ID number names it.
     const std::string id_field(kind->holder_id_field);
     std::string id;
     if (auto f = object->find(id_field); f != object->end() && f->is_string()) id = f->get<std::string>();
-    else if (auto g = state.fields.find(id_field); g != state.fields.end() && g->is_string()) id = g->get<std::string>();
+    else if (auto g = state.fields.find(id_field); g != state.fields.end() && g->is_string())
+      id = g->get<std::string>();
     CL_ASSIGN(auto k, vault_->holder(code, id, enc));
     key = std::move(k);
     if (!key->writes.empty()) new_holder = key;

@@ -153,8 +153,9 @@ class Ledger {
   //   not_found        no such holder here (never issued, or already erased)
   //   rule_violation   a certificate is still in force and no in_force_reason
   //   invalid_argument legal_basis or reason missing or too long
-  Result<Outcome> erase_holder(const std::string& authority, const ErasureRequest& req,
-                               const std::function<Result<std::vector<std::string>>(const std::string&)>& certificates_of);
+  Result<Outcome> erase_holder(
+      const std::string& authority, const ErasureRequest& req,
+      const std::function<Result<std::vector<std::string>>(const std::string&)>& certificates_of);
 
   // ---- test reports (防伪监管标识码) ----
   // Registers a report of the institution holding `institution_id`; the

@@ -52,7 +52,7 @@ std::string LocalVault::index_entry(std::string_view authority, std::string_view
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> LocalVault::entries(const HolderKey& k,
-                                                                            std::string_view index) const {
+                                                                             std::string_view index) const {
   CL_ASSIGN(std::string wrapped, crypto::key_wrap(kek_, k.key));
   json v = {{"authority", k.authority},
             {"enc", crypto::aead_name(k.enc)},

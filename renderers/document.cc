@@ -27,8 +27,7 @@ Result<std::string> DocumentService::render(const std::string& id, uint32_t vers
   CL_ASSIGN(auto view, projections::Reader(ledger_.store()).certificate(id));
   const std::string mark = status_mark(view, version, china_date(ledger_.options().clock()));
   const std::string key = id + "/" + std::to_string(version) + (masked ? "/public" : "/full") +
-                          (format == Format::ofd ? "/ofd" : "/pdf") + "/" + mark +
-                          (view.state.erased ? "/erased" : "");
+                          (format == Format::ofd ? "/ofd" : "/pdf") + "/" + mark + (view.state.erased ? "/erased" : "");
   {
     std::lock_guard lock(mu_);
     auto it = index_.find(key);

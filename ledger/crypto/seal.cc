@@ -133,8 +133,8 @@ const char* aead_name(Aead a) { return a == Aead::sm4gcm ? "SM4GCM" : "A256GCM";
 Result<Aead> parse_aead(std::string_view name) {
   if (name == "A256GCM" || name == "aes-256-gcm") return Aead::a256gcm;
   if (name == "SM4GCM" || name == "sm4-gcm") return Aead::sm4gcm;
-  return make_error(Errc::invalid_argument, "unknown content encryption \"" + std::string(name) +
-                                                "\" (A256GCM or SM4GCM)");
+  return make_error(Errc::invalid_argument,
+                    "unknown content encryption \"" + std::string(name) + "\" (A256GCM or SM4GCM)");
 }
 
 size_t aead_key_size(Aead a) { return a == Aead::sm4gcm ? 16 : 32; }
@@ -405,7 +405,8 @@ Result<std::string> jwe_ecdh_es_encrypt(std::string_view recipient_public_raw, s
   if (!eph.p) return make_error(Errc::internal, "X25519 key generation: " + openssl_error());
   std::string priv(32, '\0'), pub(32, '\0');
   size_t len = 32;
-  if (EVP_PKEY_get_raw_private_key(eph.p, u8(priv), &len) != 1 || EVP_PKEY_get_raw_public_key(eph.p, u8(pub), &len) != 1)
+  if (EVP_PKEY_get_raw_private_key(eph.p, u8(priv), &len) != 1 ||
+      EVP_PKEY_get_raw_public_key(eph.p, u8(pub), &len) != 1)
     return make_error(Errc::internal, "X25519 raw key: " + openssl_error());
   CL_ASSIGN(std::string z, x25519_shared(priv, recipient_public_raw));
   const std::string cek = concat_kdf(z, "A256GCM");
@@ -478,8 +479,8 @@ Result<NodeSecret> read_or_create_node_secret(const std::string& path, std::stri
     }
     const std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool written = fd >= 0 && ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
-                   ::fsync(fd) == 0;
+    bool written =
+        fd >= 0 && ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
     if (!written || ::link(tmp.c_str(), path.c_str()) != 0) {
       ::unlink(tmp.c_str());

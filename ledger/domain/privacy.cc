@@ -88,8 +88,8 @@ bool seals_personal(const KindDescriptor& kind) {
 nlohmann::json* sealable_object(const KindDescriptor& kind, std::string_view event_type, nlohmann::json& data) {
   if (!seals_personal(kind)) return nullptr;
   const char* member = event_type == "certificate.issued" || event_type == "certificate.converted" ? "fields"
-                       : event_type == "certificate.amended"                                         ? "changes"
-                                                                                                     : nullptr;
+                       : event_type == "certificate.amended"                                       ? "changes"
+                                                                                                   : nullptr;
   if (!member) return nullptr;
   auto it = data.find(member);
   if (it == data.end() || !it->is_object()) return nullptr;
@@ -129,7 +129,8 @@ Status check_personal(const nlohmann::json& p) {
   auto bad = [](const std::string& why) { return make_error(Errc::invalid_argument, "personal: " + why, "personal"); };
   if (!p.is_object()) return bad("not an object");
   for (auto it = p.begin(); it != p.end(); ++it)
-    if (it.key() != "commitments" && it.key() != "holder" && it.key() != "jwe") return bad("unknown member " + it.key());
+    if (it.key() != "commitments" && it.key() != "holder" && it.key() != "jwe")
+      return bad("unknown member " + it.key());
   if (!p.contains("holder") || !p["holder"].is_string() || p["holder"].get_ref<const std::string&>().size() != 22 ||
       !base64url_decode(p["holder"].get_ref<const std::string&>()))
     return bad("holder is not 22 base64url characters");

@@ -11,8 +11,7 @@ namespace certledger::stream {
 namespace {
 
 // Delivery-report opaque: the position, with the top bits saying which topic.
-constexpr uint64_t kTopicEvents = 0, kTopicStatus = 1ull << 62, kTopicCheckpoint = 2ull << 62,
-                   kTopicKeys = 3ull << 62;
+constexpr uint64_t kTopicEvents = 0, kTopicStatus = 1ull << 62, kTopicCheckpoint = 2ull << 62, kTopicKeys = 3ull << 62;
 constexpr uint64_t kTopicMask = 3ull << 62;
 
 }  // namespace
@@ -148,12 +147,12 @@ void Relay::send_more() {
         }
         for (const auto& k : keys) {
           const bool tombstone = !k.value;
-          auto err = rd_kafka_producev(
-              producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.keys_topic().c_str()),
-              RD_KAFKA_V_KEY(k.key.data(), k.key.size()),
-              RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(k.value->data()), tombstone ? 0 : k.value->size()),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicKeys)),
-              RD_KAFKA_V_END);
+          auto err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(options_.kafka.keys_topic().c_str()),
+                                       RD_KAFKA_V_KEY(k.key.data(), k.key.size()),
+                                       RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(k.value->data()),
+                                                        tombstone ? 0 : k.value->size()),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(pos | kTopicKeys)), RD_KAFKA_V_END);
           if (err) {
             std::lock_guard lock(mu_);
             last_error_ = std::string("keys topic: ") + rd_kafka_err2str(err);

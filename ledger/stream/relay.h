@@ -102,7 +102,7 @@ class Relay {
   uint64_t cp_cursor_ = 0, cp_inflight_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_sent_{};  // relay thread only
   std::deque<bool> delivered_ahead_;                              // [i]: position cursor_ + 1 + i confirmed
-  std::map<uint64_t, int> keys_inflight_;  // position -> its keys messages not yet confirmed
+  std::map<uint64_t, int> keys_inflight_;                         // position -> its keys messages not yet confirmed
   size_t inflight_ = 0;
   bool restart_ = false;
   uint64_t delivered_ = 0, errors_ = 0;

@@ -59,8 +59,7 @@ Result<std::optional<std::string>> HolderKeyPublisher::message_value(const Holde
   return std::optional<std::string>(v.dump());
 }
 
-std::vector<KeySource::Message> HolderKeyPublisher::messages(std::string_view record,
-                                                             const domain::RecordEnvelope& e) {
+std::vector<KeySource::Message> HolderKeyPublisher::messages(std::string_view record, const domain::RecordEnvelope& e) {
   const std::string& type = e.event.type;
   if (type == domain::kHolderErased) return {{e.event.stream.substr(7), std::nullopt}};  // "holder:" ref
   if (type != "certificate.issued" && type != "certificate.converted" && type != "certificate.amended") return {};
@@ -92,7 +91,7 @@ Status receive_key(Ledger& ledger, std::string_view name, std::string_view holde
   if (!j.is_object() || j.value("holder", "") != holder || !j.contains("recipients") || !j["recipients"].is_object())
     return make_error(Errc::invalid_argument, "a keys message of holder " + std::string(holder) + " is malformed");
   auto mine = j["recipients"].find(std::string(name));
-  if (mine == j["recipients"].end() || !mine->is_string()) return {};  // not for this replica
+  if (mine == j["recipients"].end() || !mine->is_string()) return {};             // not for this replica
   if (ledger.store().head(domain::holder_stream(holder)).version > 0) return {};  // erased: never again
   CL_ASSIGN(std::string key, vault->open_received(mine->get<std::string>()));
   HolderKey k;

@@ -302,7 +302,8 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(show);
   show->add_option("CERT", a.cert, "Certificate id")->required();
   show->add_option("--at", a.at, "Log position or date YYYY-MM-DD");
-  show->add_flag("--personal", a.personal, "Open the sealed personal data (name, 身份证号 ...) with the data dir's vault");
+  show->add_flag("--personal", a.personal,
+                 "Open the sealed personal data (name, 身份证号 ...) with the data dir's vault");
   show->callback([&] { action = [&] { return cmd_show(ctx); }; });
 
   auto* rebuild =
@@ -316,7 +317,8 @@ void add_data_commands(CLI::App& app, Context& ctx, Action& action) {
   add_data(erase);
   erase->add_option("HOLDER", a.holder, "Holder reference (the \"holder\" of its certificates)")->required();
   erase->add_option("--authority", a.code, "The holder's authority")->required();
-  erase->add_option("--legal-basis", a.legal_basis, "Legal basis, e.g. 《个人信息保护法》第四十七条第一款第一项")->required();
+  erase->add_option("--legal-basis", a.legal_basis, "Legal basis, e.g. 《个人信息保护法》第四十七条第一款第一项")
+      ->required();
   erase->add_option("--reason", a.reason, "Why, in words")->required();
   erase->add_option("--in-force-reason", a.in_force_reason,
                     "Required while a certificate of the holder is in force: why erase it anyway");

@@ -187,7 +187,8 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
   wkey->callback([&] { action = [&] { return cmd_witness_key(ctx); }; });
 
   auto* vkey = app.add_subcommand(
-      "vault-key", "Print the X25519 key a primary sends this data dir's replica personal-data keys to (made if needed)");
+      "vault-key",
+      "Print the X25519 key a primary sends this data dir's replica personal-data keys to (made if needed)");
   add_data(vkey);
   vkey->callback([&] { action = [&] { return cmd_vault_key(ctx); }; });
 }

@@ -270,16 +270,16 @@ std::map<std::string, Op> operations() {
   ops["addCheckpoint"] = {none, [](World& w, const std::string&, const std::string&) {
                             return Request{"POST", "/add-checkpoint", {}, w.witness_checkpoint, "c"};
                           }};
-  ops["eraseHolder"] = {owned, [](World& w, const std::string&, const std::string& t) {
-                          // A fresh person whose certificate is cancelled: nothing in force.
-                          const auto& a = t == "other" ? w.js : w.gd;
-                          const std::string id = w.issue(a, "special_operation");
-                          w.act(a, id, domain::CommandType::cancel);
-                          const std::string holder =
-                              projections::Reader(w.l.ledger->store()).certificate(id)->state.holder;
-                          return post("/api/v1/holders/" + holder + "/erasure",
-                                      {{"legal_basis", "《个人信息保护法》第四十七条第一款第一项"}, {"reason", "处理目的已实现"}});
-                        }};
+  ops["eraseHolder"] = {
+      owned, [](World& w, const std::string&, const std::string& t) {
+        // A fresh person whose certificate is cancelled: nothing in force.
+        const auto& a = t == "other" ? w.js : w.gd;
+        const std::string id = w.issue(a, "special_operation");
+        w.act(a, id, domain::CommandType::cancel);
+        const std::string holder = projections::Reader(w.l.ledger->store()).certificate(id)->state.holder;
+        return post("/api/v1/holders/" + holder + "/erasure",
+                    {{"legal_basis", "《个人信息保护法》第四十七条第一款第一项"}, {"reason", "处理目的已实现"}});
+      }};
   ops["backup"] = {none, [](World& w, const std::string&, const std::string&) {
                      return post("/api/v1/admin/backup", {{"to", "b" + std::to_string(++w.serial)}});
                    }};

@@ -482,7 +482,8 @@ TEST(Projections, LookupsByNumberAndHolder) {
   auto r = f.ledger->execute(a.code, issue_command(gen, "safety_manager_b", a));
   ASSERT_TRUE(r.ok());
   const std::string number = r->state.fields["number"];
-  const std::string id_number = opened_view(*f.reader().certificate(r->state.id), f.ledger->vault())->state.fields["id_number"];
+  const std::string id_number =
+      opened_view(*f.reader().certificate(r->state.id), f.ledger->vault())->state.fields["id_number"];
   EXPECT_EQ(f.reader().by_number("safety_manager_b", number), std::vector<std::string>{r->state.id});
   EXPECT_TRUE(f.reader().by_number("safety_manager_a", number).empty());
   // A sealed person: only through the vault's keyed index, within the authority.

@@ -147,7 +147,7 @@ TEST(Seal, TheNodeSecretIsAnOwnerOnlyFileUnderThePassphrase) {
 // Seed 004's 特种作业 certificate has no 性别 on its face: name, ID
 // number, post and photo are sealed.
 json person_fields() {
-  return {{"name", "欧阳小明"}, {"id_number", "11010519491231002X"}, {"post", "建筑电工"},
+  return {{"name", "欧阳小明"},          {"id_number", "11010519491231002X"},         {"post", "建筑电工"},
           {"number", "苏A012008000001"}, {"photo", "sha256:" + std::string(64, 'a')}, {"issue_date", "2026-01-05"}};
 }
 
@@ -433,8 +433,8 @@ TEST(Sealing, TheStoreHoldsNoPlaintextAfterIssuesAndAnErasure) {
   EXPECT_EQ(f.ledger->store().blob(ref)->find(png.substr(0, 64)), std::string::npos);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(f.issue("special_operation", {{"name", kName}, {"id_number", kId}}).ok());
   // Every value of every family, as the store reads them.
-  for (const auto& cf : {store::kCfEvents, store::kCfVault, store::kCfBlobs, store::kCfIdempotency, store::kCfClaims, store::kCfHeads,
-                         projections::kCfCerts, projections::kCfHolders, projections::kCfStatusFeed}) {
+  for (const auto& cf : {store::kCfEvents, store::kCfVault, store::kCfBlobs, store::kCfIdempotency, store::kCfClaims,
+                         store::kCfHeads, projections::kCfCerts, projections::kCfHolders, projections::kCfStatusFeed}) {
     ASSERT_TRUE(f.ledger->store()
                     .scan_prefix(cf, "",
                                  [&](std::string_view k, std::string_view v) {
