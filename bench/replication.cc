@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   auto r = open(rdir, true);
   auto log_key = *crypto::PublicKey::from_jwk(
       nlohmann::json::parse(crypto::jws_parse(*p.ledger->store().record_at(1))->payload)["data"]["jwk"]);
-  auto follower = stream::Follower::start(*r.ledger, {ro.kafka, "bench", p.ledger->origin(), log_key, std::nullopt});
+  auto follower = stream::Follower::start(*r.ledger, {ro.kafka, "bench", p.ledger->origin(), log_key, std::nullopt, {}});
   auto tf = std::chrono::steady_clock::now();
   if (!(*follower)->wait_for(last, std::chrono::minutes(10))) {
     auto fs = (*follower)->stats();

@@ -81,7 +81,15 @@ Result<Outcome> Ledger::erase_holder(
   // The event is durable: the key goes now. Should this fail (or the
   // process stop here), the next open destroys it (reapply_erasures).
   CL_TRY(vault_->destroy(req.holder));
-  for (const auto& ref : photos) CL_TRY(store_->erase_blob(ref, code));
+  for (const auto& ref : photos) {
+    CL_TRY(store_->vault_erase({photo_use_key(ref, req.holder)}));
+    bool used = false;
+    CL_TRY(store_->scan_prefix(store::kCfVault, "p" + ref + '\0', [&](std::string_view, std::string_view) {
+      used = true;
+      return false;
+    }));
+    if (!used) CL_TRY(store_->erase_blob(ref, code));
+  }
   return out;
 }
 

@@ -327,11 +327,12 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
       CL_ASSIGN(d, domain::decide(state, cmd, ctx));
     }
     std::optional<HolderKey> new_holder;
-    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, d, new_holder));
+    VaultWrites vault_writes;
+    CL_TRY(seal(code, creates ? cmd.kind : state.kind, state, d, new_holder, vault_writes));
     ExecOptions o = opts;
     o.idempotency_scope = scope;
     auto r = sign_and_append(decided_event(cmd, state, d, code, now, creates), *kid, std::move(d.unique_claims), o,
-                             request_hash, new_holder ? new_holder->writes : VaultWrites{});
+                             request_hash, std::move(vault_writes));
     if (r.ok()) {
       if (new_holder && !r->replayed) vault_->stored(*new_holder);
       if (r->replayed) return r;
@@ -359,7 +360,7 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
 // the holder's data key (domain/privacy.h), SM4-GCM for an authority that
 // signs with SM2, AES-256-GCM otherwise.
 Status Ledger::seal(const std::string& code, const std::string& kind_code, const domain::CertificateState& state,
-                    domain::Decision& d, std::optional<HolderKey>& new_holder) {
+                    domain::Decision& d, std::optional<HolderKey>& new_holder, VaultWrites& vault_writes) {
   const auto* kind = domain::find_kind(kind_code);
   nlohmann::json* object = kind ? domain::sealable_object(*kind, d.type, d.data) : nullptr;
   if (!object) return {};
@@ -390,6 +391,11 @@ Status Ledger::seal(const std::string& code, const std::string& kind_code, const
     key = std::move(k);
     if (!key->writes.empty()) new_holder = key;
   }
+  vault_writes = key->writes;
+  // Which holders use a photo (the same picture may serve several): an
+  // erasure removes the photo when its last holder goes.
+  if (auto ph = object->find("photo"); ph != object->end() && ph->is_string())
+    vault_writes.emplace_back(photo_use_key(ph->get<std::string>(), key->ref), std::string());
   CL_ASSIGN(auto personal, domain::seal_personal(*kind, *object, {key->ref, key->enc, key->key}));
   if (!personal.is_null()) d.data["personal"] = std::move(personal);
   return {};

@@ -202,13 +202,13 @@ class Ledger {
   const KeyRing& keys() const { return *keys_; }
 
  private:
+  using VaultWrites = std::vector<std::pair<std::string, std::string>>;
   Ledger() = default;
   Status load_registry();
   Status load_private_keys();
   Status init_log();
   Result<Outcome> append_registry_event(const std::string& authority, const std::string& type, nlohmann::json data,
                                         const std::string& operator_id);
-  using VaultWrites = std::vector<std::pair<std::string, std::string>>;
   Result<Outcome> sign_and_append(domain::Event event, const std::string& kid, std::vector<std::string> claims,
                                   const ExecOptions& opts, const Hash256& request_hash, VaultWrites vault_writes = {});
   Result<Outcome> replay_outcome(uint64_t position) const;
@@ -216,7 +216,7 @@ class Ledger {
   // Seals a person's fields in the decision; a new holder's key comes back
   // in new_holder (its vault entries go into the record's batch).
   Status seal(const std::string& authority, const std::string& kind, const domain::CertificateState& state,
-              domain::Decision& d, std::optional<HolderKey>& new_holder);
+              domain::Decision& d, std::optional<HolderKey>& new_holder, VaultWrites& vault_writes);
   Status reapply_erasures();
 
   LedgerOptions options_;

@@ -27,6 +27,17 @@
 
 namespace certledger {
 
+// In the vault family beside the keys: a holder uses a photo ('p' photo
+// reference 0x00 holder reference -> empty), so an erasure removes a photo
+// only with its last holder.
+inline std::string photo_use_key(std::string_view photo, std::string_view holder) {
+  std::string k = "p";
+  k += photo;
+  k += '\0';
+  k += holder;
+  return k;
+}
+
 struct HolderKey {
   std::string ref;        // holder reference: 22 base64url characters (128 random bits)
   std::string authority;  // the authority whose holder this is

@@ -125,7 +125,7 @@ Result<std::unique_ptr<KafkaRuntime>> start_kafka(Ledger& ledger, const Config& 
   }
   rt->bootstrap = k.bootstrap;
   if (c.replica) {
-    stream::FollowerOptions fo{k, c.replica_group, follow->origin, follow->key, std::nullopt};
+    stream::FollowerOptions fo{k, c.replica_group, follow->origin, follow->key, std::nullopt, {}};
     if (follow->quorum()) fo.quorum = *follow->quorum();
     if (!c.personal_data_name.empty()) {
       fo.on_key = [&ledger, name = c.personal_data_name](std::string_view holder, std::optional<std::string_view> v) {

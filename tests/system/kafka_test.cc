@@ -366,7 +366,7 @@ const std::vector<std::string> kCompared = {"events",  "streams",  "heads",     
 
 stream::FollowerOptions follower_options(Ledger& primary, const std::string& bootstrap, const std::string& group) {
   auto log_kid = nlohmann::json::parse(crypto::jws_parse(*primary.store().record_at(1))->payload)["data"]["jwk"];
-  return {kafka_config(bootstrap), group, primary.origin(), *crypto::PublicKey::from_jwk(log_kid), std::nullopt};
+  return {kafka_config(bootstrap), group, primary.origin(), *crypto::PublicKey::from_jwk(log_kid), std::nullopt, {}};
 }
 
 TEST(Kafka, ReplicaVerifiesAndConvergesAndRefusesTampering) {

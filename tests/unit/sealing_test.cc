@@ -182,9 +182,11 @@ TEST(Seal, APersonKindKeepsOnlyPublicFormsBesideTheSealedValues) {
   EXPECT_FALSE(domain::commitment_matches(*personal, "id_number", "110105194912310038", salt));
   EXPECT_FALSE(domain::commitment_matches(*personal, "id_number", "11010519491231002X", random_bytes(16)));
   // Masking is idempotent: the public forms are their own public forms.
-  for (const auto& spec : kind->fields)
-    if (fields.contains(std::string(spec.name)))
+  for (const auto& spec : kind->fields) {
+    if (fields.contains(std::string(spec.name))) {
       EXPECT_EQ(*domain::public_value(*kind, spec, fields[std::string(spec.name)]), fields[std::string(spec.name)]);
+    }
+  }
 
   EXPECT_FALSE(domain::open_personal(*personal, random_bytes(32)).ok());
   json swapped = *personal;
@@ -404,6 +406,26 @@ TEST(Sealing, ErasureKeepsEveryRecordAndProofAndShowsTheFieldsErased) {
   f.ledger->sequencer()->stop();
   ASSERT_TRUE(projections::rebuild(f.ledger->store(), ptrs, {}).ok());
   EXPECT_EQ(f.reader().certificate(one->state.id)->state.fields, before);
+}
+
+TEST(Sealing, APhotoGoesWithItsLastHolder) {
+  // Two people whose records name the same picture (the demo's samples do):
+  // erasing the first keeps it for the second; erasing the second removes
+  // the authority's copy.
+  Fixture f;
+  auto a = f.issue("special_operation", {{"name", kName}, {"id_number", kId}});
+  auto b = f.issue("special_operation", {{"name", "李明"}, {"id_number", "110105198001010016"}});
+  ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? b.error().to_string() : a.error().to_string());
+  const std::string photo =
+      projections::opened_view(*f.reader().certificate(a->state.id), f.ledger->vault())->state.fields["photo"];
+  ASSERT_EQ(photo,
+            projections::opened_view(*f.reader().certificate(b->state.id), f.ledger->vault())->state.fields["photo"]);
+  ASSERT_TRUE(f.erase(a->record.event.data["personal"]["holder"], "测试").ok());
+  EXPECT_TRUE(f.ledger->blob_owned_by(f.authority().code, photo));
+  auto still = projections::opened_view(*f.reader().certificate(b->state.id), f.ledger->vault());
+  EXPECT_EQ(still->state.fields["name"], "李明");
+  ASSERT_TRUE(f.erase(b->record.event.data["personal"]["holder"], "测试").ok());
+  EXPECT_FALSE(f.ledger->blob_owned_by(f.authority().code, photo));
 }
 
 TEST(Sealing, AnErasureIsReappliedWhenAKeyCameBack) {
