@@ -92,6 +92,7 @@ def public(token, expect_status, expect_word):
 
 
 n = 0
+ids = {}
 for kind, (code, fields) in kinds.items():
     s, j, _, _ = curl("POST", "/api/v1/certificates", {"kind": kind, "fields": fields, "approval": approval},
                       token=tok[code], headers={"Idempotency-Key": "issue-" + kind}, template="/api/v1/certificates")
@@ -99,6 +100,7 @@ for kind, (code, fields) in kinds.items():
     if s != 201:
         continue
     cid, first_token = j["certificate"]["id"], j["qr_url"].rsplit("/", 1)[1]
+    ids[kind] = cid
     check(j["record"]["protected"] and j["position"] > 0, f"issue {kind} returns the signed record and position")
     pub = public(first_token, "valid", "有效")
     if "id_number" in fields:
@@ -175,6 +177,32 @@ for kind, (code, fields) in kinds.items():
                       template="/api/v1/certificates/{id}/reissues")
     check(s == 409, f"terminal {kind} refuses more: {s}")
     n += 1
+
+# ---- personal data: the keyed lookup by 身份证号, erasure ----
+pid = person["id_number"]
+s, j, _, _ = curl("GET", f"/api/v1/certificates?holder={pid}", token=tok["JS-ZJT"], template="/api/v1/certificates")
+check(s == 200 and len(j["certificates"]) == 5 and all(c["fields"]["id_number"] == pid for c in j["certificates"]),
+      f"the authority finds its person by 身份证号, fields opened: {s}")
+s, j2, _, _ = curl("GET", f"/api/v1/certificates?holder={pid}", token=tok["GD-ZJT"], template="/api/v1/certificates")
+check(s == 200 and j2["certificates"] == [], "another authority finds no one")
+holder = j["certificates"][0]["holder"] if s == 200 and j["certificates"] else ""
+check(holder and all(c["holder"] == holder for c in j["certificates"]), "one holder per person and authority")
+erase = {"legal_basis": "《个人信息保护法》第四十七条第一款第一项", "reason": "处理目的已实现"}
+s, j, _, _ = curl("POST", f"/api/v1/holders/{holder}/erasure", erase, token=tok["GD-ZJT"],
+                  template="/api/v1/holders/{ref}/erasure")
+check(s == 404, f"another authority's approver cannot erase: {s}")
+s, j, _, _ = curl("POST", f"/api/v1/holders/{holder}/erasure", dict(erase, extra=1), token=tok["JS-ZJT"],
+                  template="/api/v1/holders/{ref}/erasure")
+check(s == 400, f"an unknown member is refused: {s}")
+s, j, _, _ = curl("POST", f"/api/v1/holders/{holder}/erasure", erase, token=tok["JS-ZJT"],
+                  template="/api/v1/holders/{ref}/erasure")
+check(s == 201 and len(j["certificates"]) == 5 and j["record"]["protected"], f"erasure: {s} {j}")
+s, j, _, _ = curl("GET", f"/api/v1/certificates/{ids['special_operation']}", token=tok["JS-ZJT"],
+                  template="/api/v1/certificates/{id}")
+check(s == 200 and j.get("personal_data") == "erased" and j["fields"]["name"] == "已依法删除"
+      and j["fields"]["id_number"] == "已依法删除", f"staff see the fields erased: {j.get('fields')}")
+s, j, _, _ = curl("GET", f"/api/v1/certificates?holder={pid}", token=tok["JS-ZJT"], template="/api/v1/certificates")
+check(s == 200 and j["certificates"] == [], "an erased person is no longer found by 身份证号")
 
 # ---- error answers ----
 code, fields = kinds["design"]
