@@ -308,6 +308,28 @@ TEST(Sealing, ARecordOfAPersonHoldsNoPlaintextAndStaffReadItOpened) {
   EXPECT_TRUE(f.audit().ok());
 }
 
+TEST(Sealing, AnAuthorityThatSignsWithSm2SealsWithSm4Gcm) {
+  Fixture f;  // the demo's second authority signs with SM2
+  auto r = f.issue("special_operation", {{"name", kName}, {"id_number", kId}}, 1);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const std::string jwe = r->record.event.data["personal"]["jwe"];
+  auto header = crypto::jwe_header(jwe);
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->enc, crypto::Aead::sm4gcm);
+  auto key = *f.ledger->vault()->key(header->kid);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->key.size(), 16u);
+  auto opened = projections::opened_view(*f.reader().certificate(r->state.id), f.ledger->vault());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->state.fields["id_number"], kId);
+  // The same person at the other authority is another holder with another key.
+  auto gd = f.issue("special_operation", {{"name", kName}, {"id_number", kId}}, 0);
+  ASSERT_TRUE(gd.ok());
+  EXPECT_NE(gd->record.event.data["personal"]["holder"], r->record.event.data["personal"]["holder"]);
+  EXPECT_EQ(crypto::jwe_header(gd->record.event.data["personal"]["jwe"].get<std::string>())->enc,
+            crypto::Aead::a256gcm);
+}
+
 TEST(Sealing, AmendingAPersonalFieldSealsTheNewValue) {
   Fixture f;
   auto r = f.issue("special_operation", {{"name", kName}, {"id_number", kId}});
