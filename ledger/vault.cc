@@ -41,7 +41,27 @@ Result<std::unique_ptr<LocalVault>> LocalVault::open(store::EventStore& store, c
     fs::permissions(fs::path(path).parent_path(), fs::perms::owner_all, ec);
   }
   CL_ASSIGN(auto secret, crypto::read_or_create_node_secret(path, passphrase));
-  return std::unique_ptr<LocalVault>(new LocalVault(store, std::move(secret)));
+  std::unique_ptr<LocalVault> v(new LocalVault(store, std::move(secret)));
+  if (fs::exists(node_sm2_path(key_dir))) {
+    CL_ASSIGN(auto sm2, crypto::PrivateKey::load(node_sm2_path(key_dir), passphrase));
+    if (sm2.alg() != crypto::KeyAlg::sm2)
+      return make_error(Errc::invalid_argument, node_sm2_path(key_dir) + " is not SM2");
+    v->sm2_ = std::move(sm2);
+  }
+  return v;
+}
+
+std::string LocalVault::node_sm2_path(const std::string& key_dir) {
+  return (fs::path(key_dir) / "vault" / "node-sm2.pem").string();
+}
+
+Result<std::string> LocalVault::open_received(std::string_view jwe) const {
+  CL_ASSIGN(std::string alg, crypto::jwe_alg(jwe));
+  if (alg == "SM2") {
+    if (!sm2_) return make_error(Errc::unavailable, "a data key sent to an SM2 key, and this node has none");
+    return crypto::jwe_sm2_decrypt(*sm2_, jwe);
+  }
+  return crypto::jwe_ecdh_es_decrypt(secret_.private_raw, jwe);
 }
 
 std::string LocalVault::index_entry(std::string_view authority, std::string_view id_number) const {

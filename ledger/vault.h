@@ -95,9 +95,10 @@ class LocalVault : public KeyVault {
   Status import(const HolderKey& key) override;
 
   const std::string& public_key() const override { return secret_.public_raw; }
-  Result<std::string> open_received(std::string_view jwe) const override {
-    return crypto::jwe_ecdh_es_decrypt(secret_.private_raw, jwe);
-  }
+  // X25519 (ECDH-ES) with the node secret, or SM2 with the node's SM2 key
+  // (<key_dir>/vault/node-sm2.pem, made by `ledgerctl vault-key --alg sm2`).
+  Result<std::string> open_received(std::string_view jwe) const override;
+  static std::string node_sm2_path(const std::string& key_dir);  // <key_dir>/vault/node-sm2.pem
   Result<std::string> seal_blob(std::string_view ref, std::string_view bytes) const override;
   Result<std::string> open_blob(std::string_view ref, std::string_view stored) const override;
   // The holder references with a key here, in order.
@@ -110,6 +111,7 @@ class LocalVault : public KeyVault {
 
   store::EventStore& store_;
   crypto::NodeSecret secret_;
+  std::optional<crypto::PrivateKey> sm2_;  // the node's SM2 key, if it has one
   std::string kek_, index_key_, blob_key_;
   std::mutex mu_;
   std::map<std::string, HolderKey> pending_;  // index entry -> a new holder not yet stored

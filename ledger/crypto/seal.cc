@@ -439,6 +439,82 @@ Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, 
   return aead_open(Aead::a256gcm, concat_kdf(z, "A256GCM"), *iv, c.header, *ct + *tag);
 }
 
+namespace {
+
+// The five parts of a compact JWE, the encrypted key allowed.
+Result<std::array<std::string_view, 5>> five_parts(std::string_view s) {
+  std::array<std::string_view, 5> parts;
+  for (int i = 0; i < 5; ++i) {
+    auto dot = s.find('.');
+    if ((dot == std::string_view::npos) != (i == 4))
+      return make_error(Errc::invalid_argument, "a compact JWE has five parts separated by dots");
+    parts[static_cast<size_t>(i)] = s.substr(0, dot);
+    if (dot != std::string_view::npos) s.remove_prefix(dot + 1);
+  }
+  return parts;
+}
+
+}  // namespace
+
+Result<std::string> jwe_alg(std::string_view compact) {
+  CL_ASSIGN(auto parts, five_parts(compact));
+  auto text = base64url_decode(parts[0]);
+  auto h = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!h.is_object() || !h.contains("alg") || !h["alg"].is_string())
+    return make_error(Errc::invalid_argument, "the JWE header has no alg");
+  return h["alg"].get<std::string>();
+}
+
+Result<std::string> jwe_sm2_encrypt(const PublicKey& recipient, std::string_view kid, std::string_view plaintext) {
+  if (recipient.alg() != KeyAlg::sm2) return make_error(Errc::invalid_argument, "not an SM2 key");
+  const std::string cek = random_bytes(32);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr);
+  size_t len = 0;
+  std::string ek;
+  bool ok = ctx && EVP_PKEY_encrypt_init(ctx) == 1 && EVP_PKEY_encrypt(ctx, nullptr, &len, u8(cek), cek.size()) == 1;
+  if (ok) {
+    ek.resize(len);
+    ok = EVP_PKEY_encrypt(ctx, u8(ek), &len, u8(cek), cek.size()) == 1;
+    ek.resize(len);
+  }
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) return make_error(Errc::internal, "SM2 encryption: " + openssl_error());
+  nlohmann::json h = {{"alg", "SM2"}, {"enc", "A256GCM"}, {"kid", kid}};
+  const std::string header = base64url_encode(h.dump());
+  const std::string iv = random_bytes(12);
+  CL_ASSIGN(std::string sealed, aead_seal(Aead::a256gcm, cek, iv, header, plaintext));
+  return header + "." + base64url_encode(ek) + "." + base64url_encode(iv) + "." +
+         base64url_encode(sealed.substr(0, sealed.size() - 16)) + "." +
+         base64url_encode(sealed.substr(sealed.size() - 16));
+}
+
+Result<std::string> jwe_sm2_decrypt(const PrivateKey& recipient, std::string_view compact) {
+  CL_ASSIGN(auto parts, five_parts(compact));
+  CL_ASSIGN(std::string alg, jwe_alg(compact));
+  if (alg != "SM2") return make_error(Errc::invalid_argument, "not an SM2 JWE");
+  auto ek = base64url_decode(parts[1]);
+  auto iv = base64url_decode(parts[2]);
+  auto ct = base64url_decode(parts[3]);
+  auto tag = base64url_decode(parts[4]);
+  if (!ek || !iv || !ct || !tag || tag->size() != 16 || iv->size() != 12)
+    return make_error(Errc::invalid_argument, "the JWE's key, IV, ciphertext or tag is malformed");
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr);
+  size_t len = 0;
+  std::string cek;
+  bool ok = ctx && EVP_PKEY_decrypt_init(ctx) == 1 && EVP_PKEY_decrypt(ctx, nullptr, &len, u8(*ek), ek->size()) == 1;
+  if (ok) {
+    cek.resize(len);
+    ok = EVP_PKEY_decrypt(ctx, u8(cek), &len, u8(*ek), ek->size()) == 1;
+    cek.resize(len);
+  }
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok || cek.size() != 32) {
+    openssl_error();
+    return make_error(Errc::corruption, "the SM2-encrypted key does not open (another key?)");
+  }
+  return aead_open(Aead::a256gcm, cek, *iv, parts[0], *ct + *tag);
+}
+
 Result<NodeSecret> read_or_create_node_secret(const std::string& path, std::string_view passphrase) {
   EVP_PKEY* k = nullptr;
   std::ifstream in(path, std::ios::binary);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/crypto/keys.h"
 #include "ledger/util/result.h"
 
 namespace certledger::crypto {
@@ -66,6 +67,16 @@ Result<std::string> jwe_decrypt(std::string_view key, std::string_view compact);
 Result<std::string> jwe_ecdh_es_encrypt(std::string_view recipient_public_raw, std::string_view kid,
                                         std::string_view plaintext);
 Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, std::string_view compact);
+
+// The national-crypto alternative for a consumer with an SM2 key: a JWE
+// compact serialization with "alg":"SM2" (a private name): a random 256-bit
+// content key encrypted to the SM2 key (GB/T 32918.4, OpenSSL's SM2
+// encryption with SM3: the DER C1C3C2 form) as the encrypted key, and
+// "enc":"A256GCM" over the plaintext.
+Result<std::string> jwe_sm2_encrypt(const PublicKey& recipient, std::string_view kid, std::string_view plaintext);
+Result<std::string> jwe_sm2_decrypt(const PrivateKey& recipient, std::string_view compact);
+// The "alg" of a compact JWE's header ("dir", "ECDH-ES", "SM2").
+Result<std::string> jwe_alg(std::string_view compact);
 
 // A secret that lives in a key file of a data dir: an X25519 private key in
 // PKCS#8 PEM (mode 0600, AES-256-CBC under the passphrase when one is set,

@@ -22,16 +22,23 @@ Result<std::vector<Recipient>> read_recipients(const std::string& path) {
   std::vector<Recipient> out;
   std::set<std::string> names;
   for (const auto& r : j) {
-    if (!r.is_object() || !r.contains("name") || !r["name"].is_string() || !r.contains("x25519") ||
-        !r["x25519"].is_string())
-      return bad("each recipient is {\"name\", \"x25519\", \"authorities\"}");
+    if (!r.is_object() || !r.contains("name") || !r["name"].is_string() ||
+        (r.contains("x25519") == r.contains("sm2")) || (r.contains("x25519") && !r["x25519"].is_string()))
+      return bad("each recipient is {\"name\", \"x25519\" or \"sm2\", \"authorities\"}");
     Recipient rec;
     rec.name = r["name"].get<std::string>();
     if (rec.name.empty() || rec.name.size() > 100) return bad("a recipient's name is 1 to 100 bytes");
     if (!names.insert(rec.name).second) return bad("recipient " + rec.name + " is named twice");
-    auto key = base64url_decode(r["x25519"].get<std::string>());
-    if (!key || key->size() != 32) return bad("recipient " + rec.name + ": x25519 is not 32 bytes of base64url");
-    rec.public_key = *key;
+    if (r.contains("sm2")) {
+      auto k = crypto::PublicKey::from_jwk(r["sm2"]);
+      if (!k.ok() || k->alg() != crypto::KeyAlg::sm2)
+        return bad("recipient " + rec.name + ": sm2 is not an SM2 public JWK");
+      rec.sm2 = std::move(*k);
+    } else {
+      auto key = base64url_decode(r["x25519"].get<std::string>());
+      if (!key || key->size() != 32) return bad("recipient " + rec.name + ": x25519 is not 32 bytes of base64url");
+      rec.public_key = *key;
+    }
     if (r.contains("authorities")) {
       if (!r["authorities"].is_array()) return bad("recipient " + rec.name + ": authorities is not a list");
       for (const auto& a : r["authorities"]) {
@@ -48,7 +55,8 @@ Result<std::optional<std::string>> HolderKeyPublisher::message_value(const Holde
   json recipients = json::object();
   for (const auto& r : recipients_) {
     if (!r.authorities.empty() && !r.authorities.count(key.authority)) continue;
-    CL_ASSIGN(std::string jwe, crypto::jwe_ecdh_es_encrypt(r.public_key, r.name, key.key));
+    CL_ASSIGN(std::string jwe, r.sm2 ? crypto::jwe_sm2_encrypt(*r.sm2, r.name, key.key)
+                                     : crypto::jwe_ecdh_es_encrypt(r.public_key, r.name, key.key));
     recipients[r.name] = std::move(jwe);
   }
   if (recipients.empty()) return std::optional<std::string>();

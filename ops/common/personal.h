@@ -20,11 +20,13 @@ namespace certledger::ops {
 
 // A consumer entitled to personal data (named in the primary's config).
 struct Recipient {
-  std::string name;                   // as the consumer calls itself (its --personal-data-name)
-  std::string public_key;             // X25519, raw 32 bytes (`ledgerctl vault-key` of the consumer)
-  std::set<std::string> authorities;  // whose holders; empty: every authority
+  std::string name;                      // as the consumer calls itself (its --personal-data-name)
+  std::string public_key;                // X25519, raw 32 bytes (`ledgerctl vault-key` of the consumer)
+  std::optional<crypto::PublicKey> sm2;  // or an SM2 key (`ledgerctl vault-key --alg sm2`): SM2 encryption
+  std::set<std::string> authorities;     // whose holders; empty: every authority
 };
-// A JSON file: [{"name": "js-archive", "x25519": "<base64url>", "authorities": ["JS-ZJT"]}, ...]
+// A JSON file: [{"name": "js-archive", "x25519": "<base64url>", "authorities": ["JS-ZJT"]},
+//               {"name": "national", "sm2": {<public JWK>}}, ...]
 Result<std::vector<Recipient>> read_recipients(const std::string& path);
 
 class HolderKeyPublisher : public KeySource {

@@ -21,7 +21,7 @@ using nlohmann::json;
 namespace {
 
 struct ProofArgs {
-  std::string token, out, file, trust, name;
+  std::string token, out, file, trust, name, alg = "x25519";
   int64_t max_age = 60;
 };
 ProofArgs& pa() {
@@ -151,6 +151,14 @@ int cmd_vault_key(const Context& ctx) {
   std::filesystem::create_directories(keys / "vault", ec);
   for (const auto& d : {std::filesystem::path(args().data), keys, keys / "vault"})
     std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
+  if (pa().alg == "sm2") {
+    KeyRing ring(keys.string(), pass ? pass : "");
+    auto k = ring.read_or_create("vault/node-sm2", crypto::KeyAlg::sm2);
+    if (!k.ok()) return fail(ctx, k.error());
+    const nlohmann::json jwk = k->public_key().jwk();
+    print(ctx, {{"sm2", jwk}}, jwk.dump() + "\n");
+    return kOk;
+  }
   auto secret = crypto::read_or_create_node_secret(LocalVault::node_secret_path(keys.string()), pass ? pass : "");
   if (!secret.ok()) return fail(ctx, secret.error());
   const std::string key = base64url_encode(secret->public_raw);
@@ -190,6 +198,9 @@ void add_proof_commands(CLI::App& app, Context& ctx, Action& action) {
       "vault-key",
       "Print the X25519 key a primary sends this data dir's replica personal-data keys to (made if needed)");
   add_data(vkey);
+  vkey->add_option("--alg", a.alg, "x25519 (ECDH-ES) or sm2 (SM2 encryption)")
+      ->check(CLI::IsMember({"x25519", "sm2"}))
+      ->capture_default_str();
   vkey->callback([&] { action = [&] { return cmd_vault_key(ctx); }; });
 }
 

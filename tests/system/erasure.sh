@@ -35,7 +35,10 @@ wait_for() {  # wait_for SECONDS CMD...: until CMD succeeds
 approver=$("$bin/ledgerctl" token create --data p --authority JS-ZJT --role approver --operator e2e.approver)
 key_e=$("$bin/ledgerctl" vault-key --data e)
 "$bin/ledgerctl" vault-key --data u > /dev/null
-printf '[{"name": "js-archive", "x25519": "%s", "authorities": ["JS-ZJT"]}]\n' "$key_e" > recipients.json
+# A second consumer with an SM2 key (national crypto): its wrap is SM2.
+sm2=$("$bin/ledgerctl" vault-key --data n --alg sm2)
+printf '[{"name": "js-archive", "x25519": "%s", "authorities": ["JS-ZJT"]}, {"name": "national", "sm2": %s}]\n' \
+  "$key_e" "$sm2" > recipients.json
 "$bin/ledgerctl" export --data p > export.jsonl
 
 # A Jiangsu person of the demo: certificate, holder, ID number, name, token.
@@ -91,6 +94,12 @@ EOF
 node "$src/tests/js/open_personal.mjs" e/keys/vault/node-x25519.pem message.json record.json js-archive > jose.json &&
   python3 -c 'import json,sys; j=json.load(open("jose.json")); f=json.load(open("e-show.json"))["fields"]; sys.exit(0 if j and all(f[k]==v for k,v in j.items()) else 1)' && ok ||
   bad "jose did not open the chain: $(cat jose.json) $(head -c 200 message.json)"
+python3 -c '
+import base64, json, sys
+r = json.load(open("message.json"))["recipients"]
+h = r["national"].split(".")[0]
+sys.exit(0 if json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["alg"] == "SM2" else 1)' && ok ||
+  bad "no SM2 wrap for the national consumer: $(head -c 300 message.json)"
 if node "$src/tests/js/open_personal.mjs" u/keys/vault/node-x25519.pem message.json record.json js-archive >/dev/null 2>&1; then
   bad "another node's key opened the entitled consumer's wrap"
 else ok; fi

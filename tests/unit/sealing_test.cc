@@ -127,6 +127,23 @@ TEST(Seal, EcdhEsWrapsADataKeyForOneX25519KeyOnly) {
   EXPECT_FALSE(crypto::jwe_ecdh_es_encrypt(std::string(31, 'x'), "k", data_key).ok());
 }
 
+TEST(Seal, Sm2WrapsADataKeyForOneSm2KeyOnly) {
+  auto me = crypto::PrivateKey::generate(crypto::KeyAlg::sm2);
+  auto other = crypto::PrivateKey::generate(crypto::KeyAlg::sm2);
+  ASSERT_TRUE(me.ok() && other.ok());
+  const std::string data_key = random_bytes(16);
+  auto jwe = crypto::jwe_sm2_encrypt(me->public_key(), "national", data_key);
+  ASSERT_TRUE(jwe.ok()) << jwe.error().message;
+  EXPECT_EQ(*crypto::jwe_alg(*jwe), "SM2");
+  EXPECT_EQ(*crypto::jwe_sm2_decrypt(*me, *jwe), data_key);
+  EXPECT_FALSE(crypto::jwe_sm2_decrypt(*other, *jwe).ok());
+  std::string bad = *jwe;
+  bad[bad.size() - 3] = bad[bad.size() - 3] == 'A' ? 'B' : 'A';  // the tag
+  EXPECT_FALSE(crypto::jwe_sm2_decrypt(*me, bad).ok());
+  auto ed = crypto::PrivateKey::generate(crypto::KeyAlg::ed25519);
+  EXPECT_FALSE(crypto::jwe_sm2_encrypt(ed->public_key(), "x", data_key).ok());
+}
+
 TEST(Seal, TheNodeSecretIsAnOwnerOnlyFileUnderThePassphrase) {
   TempDir d;
   const std::string path = (d.path() / "node.pem").string();
@@ -328,6 +345,23 @@ TEST(Sealing, AnAuthorityThatSignsWithSm2SealsWithSm4Gcm) {
   EXPECT_NE(gd->record.event.data["personal"]["holder"], r->record.event.data["personal"]["holder"]);
   EXPECT_EQ(crypto::jwe_header(gd->record.event.data["personal"]["jwe"].get<std::string>())->enc,
             crypto::Aead::a256gcm);
+}
+
+TEST(Sealing, AVaultOpensKeysSentToItsX25519OrItsSm2Key) {
+  Fixture f;
+  const auto* vault = f.ledger->vault();
+  const std::string data_key = random_bytes(32);
+  auto x = crypto::jwe_ecdh_es_encrypt(vault->public_key(), "me", data_key);
+  EXPECT_EQ(*vault->open_received(*x), data_key);
+  // An SM2 wrap needs the node's SM2 key: refused until it has one.
+  auto sm2 = crypto::PrivateKey::generate(crypto::KeyAlg::sm2);
+  auto wrapped = crypto::jwe_sm2_encrypt(sm2->public_key(), "me", data_key);
+  EXPECT_FALSE(vault->open_received(*wrapped).ok());
+  const std::string path = LocalVault::node_sm2_path((f.dir.path() / "keys").string());
+  ASSERT_TRUE(sm2->save(path, "").ok());
+  f.ledger.reset();
+  f.open(false);
+  EXPECT_EQ(*f.ledger->vault()->open_received(*wrapped), data_key);
 }
 
 TEST(Sealing, AmendingAPersonalFieldSealsTheNewValue) {
