@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "ledger/store/keys.h"
 #include "ledger/store/raw.h"
@@ -112,6 +113,14 @@ pid_t lock_holder(const std::string& path) {
   return held ? fl.l_pid : 0;
 }
 
+// A read-only open that failed because a file the MANIFEST named was
+// deleted by the writer meanwhile (RocksDB reports it as IOError or, when
+// met while replaying the MANIFEST, as Corruption wrapping the IOError).
+bool vanished_under_us(const rocksdb::Status& st) {
+  return (st.IsIOError() || st.IsCorruption() || st.IsPathNotFound()) &&
+         st.ToString().find("No such file or directory") != std::string::npos;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
@@ -144,8 +153,20 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StoreOptions& opt) {
   for (const auto& n : names) descs.emplace_back(n, family_options(n, cache));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st = opt.read_only ? rocksdb::DB::OpenForReadOnly(options, opt.path, descs, &handles, &raw)
-                                     : rocksdb::DB::Open(options, opt.path, descs, &handles, &raw);
+  rocksdb::Status st;
+  if (!opt.read_only) {
+    st = rocksdb::DB::Open(options, opt.path, descs, &handles, &raw);
+  } else {
+    // A read-only open beside a running writer (ledgerctl while ledgerd
+    // runs) reads the MANIFEST, then opens the files it names; a flush or
+    // compaction of the writer may delete one in between. That is not
+    // damage: the next attempt reads the newer MANIFEST.
+    for (int attempt = 0;; ++attempt) {
+      st = rocksdb::DB::OpenForReadOnly(options, opt.path, descs, &handles, &raw);
+      if (st.ok() || attempt == 50 || !vanished_under_us(st)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   if (!st.ok()) return rocks_error(st, "open " + opt.path);
   s->db_.reset(raw);
   for (size_t i = 0; i < names.size(); ++i) s->cfs_[names[i]] = handles[i];

@@ -241,6 +241,41 @@ TEST(EventStore, AStoreHeldByAnotherProcessIsRefusedAsLocked) {
   EXPECT_TRUE(store::EventStore::open(options).ok());  // free again once the holder is gone
 }
 
+// ledgerctl opens the store read-only while ledgerd writes. An erasure
+// flushes and compacts, deleting files a read-only open may be about to
+// read (the MANIFEST it read names them): the open tries again instead of
+// reporting corruption (a CI run saw exactly that).
+TEST(EventStore, ReadOnlyOpensSucceedWhileTheWriterCompactsAway) {
+  TempDir dir;
+  store::StoreOptions options;
+  options.path = (dir.path() / "db").string();
+  auto writer = store::EventStore::open(options);
+  ASSERT_TRUE(writer.ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> rounds{0};
+  std::thread churn([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string k = "k" + std::to_string(i);
+      if (!(*writer)->vault_put(k, std::string(100, 'v')).ok() || !(*writer)->vault_erase({k}).ok()) return;
+      ++rounds;
+    }
+  });
+  store::StoreOptions ro = options;
+  ro.read_only = true;
+  int opened = 0;
+  std::string failure;
+  for (int i = 0; i < 60 && failure.empty(); ++i) {
+    auto r = store::EventStore::open(ro);
+    if (r.ok()) ++opened;
+    else failure = r.error().message;
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(opened, 60);
+  EXPECT_GT(rounds.load(), 5);  // the writer really deleted files meanwhile
+}
+
 TEST(Ledger, ConcurrentSubmittersGetDensePositionsAndRaceOnOneCertificate) {
   TempDir dir;
   auto l = open_ledger(dir.str());
