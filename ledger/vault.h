@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/crypto/seal.h"
+#include "ledger/crypto/jwe.h"
 #include "ledger/store/event_store.h"
 
 namespace certledger {

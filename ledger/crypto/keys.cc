@@ -248,7 +248,7 @@ Result<PrivateKey> PrivateKey::generate(KeyAlg alg) {
   return PrivateKey(alg, std::shared_ptr<EVP_PKEY>(k, EVP_PKEY_free));
 }
 
-Result<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view passphrase) {
+Result<PkeyPtr> read_private_pem(std::string_view pem, std::string_view passphrase) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   // Our own callback: OpenSSL's default one would prompt on the terminal
   // for an encrypted key when no passphrase is set (a daemon would hang).
@@ -258,33 +258,18 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view p
     std::memcpy(buf, pass->data(), pass->size());
     return static_cast<int>(pass->size());
   };
-  EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.p, nullptr, give, &passphrase);
+  PkeyPtr k(PEM_read_bio_PrivateKey(bio.p, nullptr, give, &passphrase));
   if (!k)
     return make_error(Errc::invalid_argument,
                       "cannot read private key (wrong passphrase or not PKCS#8 PEM): " + openssl_error());
-  auto alg = alg_of(k);
-  if (!alg.ok()) {
-    EVP_PKEY_free(k);
-    return alg.error();
-  }
-  return PrivateKey(*alg, std::shared_ptr<EVP_PKEY>(k, EVP_PKEY_free));
-}
-
-Result<PrivateKey> PrivateKey::load(const std::string& path, std::string_view passphrase) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io_error, "cannot open key file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto k = from_pem(ss.str(), passphrase);
-  if (!k.ok()) return make_error(k.error().code, path + ": " + k.error().message);
   return k;
 }
 
-Result<std::string> PrivateKey::to_pem(std::string_view passphrase) const {
+Result<std::string> private_pem(EVP_PKEY* key, std::string_view passphrase) {
   Bio bio(BIO_new(BIO_s_mem()));
   std::string pass(passphrase);
   const EVP_CIPHER* cipher = pass.empty() ? nullptr : EVP_aes_256_cbc();
-  if (PEM_write_bio_PKCS8PrivateKey(bio.p, key_.get(), cipher, pass.empty() ? nullptr : pass.data(),
+  if (PEM_write_bio_PKCS8PrivateKey(bio.p, key, cipher, pass.empty() ? nullptr : pass.data(),
                                     static_cast<int>(pass.size()), nullptr, nullptr) != 1)
     return make_error(Errc::internal, "PEM write: " + openssl_error());
   char* data;
@@ -292,20 +277,56 @@ Result<std::string> PrivateKey::to_pem(std::string_view passphrase) const {
   return std::string(data, static_cast<size_t>(len));
 }
 
-Status PrivateKey::save(const std::string& path, std::string_view passphrase) const {
-  CL_ASSIGN(std::string pem, to_pem(passphrase));
+Status write_key_file(const std::string& path, std::string_view pem) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error(Errc::io_error, "cannot create " + tmp);
   bool ok = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return make_error(Errc::io_error, "cannot write " + tmp);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return make_error(Errc::io_error, "cannot write " + tmp);
+  }
   if (::link(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return make_error(Errc::already_exists, "key file " + path + " exists; not overwritten");
   }
   ::unlink(tmp.c_str());
   return {};
+}
+
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io_error, "cannot open key file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<PrivateKey> PrivateKey::from_pem(std::string_view pem, std::string_view passphrase) {
+  CL_ASSIGN(PkeyPtr k, read_private_pem(pem, passphrase));
+  CL_ASSIGN(KeyAlg alg, alg_of(k.get()));
+  return PrivateKey(alg, std::shared_ptr<EVP_PKEY>(k.release(), EVP_PKEY_free));
+}
+
+Result<PrivateKey> PrivateKey::load(const std::string& path, std::string_view passphrase) {
+  CL_ASSIGN(std::string pem, read_file(path));
+  auto k = from_pem(pem, passphrase);
+  if (!k.ok()) return make_error(k.error().code, path + ": " + k.error().message);
+  return k;
+}
+
+Result<std::string> PrivateKey::to_pem(std::string_view passphrase) const {
+  return private_pem(key_.get(), passphrase);
+}
+
+Status PrivateKey::save(const std::string& path, std::string_view passphrase) const {
+  CL_ASSIGN(std::string pem, to_pem(passphrase));
+  return write_key_file(path, pem);
 }
 
 Result<std::string> PrivateKey::sign(std::string_view message) const {
@@ -325,6 +346,33 @@ Result<std::string> PrivateKey::sign(std::string_view message) const {
 PublicKey PrivateKey::public_key() const {
   EVP_PKEY_up_ref(key_.get());
   return PublicKey(alg_, PkeyPtr(key_.get()));
+}
+
+Result<NodeSecret> read_or_create_node_secret(const std::string& path, std::string_view passphrase) {
+  PkeyPtr k;
+  if (std::ifstream(path).good()) {
+    CL_ASSIGN(std::string pem, read_file(path));
+    auto read = read_private_pem(pem, passphrase);
+    if (!read.ok()) return make_error(read.error().code, path + ": " + read.error().message);
+    k = std::move(*read);
+    if (EVP_PKEY_get_base_id(k.get()) != EVP_PKEY_X25519)
+      return make_error(Errc::invalid_argument, path + ": not an X25519 key");
+  } else {
+    k.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+    if (!k) return make_error(Errc::internal, "X25519 key generation: " + openssl_error());
+    CL_ASSIGN(std::string pem, private_pem(k.get(), passphrase));
+    CL_TRY(write_key_file(path, pem));
+  }
+  NodeSecret s;
+  size_t len = 32;
+  s.private_raw.resize(32);
+  s.public_raw.resize(32);
+  if (EVP_PKEY_get_raw_private_key(k.get(), reinterpret_cast<unsigned char*>(s.private_raw.data()), &len) != 1 ||
+      len != 32 ||
+      EVP_PKEY_get_raw_public_key(k.get(), reinterpret_cast<unsigned char*>(s.public_raw.data()), &len) != 1 ||
+      len != 32)
+    return make_error(Errc::internal, "X25519 raw key: " + openssl_error());
+  return s;
 }
 
 }  // namespace certledger::crypto

@@ -72,4 +72,20 @@ class PrivateKey {
 // The last OpenSSL error as text (and clears the queue).
 std::string openssl_error();
 
+// Key files of any type: PKCS#8 PEM, AES-256-CBC under the passphrase when
+// one is set (never a terminal prompt), written mode 0600 atomically
+// (temp file, fsync, link) and never over an existing file.
+Result<PkeyPtr> read_private_pem(std::string_view pem, std::string_view passphrase);
+Result<std::string> private_pem(EVP_PKEY* key, std::string_view passphrase);
+Status write_key_file(const std::string& path, std::string_view pem);
+
+// A secret that lives in a key file of a data dir: an X25519 private key
+// (the vault's node secret; ledger/vault.h), by the rule above.
+// read_or_create never overwrites.
+struct NodeSecret {
+  std::string private_raw;  // 32 bytes
+  std::string public_raw;   // 32 bytes
+};
+Result<NodeSecret> read_or_create_node_secret(const std::string& path, std::string_view passphrase);
+
 }  // namespace certledger::crypto

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/crypto/seal.h"
+#include "ledger/crypto/jwe.h"
 #include "ledger/domain/event.h"
 #include "ledger/domain/kinds.h"
 #include "ledger/util/result.h"

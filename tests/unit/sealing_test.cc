@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "ledger/audit.h"
-#include "ledger/crypto/seal.h"
+#include "ledger/crypto/jwe.h"
 #include "ledger/domain/privacy.h"
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
