@@ -53,7 +53,7 @@ Result<Outcome> Ledger::erase_holder(
       return make_error(Errc::internal, "certificate " + id + " is not the holder's (the holder index is stale)");
     if (!domain::is_terminal(s.status) && !s.expired(today)) in_force.push_back(id);
     for (const auto& sealed : s.sealed) {
-      CL_ASSIGN(json opened, domain::open_personal(json::parse(sealed, nullptr, false), key->key));
+      CL_ASSIGN(json opened, domain::open_sealed(sealed, key->key));
       if (auto ph = opened.find("photo"); ph != opened.end() && ph->is_string()) photos.insert(ph->get<std::string>());
     }
   }

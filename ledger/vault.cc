@@ -5,6 +5,7 @@
 
 #include "ledger/store/keys.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 
 namespace certledger {
@@ -74,11 +75,17 @@ std::string LocalVault::index_entry(std::string_view authority, std::string_view
 Result<std::vector<std::pair<std::string, std::string>>> LocalVault::entries(const HolderKey& k,
                                                                              std::string_view index) const {
   CL_ASSIGN(std::string wrapped, crypto::key_wrap(kek_, k.key));
-  json v = {{"authority", k.authority},
-            {"enc", crypto::aead_name(k.enc)},
-            {"index", base64url_encode(index)},
-            {"wrapped", base64url_encode(wrapped)}};
-  std::vector<std::pair<std::string, std::string>> out = {{key_entry(k.ref), v.dump()}};
+  // {"authority","enc","index","wrapped"}, as nlohmann would write it.
+  std::string v = R"({"authority":)";
+  json_append_string(v, k.authority);
+  v += R"(,"enc":")";
+  v += crypto::aead_name(k.enc);
+  v += R"(","index":")";
+  v += base64url_encode(index);
+  v += R"(","wrapped":")";
+  v += base64url_encode(wrapped);
+  v += "\"}";
+  std::vector<std::pair<std::string, std::string>> out = {{key_entry(k.ref), std::move(v)}};
   if (!index.empty()) out.emplace_back(index_key(index), k.ref);
   return out;
 }
@@ -86,24 +93,33 @@ Result<std::vector<std::pair<std::string, std::string>>> LocalVault::entries(con
 Result<HolderKey> LocalVault::holder(std::string_view authority, std::string_view id_number, crypto::Aead enc) {
   if (id_number.empty()) return make_error(Errc::invalid_argument, "a holder needs an ID number", "id_number");
   const std::string index = index_entry(authority, id_number);
-  std::lock_guard lock(mu_);
   if (auto ref = store_.get(store::kCfVault, index_key(index))) {
     CL_ASSIGN(auto k, key(*ref));
     if (k) {
+      std::lock_guard lock(mu_);
       pending_.erase(index);
       return *k;
     }
     // An index entry whose key is gone (an erasure interrupted between
     // the two deletes): the holder starts anew.
   }
-  if (auto it = pending_.find(index); it != pending_.end()) return it->second;
+  // A new holder, made outside the lock (wrapping costs). Under it: a
+  // holder another submitter made meanwhile wins, pending or stored (stored()
+  // takes the pending entry away only after the record is written, so one
+  // of the two is seen).
   HolderKey k;
   k.ref = base64url_encode(random_bytes(16));
   k.authority = std::string(authority);
   k.enc = enc;
   k.key = random_bytes(crypto::aead_key_size(enc));
   CL_ASSIGN(k.writes, entries(k, index));
-  pending_[index] = k;
+  std::lock_guard lock(mu_);
+  if (auto it = pending_.find(index); it != pending_.end()) return it->second;
+  if (auto ref = store_.get(store::kCfVault, index_key(index))) {
+    CL_ASSIGN(auto stored, key(*ref));
+    if (stored) return *stored;
+  }
+  pending_.emplace(index, k);
   return k;
 }
 

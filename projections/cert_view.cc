@@ -95,7 +95,7 @@ Result<CertView> decode(std::string_view bytes) {
     std::string fields;
     auto& s = v.state;
     ar(format);
-    if (format != kCertViewFormat && format != 1)
+    if (format > kCertViewFormat || format < 1)
       return make_error(Errc::corruption, "certificate view format " + std::to_string(format));
     ar(s.id, s.kind, s.authority, status, fields, s.doc_version, s.token, s.elicense, s.stream_version, s.last_hash,
        s.status_reason, s.status_time, s.suspended_until);
@@ -106,6 +106,14 @@ Result<CertView> decode(std::string_view bytes) {
       if (sealed_counts.size() != v.versions.size())
         return make_error(Errc::corruption, "certificate view: sealed counts do not match the versions");
       for (size_t i = 0; i < sealed_counts.size(); ++i) v.versions[i].sealed = sealed_counts[i];
+      // Format 2 kept each whole `personal` member; 3 keeps its JWE.
+      if (format == 2)
+        for (auto& sealed : s.sealed) {
+          auto member = json::parse(sealed, nullptr, false);
+          if (!member.is_object() || !member.contains("jwe") || !member["jwe"].is_string())
+            return make_error(Errc::corruption, "certificate view: a sealed member without its JWE");
+          sealed = member["jwe"].get<std::string>();
+        }
     }
     s.exists = true;
     s.status = static_cast<domain::CertStatus>(status);

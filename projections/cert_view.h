@@ -25,8 +25,9 @@ class KeyVault;
 namespace certledger::projections {
 
 // 2 adds the sealed personal data (holder, sealed, erased, and how many of
-// the sealed members each version's fields take); 1 is still read.
-inline constexpr uint32_t kCertViewFormat = 2;
+// the sealed members each version's fields take); 3 keeps only each sealed
+// member's JWE, not the whole member; 1 and 2 are still read.
+inline constexpr uint32_t kCertViewFormat = 3;
 
 // One issued document: first issue, each amendment, reissue, renewal, review.
 struct VersionInfo {

@@ -3,10 +3,12 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 
 namespace certledger::crypto {
@@ -57,10 +59,11 @@ std::string member(const nlohmann::json& h, const char* name) {
   return it != h.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// The compact form of plaintext sealed under cek with a fresh IV.
-Result<std::string> seal_compact(const nlohmann::json& header, std::string_view encrypted_key, Aead enc,
+// The compact form of plaintext sealed under cek with a fresh IV; header
+// is the protected header's JSON text.
+Result<std::string> seal_compact(std::string_view header, std::string_view encrypted_key, Aead enc,
                                  std::string_view cek, std::string_view plaintext) {
-  const std::string h = base64url_encode(header.dump());
+  const std::string h = base64url_encode(header);
   const std::string iv = random_bytes(12);
   CL_ASSIGN(std::string sealed, aead_seal(enc, cek, iv, h, plaintext));
   const std::string_view ct = std::string_view(sealed).substr(0, sealed.size() - 16);
@@ -120,9 +123,44 @@ std::string concat_kdf(std::string_view z, std::string_view algorithm_id) {
 
 }  // namespace
 
+std::string jwe_dir_header(Aead enc, std::string_view kid, std::string_view cty) {
+  // What nlohmann's dump of the sorted object gives, written directly.
+  std::string h = R"({"alg":"dir","cty":)";
+  json_append_string(h, cty);
+  h += R"(,"enc":")";
+  h += aead_name(enc);
+  h += R"(","kid":)";
+  json_append_string(h, kid);
+  h += '}';
+  return h;
+}
+
 Result<std::string> jwe_encrypt(Aead a, std::string_view key, std::string_view kid, std::string_view cty,
                                 std::string_view plaintext) {
-  return seal_compact({{"alg", "dir"}, {"cty", cty}, {"enc", aead_name(a)}, {"kid", kid}}, "", a, key, plaintext);
+  return seal_compact(jwe_dir_header(a, kid, cty), "", a, key, plaintext);
+}
+
+Result<Aead> check_dir_jwe(std::string_view compact, std::string_view kid, std::string_view cty) {
+  std::array<std::string_view, 5> parts;
+  std::string_view s = compact;
+  for (size_t i = 0; i < 5; ++i) {
+    const auto dot = s.find('.');
+    if ((dot == std::string_view::npos) != (i == 4))
+      return make_error(Errc::invalid_argument, "a compact JWE has five parts separated by dots");
+    parts[i] = s.substr(0, dot);
+    if (dot != std::string_view::npos) s.remove_prefix(dot + 1);
+  }
+  std::optional<Aead> enc;
+  for (Aead a : {Aead::a256gcm, Aead::sm4gcm})
+    if (parts[0] == base64url_encode(jwe_dir_header(a, kid, cty))) enc = a;
+  if (!enc)
+    return make_error(Errc::invalid_argument,
+                      "the JWE header is not {\"alg\":\"dir\",\"cty\",\"enc\",\"kid\"} for " + std::string(kid));
+  // 12 and 16 bytes are 16 and 22 base64url characters.
+  if (!parts[1].empty() || parts[2].size() != 16 || parts[4].size() != 22 || !base64url_decode(parts[2]) ||
+      !base64url_decode(parts[4]) || !base64url_decode(parts[3]))
+    return make_error(Errc::invalid_argument, "the JWE's key, IV, ciphertext or tag is malformed");
+  return *enc;
 }
 
 Result<JweParts> jwe_header(std::string_view compact) {
@@ -156,7 +194,7 @@ Result<std::string> jwe_ecdh_es_encrypt(std::string_view recipient_public_raw, s
                                  {"enc", "A256GCM"},
                                  {"epk", {{"crv", "X25519"}, {"kty", "OKP"}, {"x", base64url_encode(pub)}}},
                                  {"kid", kid}};
-  return seal_compact(header, "", Aead::a256gcm, concat_kdf(z, "A256GCM"), plaintext);
+  return seal_compact(header.dump(), "", Aead::a256gcm, concat_kdf(z, "A256GCM"), plaintext);
 }
 
 Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, std::string_view compact) {
@@ -186,7 +224,8 @@ Result<std::string> jwe_sm2_encrypt(const PublicKey& recipient, std::string_view
   }
   EVP_PKEY_CTX_free(ctx);
   if (!ok) return make_error(Errc::internal, "SM2 encryption: " + openssl_error());
-  return seal_compact({{"alg", "SM2"}, {"enc", "A256GCM"}, {"kid", kid}}, ek, Aead::a256gcm, cek, plaintext);
+  return seal_compact(nlohmann::json{{"alg", "SM2"}, {"enc", "A256GCM"}, {"kid", kid}}.dump(), ek, Aead::a256gcm, cek,
+                      plaintext);
 }
 
 Result<std::string> jwe_sm2_decrypt(const PrivateKey& recipient, std::string_view compact) {

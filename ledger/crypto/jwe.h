@@ -34,6 +34,13 @@ struct JweParts {
 // The header of a "dir" JWE, checked for shape (no decryption).
 Result<JweParts> jwe_header(std::string_view compact);
 Result<std::string> jwe_decrypt(std::string_view key, std::string_view compact);
+// The header jwe_encrypt writes, exactly: members sorted, no spaces.
+std::string jwe_dir_header(Aead enc, std::string_view kid, std::string_view cty);
+// Whether a compact JWE is one jwe_encrypt wrote for this kid and cty:
+// its header byte for byte, an empty encrypted key, a 96-bit IV, a 128-bit
+// tag and a ciphertext that is base64url. Without decoding or parsing (a
+// reader folding records checks each one): the encryption it names.
+Result<Aead> check_dir_jwe(std::string_view compact, std::string_view kid, std::string_view cty);
 
 // ECDH-ES with an ephemeral X25519 key ("epk"), Concat KDF (SHA-256,
 // AlgorithmID "A256GCM", empty apu/apv).

@@ -74,7 +74,7 @@ static Status take_personal(CertificateState& s, const Event& e, bool creates) {
       return corrupt(e, "personal field " + std::string(spec.name) + " without its sealed value");
   }
   s.holder = holder;
-  s.sealed.push_back(p->dump());
+  s.sealed.push_back((*p)["jwe"].get<std::string>());
   return {};
 }
 
@@ -137,8 +137,7 @@ Status apply_event(CertificateState& s, const Event& e, std::string_view record_
 Result<json> unsealed_fields(const CertificateState& s, std::string_view key, size_t upto) {
   json fields = s.fields;
   for (size_t i = 0; i < s.sealed.size() && i < upto; ++i) {
-    auto personal = json::parse(s.sealed[i], nullptr, false);
-    CL_ASSIGN(json opened, open_personal(personal, key));
+    CL_ASSIGN(json opened, open_sealed(s.sealed[i], key));
     for (auto it = opened.begin(); it != opened.end(); ++it) fields[it.key()] = std::move(it.value());
   }
   return fields;

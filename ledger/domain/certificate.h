@@ -33,7 +33,7 @@ struct CertificateState {
   UnixMillis status_time = 0;
   std::string suspended_until;  // YYYY-MM-DD or empty
   // Sealed personal data (format 2, domain/privacy.h): the holder
-  // reference and each event's `personal` member as JSON text, in order;
+  // reference and the JWE of each event's `personal` member, in order;
   // `fields` holds their public forms.
   std::string holder;
   std::vector<std::string> sealed;

@@ -1,6 +1,7 @@
 #include "ledger/domain/privacy.h"
 
 #include "ledger/util/encoding.h"
+#include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 #include "ledger/util/utf8.h"
 
@@ -101,7 +102,10 @@ nlohmann::json* sealable_object(const KindDescriptor& kind, std::string_view eve
 std::string commitment(std::string_view salt, std::string_view field, const nlohmann::json& value) {
   std::string m(field);
   m += '\0';
-  m += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  // Values are strings but for an odd one (json_append_string writes what
+  // the strict dump would).
+  if (value.is_string()) json_append_string(m, value.get_ref<const std::string&>());
+  else m += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
   return base64url_encode(crypto::hmac_sha256(salt, m));
 }
 
@@ -139,20 +143,29 @@ Status check_personal(const nlohmann::json& p) {
   for (const auto& c : p["commitments"])
     if (!c.is_string() || c.get_ref<const std::string&>().size() != 43) return bad("a commitment is not 32 bytes");
   if (!p.contains("jwe") || !p["jwe"].is_string()) return bad("jwe is not a string");
-  auto h = crypto::jwe_header(p["jwe"].get_ref<const std::string&>());
-  if (!h.ok()) return bad(h.error().message);
-  if (h->kid != p["holder"].get_ref<const std::string&>()) return bad("the JWE's kid is not the holder");
-  if (h->cty != kPersonalCty) return bad("the JWE's cty is not " + std::string(kPersonalCty));
+  auto enc = crypto::check_dir_jwe(p["jwe"].get_ref<const std::string&>(), p["holder"].get_ref<const std::string&>(),
+                                   kPersonalCty);
+  if (!enc.ok()) return bad(enc.error().message);
   return {};
 }
 
-Result<nlohmann::json> open_personal(const nlohmann::json& personal, std::string_view key) {
-  CL_TRY(check_personal(personal));
-  CL_ASSIGN(std::string text, crypto::jwe_decrypt(key, personal["jwe"].get_ref<const std::string&>()));
+namespace {
+
+// The plaintext of a sealed member's JWE: {"fields": {...}, "salt": ...}.
+Result<nlohmann::json> open_plain(std::string_view jwe, std::string_view key) {
+  CL_ASSIGN(std::string text, crypto::jwe_decrypt(key, jwe));
   auto plain = nlohmann::json::parse(text, nullptr, false);
   if (!plain.is_object() || !plain.contains("fields") || !plain["fields"].is_object() || !plain.contains("salt") ||
       !plain["salt"].is_string())
     return make_error(Errc::corruption, "personal: the sealed data is not {fields, salt}");
+  return plain;
+}
+
+}  // namespace
+
+Result<nlohmann::json> open_personal(const nlohmann::json& personal, std::string_view key) {
+  CL_TRY(check_personal(personal));
+  CL_ASSIGN(auto plain, open_plain(personal["jwe"].get_ref<const std::string&>(), key));
   auto salt = base64url_decode(plain["salt"].get_ref<const std::string&>());
   if (!salt) return make_error(Errc::corruption, "personal: the salt is not base64url");
   const auto& commitments = personal["commitments"];
@@ -161,6 +174,11 @@ Result<nlohmann::json> open_personal(const nlohmann::json& personal, std::string
   for (auto it = plain["fields"].begin(); it != plain["fields"].end(); ++it)
     if (!commitment_matches(personal, it.key(), *it, *salt))
       return make_error(Errc::corruption, "personal: the sealed " + it.key() + " does not match its commitment");
+  return std::move(plain["fields"]);
+}
+
+Result<nlohmann::json> open_sealed(std::string_view jwe, std::string_view key) {
+  CL_ASSIGN(auto plain, open_plain(jwe, key));
   return std::move(plain["fields"]);
 }
 

@@ -83,8 +83,13 @@ Result<nlohmann::json> seal_personal(const KindDescriptor& kind, nlohmann::json&
 // The sealed fields of a `personal` member, each checked against its
 // commitment.
 Result<nlohmann::json> open_personal(const nlohmann::json& personal, std::string_view key);
-// A `personal` member's shape: holder, commitments, a JWE whose kid is the
-// holder. What a reader checks without the key.
+// The sealed fields of a `personal` member's JWE alone (what a certificate's
+// state keeps: the folding reader checked the member's shape; the JWE's
+// tag authenticates its header and plaintext).
+Result<nlohmann::json> open_sealed(std::string_view jwe, std::string_view key);
+// A `personal` member's shape: holder, commitments, a JWE whose header is
+// the one jwe_encrypt writes for the holder. What a reader checks without
+// the key.
 Status check_personal(const nlohmann::json& personal);
 // base64url(HMAC-SHA-256(salt, field || 0x00 || value as compact JSON)).
 std::string commitment(std::string_view salt, std::string_view field, const nlohmann::json& value);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "ledger/audit.h"
 #include "ledger/crypto/jwe.h"
@@ -81,6 +82,27 @@ TEST(Seal, KeyWrapAndHkdfMatchTheirRfcVectors) {
   std::string other = kek;
   other[0] ^= 1;
   EXPECT_EQ(crypto::key_unwrap(other, *w).error().code, Errc::corruption);
+  std::string altered = *w;
+  altered[20] ^= 1;
+  EXPECT_EQ(crypto::key_unwrap(kek, altered).error().code, Errc::corruption);
+  // The same as OpenSSL's AES-256-WRAP for every size the vault uses and more.
+  for (size_t n : {16, 24, 32, 40, 64}) {
+    const std::string k = random_bytes(32), data = random_bytes(n);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    std::string ref(n + 8, '\0');
+    int len = 0, fin = 0;
+    auto* out = reinterpret_cast<unsigned char*>(ref.data());
+    ASSERT_EQ(EVP_EncryptInit_ex2(ctx, EVP_aes_256_wrap(), reinterpret_cast<const unsigned char*>(k.data()), nullptr,
+                                  nullptr),
+              1);
+    ASSERT_EQ(
+        EVP_EncryptUpdate(ctx, out, &len, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(n)), 1);
+    ASSERT_EQ(EVP_EncryptFinal_ex(ctx, out + len, &fin), 1);
+    EVP_CIPHER_CTX_free(ctx);
+    EXPECT_EQ(*crypto::key_wrap(k, data), ref) << n;
+    EXPECT_EQ(*crypto::key_unwrap(k, ref), data) << n;
+  }
   // RFC 5869 A.1.
   EXPECT_EQ(hex_encode(crypto::hkdf_sha256(std::string(22, '\x0b'), unhex("000102030405060708090a0b0c"),
                                            unhex("f0f1f2f3f4f5f6f7f8f9"), 42)),
@@ -322,6 +344,33 @@ TEST(Sealing, ARecordOfAPersonHoldsNoPlaintextAndStaffReadItOpened) {
   auto second = f.issue("safety_manager_b", {{"name", kName}, {"id_number", kId}});
   ASSERT_TRUE(second.ok()) << second.error().to_string();
   EXPECT_EQ(second->record.event.data["personal"]["holder"], view->state.holder);
+  EXPECT_TRUE(f.audit().ok());
+}
+
+// Submitters racing on one new person: every certificate names one holder,
+// whichever submitter made the key first (pending or already stored).
+TEST(Sealing, ConcurrentFirstCertificatesOfOnePersonShareOneHolder) {
+  Fixture f;
+  const char* kinds[] = {"special_operation", "safety_manager_b", "safety_manager_a", "staff_training"};
+  for (int round = 0; round < 3; ++round) {
+    const std::string id = issue_command(f.gen, "special_operation", f.authority()).fields["id_number"];
+    std::vector<std::string> holders(8);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        demo::SampleGenerator gen(100 + round * 10 + t);
+        auto c = issue_command(gen, kinds[t % 4], f.authority());
+        c.fields["id_number"] = id;
+        c.fields["name"] = kName;
+        auto r = f.ledger->execute(f.authority().code, c);
+        if (r.ok()) holders[t] = r->record.event.data["personal"]["holder"].get<std::string>();
+        else holders[t] = r.error().to_string();
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& h : holders) EXPECT_EQ(h, holders[0]) << "round " << round;
+    EXPECT_FALSE(holders[0].empty());
+    EXPECT_EQ(**f.ledger->vault()->find(f.authority().code, id), holders[0]);
+  }
   EXPECT_TRUE(f.audit().ok());
 }
 

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
@@ -87,6 +92,41 @@ TEST(Random, IdentifiersHaveTheirShape) {
   EXPECT_EQ(base64url_decode(t)->size(), 16u);
   EXPECT_NE(new_public_token(), new_public_token());
   EXPECT_LT(new_certificate_id(1000), new_certificate_id(2000));
+}
+
+// random_bytes hands out a thread's pool of DRBG output: never the same
+// bytes twice, in one thread, across threads, or in a forked child (which
+// would otherwise repeat what its parent hands out next: GCM IVs alike).
+TEST(Random, PooledBytesAreNeverHandedOutTwice) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) EXPECT_TRUE(seen.insert(random_bytes(12)).second);
+  std::vector<std::string> other(200);
+  std::thread t([&] {
+    for (auto& o : other) o = random_bytes(16);
+  });
+  t.join();
+  for (const auto& o : other) EXPECT_TRUE(seen.insert(o).second);
+  EXPECT_EQ(random_bytes(0), "");
+  EXPECT_EQ(random_bytes(1000).size(), 1000u);  // larger than the pool: drawn directly
+
+  (void)random_bytes(16);  // the pool is full and used from here
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string mine = random_bytes(16);
+    (void)!::write(fds[1], mine.data(), mine.size());
+    _exit(0);
+  }
+  const std::string parents = random_bytes(16);
+  std::string childs(16, '\0');
+  ASSERT_EQ(::read(fds[0], childs.data(), 16), 16);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_NE(childs, parents);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(Time, DatesAndInstants) {
