@@ -9,6 +9,7 @@
 #include <ostream>
 #include <streambuf>
 
+#include "ledger/util/json.h"
 #include "ledger/util/json_scan.h"
 #include "ledger/vault.h"
 #include "ledger/util/utf8.h"
@@ -74,7 +75,7 @@ std::string encode(const CertView& v) {
     cereal::PortableBinaryOutputArchive ar(os);
     const auto& s = v.state;
     uint8_t status = static_cast<uint8_t>(s.status);
-    ar(kCertViewFormat, s.id, s.kind, s.authority, status, s.fields.dump(), s.doc_version, s.token, s.elicense,
+    ar(kCertViewFormat, s.id, s.kind, s.authority, status, json_dump(s.fields), s.doc_version, s.token, s.elicense,
        s.stream_version, s.last_hash, s.status_reason, s.status_time, s.suspended_until);
     ar(v.versions, v.last_position, v.last_time, v.issued_time, v.source, v.status_decision, v.actor_json);
     std::vector<uint32_t> sealed_counts;
@@ -163,7 +164,7 @@ Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string
   auto cmd = *domain::command_of_event_type(e.type);
   v.last_position = position;
   v.last_time = e.time;
-  v.actor_json = e.actor.dump();
+  v.actor_json = json_dump(e.actor);
   if (cmd == domain::CommandType::issue || cmd == domain::CommandType::convert) {
     v.issued_time = e.time;
     v.source = e.data.value("source", "");
@@ -180,7 +181,7 @@ Status apply(CertView& v, const domain::Event& e, uint64_t position, std::string
     vi.time = e.time;
     auto until = v.state.valid_until();
     vi.valid_until = until ? until->to_string() : "";
-    vi.fields_json = v.state.fields.dump();
+    vi.fields_json = json_dump(v.state.fields);
     vi.sealed = static_cast<uint32_t>(v.state.sealed.size());
     v.versions.push_back(std::move(vi));
   } else {

@@ -1,6 +1,7 @@
 #include "ledger/domain/privacy.h"
 
 #include "ledger/util/encoding.h"
+#include "ledger/util/json.h"
 #include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 #include "ledger/util/utf8.h"
@@ -125,7 +126,7 @@ Result<nlohmann::json> seal_personal(const KindDescriptor& kind, nlohmann::json&
   nlohmann::json commitments = nlohmann::json::object();
   for (auto it = sealed.begin(); it != sealed.end(); ++it) commitments[it.key()] = commitment(salt, it.key(), *it);
   const nlohmann::json plain = {{"fields", std::move(sealed)}, {"salt", base64url_encode(salt)}};
-  CL_ASSIGN(std::string jwe, crypto::jwe_encrypt(key.enc, key.key, key.holder, kPersonalCty, plain.dump()));
+  CL_ASSIGN(std::string jwe, crypto::jwe_encrypt(key.enc, key.key, key.holder, kPersonalCty, json_dump(plain)));
   return nlohmann::json{{"commitments", std::move(commitments)}, {"holder", key.holder}, {"jwe", std::move(jwe)}};
 }
 

@@ -27,4 +27,13 @@ bool json_depth_within(std::string_view text, int max_depth = kMaxJsonDepth);
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what = "the document",
                                   int max_depth = kMaxJsonDepth);
 
+// What nlohmann's compact strict dump writes (`v.dump(-1, ' ', false,
+// strict)`: members in key order, UTF-8 as is), byte for byte, written
+// directly: no copy of the tree, strings copied in runs between the
+// characters that need escapes. Throws nlohmann's type_error 316 on invalid
+// UTF-8, as the strict dump does. The writer of signed records and of
+// projection values (tests/unit/util_test.cc checks it against the dump).
+std::string json_dump(const nlohmann::json& v);
+void json_dump_to(std::string& out, const nlohmann::json& v);
+
 }  // namespace certledger

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ledger/domain/identifiers.h"
+#include "ledger/util/time.h"
 #include "tests/unit/domain_helpers.h"
 
 namespace certledger::domain {
@@ -304,6 +305,20 @@ TEST(Event, EnvelopeAgreesWithTheStrictParse) {
     ev.time = testing::at(Date{2026, 3, 1});
     ev.data = d->data;
     same(parse_event_envelope(serialize_event(ev)), ev);
+    // The record's bytes are the dump of the event as one object, members
+    // in key order: serialize_event writes them directly, to the byte.
+    json tree = {{"v", ev.v},         {"id", ev.id},
+                 {"type", ev.type},   {"stream", ev.stream},
+                 {"seq", ev.seq},     {"authority", ev.authority},
+                 {"actor", ev.actor}, {"time", format_rfc3339_ms(ev.time)},
+                 {"data", ev.data},   {"prev", nullptr},
+                 {"kind", ev.kind}};
+    EXPECT_EQ(serialize_event(ev), tree.dump(-1, ' ', false, json::error_handler_t::strict)) << k.code;
+    ev.prev = std::string(64, 'a');
+    ev.kind.clear();
+    tree["prev"] = ev.prev;
+    tree.erase("kind");
+    EXPECT_EQ(serialize_event(ev), tree.dump(-1, ' ', false, json::error_handler_t::strict)) << k.code;
   }
 
   // Errors, each with a message, never a crash or a wrong answer.

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <functional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -9,6 +11,7 @@
 
 #include "ledger/util/encoding.h"
 #include "ledger/util/hash.h"
+#include "ledger/util/json.h"
 #include "ledger/util/json_scan.h"
 #include "ledger/util/random.h"
 #include "ledger/util/time.h"
@@ -64,6 +67,18 @@ TEST(Json, WrittenStringsMatchNlohmannAndScanBack) {
       EXPECT_EQ(raw, s);
     }
   }
+  // Escapes at every offset of longer strings (they are scanned 8 bytes at
+  // a time), beside multi-byte UTF-8.
+  for (size_t len : {7, 8, 9, 16, 23, 40})
+    for (size_t pos = 0; pos < len; ++pos)
+      for (std::string esc : {std::string("\""), std::string("\\"), std::string("\n"), std::string(1, '\x1f'),
+                              std::string("\x7f"), std::string("中")}) {
+        std::string s(len, 'a');
+        s.replace(pos, 1, esc);
+        std::string out;
+        json_append_string(out, s);
+        ASSERT_EQ(out, nlohmann::json(s).dump()) << len << "/" << pos;
+      }
   for (const char* bad : {"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":[}", "{\"a\":\"x}", "{} x", "[]"})
     EXPECT_FALSE(scan_json_object(bad, [](const JsonMember&) {})) << bad;
   EXPECT_TRUE(scan_json_object(" { } ", [](const JsonMember&) {}));
@@ -74,6 +89,64 @@ TEST(Json, WrittenStringsMatchNlohmannAndScanBack) {
   EXPECT_FALSE(json_uint("-1"));
   EXPECT_FALSE(json_uint("1.0"));
   EXPECT_FALSE(json_uint(""));
+}
+
+// json_dump writes what nlohmann's strict compact dump writes, byte for
+// byte (signed records are written with it), and fails where it fails.
+TEST(Json, DumpIsNlohmannsStrictDump) {
+  using nlohmann::json;
+  auto strict = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::strict); };
+  std::vector<json> docs = {
+      json(nullptr),
+      json(true),
+      json(false),
+      json(0),
+      json(-1),
+      json(INT64_MIN),
+      json(UINT64_MAX),
+      json(1.5),
+      json(-2.5e-7),
+      json(""),
+      json("粤建安C(2026)0001234 \"\\\n\x01\x7f"),
+      json::array(),
+      json::object(),
+      json::parse(R"({"z":[1,{"b":null,"a":[true,"x",{}]}],"a":{"y":2,"x":"\u00e9\ud83d\ude00"},"":0,"m":-0.0})"),
+      json::parse(R"([[[[["deep"]]]],{"k":[]}])")};
+  std::string all;
+  for (int c = 1; c < 0x80; ++c) all += static_cast<char>(c);
+  docs.push_back({{all, all}, {"n", {1, 2, 3}}});
+  for (const auto& d : docs) EXPECT_EQ(json_dump(d), strict(d)) << strict(d);
+  // Random trees.
+  std::mt19937 rng(7);
+  std::function<json(int)> tree = [&](int depth) -> json {
+    switch (depth > 3 ? rng() % 4 : rng() % 6) {
+      case 0: return json(static_cast<int64_t>(rng()) - (1 << 30));
+      case 1: return json(std::string(rng() % 5, static_cast<char>('a' + rng() % 26)) + "中\"");
+      case 2: return json(rng() % 2 == 0);
+      case 3: return json(nullptr);
+      case 4: {
+        json o = json::object();
+        for (unsigned i = rng() % 4; i > 0; --i)
+          o[std::string(1, static_cast<char>('a' + rng() % 26))] = tree(depth + 1);
+        return o;
+      }
+      default: {
+        json a = json::array();
+        for (unsigned i = rng() % 4; i > 0; --i) a.push_back(tree(depth + 1));
+        return a;
+      }
+    }
+  };
+  for (int i = 0; i < 300; ++i) {
+    const json d = tree(0);
+    ASSERT_EQ(json_dump(d), strict(d));
+  }
+  // Invalid UTF-8: both throw.
+  const json bad = {{"k", std::string("\xff\xfe")}};
+  EXPECT_THROW((void)strict(bad), json::type_error);
+  EXPECT_THROW((void)json_dump(bad), json::type_error);
+  const json bad_key = {{std::string("\xc3"), 1}};
+  EXPECT_THROW((void)json_dump(bad_key), json::type_error);
 }
 
 TEST(Hash, Sha256KnownAnswers) {
