@@ -6,6 +6,7 @@
 
 #include "ledger/domain/privacy.h"
 #include "ledger/util/encoding.h"
+#include "ledger/util/json.h"
 
 namespace certledger::ops {
 
@@ -16,8 +17,16 @@ Result<std::vector<Recipient>> read_recipients(const std::string& path) {
   if (!in) return make_error(Errc::io_error, "cannot read " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto j = json::parse(ss.str(), nullptr, false);
-  auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, path + ": " + why); };
+  return parse_recipients(ss.str(), path);
+}
+
+Result<std::vector<Recipient>> parse_recipients(std::string_view text, std::string_view origin) {
+  auto bad = [&](const std::string& why) {
+    return make_error(Errc::invalid_argument, std::string(origin) + ": " + why);
+  };
+  auto parsed = parse_json(text, "the recipients file");
+  if (!parsed.ok()) return bad(parsed.error().message);
+  const json& j = *parsed;
   if (!j.is_array()) return bad("not a JSON list of recipients");
   std::vector<Recipient> out;
   std::set<std::string> names;
@@ -90,22 +99,35 @@ Status receive_key(Ledger& ledger, std::string_view name, std::string_view holde
                    std::optional<std::string_view> value) {
   KeyVault* vault = ledger.vault();
   if (!vault) return make_error(Errc::unavailable, "this replica has no key vault");
+  if (holder.size() != 22 || !base64url_decode(holder))
+    return make_error(Errc::invalid_argument,
+                      "a keys message's key is not a holder reference (22 base64url characters)");
   if (!value) {
     CL_ASSIGN(auto k, vault->key(holder));
     if (k) CL_TRY(vault->destroy(holder));
     return {};
   }
-  auto j = json::parse(*value, nullptr, false);
-  if (!j.is_object() || j.value("holder", "") != holder || !j.contains("recipients") || !j["recipients"].is_object())
+  auto malformed = [&] {
     return make_error(Errc::invalid_argument, "a keys message of holder " + std::string(holder) + " is malformed");
+  };
+  auto parsed = parse_json(*value, "a keys message");
+  if (!parsed.ok()) return malformed();
+  const json& j = *parsed;
+  auto text = [&](const char* member) -> const std::string* {
+    auto it = j.find(member);
+    return it != j.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  };
+  if (!j.is_object() || !text("holder") || *text("holder") != holder || !text("authority") || !text("enc") ||
+      !j.contains("recipients") || !j["recipients"].is_object())
+    return malformed();
   auto mine = j["recipients"].find(std::string(name));
   if (mine == j["recipients"].end() || !mine->is_string()) return {};             // not for this replica
   if (ledger.store().head(domain::holder_stream(holder)).version > 0) return {};  // erased: never again
   CL_ASSIGN(std::string key, vault->open_received(mine->get<std::string>()));
   HolderKey k;
   k.ref = std::string(holder);
-  k.authority = j.value("authority", "");
-  CL_ASSIGN(k.enc, crypto::parse_aead(j.value("enc", "")));
+  k.authority = *text("authority");
+  CL_ASSIGN(k.enc, crypto::parse_aead(*text("enc")));
   k.key = std::move(key);
   return vault->import(k);
 }

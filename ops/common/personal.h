@@ -28,6 +28,8 @@ struct Recipient {
 // A JSON file: [{"name": "js-archive", "x25519": "<base64url>", "authorities": ["JS-ZJT"]},
 //               {"name": "national", "sm2": {<public JWK>}}, ...]
 Result<std::vector<Recipient>> read_recipients(const std::string& path);
+// The same from the file's text; origin names it in errors.
+Result<std::vector<Recipient>> parse_recipients(std::string_view text, std::string_view origin);
 
 class HolderKeyPublisher : public KeySource {
  public:

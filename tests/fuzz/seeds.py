@@ -8,8 +8,9 @@ transparency-dev/merkle's testdata (proofs), and hand-written HTTP requests.
 usage: seeds.py LEDGERCTL
 
 The committed seeds came from this script; rerun it after a format change.
-The JPEG seed (photo/sample.jpg, a 48x64 RGB baseline JPEG made with
-libjpeg) is kept as is. Harness inputs that FuzzedDataProvider splits carry
+It overwrites the files it writes and leaves the others: the JPEG seed
+(photo/sample.jpg, a 48x64 RGB baseline JPEG made with libjpeg) and the
+hand-made witness and statement seeds are kept as they are. Harness inputs that FuzzedDataProvider splits carry
 their choices in trailing bytes (it reads integers from the end)."""
 import base64, glob, hashlib, json, os, shutil, struct, subprocess, sys, tempfile
 
@@ -29,11 +30,6 @@ def put(harness, name, data):
 def ctl(*args):
     return subprocess.run([CTL, *args], check=True, capture_output=True, text=True).stdout
 
-
-for h in os.listdir(OUT) if os.path.isdir(OUT) else []:
-    for f in glob.glob(os.path.join(OUT, h, "*")):
-        if not f.endswith(".jpg"):
-            os.remove(f)
 
 tmp = tempfile.mkdtemp()
 data = os.path.join(tmp, "data")
@@ -74,7 +70,10 @@ kinds = {}
 for r in records:
     p = json.loads(base64.urlsafe_b64decode(json.loads(r)["payload"] + "=="))
     if p["type"] == "certificate.issued" and p["kind"] not in kinds:
-        kinds[p["kind"]] = p["data"]["fields"]
+        # A person's record holds only the public forms (sealed since format
+        # 2): the fields as issued come from the vault.
+        kinds[p["kind"]] = (json.loads(ctl("show", "--data", data, "--personal", p["stream"]))["fields"]
+                            if "personal" in p["data"] else p["data"]["fields"])
 for kind, fields in kinds.items():
     put("command", f"issue-{kind}", json.dumps({"kind": kind, "fields": fields}, ensure_ascii=False).encode() +
         b"\x00\x00\x00\x00\x00")
@@ -192,6 +191,30 @@ for line in demo.splitlines()[:12:3] + ["x\thttp://x/v/NoSuchToken0000000000"]:
     put("statement", f"map-proof-{token}", b"\x00" + base64.b64decode(proof))
 leaf = lambda b, tail: bytes([0x12, 0x34]) + bytes([b]) + bytes(29) + bytes([tail]) * 32
 put("statement", "bucket-two-leaves", b"\x02\x12\x34" + leaf(0, 0) + leaf(1, 7))
+
+# personal: the demo's sealed members and their JWEs (last byte 0 and 2), a
+# plaintext beside commitments (1: commitments, the \\-terminator, the
+# plaintext), keys messages (3; read from the end: mode, holder is the
+# harness's, not a tombstone) and recipients files (4).
+n = 0
+for r in records:
+    p = json.loads(base64.urlsafe_b64decode(json.loads(r)["payload"] + "=="))
+    member = p["data"].get("personal")
+    if member and n < 4:
+        put("personal", f"member-{n}", json.dumps(member).encode() + b"\x00")
+        put("personal", f"jwe-{n}", member["jwe"].encode() + b"\x02")
+        n += 1
+put("personal", "plaintext", json.dumps({"name": "x", "id_number": "y"}).encode() + b"\\ " +
+    json.dumps({"fields": {"name": "欧阳小明", "id_number": "11010519491231002X"}, "salt": "A" * 22},
+               ensure_ascii=False).encode() + b"\x01")
+msg = {"authority": "GD-ZJT", "enc": "A256GCM", "holder": "A" * 22, "recipients": {"fuzz": "$WRAP", "other": "x"}}
+put("personal", "keys-a256gcm", json.dumps(msg).encode() + b"\x05\x01\x03")
+put("personal", "keys-sm4gcm", json.dumps(dict(msg, enc="SM4GCM", recipients={"fuzz": "$WRAP16"})).encode() +
+    b"\x05\x01\x03")
+x25519 = ctl("vault-key", "--data", data).strip()
+sm2 = json.loads(ctl("vault-key", "--data", data, "--alg", "sm2"))
+put("personal", "recipients", json.dumps([{"name": "js-archive", "x25519": x25519, "authorities": ["JS-ZJT"]},
+                                          {"name": "national", "sm2": sm2}]).encode() + b"\x04")
 
 shutil.rmtree(tmp)
 print("seeds written to", OUT)

@@ -15,8 +15,10 @@
 #include "ops/common/import.h"
 #include "ops/common/kafka_audit.h"
 #include "ops/common/kafka_setup.h"
+#include "ops/common/personal.h"
 #include "ops/common/setup.h"
 #include "ledger/merkle/checkpoint.h"
+#include "ledger/util/encoding.h"
 #include "ledger/merkle/cosignature.h"
 #include "projections/state_map.h"
 
@@ -291,6 +293,66 @@ TEST(Operations, OutsideAuditFromKafkaAloneIncludingTheStatusTopic) {
 
 // The trust file's forms: a log alone; with witnesses and a quorum; with a
 // C2SP tlog-policy; a tlog-policy file; a federation's names and brokers.
+// The keys topic as a replica reads it: the primary's publisher wraps a
+// holder's key for each entitled consumer; the consumer named in it imports
+// the key, another name gets nothing, and malformed messages are refused
+// with an error (never a throw), importing nothing.
+TEST(PersonalData, AReplicaImportsOnlyWellFormedKeysAddressedToIt) {
+  auto pdir = temp("keys-primary"), rdir = temp("keys-replica");
+  auto primary = open(pdir);
+  authorities(*primary.ledger);
+  auto replica = open(rdir);
+  auto a = demo::demo_authorities()[0];
+  demo::SampleGenerator gen(5);
+  auto c = demo::sample_issue(gen, *domain::find_kind("special_operation"), a, china_date(system_now_ms()), "ops");
+  auto r = primary.ledger->execute(a.code, c);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const std::string holder = r->record.event.data["personal"]["holder"];
+  auto key = primary.ledger->vault()->key(holder);
+  ASSERT_TRUE(key.ok() && *key);
+
+  nlohmann::json entry = {{"name", "archive"},
+                          {"x25519", base64url_encode(replica.ledger->vault()->public_key())},
+                          {"authorities", nlohmann::json::array({a.code})}};
+  const std::string recipients_json = nlohmann::json::array({entry}).dump();
+  auto recipients = ops::parse_recipients(recipients_json, "test");
+  ASSERT_TRUE(recipients.ok()) << recipients.error().message;
+  ops::HolderKeyPublisher publisher(*primary.ledger, *recipients);
+  auto value = publisher.message_value(**key);
+  ASSERT_TRUE(value.ok() && *value);
+
+  auto& rl = *replica.ledger;
+  EXPECT_TRUE(ops::receive_key(rl, "someone-else", holder, **value).ok());
+  EXPECT_FALSE(*rl.vault()->key(holder));  // not addressed to it: nothing imported
+  const auto msg = nlohmann::json::parse(**value);
+  auto with = [&](const char* member, nlohmann::json v) {
+    auto m = msg;
+    m[member] = std::move(v);
+    return m;
+  };
+  for (const auto& bad : {with("authority", 7), with("enc", nullptr), with("holder", "AAAAAAAAAAAAAAAAAAAAAA"),
+                          with("recipients", "x"), with("enc", "A128GCM")}) {
+    auto st = ops::receive_key(rl, "archive", holder, bad.dump());
+    EXPECT_FALSE(st.ok()) << bad.dump();
+    EXPECT_FALSE(*rl.vault()->key(holder));
+  }
+  EXPECT_FALSE(ops::receive_key(rl, "archive", holder, std::string(100, '[') + std::string(100, ']')).ok());
+  EXPECT_FALSE(ops::receive_key(rl, "archive", "short", **value).ok());  // not a holder reference
+  EXPECT_FALSE(ops::parse_recipients("[{\"name\":\"x\",\"x25519\":\"AAAA\"}]", "test").ok());
+  EXPECT_FALSE(ops::parse_recipients(std::string(64, '[') + std::string(64, ']'), "test").ok());
+
+  ASSERT_TRUE(ops::receive_key(rl, "archive", holder, **value).ok());
+  auto got = rl.vault()->key(holder);
+  ASSERT_TRUE(got.ok() && *got);
+  EXPECT_EQ((*got)->key, (*key)->key);
+  EXPECT_EQ((*got)->authority, a.code);
+  // A tombstone destroys the copy.
+  ASSERT_TRUE(ops::receive_key(rl, "archive", holder, std::nullopt).ok());
+  EXPECT_FALSE(*rl.vault()->key(holder));
+  fs::remove_all(pdir);
+  fs::remove_all(rdir);
+}
+
 TEST(TrustFile, WitnessesQuorumsPoliciesAndWhereEachLogIs) {
   auto key = [] { return crypto::PrivateKey::generate(crypto::KeyAlg::ed25519)->public_key(); };
   const auto la = key(), lb = key(), w1 = key(), w2 = key();
