@@ -26,7 +26,8 @@ struct Compact {
   std::string encrypted_key, iv, ct_and_tag;
 };
 
-Result<Compact> parse_compact(std::string_view s) {
+// The five dot-separated parts of a compact serialization, undecoded.
+Result<std::array<std::string_view, 5>> five_parts(std::string_view s) {
   std::array<std::string_view, 5> parts;
   for (size_t i = 0; i < 5; ++i) {
     const auto dot = s.find('.');
@@ -35,6 +36,11 @@ Result<Compact> parse_compact(std::string_view s) {
     parts[i] = s.substr(0, dot);
     if (dot != std::string_view::npos) s.remove_prefix(dot + 1);
   }
+  return parts;
+}
+
+Result<Compact> parse_compact(std::string_view s) {
+  CL_ASSIGN(auto parts, five_parts(s));
   Compact c;
   c.header_b64 = parts[0];
   auto text = base64url_decode(parts[0]);
@@ -121,6 +127,25 @@ std::string concat_kdf(std::string_view z, std::string_view algorithm_id) {
       {be32(1), z, be32(static_cast<uint32_t>(algorithm_id.size())), algorithm_id, be32(0), be32(0), be32(256)}));
 }
 
+// SM2 public-key encryption (GB/T 32918.4, SM3; OpenSSL's DER C1C3C2
+// form) or its decryption; nullopt on failure (the reason in OpenSSL's queue).
+std::optional<std::string> sm2_crypt(EVP_PKEY* key, bool encrypt, std::string_view in) {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);
+  auto op = encrypt ? EVP_PKEY_encrypt : EVP_PKEY_decrypt;
+  size_t len = 0;
+  std::string out;
+  bool ok = ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) == 1 &&
+            op(ctx, nullptr, &len, u8(in), in.size()) == 1;
+  if (ok) {
+    out.resize(len);
+    ok = op(ctx, u8(out), &len, u8(in), in.size()) == 1;
+    out.resize(len);
+  }
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 std::string jwe_dir_header(Aead enc, std::string_view kid, std::string_view cty) {
@@ -141,15 +166,7 @@ Result<std::string> jwe_encrypt(Aead a, std::string_view key, std::string_view k
 }
 
 Result<Aead> check_dir_jwe(std::string_view compact, std::string_view kid, std::string_view cty) {
-  std::array<std::string_view, 5> parts;
-  std::string_view s = compact;
-  for (size_t i = 0; i < 5; ++i) {
-    const auto dot = s.find('.');
-    if ((dot == std::string_view::npos) != (i == 4))
-      return make_error(Errc::invalid_argument, "a compact JWE has five parts separated by dots");
-    parts[i] = s.substr(0, dot);
-    if (dot != std::string_view::npos) s.remove_prefix(dot + 1);
-  }
+  CL_ASSIGN(auto parts, five_parts(compact));
   std::optional<Aead> enc;
   for (Aead a : {Aead::a256gcm, Aead::sm4gcm})
     if (parts[0] == base64url_encode(jwe_dir_header(a, kid, cty))) enc = a;
@@ -213,18 +230,9 @@ Result<std::string> jwe_ecdh_es_decrypt(std::string_view recipient_private_raw, 
 Result<std::string> jwe_sm2_encrypt(const PublicKey& recipient, std::string_view kid, std::string_view plaintext) {
   if (recipient.alg() != KeyAlg::sm2) return make_error(Errc::invalid_argument, "not an SM2 key");
   const std::string cek = random_bytes(32);
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr);
-  size_t len = 0;
-  std::string ek;
-  bool ok = ctx && EVP_PKEY_encrypt_init(ctx) == 1 && EVP_PKEY_encrypt(ctx, nullptr, &len, u8(cek), cek.size()) == 1;
-  if (ok) {
-    ek.resize(len);
-    ok = EVP_PKEY_encrypt(ctx, u8(ek), &len, u8(cek), cek.size()) == 1;
-    ek.resize(len);
-  }
-  EVP_PKEY_CTX_free(ctx);
-  if (!ok) return make_error(Errc::internal, "SM2 encryption: " + openssl_error());
-  return seal_compact(nlohmann::json{{"alg", "SM2"}, {"enc", "A256GCM"}, {"kid", kid}}.dump(), ek, Aead::a256gcm, cek,
+  auto ek = sm2_crypt(recipient.pkey(), true, cek);
+  if (!ek) return make_error(Errc::internal, "SM2 encryption: " + openssl_error());
+  return seal_compact(nlohmann::json{{"alg", "SM2"}, {"enc", "A256GCM"}, {"kid", kid}}.dump(), *ek, Aead::a256gcm, cek,
                       plaintext);
 }
 
@@ -232,22 +240,12 @@ Result<std::string> jwe_sm2_decrypt(const PrivateKey& recipient, std::string_vie
   CL_ASSIGN(Compact c, parse_compact(compact));
   if (member(c.header, "alg") != "SM2" || member(c.header, "enc") != "A256GCM")
     return make_error(Errc::invalid_argument, "not an SM2 / A256GCM JWE");
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, recipient.pkey(), nullptr);
-  size_t len = 0;
-  std::string cek;
-  const std::string& ek = c.encrypted_key;
-  bool ok = ctx && EVP_PKEY_decrypt_init(ctx) == 1 && EVP_PKEY_decrypt(ctx, nullptr, &len, u8(ek), ek.size()) == 1;
-  if (ok) {
-    cek.resize(len);
-    ok = EVP_PKEY_decrypt(ctx, u8(cek), &len, u8(ek), ek.size()) == 1;
-    cek.resize(len);
-  }
-  EVP_PKEY_CTX_free(ctx);
-  if (!ok || cek.size() != 32) {
+  auto cek = sm2_crypt(recipient.pkey(), false, c.encrypted_key);
+  if (!cek || cek->size() != 32) {
     openssl_error();
     return make_error(Errc::corruption, "the SM2-encrypted key does not open (another key?)");
   }
-  return open_compact(c, Aead::a256gcm, cek);
+  return open_compact(c, Aead::a256gcm, *cek);
 }
 
 }  // namespace certledger::crypto
