@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Erasure end to end (issue #26): a primary, a replica entitled to Jiangsu's
-# personal data and one without an entitlement, on one Kafka cluster.
+# personal data (X25519), one entitled to all of it with an SM2 key (its
+# keys arrive SM2-encrypted) and one without an entitlement, on one Kafka
+# cluster.
 #   before: the entitled replica opens a person's sealed fields with the
 #           key the keys topic brought it; the unentitled one has only the
 #           public forms; npm `jose` opens the same chain from the keys
@@ -64,16 +66,21 @@ start p --kafka embedded --personal-data-recipients recipients.json
 boot=$(cat p/kafka.bootstrap)
 start e --replica --kafka "$boot" --trust trust.json --replica-group e --personal-data-name js-archive
 start u --replica --kafka "$boot" --trust trust.json --replica-group u
-P=$(addr p) E=$(addr e) U=$(addr u)
+start n --replica --kafka "$boot" --trust trust.json --replica-group n --personal-data-name national
+P=$(addr p) E=$(addr e) U=$(addr u) N=$(addr n)
 
 live() { curl -sf "http://$1/api/v1/verify/$token" > "$2" && grep -qF "$3" "$2"; }
 wait_for 60 live "$E" e.json "$masked" && ok || bad "the entitled replica does not answer for $cert: $(head -c 300 e.json)"
 wait_for 60 live "$U" u.json "$masked" && ok || bad "the unentitled replica does not answer for $cert"
+wait_for 60 live "$N" n.json "$masked" && ok || bad "the SM2 consumer's replica does not answer for $cert"
 curl -sf "http://$P/api/v1/verify/$token" > before.json && ok || bad "no answer from the primary"
 
 # Before: the entitled replica's vault opens the seal, the other's does not.
 wait_for 30 sh -c "'$bin/ledgerctl' show --data e --personal --json $cert > e-show.json && grep -qF '$idnum' e-show.json" &&
   ok || bad "the entitled replica cannot open $cert: $(head -c 300 e-show.json)"
+# The national consumer's key arrived SM2-encrypted: its vault opens it too.
+wait_for 30 sh -c "'$bin/ledgerctl' show --data n --personal --json $cert > n-show.json && grep -qF '$idnum' n-show.json" &&
+  ok || bad "the SM2 consumer cannot open $cert: $(head -c 300 n-show.json)"
 "$bin/ledgerctl" show --data u --personal --json "$cert" > u-show.json
 grep -qF "$masked" u-show.json && ! grep -qF "$idnum" u-show.json && ok ||
   bad "the unentitled replica shows more than the public form: $(head -c 300 u-show.json)"
@@ -118,7 +125,7 @@ code=$(curl -s -o again.json -w '%{http_code}' -X POST -H "Authorization: Bearer
 [ "$code" = 404 ] && ok || bad "a second erasure answered $code"
 
 # After: every node shows the erased fields, the keys topic a tombstone.
-for n in P E U; do
+for n in P E U N; do
   wait_for 60 live "${!n}" "after-$n.json" "已依法删除" && ok || bad "$n does not show the erasure: $(head -c 300 after-$n.json)"
 done
 grep -qF "$masked" after-E.json && bad "the entitled replica still shows the masked number" || ok
@@ -132,7 +139,7 @@ wait "${pids[@]}" 2>/dev/null || true
 
 # No node holds the key; the log audits clean everywhere; the answer saved
 # before still verifies.
-for n in p e u; do
+for n in p e u n; do
   if ldb --db="$n/db" --column_family=vault scan 2>/dev/null | grep -qF "k$holder"; then
     bad "$n's vault still holds the key of $holder"
   else ok; fi
