@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/common.h"
+#include "bench/postgres.h"
 #include "ledger/crypto/jws.h"
 #include "ops/demo/samples.h"
 #include "ledger/ledger.h"
@@ -274,10 +275,34 @@ Floors floors(const Written& w, crypto::KeyAlg alg, int submitters) {
   return f;
 }
 
+// The ledger (Ed25519, 64 submitters, projections on, the usual mix)
+// against PostgreSQL 15 doing less per transaction (bench/postgres.h), in
+// alternating rounds of the same length: target >= 2.5x.
+void against_postgres(double seconds, int rounds) {
+  std::printf("\n## against PostgreSQL 15 (64 submitters / 64 pgbench clients, alternating rounds)\n");
+  bench::Postgres pg;
+  if (!pg.available()) {
+    std::printf("skipped: %s\n", pg.why_not().c_str());
+    return;
+  }
+  for (int round = 1; round <= rounds; ++round) {
+    const double tps = pg.tps(64, seconds);
+    Run r = ingest(crypto::KeyAlg::ed25519, 64, true, seconds);
+    char what[64];
+    std::snprintf(what, sizeof what, "round %d: ledger durable events/s", round);
+    bench::print_ratio(what, r.events_per_second, "events/s", "PostgreSQL 15 tps (event+status)", tps, 2.5);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 4.0;
+  if (argc > 2 && std::string(argv[2]) == "pg") {  // bench_ingest SECONDS pg [ROUNDS]: the comparison alone
+    std::printf("# ingest — %s\n", bench::machine_description().c_str());
+    against_postgres(seconds, argc > 3 ? std::atoi(argv[3]) : 3);
+    return 0;
+  }
   if (argc > 2) {  // one configuration, for profiling: bench_ingest SECONDS SUBMITTERS [noproj|floors|persons]
     const std::string mode = argc > 3 ? argv[3] : "";
     persons_only = mode == "persons";
@@ -333,5 +358,6 @@ int main(int argc, char** argv) {
   Run without = ingest(crypto::KeyAlg::ed25519, 64, false, seconds);
   bench::print_ratio("with projections, events/s", with.events_per_second, "events/s", "without projections",
                      without.events_per_second);
+  against_postgres(seconds, 3);
   return 0;
 }
