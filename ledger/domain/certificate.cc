@@ -1,5 +1,7 @@
 #include "ledger/domain/certificate.h"
 
+#include <map>
+
 #include "ledger/domain/privacy.h"
 
 #include <set>
@@ -256,6 +258,73 @@ Status check_creation(const CommandInput& cmd, const KindDescriptor* kind, Date 
   return {};
 }
 
+namespace {
+
+std::vector<std::string> items_of(const json& v) {
+  std::vector<std::string> out;
+  if (v.is_string()) out.push_back(v.get<std::string>());
+  else if (v.is_array())
+    for (const auto& x : v)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
+
+// 增项 adds categories the certificate does not hold yet: an item of a
+// category it holds at another grade is a 升级 (or a downgrade), not a 增项.
+Status check_added_categories(const KindDescriptor& kind, const std::set<std::string>& old_items, const json& now,
+                              const std::string& field) {
+  std::set<std::string_view> held;
+  for (const auto& x : old_items) held.insert(kind.graded(x).category);
+  for (const auto& x : now) {
+    const std::string& item = x.get_ref<const std::string&>();
+    if (old_items.count(item)) continue;
+    if (auto g = kind.graded(item); g.rank && held.count(g.category))
+      return invalid("增项 adds new categories only: " + item + " changes the grade of " + std::string(g.category) +
+                         " the certificate already holds (that is 升级, grade_raised)",
+                     field);
+  }
+  return {};
+}
+
+// 升级 raises grades: every category held stays, each at its grade or a
+// higher one, at least one higher, and none is added (that is 增项).
+Status check_grade_raised(const KindDescriptor& kind, const json& before, const json& after, const std::string& field) {
+  if (kind.grades.empty()) return {};
+  std::map<std::string, std::optional<size_t>> old_rank;  // category -> grade rank
+  for (const auto& item : items_of(before)) {
+    auto g = kind.graded(item);
+    old_rank[std::string(g.category)] = g.rank;
+  }
+  std::map<std::string, std::optional<size_t>> new_rank;
+  for (const auto& item : items_of(after)) {
+    auto g = kind.graded(item);
+    auto old = old_rank.find(std::string(g.category));
+    if (old == old_rank.end())
+      return invalid("升级 raises the grades held; " + item + " is a new category (that is 增项, scope_added)", field);
+    if (!g.rank && old->second)
+      return invalid("升级 keeps a grade for " + std::string(g.category) + "; " + item + " has none", field);
+    if (g.rank && old->second && *g.rank > *old->second)
+      return invalid(
+          "升级 may not lower a grade: " + item + " is below the " + std::string(kind.grades[*old->second]) + " held",
+          field);
+    if (!new_rank.emplace(std::string(g.category), g.rank).second)
+      return invalid("升级 leaves one grade per category; " + std::string(g.category) + " is listed twice", field);
+  }
+  bool raised = false;
+  for (const auto& [category, rank] : old_rank) {
+    auto now = new_rank.find(category);
+    if (now == new_rank.end())
+      return invalid("升级 may not remove a qualification: " + category +
+                         (rank ? std::string(kind.grades[*rank]) : std::string()) + " is missing",
+                     field);
+    raised = raised || (now->second && rank && *now->second < *rank);
+  }
+  if (!raised) return invalid("升级 raises at least one grade; none is higher than before", field);
+  return {};
+}
+
+}  // namespace
+
 // 变更: the reason is one the kind allows, and each change is a field that
 // reason may change, valid, and different from the current value; lists
 // that only grow (增项) lose nothing.
@@ -288,7 +357,9 @@ Status check_amendment(const CertificateState& s, const CommandInput& cmd, const
       for (const auto& x : *it) kept += old_items.count(x.get<std::string>());
       if (kept != old_items.size())
         return invalid("增项 (scope_added) may only add items; the new list drops some", it.key());
+      CL_TRY(check_added_categories(*kind, old_items, *it, it.key()));
     }
+    if (cmd.reason == "grade_raised" && cur != s.fields.end()) CL_TRY(check_grade_raised(*kind, *cur, *it, it.key()));
   }
   return {};
 }

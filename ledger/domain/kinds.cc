@@ -41,7 +41,13 @@ std::vector<AmendReason> qualification_amendments(std::string_view scope_field) 
   };
 }
 
-KindDescriptor qualification(std::string_view code, std::string_view name, std::string_view elicense_type) {
+// Seed 001's classes: 施工 qualifications 特级 to 三级; 勘察, 设计 and 监理
+// 甲级 to 丙级 (综合资质 is a category of its own).
+const std::vector<std::string_view> kBuildingGrades = {"特级", "一级", "二级", "三级"};
+const std::vector<std::string_view> kDesignGrades = {"甲级", "乙级", "丙级"};
+
+KindDescriptor qualification(std::string_view code, std::string_view name, std::string_view elicense_type,
+                             const std::vector<std::string_view>& grades) {
   KindDescriptor k;
   k.code = code;
   k.name = name;
@@ -56,6 +62,7 @@ KindDescriptor qualification(std::string_view code, std::string_view name, std::
   k.ofd = true;
   k.elicense_type = elicense_type;
   k.amend_reasons = qualification_amendments("qualifications");
+  k.grades = grades;
   return k;
 }
 
@@ -123,12 +130,14 @@ std::vector<KindDescriptor> build_kinds() {
         {"scope_added", "新增检测范围", {"scope"}, true},
         {"grade_raised", "资质升级", {"grade"}},
     };
+    // 建设工程质量检测机构资质: 综合类 above 专项类 (the values of `grade`).
+    k.grades = {"综合类", "专项类"};
     kinds.push_back(std::move(k));
   }
-  kinds.push_back(qualification("construction_enterprise", "建筑业企业资质证书", MOHURD "102"));
-  kinds.push_back(qualification("survey", "工程勘察资质证书", MOHURD "103"));
-  kinds.push_back(qualification("design", "工程设计资质证书", MOHURD "104"));
-  kinds.push_back(qualification("supervision", "工程监理资质证书", MOHURD "105"));
+  kinds.push_back(qualification("construction_enterprise", "建筑业企业资质证书", MOHURD "102", kBuildingGrades));
+  kinds.push_back(qualification("survey", "工程勘察资质证书", MOHURD "103", kDesignGrades));
+  kinds.push_back(qualification("design", "工程设计资质证书", MOHURD "104", kDesignGrades));
+  kinds.push_back(qualification("supervision", "工程监理资质证书", MOHURD "105", kDesignGrades));
 
   {  // seed 003 (Fujian): OFD per C0292-2022, 赋码 by the national platform.
     KindDescriptor k;
@@ -249,6 +258,12 @@ const AmendReason* KindDescriptor::amend_reason(std::string_view c) const {
   for (const auto& r : amend_reasons)
     if (r.code == c) return &r;
   return nullptr;
+}
+
+KindDescriptor::Graded KindDescriptor::graded(std::string_view item) const {
+  for (size_t i = 0; i < grades.size(); ++i)
+    if (item.ends_with(grades[i])) return {item.substr(0, item.size() - grades[i].size()), i};
+  return {item, std::nullopt};
 }
 
 const FieldSpec* RecordDescriptor::field(std::string_view n) const {

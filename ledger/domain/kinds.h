@@ -6,6 +6,7 @@
 // kinds come from, listed in doc/domain.md.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,9 +76,21 @@ struct KindDescriptor {
   bool suspendable = false;  // 暂扣
   std::vector<AmendReason> amend_reasons;
   std::string_view statement;  // the sentence printed on personnel certificates
+  // Grades, highest first (特级, 一级, 二级, 三级; 甲级, 乙级, 丙级; 综合类,
+  // 专项类): what 升级 raises. A qualification item ends in its grade
+  // (建筑工程施工总承包二级: category 建筑工程施工总承包, grade 二级); one
+  // without a grade of the ladder (不分等级) has none and cannot be raised.
+  std::vector<std::string_view> grades;
 
   const FieldSpec* field(std::string_view name) const;
   const AmendReason* amend_reason(std::string_view code) const;
+  // A qualification item (or a grade field's value) split into its category
+  // and its rank on the ladder (0 the highest); rank nullopt: no grade.
+  struct Graded {
+    std::string_view category;
+    std::optional<size_t> rank;
+  };
+  Graded graded(std::string_view item) const;
   bool has_expiry() const { return validity_years > 0; }
 };
 

@@ -81,6 +81,81 @@ TEST(Certificate, AmendmentsFollowTheirReason) {
   EXPECT_NE(r.error().message.find("scope_added"), std::string::npos);
 }
 
+// 升级 raises grades on each kind's ladder (特级 > 一级 > 二级 > 三级; 甲级 >
+// 乙级 > 丙级; 综合类 > 专项类): no downgrade, no removal, no new category,
+// at least one grade higher. 增项 adds categories not held. Each refusal is
+// invalid_argument (422) naming the field.
+TEST(Certificate, UpgradesOnlyRaiseGradesAndAdditionsOnlyAddCategories) {
+  Harness h;
+  const KindDescriptor& k = *find_kind("construction_enterprise");
+  CertificateState s;
+  auto issue = h.issue_cmd(k, Date{2024, 3, 1});
+  issue.fields["qualifications"] =
+      json::array({"建筑工程施工总承包二级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级"});
+  ASSERT_TRUE(h.run(s, issue, at(Date{2024, 3, 1})).ok());
+  const UnixMillis later = at(Date{2024, 6, 1});
+  CommandInput up;
+  up.type = CommandType::amend;
+  up.reason = "grade_raised";
+  auto refused = [&](json list, const char* words) {
+    up.changes = {{"qualifications", std::move(list)}};
+    CertificateState copy = s;
+    auto r = h.run(copy, up, later);
+    EXPECT_FALSE(r.ok()) << words;
+    if (r.ok()) return;
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_EQ(r.error().field, "qualifications");
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().message;
+  };
+  // The report that opened the issue: three qualifications became one 三级.
+  refused(json::array({"建筑工程施工总承包三级"}), "lower");
+  refused(json::array({"建筑工程施工总承包一级", "市政公用工程施工总承包三级"}), "remove");
+  refused(json::array({"建筑工程施工总承包一级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级",
+                       "钢结构工程专业承包三级"}),
+          "new category");
+  refused(json::array({"建筑工程施工总承包二级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级",
+                       "建筑工程施工总承包一级"}),
+          "twice");
+  refused(json::array({"市政公用工程施工总承包三级", "建筑工程施工总承包二级", "地基基础工程专业承包一级"}),
+          "none is higher");
+  refused(json::array({"建筑工程施工总承包一级", "市政公用工程施工总承包", "地基基础工程专业承包一级"}), "has none");
+  refused(json::array({"建筑工程施工总承包一级", "市政公用工程施工总承包四级", "地基基础工程专业承包一级"}),
+          "new category");
+  up.changes = {{"qualifications",
+                 json::array({"建筑工程施工总承包特级", "市政公用工程施工总承包三级", "地基基础工程专业承包一级"})}};
+  auto r = h.run(s, up, later);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(s.fields["qualifications"][0], "建筑工程施工总承包特级");
+
+  // 增项: a new category only, not another grade of one held.
+  CommandInput add;
+  add.type = CommandType::amend;
+  add.reason = "scope_added";
+  json more = s.fields["qualifications"];
+  more.push_back("市政公用工程施工总承包一级");
+  add.changes = {{"qualifications", more}};
+  r = h.run(s, add, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("升级"), std::string::npos) << r.error().message;
+  more = s.fields["qualifications"];
+  more.push_back("钢结构工程专业承包三级");
+  add.changes = {{"qualifications", more}};
+  ASSERT_TRUE(h.run(s, add, later).ok());
+
+  // A single grade field: 专项类 -> 综合类 is 升级, the way back is refused.
+  const KindDescriptor& ti = *find_kind("testing_institution");
+  CertificateState t;
+  auto ti_issue = h.issue_cmd(ti, Date{2024, 3, 1});
+  ti_issue.fields["grade"] = "专项类";
+  ASSERT_TRUE(h.run(t, ti_issue, at(Date{2024, 3, 1})).ok());
+  up.changes = {{"grade", "综合类"}};
+  ASSERT_TRUE(h.run(t, up, later).ok());
+  up.changes = {{"grade", "专项类"}};
+  r = h.run(t, up, later);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("lower"), std::string::npos);
+}
+
 TEST(Certificate, ConvertOnlyWhilePaperIsInForce) {
   Harness h;
   const KindDescriptor& k = *find_kind("safety_license");
