@@ -30,7 +30,8 @@ Status check_idempotency_key(const std::string& key) {
   return {};
 }
 
-Hash256 command_hash(const domain::CommandInput& c) {
+// The command as the text an idempotent request's hash covers.
+std::string command_text(const domain::CommandInput& c) {
   const bool creates = c.type == domain::CommandType::issue || c.type == domain::CommandType::convert;
   json j = {{"type", domain::command_name(c.type)},
             {"certificate", creates ? std::string() : c.certificate_id},
@@ -43,7 +44,7 @@ Hash256 command_hash(const domain::CommandInput& c) {
             {"until", c.until},
             {"decision", c.decision},
             {"operator", c.actor.operator_id}};
-  return sha256(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -279,11 +280,15 @@ Result<Outcome> Ledger::execute(const std::string& code, domain::CommandInput cm
   }
   if (!kid) return make_error(Errc::rule_violation, "authority " + code + " has no active signing key");
   // What an Idempotency-Key promises; without a key nothing reads it.
-  const Hash256 request_hash = opts.idempotency_key.empty() ? Hash256{} : command_hash(cmd);
+  // Keyed by the vault when there is one: the fields may be a person's.
+  const std::string text = opts.idempotency_key.empty() ? std::string() : command_text(cmd);
+  const Hash256 request_hash =
+      opts.idempotency_key.empty() ? Hash256{} : (vault_ ? vault_->keyed_digest(text) : sha256(text));
   const std::string scope = opts.idempotency_scope.empty() ? code : opts.idempotency_scope;
   if (!opts.idempotency_key.empty()) {
     if (auto v = store_->idempotency(scope, opts.idempotency_key)) {
-      if (v->request_hash != request_hash)
+      // (A request first made before the hash was keyed holds the plain one.)
+      if (v->request_hash != request_hash && v->request_hash != sha256(text))
         return make_error(Errc::conflict, Detail::idempotency_key_reused,
                           "Idempotency-Key \"" + opts.idempotency_key + "\" was already used for a different request",
                           "Idempotency-Key");

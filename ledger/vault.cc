@@ -30,6 +30,11 @@ LocalVault::LocalVault(store::EventStore& store, crypto::NodeSecret secret)
   kek_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger vault kek v1", 32);
   index_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger holder index v1", 32);
   blob_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger blob key v1", 32);
+  digest_key_ = crypto::hkdf_sha256(secret_.private_raw, {}, "certledger request digest v1", 32);
+}
+
+Hash256 LocalVault::keyed_digest(std::string_view data) const {
+  return *hash_from_bytes(crypto::hmac_sha256(digest_key_, data));
 }
 
 Result<std::unique_ptr<LocalVault>> LocalVault::open(store::EventStore& store, const std::string& key_dir,

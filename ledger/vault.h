@@ -24,6 +24,7 @@
 
 #include "ledger/crypto/jwe.h"
 #include "ledger/store/event_store.h"
+#include "ledger/util/hash.h"
 
 namespace certledger {
 
@@ -78,6 +79,10 @@ class KeyVault {
   // sealed, read as it is.
   virtual Result<std::string> seal_blob(std::string_view ref, std::string_view bytes) const = 0;
   virtual Result<std::string> open_blob(std::string_view ref, std::string_view stored) const = 0;
+  // A digest of data that may hold personal data (an idempotent request's
+  // fields), keyed with a key of this node's: stored, it cannot be searched
+  // by hashing guesses (a 身份证号 hides eight digits, mostly a birth date).
+  virtual Hash256 keyed_digest(std::string_view data) const = 0;
 };
 
 class LocalVault : public KeyVault {
@@ -101,6 +106,7 @@ class LocalVault : public KeyVault {
   static std::string node_sm2_path(const std::string& key_dir);  // <key_dir>/vault/node-sm2.pem
   Result<std::string> seal_blob(std::string_view ref, std::string_view bytes) const override;
   Result<std::string> open_blob(std::string_view ref, std::string_view stored) const override;
+  Hash256 keyed_digest(std::string_view data) const override;
   // The holder references with a key here, in order.
   std::vector<std::string> refs() const;
 
@@ -112,7 +118,7 @@ class LocalVault : public KeyVault {
   store::EventStore& store_;
   crypto::NodeSecret secret_;
   std::optional<crypto::PrivateKey> sm2_;  // the node's SM2 key, if it has one
-  std::string kek_, index_key_, blob_key_;
+  std::string kek_, index_key_, blob_key_, digest_key_;
   std::mutex mu_;
   std::map<std::string, HolderKey> pending_;  // index entry -> a new holder not yet stored
 };

@@ -374,6 +374,36 @@ TEST(Sealing, ConcurrentFirstCertificatesOfOnePersonShareOneHolder) {
   EXPECT_TRUE(f.audit().ok());
 }
 
+// An idempotent request's stored hash covers its fields, a person's
+// 身份证号 among them: it is keyed by the node's vault, so the idempotency
+// family cannot be searched by hashing guessed ID numbers. The key is
+// stable (a replay after a restart is recognised) and the node's own.
+TEST(Sealing, IdempotentRequestsOfPersonsAreRememberedByAKeyedHash) {
+  Fixture f, other;
+  const std::string text = "{\"fields\":{\"id_number\":\"11010519491231002X\"}}";
+  const Hash256 keyed = f.ledger->vault()->keyed_digest(text);
+  EXPECT_NE(keyed, sha256(text));
+  EXPECT_NE(keyed, other.ledger->vault()->keyed_digest(text));
+  auto c = issue_command(f.gen, "special_operation", f.authority());
+  ExecOptions o;
+  o.idempotency_key = "person-0001";
+  auto first = f.ledger->execute(f.authority().code, c, o);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  auto stored = f.ledger->store().idempotency(f.authority().code, o.idempotency_key);
+  ASSERT_TRUE(stored);
+  f.ledger.reset();
+  f.open(false);
+  EXPECT_EQ(f.ledger->vault()->keyed_digest(text), keyed);
+  auto again = f.ledger->execute(f.authority().code, c, o);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->record.position, first->record.position);
+  c.fields["id_number"] = issue_command(f.gen, "special_operation", f.authority()).fields["id_number"];
+  auto changed = f.ledger->execute(f.authority().code, c, o);
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.error().detail, Detail::idempotency_key_reused);
+}
+
 TEST(Sealing, AnAuthorityThatSignsWithSm2SealsWithSm4Gcm) {
   Fixture f;  // the demo's second authority signs with SM2
   auto r = f.issue("special_operation", {{"name", kName}, {"id_number", kId}}, 1);
